@@ -1,0 +1,116 @@
+package io.jouletrace.agent.boot;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.security.CodeSource;
+import java.security.ProtectionDomain;
+import java.security.cert.Certificate;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+
+/**
+ * Loads the agent's implementation and its dependencies (Byte Buddy, JNA, OSHI, client_java,
+ * Jackson) from the {@value #PREFIX} folder of the agent jar, where their class files are stored
+ * with the extension {@value #CLASS_SUFFIX}. The application's class loaders cannot see them, so
+ * an application may carry other versions of the same libraries.
+ *
+ * <p>Parent is the platform class loader: JDK classes are shared, the application's class path is
+ * not. The one exception is the bridge package {@value #BRIDGE}, which is taken from the loader
+ * that loaded the agent jar so that instrumented code and the agent see the same class.
+ */
+final class AgentClassLoader extends ClassLoader {
+
+  static final String PREFIX = "inst/";
+  static final String CLASS_SUFFIX = ".classdata";
+  static final String BRIDGE = "io.jouletrace.bridge.";
+
+  static {
+    registerAsParallelCapable();
+  }
+
+  private final JarFile jar;
+  private final URL jarUrl;
+  private final ProtectionDomain domain;
+  private final ClassLoader bridgeLoader;
+
+  AgentClassLoader(JarFile jar, URL jarUrl, ClassLoader bridgeLoader) {
+    super("jouletrace", ClassLoader.getPlatformClassLoader());
+    this.bridgeLoader = bridgeLoader;
+    this.jar = jar;
+    this.jarUrl = jarUrl;
+    this.domain =
+        new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), null, this, null);
+  }
+
+  @Override
+  protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+    if (name.startsWith(BRIDGE)) {
+      return Class.forName(name, false, bridgeLoader);
+    }
+    return super.loadClass(name, resolve);
+  }
+
+  @Override
+  protected Class<?> findClass(String name) throws ClassNotFoundException {
+    String path = PREFIX + name.replace('.', '/') + CLASS_SUFFIX;
+    JarEntry entry = jar.getJarEntry(path);
+    if (entry == null) {
+      throw new ClassNotFoundException(name);
+    }
+    byte[] bytes;
+    try (InputStream in = jar.getInputStream(entry)) {
+      bytes = readAll(in);
+    } catch (IOException e) {
+      throw new ClassNotFoundException(name, e);
+    }
+    definePackageOf(name);
+    return defineClass(name, bytes, 0, bytes.length, domain);
+  }
+
+  private void definePackageOf(String className) {
+    int dot = className.lastIndexOf('.');
+    if (dot > 0) {
+      String pkg = className.substring(0, dot);
+      if (getDefinedPackage(pkg) == null) {
+        try {
+          definePackage(pkg, null, null, null, null, null, null, null);
+        } catch (IllegalArgumentException raced) {
+          // another thread defined it first
+        }
+      }
+    }
+  }
+
+  @Override
+  protected URL findResource(String name) {
+    String path = PREFIX + (name.endsWith(".class")
+        ? name.substring(0, name.length() - ".class".length()) + CLASS_SUFFIX
+        : name);
+    if (jar.getJarEntry(path) == null) {
+      return null;
+    }
+    try {
+      return new URL("jar:" + jarUrl.toExternalForm() + "!/" + path);
+    } catch (MalformedURLException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  protected Enumeration<URL> findResources(String name) {
+    URL url = findResource(name);
+    return url == null ? Collections.emptyEnumeration() : Collections.enumeration(java.util.List.of(url));
+  }
+
+  private static byte[] readAll(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    in.transferTo(out);
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,85 @@
+package io.jouletrace.agent.boot;
+
+import io.jouletrace.bridge.Dispatch;
+import java.io.File;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.util.jar.JarFile;
+
+/**
+ * Entry point of the agent jar: {@code -javaagent:jouletrace-agent.jar[=key=value,...]}, dynamic
+ * attach, and {@code java -jar jouletrace-agent.jar <command>}.
+ *
+ * <p>This class is loaded by the application's system class loader and must stay small: it puts
+ * the bridge in place, creates the isolated {@link AgentClassLoader} and hands
+ * over. Nothing here may throw into the JVM or end it.
+ */
+public final class AgentEntry {
+
+  private static final String RUNTIME = "io.jouletrace.agent.AgentRuntime";
+  private static final String CLI = "io.jouletrace.agent.cli.Cli";
+
+  private AgentEntry() {}
+
+  /** Called by the JVM for {@code -javaagent:}. */
+  public static void premain(String args, Instrumentation inst) {
+    start(args, inst, false);
+  }
+
+  /** Called by the JVM when the agent is loaded into a running JVM. */
+  public static void agentmain(String args, Instrumentation inst) {
+    start(args, inst, true);
+  }
+
+  /**
+   * {@code java -jar jouletrace-agent.jar <command>}; commands are listed by {@code help}.
+   *
+   * @param args the command and its arguments
+   */
+  public static void main(String[] args) throws Exception {
+    ClassLoader loader = agentLoader(agentJar());
+    Method run = loader.loadClass(CLI).getMethod("run", String[].class);
+    int code = (Integer) run.invoke(null, (Object) args);
+    if (code != 0) {
+      // A command-line tool, not the agent: its exit status is its answer.
+      System.exit(code);
+    }
+  }
+
+  private static void start(String args, Instrumentation inst, boolean attached) {
+    try {
+      // The JVM put this jar on the system class path, so the bridge (io.jouletrace.bridge) is
+      // defined once, by the system class loader, and shared by instrumented application classes
+      // and by the agent's own loader, which delegates that package here. The bootstrap class path
+      // is left alone: appending to it turns off class data sharing for application classes.
+      File jarFile = agentJar();
+      if (!Dispatch.claim()) {
+        System.err.println(
+            "jouletrace: agent already running in this JVM; this "
+                + (attached ? "attach" : "-javaagent") + " is ignored");
+        return;
+      }
+      ClassLoader loader = agentLoader(jarFile);
+      Method start =
+          loader
+              .loadClass(RUNTIME)
+              .getMethod("start", String.class, Instrumentation.class, boolean.class);
+      start.invoke(null, args, inst, attached);
+    } catch (Throwable t) {
+      Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
+          ? t.getCause() : t;
+      System.err.println("jouletrace: agent not started: " + cause);
+    }
+  }
+
+  private static ClassLoader agentLoader(File jarFile) throws Exception {
+    return new AgentClassLoader(
+        new JarFile(jarFile), jarFile.toURI().toURL(), AgentEntry.class.getClassLoader());
+  }
+
+  private static File agentJar() throws Exception {
+    URL location = AgentEntry.class.getProtectionDomain().getCodeSource().getLocation();
+    return new File(location.toURI());
+  }
+}

@@ -1,0 +1,57 @@
+package io.jouletrace.agent.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The agent's configuration after all layers were merged and validated. See {@link ConfigLoader}
+ * for keys, defaults and precedence.
+ *
+ * @param interval sampling interval
+ * @param powercapRoot root of the powercap tree
+ * @param attribution {@code process} or {@code host}
+ * @param prometheusPort TCP port of the pull endpoint, or -1 when off
+ * @param prometheusHost bind address
+ * @param reportJson where the JSON report is written at exit
+ * @param carbonIntensity grid intensity, gCO2e per kWh
+ * @param pue power usage effectiveness
+ * @param stage ML lifecycle stage
+ * @param labels job labels
+ * @param embodiedKg manufacturing carbon of the machine, kg CO2e
+ * @param embodiedLifetime amortisation period
+ * @param embodiedUtilization busy fraction of the machine's lifetime
+ * @param cpuTdp model: host CPU watts at full load, or NaN for the default
+ * @param cpuIdle model: host CPU watts at idle, or NaN for the default
+ * @param dramWattsPerGb model: memory watts per GB, or NaN for the default
+ * @param phasesMax most distinct phase names tracked
+ * @param strict refuse to start on any configuration error
+ * @param errors one line per configuration problem found
+ */
+public record AgentConfig(
+    Duration interval,
+    Path powercapRoot,
+    String attribution,
+    int prometheusPort,
+    String prometheusHost,
+    Path reportJson,
+    double carbonIntensity,
+    double pue,
+    String stage,
+    Map<String, String> labels,
+    double embodiedKg,
+    Duration embodiedLifetime,
+    double embodiedUtilization,
+    double cpuTdp,
+    double cpuIdle,
+    double dramWattsPerGb,
+    int phasesMax,
+    boolean strict,
+    List<String> errors) {
+
+  /** Returns {@code true} when the job gets all of each device's energy. */
+  public boolean hostAttribution() {
+    return "host".equals(attribution);
+  }
+}

@@ -1,0 +1,323 @@
+package io.jouletrace.agent.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The one configuration loader. Precedence, highest first: agent arguments ({@code
+ * key=value,key=value}), system properties {@code jouletrace.<key>}, environment variables {@code
+ * JOULETRACE_<KEY>} (dots and dashes become underscores, upper case), the properties file named by
+ * the key {@code config}, defaults.
+ *
+ * <p>A bad key or value never stops the application: it yields one line in {@link
+ * AgentConfig#errors()} naming the key, where it came from and the accepted form, and the default
+ * is used for that key.
+ */
+public final class ConfigLoader {
+
+  /** Grid intensity default: CodeCarbon's world average, gCO2e/kWh. */
+  public static final double DEFAULT_INTENSITY = 475;
+
+  private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
+  private static final List<String> RESERVED_LABELS =
+      List.of("phase", "domain", "method", "device", "source", "kind", "stage");
+
+  /** Every key, with its default and the form it accepts. */
+  static final Map<String, String[]> KEYS = new LinkedHashMap<>();
+
+  static {
+    key("interval", "100ms", Durations.FORM);
+    key("powercap.root", "/sys/class/powercap", "a directory path");
+    key("attribution", "process", "process or host");
+    key("prometheus.port", "9464", "a TCP port 0-65535, or off");
+    key("prometheus.host", "0.0.0.0", "a bind address such as 127.0.0.1");
+    key("report.json", "jouletrace-report.json", "a file path");
+    key("carbon.intensity", "475", "gCO2e per kWh, a number >= 0");
+    key("pue", "1.0", "a number >= 1.0");
+    key("stage", "training", "data, experimentation, training or inference");
+    key("labels", "", "name=value pairs separated by ';' (e.g. team=ml;run=42)");
+    key("embodied.kg", "1000", "kg CO2e, a number >= 0");
+    key("embodied.lifetime", "4y", Durations.FORM);
+    key("embodied.utilization", "1.0", "a fraction in (0, 1]");
+    key("cpu.tdp", "", "watts, a number > 0");
+    key("cpu.idle", "", "watts, a number >= 0");
+    key("dram.watts-per-gb", "", "watts per GB, a number >= 0");
+    key("phases.max", "256", "an integer >= 2");
+    key("strict", "false", "true or false");
+    key("config", "", "a properties file path");
+  }
+
+  private static void key(String name, String def, String form) {
+    KEYS.put(name, new String[] {def, form});
+  }
+
+  private final List<String> errors = new ArrayList<>();
+  private final Map<String, String> values = new LinkedHashMap<>();
+  private final Map<String, String> origins = new LinkedHashMap<>();
+
+  private ConfigLoader() {}
+
+  /**
+   * Loads configuration from this JVM's system properties and environment.
+   *
+   * @param agentArgs the {@code -javaagent:} argument string, may be {@code null}
+   * @return the merged configuration
+   */
+  public static AgentConfig load(String agentArgs) {
+    return load(agentArgs, System.getProperties(), System.getenv());
+  }
+
+  /**
+   * Loads configuration from explicit layers.
+   *
+   * @param agentArgs agent arguments, may be {@code null}
+   * @param sys system properties
+   * @param env environment
+   * @return the merged configuration
+   */
+  public static AgentConfig load(String agentArgs, Properties sys, Map<String, String> env) {
+    ConfigLoader l = new ConfigLoader();
+    Map<String, String> args = l.parseArgs(agentArgs);
+    Map<String, String> props = new LinkedHashMap<>();
+    for (String name : sys.stringPropertyNames()) {
+      if (name.startsWith("jouletrace.")) {
+        props.put(name.substring("jouletrace.".length()), sys.getProperty(name));
+      }
+    }
+    Map<String, String> environment = new LinkedHashMap<>();
+    Map<String, String> envNames = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      if (e.getKey().startsWith("JOULETRACE_")) {
+        String key = l.keyForEnv(e.getKey());
+        if (key == null) {
+          l.errors.add(
+              "jouletrace: unknown configuration key '" + e.getKey() + "' (environment); known"
+                  + " keys: " + String.join(", ", KEYS.keySet()));
+        } else {
+          environment.put(key, e.getValue());
+          envNames.put(key, e.getKey());
+        }
+      }
+    }
+    // Lowest layer first: each later layer overwrites what the earlier ones set.
+    String configFile = firstOf("config", args, props, environment);
+    if (configFile != null && !configFile.isBlank()) {
+      l.layer(l.readFile(configFile.trim()), k -> "config file " + configFile.trim());
+    }
+    l.layer(environment, k -> "environment " + envNames.get(k));
+    l.layer(props, k -> "-Djouletrace." + k);
+    l.layer(args, k -> "agent arguments");
+    return l.build();
+  }
+
+  private static String firstOf(String key, Map<String, String> a, Map<String, String> b,
+      Map<String, String> c) {
+    if (a.containsKey(key)) {
+      return a.get(key);
+    }
+    if (b.containsKey(key)) {
+      return b.get(key);
+    }
+    return c.get(key);
+  }
+
+  private String keyForEnv(String envName) {
+    String wanted = envName.substring("JOULETRACE_".length());
+    for (String k : KEYS.keySet()) {
+      if (k.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT).equals(wanted)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  private Map<String, String> parseArgs(String agentArgs) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (agentArgs == null || agentArgs.isBlank()) {
+      return out;
+    }
+    for (String part : agentArgs.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      int eq = part.indexOf('=');
+      if (eq <= 0) {
+        errors.add(
+            "jouletrace: malformed agent argument '" + part.trim()
+                + "': expected key=value pairs separated by commas");
+        continue;
+      }
+      out.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+    }
+    return out;
+  }
+
+  private Map<String, String> readFile(String file) {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (IOException | RuntimeException e) {
+      errors.add(
+          "jouletrace: cannot read config file '" + file + "' (key 'config'): "
+              + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+      return Map.of();
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String name : p.stringPropertyNames()) {
+      String key = name.startsWith("jouletrace.") ? name.substring("jouletrace.".length()) : name;
+      out.put(key, p.getProperty(name).trim());
+    }
+    return out;
+  }
+
+  private void layer(Map<String, String> layer, Function<String, String> origin) {
+    for (Map.Entry<String, String> e : layer.entrySet()) {
+      if (!KEYS.containsKey(e.getKey())) {
+        errors.add(
+            "jouletrace: unknown configuration key '" + e.getKey() + "' (" + origin.apply(e.getKey())
+                + "); known keys: " + String.join(", ", KEYS.keySet()));
+        continue;
+      }
+      values.put(e.getKey(), e.getValue());
+      origins.put(e.getKey(), origin.apply(e.getKey()));
+    }
+  }
+
+  private AgentConfig build() {
+    boolean strict = get("strict", this::bool);
+    Duration interval = get("interval", s -> positive(Durations.parse(s), Duration.ofMillis(1)));
+    Path powercap = get("powercap.root", s -> Path.of(nonEmpty(s)));
+    String attribution = get("attribution", s -> oneOf(s, "process", "host"));
+    int port = get("prometheus.port", this::port);
+    String host = get("prometheus.host", ConfigLoader::nonEmpty);
+    Path report = get("report.json", s -> Path.of(nonEmpty(s)));
+    double intensity = get("carbon.intensity", s -> atLeast(s, 0));
+    double pue = get("pue", s -> atLeast(s, 1.0));
+    String stage = get("stage", s -> oneOf(s, "data", "experimentation", "training", "inference"));
+    Map<String, String> labels = get("labels", this::labels);
+    double embodiedKg = get("embodied.kg", s -> atLeast(s, 0));
+    Duration lifetime = get("embodied.lifetime", s -> positive(Durations.parse(s), Duration.ofDays(1)));
+    double utilization = get("embodied.utilization", this::fraction);
+    double tdp = get("cpu.tdp", s -> s.isEmpty() ? Double.NaN : above(s, 0));
+    double idle = get("cpu.idle", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
+    double dram = get("dram.watts-per-gb", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
+    int phasesMax = get("phases.max", s -> (int) Math.round(atLeast(s, 2)));
+    return new AgentConfig(interval, powercap, attribution, port, host, report, intensity, pue,
+        stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, strict,
+        List.copyOf(errors));
+  }
+
+  private <T> T get(String key, Function<String, T> parse) {
+    String raw = values.get(key);
+    if (raw != null) {
+      try {
+        return parse.apply(raw.trim());
+      } catch (RuntimeException e) {
+        errors.add(
+            "jouletrace: invalid value '" + raw + "' for '" + key + "' (" + origins.get(key)
+                + "): expected " + KEYS.get(key)[1] + "; using the default '" + KEYS.get(key)[0]
+                + "'");
+      }
+    }
+    return parse.apply(KEYS.get(key)[0]);
+  }
+
+  private boolean bool(String s) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException(s);
+    };
+  }
+
+  private int port(String s) {
+    if ("off".equalsIgnoreCase(s)) {
+      return -1;
+    }
+    int p = Integer.parseInt(s);
+    if (p < 0 || p > 65535) {
+      throw new IllegalArgumentException(s);
+    }
+    return p;
+  }
+
+  private double fraction(String s) {
+    double v = Double.parseDouble(s);
+    if (!(v > 0 && v <= 1)) {
+      throw new IllegalArgumentException(s);
+    }
+    return v;
+  }
+
+  private Map<String, String> labels(String s) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (s.isEmpty()) {
+      return out;
+    }
+    for (String pair : s.split(";")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String name = eq > 0 ? pair.substring(0, eq).trim() : "";
+      if (!LABEL_NAME.matcher(name).matches() || name.startsWith("__")
+          || RESERVED_LABELS.contains(name)) {
+        throw new IllegalArgumentException(pair);
+      }
+      out.put(name, pair.substring(eq + 1).trim());
+    }
+    return out;
+  }
+
+  private static Duration positive(Duration d, Duration min) {
+    if (d.compareTo(min) < 0) {
+      throw new IllegalArgumentException("at least " + min);
+    }
+    return d;
+  }
+
+  private static String nonEmpty(String s) {
+    if (s.isEmpty()) {
+      throw new IllegalArgumentException("empty");
+    }
+    return s;
+  }
+
+  private static String oneOf(String s, String... allowed) {
+    String v = s.toLowerCase(Locale.ROOT);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException(s);
+  }
+
+  private static double atLeast(String s, double min) {
+    double v = Double.parseDouble(s);
+    if (!(v >= min) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(s);
+    }
+    return v;
+  }
+
+  private static double above(String s, double min) {
+    double v = Double.parseDouble(s);
+    if (!(v > min) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(s);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,111 @@
+package io.jouletrace.agent.phase;
+
+import io.jouletrace.bridge.Dispatch;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Records phase boundaries for every thread. {@link #enter(String)} and {@link #exit(long)} run on
+ * application threads: they take no lock, do no I/O and allocate nothing once a thread has entered
+ * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents,
+ * long)}.
+ *
+ * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
+ * token closed on a thread other than the one that opened it is ignored (reported once).
+ */
+public final class PhaseRecorder implements Dispatch.Recorder {
+
+  private static final int RING = 4096;
+
+  private final PhaseRegistry registry;
+  private final Consumer<String> warn;
+  private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
+  private final List<ThreadPhases> live = new ArrayList<>();
+  private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+  private final AtomicBoolean crossThreadReported = new AtomicBoolean();
+  private int nextSlot;
+
+  /**
+   * Creates a recorder.
+   *
+   * @param registry phase names
+   * @param warn receives one-line warnings
+   */
+  public PhaseRecorder(PhaseRegistry registry, Consumer<String> warn) {
+    this.registry = registry;
+    this.warn = warn;
+  }
+
+  /** Returns the phase-name registry. */
+  public PhaseRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public long enter(String phase) {
+    int id = registry.idOf(phase);
+    return local.get().push(id, System.nanoTime());
+  }
+
+  @Override
+  public void exit(long token) {
+    ThreadPhases t = local.get();
+    if (Tokens.slot(token) != t.slot) {
+      if (crossThreadReported.compareAndSet(false, true)) {
+        warn.accept(
+            "jouletrace: a phase was closed on a thread other than the one that opened it; such"
+                + " closes are ignored and the phase ends when its own thread closes it or ends");
+      }
+      return;
+    }
+    t.pop(token, System.nanoTime());
+  }
+
+  private synchronized ThreadPhases register() {
+    Integer free = freeSlots.poll();
+    int slot = free != null ? free : nextSlot++;
+    ThreadPhases t = new ThreadPhases(slot, Thread.currentThread(), RING);
+    live.add(t);
+    return t;
+  }
+
+  /** Returns one more than the highest slot ever given out. */
+  public synchronized int slotCount() {
+    return nextSlot;
+  }
+
+  /**
+   * Sampler: hands over every published phase change, then for each thread that has ended, a last
+   * change to {@code other} at {@code now} (its open phases end with it) and frees its slot.
+   *
+   * @param sink receives events, per thread in time order
+   * @param now the current {@link System#nanoTime()}
+   */
+  public void drain(PhaseEvents sink, long now) {
+    List<ThreadPhases> snapshot;
+    synchronized (this) {
+      snapshot = new ArrayList<>(live);
+    }
+    List<ThreadPhases> ended = new ArrayList<>();
+    for (ThreadPhases t : snapshot) {
+      t.drain(sink, now);
+      if (t.ended()) {
+        // Nothing more can be published by a dead thread: drain once more, then end its phases.
+        t.drain(sink, now);
+        sink.accept(now, t.slot, PhaseRegistry.OTHER);
+        ended.add(t);
+      }
+    }
+    if (!ended.isEmpty()) {
+      synchronized (this) {
+        for (ThreadPhases t : ended) {
+          live.remove(t);
+          freeSlots.add(t.slot);
+        }
+      }
+    }
+  }
+}

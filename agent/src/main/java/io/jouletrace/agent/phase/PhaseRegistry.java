@@ -1,0 +1,96 @@
+package io.jouletrace.agent.phase;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Maps phase names to small integer ids. Id {@value #OTHER} is {@code other} (time outside any
+ * phase), id {@value #OVERFLOW} collects every name beyond {@code phases.max}.
+ */
+public final class PhaseRegistry {
+
+  /** Id of the {@code other} phase. */
+  public static final int OTHER = 0;
+
+  /** Id of the bucket for names beyond the cap. */
+  public static final int OVERFLOW = 1;
+
+  /** Name of the bucket for names beyond the cap. */
+  public static final String OVERFLOW_NAME = "overflow";
+
+  private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
+  private final String[] names;
+  private final AtomicBoolean overflowReported = new AtomicBoolean();
+  private final Consumer<String> warn;
+  private int size;
+
+  /**
+   * Creates a registry.
+   *
+   * @param max most distinct names, {@code other} and {@code overflow} included
+   * @param warn receives the one overflow warning
+   */
+  public PhaseRegistry(int max, Consumer<String> warn) {
+    this.names = new String[Math.max(2, max)];
+    this.warn = warn;
+    names[OTHER] = "other";
+    names[OVERFLOW] = OVERFLOW_NAME;
+    ids.put("other", OTHER);
+    ids.put(OVERFLOW_NAME, OVERFLOW);
+    size = 2;
+  }
+
+  /**
+   * Returns the id of a name, assigning one the first time.
+   *
+   * @param name a phase name; {@code null} or blank becomes {@code unnamed}
+   * @return its id
+   */
+  public int idOf(String name) {
+    Integer id = ids.get(name == null ? "" : name);
+    return id != null ? id : assign(name);
+  }
+
+  private synchronized int assign(String raw) {
+    String name = raw == null || raw.isBlank() ? "unnamed" : raw;
+    Integer id = ids.get(name);
+    if (id != null) {
+      if (raw == null || !raw.equals(name)) {
+        ids.putIfAbsent(raw == null ? "" : raw, id);
+      }
+      return id;
+    }
+    if (size == names.length) {
+      if (overflowReported.compareAndSet(false, true)) {
+        warn.accept(
+            "jouletrace: more than " + names.length + " distinct phase names (phases.max); phase '"
+                + name + "' and later new names are counted as '" + OVERFLOW_NAME + "'");
+      }
+      return OVERFLOW;
+    }
+    int assigned = size;
+    names[assigned] = name;
+    size = assigned + 1;
+    ids.put(name, assigned);
+    if (raw == null || !raw.equals(name)) {
+      ids.put(raw == null ? "" : raw, assigned);
+    }
+    return assigned;
+  }
+
+  /**
+   * Returns a name.
+   *
+   * @param id an id returned by {@link #idOf(String)}
+   * @return the name
+   */
+  public synchronized String name(int id) {
+    return names[id];
+  }
+
+  /** Returns how many ids are in use. */
+  public synchronized int size() {
+    return size;
+  }
+}

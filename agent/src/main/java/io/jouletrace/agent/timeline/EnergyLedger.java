@@ -1,0 +1,245 @@
+package io.jouletrace.agent.timeline;
+
+import io.jouletrace.agent.carbon.CarbonModel;
+import io.jouletrace.agent.phase.PhaseRecorder;
+import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.exporter.EnergySnapshot;
+import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
+import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
+import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import io.jouletrace.sources.Device;
+import io.jouletrace.sources.Domain;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The energy timeline and its attribution to phases.
+ *
+ * <p>Each source reports cumulative joules per device at its own sample times. Between two samples
+ * the cumulative curve is taken as linear (constant power), so a phase gets the energy of the time
+ * it occupied in that window ({@link Occupancy}); this holds for phases shorter than the interval
+ * too. What a window hands out adds up to the job's share of the devices' energy for that window,
+ * so the sum over phases, {@code other} included, equals the total: no joule is created or lost.
+ *
+ * <p>All methods are called by the sampler thread, except {@link #snapshot} which scrapes and the
+ * shutdown hook may call; they synchronise on this object.
+ */
+public final class EnergyLedger {
+
+  private final PhaseRegistry registry;
+  private final CarbonModel carbon;
+  private final List<Device> devices = new ArrayList<>();
+  private final List<int[]> sourceDevices = new ArrayList<>();
+  private final List<Occupancy> sourceCursors = new ArrayList<>();
+  private final List<String> warnings = new ArrayList<>();
+  private final EventLog log = new EventLog();
+  private final Occupancy wall;
+  private final int maxPhases;
+  private final double[] scratch;
+  private final double[][] phaseJoules;
+  private final double[] phaseSeconds;
+  private final double[] operational;
+  private final double[] embodied;
+  private double[] deviceJoules = new double[0];
+  private double[] deviceLast = new double[0];
+  private double[] deviceWatts = new double[0];
+  private double[] devicePending = new double[0];
+  private long[] sourceLastTime = new long[0];
+  private final long startNanos;
+  private long lastTick;
+
+  /**
+   * Creates an empty ledger.
+   *
+   * @param registry phase names (its capacity bounds the per-phase arrays)
+   * @param maxPhases capacity of {@code registry}
+   * @param carbon carbon factors
+   * @param startNanos {@link System#nanoTime()} at which measurement starts
+   */
+  public EnergyLedger(PhaseRegistry registry, int maxPhases, CarbonModel carbon, long startNanos) {
+    this.registry = registry;
+    this.carbon = carbon;
+    this.maxPhases = Math.max(2, maxPhases);
+    this.scratch = new double[this.maxPhases];
+    this.phaseJoules = new double[Domain.values().length][this.maxPhases];
+    this.phaseSeconds = new double[this.maxPhases];
+    this.operational = new double[this.maxPhases];
+    this.embodied = new double[this.maxPhases];
+    this.wall = new Occupancy(log, startNanos, this.maxPhases);
+    this.startNanos = startNanos;
+    this.lastTick = startNanos;
+  }
+
+  /**
+   * Adds a source whose first sample (its zero) was taken at {@code time}.
+   *
+   * @param sourceDevices the source's devices
+   * @param time when the source was opened
+   * @return the index to pass to {@link #sample}
+   */
+  public synchronized int addSource(List<Device> sourceDevices, long time) {
+    int base = devices.size();
+    int[] idx = new int[sourceDevices.size()];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = base + i;
+    }
+    devices.addAll(sourceDevices);
+    int n = devices.size();
+    deviceJoules = Arrays.copyOf(deviceJoules, n);
+    deviceLast = Arrays.copyOf(deviceLast, n);
+    deviceWatts = Arrays.copyOf(deviceWatts, n);
+    devicePending = Arrays.copyOf(devicePending, n);
+    this.sourceDevices.add(idx);
+    // Start from the wall cursor's state so that phases opened before this source existed count.
+    Occupancy cursor = wall.copy();
+    cursor.advance(Math.max(time, cursor.time()), new double[maxPhases]);
+    sourceCursors.add(cursor);
+    sourceLastTime = Arrays.copyOf(sourceLastTime, sourceCursors.size());
+    sourceLastTime[sourceCursors.size() - 1] = cursor.time();
+    return sourceCursors.size() - 1;
+  }
+
+  /**
+   * Moves phase changes published by application threads into the timeline.
+   *
+   * @param recorder the recorder
+   * @param now the current {@link System#nanoTime()}
+   */
+  public synchronized void collect(PhaseRecorder recorder, long now) {
+    recorder.drain(log::append, now);
+  }
+
+  /**
+   * Attributes a source's energy since its previous sample.
+   *
+   * @param source index from {@link #addSource}
+   * @param time when the devices were read ({@link System#nanoTime()})
+   * @param cumulative per device, joules since the source was opened
+   * @param shares per device, the fraction of its energy that belongs to this job, in [0, 1]
+   */
+  public synchronized void sample(int source, long time, double[] cumulative, double[] shares) {
+    int[] idx = sourceDevices.get(source);
+    Occupancy cursor = sourceCursors.get(source);
+    Arrays.fill(scratch, 0);
+    double window = cursor.advance(time, scratch);
+    double sinceLast = Math.max(0, time - sourceLastTime[source]) * 1e-9;
+    sourceLastTime[source] = Math.max(time, sourceLastTime[source]);
+    double gramsPerJoule = carbon.gramsPerJoule();
+    for (int i = 0; i < idx.length; i++) {
+      int d = idx[i];
+      double delta = Math.max(0, cumulative[i] - deviceLast[d]);
+      deviceLast[d] = Math.max(deviceLast[d], cumulative[i]);
+      deviceJoules[d] += delta;
+      if (sinceLast > 0) {
+        deviceWatts[d] = delta / sinceLast;
+      }
+      double job = delta * clamp(shares[i]) + devicePending[d];
+      if (window <= 0) {
+        devicePending[d] = job; // no time passed for this cursor: hand it out with the next window
+        continue;
+      }
+      devicePending[d] = 0;
+      double[] target = phaseJoules[devices.get(d).domain().ordinal()];
+      for (int p = 0; p < maxPhases; p++) {
+        if (scratch[p] != 0) {
+          double e = job * (scratch[p] / window);
+          target[p] += e;
+          operational[p] += e * gramsPerJoule;
+        }
+      }
+    }
+    trim();
+  }
+
+  /**
+   * Advances wall time and embodied carbon to {@code time}.
+   *
+   * @param time the current {@link System#nanoTime()}
+   * @param share the job's share of the machine over the window, in [0, 1]
+   */
+  public synchronized void tick(long time, double share) {
+    Arrays.fill(scratch, 0);
+    wall.advance(time, scratch);
+    double perSecond = carbon.embodiedGramsPerSecond() * clamp(share);
+    for (int p = 0; p < maxPhases; p++) {
+      if (scratch[p] != 0) {
+        phaseSeconds[p] += scratch[p];
+        embodied[p] += scratch[p] * perSecond;
+      }
+    }
+    lastTick = Math.max(lastTick, time);
+    trim();
+  }
+
+  /**
+   * Records a one-line warning for the report.
+   *
+   * @param line the warning
+   */
+  public synchronized void warning(String line) {
+    if (warnings.size() < 100 && !warnings.contains(line)) {
+      warnings.add(line);
+    }
+  }
+
+  private void trim() {
+    long min = wall.seq();
+    for (Occupancy c : sourceCursors) {
+      min = Math.min(min, c.seq());
+    }
+    if (log.size() > 4096) {
+      log.trimBefore(min);
+    }
+  }
+
+  private static double clamp(double share) {
+    return Double.isNaN(share) ? 0 : Math.max(0, Math.min(1, share));
+  }
+
+  /**
+   * Freezes the current state.
+   *
+   * @param startedAt wall-clock start
+   * @param endedAt wall-clock end, or {@code null} while running
+   * @param stage lifecycle stage
+   * @param labels job labels
+   * @param attribution {@code process} or {@code host}
+   * @param factors carbon factors for the report
+   * @return the snapshot
+   */
+  public synchronized EnergySnapshot snapshot(
+      Instant startedAt,
+      Instant endedAt,
+      String stage,
+      Map<String, String> labels,
+      String attribution,
+      CarbonFactors factors) {
+    Map<String, String> methods = new LinkedHashMap<>();
+    List<DeviceEnergy> devs = new ArrayList<>();
+    for (int d = 0; d < devices.size(); d++) {
+      Device dev = devices.get(d);
+      String domain = dev.domain().label();
+      String method = dev.measured() ? "measured" : "estimated";
+      methods.merge(domain, method, (a, b) -> a.equals(b) ? a : "estimated");
+      devs.add(new DeviceEnergy(dev.id(), domain, dev.source(), dev.measured(), deviceJoules[d],
+          deviceWatts[d]));
+    }
+    List<PhaseEnergy> phases = new ArrayList<>();
+    int n = Math.min(registry.size(), maxPhases);
+    for (int p = 0; p < n; p++) {
+      boolean seen = phaseSeconds[p] > 0 || embodied[p] > 0 || operational[p] > 0
+          || phaseJoules[0][p] + phaseJoules[1][p] + phaseJoules[2][p] > 0;
+      if (p == PhaseRegistry.OTHER || seen) {
+        phases.add(new PhaseEnergy(registry.name(p), phaseSeconds[p],
+            phaseJoules[Domain.CPU.ordinal()][p], phaseJoules[Domain.DRAM.ordinal()][p],
+            phaseJoules[Domain.GPU.ordinal()][p], operational[p], embodied[p]));
+      }
+    }
+    return new EnergySnapshot(startedAt, endedAt, (lastTick - startNanos) * 1e-9, stage, labels,
+        attribution, methods, devs, phases, factors, warnings);
+  }
+}

@@ -1,0 +1,94 @@
+package io.jouletrace.bridge;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The bridge between instrumented code and the agent. It is defined once, by the class loader that
+ * loaded the agent jar (the system class loader), so that advice inlined into application classes
+ * and the agent's own class loader see the same class. It holds nothing but a reference to the
+ * agent's recorder and must never depend on the agent's other classes.
+ */
+public final class Dispatch {
+
+  /** Receives phase boundaries. Implemented by the agent in its own class loader. */
+  public interface Recorder {
+
+    /**
+     * Opens a phase on the current thread.
+     *
+     * @param phase the phase name
+     * @return a non-zero token to pass to {@link #exit(long)}, or 0 when the phase is not recorded
+     */
+    long enter(String phase);
+
+    /**
+     * Closes the phase opened with {@code token} (and any phase opened inside it still open).
+     *
+     * @param token a value returned by {@link #enter(String)}
+     */
+    void exit(long token);
+  }
+
+  private static final AtomicBoolean CLAIMED = new AtomicBoolean();
+  private static volatile Recorder recorder;
+
+  private Dispatch() {}
+
+  /**
+   * Claims this JVM for one agent. Later attaches find it taken.
+   *
+   * @return {@code true} for the first caller only
+   */
+  public static boolean claim() {
+    return CLAIMED.compareAndSet(false, true);
+  }
+
+  /**
+   * Installs or removes the recorder.
+   *
+   * @param r the recorder, or {@code null} to stop recording
+   */
+  public static void install(Recorder r) {
+    recorder = r;
+  }
+
+  /** Tells whether a recorder is installed. */
+  public static boolean isRecording() {
+    return recorder != null;
+  }
+
+  /**
+   * Opens a phase; never throws.
+   *
+   * @param phase the phase name
+   * @return a token for {@link #exit(long)}; 0 when nothing is recorded
+   */
+  public static long enter(String phase) {
+    Recorder r = recorder;
+    if (r == null) {
+      return 0L;
+    }
+    try {
+      return r.enter(phase);
+    } catch (Throwable t) {
+      return 0L;
+    }
+  }
+
+  /**
+   * Closes a phase; never throws.
+   *
+   * @param token the value {@link #enter(String)} returned
+   */
+  public static void exit(long token) {
+    Recorder r = recorder;
+    if (r == null || token == 0L) {
+      return;
+    }
+    try {
+      r.exit(token);
+    } catch (Throwable t) {
+      // The application must never see an agent failure.
+    }
+  }
+}

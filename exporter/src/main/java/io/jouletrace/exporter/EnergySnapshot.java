@@ -1,0 +1,163 @@
+package io.jouletrace.exporter;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the exporters show, frozen at one instant. The agent fills it; the exporters only
+ * render it.
+ *
+ * @param startedAt when measurement started
+ * @param endedAt when the run ended, or {@code null} while it is still running
+ * @param wallSeconds seconds measured so far
+ * @param stage ML lifecycle stage ({@code data}, {@code experimentation}, {@code training}, {@code
+ *     inference})
+ * @param labels job labels added to every series and to the report
+ * @param attribution {@code process} or {@code host}
+ * @param methods per domain label ({@code cpu}, {@code dram}, {@code gpu}): {@code measured} or
+ *     {@code estimated}; a domain absent here was not observed
+ * @param devices raw energy per device since the agent started
+ * @param phases energy attributed to this job, per phase (exclusive; includes {@code other})
+ * @param carbon the carbon factors used
+ * @param warnings one-line problems met during the run
+ */
+public record EnergySnapshot(
+    Instant startedAt,
+    Instant endedAt,
+    double wallSeconds,
+    String stage,
+    Map<String, String> labels,
+    String attribution,
+    Map<String, String> methods,
+    List<DeviceEnergy> devices,
+    List<PhaseEnergy> phases,
+    CarbonFactors carbon,
+    List<String> warnings) {
+
+  /** The domains in their fixed order. */
+  public static final List<String> DOMAINS = List.of("cpu", "dram", "gpu");
+
+  public EnergySnapshot {
+    Objects.requireNonNull(startedAt, "startedAt");
+    labels = Map.copyOf(labels);
+    methods = Map.copyOf(methods);
+    devices = List.copyOf(devices);
+    phases = List.copyOf(phases);
+    warnings = List.copyOf(warnings);
+  }
+
+  /**
+   * Sums the phases.
+   *
+   * @return joules and grams over every phase, {@code other} included
+   */
+  public PhaseEnergy totals() {
+    double cpu = 0;
+    double dram = 0;
+    double gpu = 0;
+    double wall = 0;
+    double op = 0;
+    double emb = 0;
+    for (PhaseEnergy p : phases) {
+      cpu += p.cpuJoules();
+      dram += p.dramJoules();
+      gpu += p.gpuJoules();
+      wall += p.wallSeconds();
+      op += p.operationalGrams();
+      emb += p.embodiedGrams();
+    }
+    return new PhaseEnergy("total", wall, cpu, dram, gpu, op, emb);
+  }
+
+  /**
+   * Returns the labels every series carries: {@code stage} then the job labels, in a stable order.
+   *
+   * @return an ordered map
+   */
+  public Map<String, String> commonLabels() {
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put("stage", stage);
+    labels.keySet().stream().sorted().forEach(k -> all.put(k, labels.get(k)));
+    return all;
+  }
+
+  /**
+   * Raw energy of one device.
+   *
+   * @param id device id, e.g. {@code package-0}
+   * @param domain {@code cpu}, {@code dram} or {@code gpu}
+   * @param source how it was read, e.g. {@code rapl-sysfs}, {@code model}
+   * @param measured counter ({@code true}) or estimate
+   * @param joules energy since the agent started
+   * @param watts latest average power
+   */
+  public record DeviceEnergy(
+      String id, String domain, String source, boolean measured, double joules, double watts) {}
+
+  /**
+   * Energy and carbon attributed to one phase.
+   *
+   * @param name phase name
+   * @param wallSeconds wall time in the phase (shared equally when phases overlap on threads)
+   * @param cpuJoules CPU package energy
+   * @param dramJoules memory energy
+   * @param gpuJoules GPU energy
+   * @param operationalGrams grams CO2e from electricity (energy x PUE x grid intensity)
+   * @param embodiedGrams grams CO2e of hardware manufacturing amortised over the phase's time
+   */
+  public record PhaseEnergy(
+      String name,
+      double wallSeconds,
+      double cpuJoules,
+      double dramJoules,
+      double gpuJoules,
+      double operationalGrams,
+      double embodiedGrams) {
+
+    /** Returns CPU + DRAM + GPU joules. */
+    public double totalJoules() {
+      return cpuJoules + dramJoules + gpuJoules;
+    }
+
+    /** Returns operational + embodied grams. */
+    public double totalGrams() {
+      return operationalGrams + embodiedGrams;
+    }
+
+    /**
+     * Returns the joules of one domain.
+     *
+     * @param domain {@code cpu}, {@code dram} or {@code gpu}
+     * @return joules
+     */
+    public double joules(String domain) {
+      return switch (domain) {
+        case "cpu" -> cpuJoules;
+        case "dram" -> dramJoules;
+        case "gpu" -> gpuJoules;
+        default -> throw new IllegalArgumentException("unknown domain " + domain);
+      };
+    }
+  }
+
+  /**
+   * Carbon factors.
+   *
+   * @param intensityGramsPerKwh grid carbon intensity, gCO2e per kWh
+   * @param intensitySource where the intensity came from
+   * @param pue power usage effectiveness of the facility (1.0 = no overhead)
+   * @param embodiedKg manufacturing carbon of the hardware, kg CO2e
+   * @param lifetimeYears years over which it is amortised
+   * @param utilization fraction of its lifetime the hardware is busy
+   */
+  public record CarbonFactors(
+      double intensityGramsPerKwh,
+      String intensitySource,
+      double pue,
+      double embodiedKg,
+      double lifetimeYears,
+      double utilization) {}
+}

@@ -1,0 +1,51 @@
+package io.jouletrace.exporter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class EnergyMetricsTest {
+
+  @Test
+  void exposesKnownSnapshotExactly() throws IOException {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    registry.register(new EnergyMetrics(Snapshots::known));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create()
+        .write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    String text = out.toString(StandardCharsets.UTF_8);
+
+    String expected =
+        "# HELP jouletrace_co2e_grams_total Carbon attributed to this job, grams CO2e, by phase and kind\n"
+            + "# TYPE jouletrace_co2e_grams_total counter\n"
+            + "jouletrace_co2e_grams_total{job=\"mlp\",kind=\"embodied\",phase=\"other\",stage=\"training\"} 0.0625\n"
+            + "jouletrace_co2e_grams_total{job=\"mlp\",kind=\"embodied\",phase=\"train-step\",stage=\"training\"} 0.25\n"
+            + "jouletrace_co2e_grams_total{job=\"mlp\",kind=\"operational\",phase=\"other\",stage=\"training\"} 0.125\n"
+            + "jouletrace_co2e_grams_total{job=\"mlp\",kind=\"operational\",phase=\"train-step\",stage=\"training\"} 0.5\n"
+            + "# HELP jouletrace_device_energy_joules_total Raw energy each device consumed since the agent started\n"
+            + "# TYPE jouletrace_device_energy_joules_total counter\n"
+            + "jouletrace_device_energy_joules_total{device=\"dram-0\",domain=\"dram\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 50.0\n"
+            + "jouletrace_device_energy_joules_total{device=\"package-0\",domain=\"cpu\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 300.0\n"
+            + "# HELP jouletrace_energy_joules_total Energy attributed to this job, exclusive per phase\n"
+            + "# TYPE jouletrace_energy_joules_total counter\n"
+            + "jouletrace_energy_joules_total{domain=\"cpu\",job=\"mlp\",method=\"measured\",phase=\"other\",stage=\"training\"} 60.0\n"
+            + "jouletrace_energy_joules_total{domain=\"cpu\",job=\"mlp\",method=\"measured\",phase=\"train-step\",stage=\"training\"} 240.0\n"
+            + "jouletrace_energy_joules_total{domain=\"dram\",job=\"mlp\",method=\"measured\",phase=\"other\",stage=\"training\"} 10.0\n"
+            + "jouletrace_energy_joules_total{domain=\"dram\",job=\"mlp\",method=\"measured\",phase=\"train-step\",stage=\"training\"} 40.0\n"
+            + "# HELP jouletrace_phase_seconds_total Wall time spent in each phase\n"
+            + "# TYPE jouletrace_phase_seconds_total counter\n"
+            + "jouletrace_phase_seconds_total{job=\"mlp\",phase=\"other\",stage=\"training\"} 2.0\n"
+            + "jouletrace_phase_seconds_total{job=\"mlp\",phase=\"train-step\",stage=\"training\"} 8.0\n"
+            + "# HELP jouletrace_power_watts Latest average power of each device\n"
+            + "# TYPE jouletrace_power_watts gauge\n"
+            + "jouletrace_power_watts{device=\"dram-0\",domain=\"dram\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 5.0\n"
+            + "jouletrace_power_watts{device=\"package-0\",domain=\"cpu\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 30.0\n";
+    assertThat(text).isEqualTo(expected);
+  }
+}

@@ -1,0 +1,51 @@
+package io.jouletrace.exporter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JsonReportTest {
+
+  @Test
+  void writesSchemaAndTotalsAsSumOfPhases(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("nested/report.json");
+    JsonReport.write(Snapshots.known(), file);
+    JsonNode root = new ObjectMapper().readTree(file.toFile());
+
+    assertThat(root.get("schema").asText()).isEqualTo("jouletrace-report/1");
+    assertThat(root.at("/run/stage").asText()).isEqualTo("training");
+    assertThat(root.at("/run/labels/job").asText()).isEqualTo("mlp");
+    assertThat(root.at("/run/endedAt").asText()).isEqualTo("2026-11-26T10:00:10Z");
+    assertThat(root.get("attribution").asText()).isEqualTo("process");
+    assertThat(root.at("/devices/0/id").asText()).isEqualTo("package-0");
+    assertThat(root.at("/devices/0/measured").asBoolean()).isTrue();
+    assertThat(root.at("/phases/0/joules/total").asDouble()).isEqualTo(280.0);
+    // 240 + 60 cpu, 40 + 10 dram; grams 0.5 + 0.25 + 0.125 + 0.0625
+    assertThat(root.at("/totals/joules/cpu").asDouble()).isEqualTo(300.0);
+    assertThat(root.at("/totals/joules/dram").asDouble()).isEqualTo(50.0);
+    assertThat(root.at("/totals/joules/total").asDouble()).isEqualTo(350.0);
+    assertThat(root.at("/totals/co2eGrams/total").asDouble()).isEqualTo(0.9375);
+    assertThat(root.at("/methods/cpu").asText()).isEqualTo("measured");
+    assertThat(root.at("/methods/gpu").isMissingNode()).isTrue();
+    try (var files = Files.list(file.getParent())) {
+      assertThat(files).containsExactly(file);
+    }
+  }
+
+  @Test
+  void tableListsPhasesByEnergyWithShares() {
+    String table = PhaseTable.render(Snapshots.known());
+    String[] lines = table.split("\n");
+    assertThat(lines).hasSize(5);
+    assertThat(lines[2]).startsWith("train-step").contains("8.00", "280.00", "80.0%", "0.7500");
+    assertThat(lines[3]).startsWith("other").contains("70.00", "20.0%", "0.1875");
+    assertThat(lines[4]).startsWith("total").contains("350.00", "100.0%", "0.9375");
+    assertThat(lines[2]).endsWith("cpu:measured dram:measured");
+  }
+}

@@ -1,0 +1,33 @@
+package io.jouletrace.exporter;
+
+import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
+import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
+import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** A small known snapshot shared by the exporter tests. */
+final class Snapshots {
+
+  private Snapshots() {}
+
+  static EnergySnapshot known() {
+    return new EnergySnapshot(
+        Instant.parse("2026-11-26T10:00:00Z"),
+        Instant.parse("2026-11-26T10:00:10Z"),
+        10.0,
+        "training",
+        Map.of("job", "mlp"),
+        "process",
+        Map.of("cpu", "measured", "dram", "measured"),
+        List.of(
+            new DeviceEnergy("package-0", "cpu", "rapl-sysfs", true, 300.0, 30.0),
+            new DeviceEnergy("dram-0", "dram", "rapl-sysfs", true, 50.0, 5.0)),
+        List.of(
+            new PhaseEnergy("train-step", 8.0, 240.0, 40.0, 0.0, 0.5, 0.25),
+            new PhaseEnergy("other", 2.0, 60.0, 10.0, 0.0, 0.125, 0.0625)),
+        new CarbonFactors(475, "test", 1.0, 1000, 4, 1.0),
+        List.of());
+  }
+}

@@ -1,0 +1,83 @@
+package io.jouletrace.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A powercap tree in a temporary folder whose {@code energy_uj} files advance at known, constant
+ * powers, like RAPL counters (updated every millisecond, wrapping at {@code max_energy_range_uj}).
+ * The counter of each zone at time t is {@code (offset + watts x (t - t0) x 10^6) mod max}, with t
+ * from {@link System#nanoTime()}, the same clock the agent's JVM uses.
+ */
+final class FakePowercap implements AutoCloseable {
+
+  record Zone(String dir, String name, double watts, long maxUj, long offsetUj) {}
+
+  private final Path root;
+  private final List<Zone> zones = new ArrayList<>();
+  private final long t0 = System.nanoTime();
+  private volatile boolean running = true;
+  private Thread writer;
+
+  FakePowercap(Path root) {
+    this.root = root;
+  }
+
+  FakePowercap zone(String dir, String name, double watts, long maxUj, long offsetUj)
+      throws IOException {
+    Zone z = new Zone(dir, name, watts, maxUj, offsetUj);
+    Path d = Files.createDirectories(root.resolve(dir));
+    Files.writeString(d.resolve("name"), name + "\n");
+    Files.writeString(d.resolve("max_energy_range_uj"), maxUj + "\n");
+    zones.add(z);
+    write(z, System.nanoTime());
+    return this;
+  }
+
+  Path root() {
+    return root;
+  }
+
+  FakePowercap start() {
+    writer = new Thread(() -> {
+      while (running) {
+        long now = System.nanoTime();
+        for (Zone z : zones) {
+          try {
+            write(z, now);
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+        LockSupport.parkNanos(1_000_000L);
+      }
+    }, "fake-rapl-writer");
+    writer.setDaemon(true);
+    writer.start();
+    return this;
+  }
+
+  private void write(Zone z, long now) throws IOException {
+    long uj = z.offsetUj() + (long) Math.floor(z.watts() * (now - t0) * 1e-3);
+    long value = Math.floorMod(uj, z.maxUj());
+    Path d = root.resolve(z.dir());
+    Path tmp = d.resolve("energy_uj.tmp");
+    Files.writeString(tmp, value + "\n", StandardCharsets.US_ASCII);
+    Files.move(tmp, d.resolve("energy_uj"), StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    if (writer != null) {
+      writer.join(2000);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.jouletrace.it.apps;
+
+import io.jouletrace.api.JouleTrace;
+import io.jouletrace.api.Phase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs named phases of given lengths through the API and writes, per phase, its name and its start
+ * and end {@link System#nanoTime()} to a file, as the ground truth of when each phase ran.
+ *
+ * <p>Arguments: output file, then {@code name:millis} pairs.
+ */
+public final class PhasesApp {
+
+  private PhasesApp() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> lines = new ArrayList<>();
+    lines.add("recording " + JouleTrace.isRecording());
+    for (int i = 1; i < args.length; i++) {
+      String[] spec = args[i].split(":");
+      long nanos = Long.parseLong(spec[1]) * 1_000_000L;
+      long start;
+      long end;
+      Phase p = JouleTrace.phase(spec[0]);
+      start = System.nanoTime();
+      while (System.nanoTime() - start < nanos) {
+        LockSupport.parkNanos(Math.min(2_000_000L, nanos - (System.nanoTime() - start)));
+      }
+      end = System.nanoTime();
+      p.close();
+      lines.add(spec[0] + " " + start + " " + end);
+      // a gap outside any phase
+      LockSupport.parkNanos(50_000_000L);
+    }
+    Files.write(Path.of(args[0]), lines);
+    System.out.println("phases done");
+  }
+}
