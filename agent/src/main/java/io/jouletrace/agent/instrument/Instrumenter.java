@@ -58,7 +58,7 @@ public final class Instrumenter {
       Instrumentation inst, List<Rule> rules, Log log) {
     ClassFileLocator advice = ClassFileLocator.ForClassLoader.of(Instrumenter.class.getClassLoader());
     AgentBuilder builder =
-        new AgentBuilder.Default()
+        newAgentBuilder()
             .disableClassFormatChanges()
             .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
             .with(AgentBuilder.TypeStrategy.Default.DECORATE)
@@ -90,6 +90,28 @@ public final class Instrumenter {
                       .advice(rule.methods(), PhaseAdvice.class.getName()));
     }
     return current.installOn(inst);
+  }
+
+  /**
+   * Creates the builder with Byte Buddy's Nexus turned off. The advice needs no Nexus (no class
+   * format changes, no loaded type initializers), and looking it up touches {@code sun.misc.Unsafe},
+   * which Java 24+ reports with a warning on the application's stderr. The switch is a system
+   * property read once per class loader: it is set only around the construction, which loads the
+   * agent's own copy of the Nexus classes, and then put back.
+   */
+  private static AgentBuilder newAgentBuilder() {
+    String key = "net.bytebuddy.nexus.disabled";
+    String previous = System.getProperty(key);
+    System.setProperty(key, "true");
+    try {
+      return new AgentBuilder.Default();
+    } finally {
+      if (previous == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, previous);
+      }
+    }
   }
 
   /** Reports each failed transformation once, on one line. */

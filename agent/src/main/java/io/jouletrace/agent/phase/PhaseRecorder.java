@@ -93,9 +93,12 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     for (ThreadPhases t : snapshot) {
       t.drain(sink, now);
       if (t.ended()) {
-        // Nothing more can be published by a dead thread: drain once more, then end its phases.
+        // A dead thread publishes nothing more, and its termination makes its stack visible
+        // here: drain once more, then end the phases it left open.
         t.drain(sink, now);
-        sink.accept(now, t.slot, PhaseRegistry.OTHER);
+        if (t.depth() > 0) {
+          sink.accept(now, t.slot, PhaseRegistry.OTHER);
+        }
         ended.add(t);
       }
     }

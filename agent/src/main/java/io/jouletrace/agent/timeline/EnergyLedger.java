@@ -113,6 +113,11 @@ public final class EnergyLedger {
     recorder.drain(log::append, now);
   }
 
+  /** Appends one phase change directly; for tests that script the timeline. */
+  synchronized void event(long time, int slot, int phase) {
+    log.append(time, slot, phase);
+  }
+
   /**
    * Attributes a source's energy since its previous sample.
    *

@@ -27,8 +27,12 @@ final class ForkedJvm {
   private Path dir;
 
   ForkedJvm(Path dir) {
+    this(dir, javaExecutable());
+  }
+
+  ForkedJvm(Path dir, String java) {
     this.dir = dir;
-    command.add(javaExecutable());
+    command.add(java);
   }
 
   /** The java of this test JVM, or of {@code jouletrace.it.javaHome} when set (e.g. Java 25). */

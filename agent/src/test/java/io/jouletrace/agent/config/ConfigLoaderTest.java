@@ -1,0 +1,114 @@
+package io.jouletrace.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  private static Properties props(String... kv) {
+    Properties p = new Properties();
+    for (int i = 0; i < kv.length; i += 2) {
+      p.setProperty(kv[i], kv[i + 1]);
+    }
+    return p;
+  }
+
+  @Test
+  void defaults() {
+    AgentConfig c = ConfigLoader.load(null, new Properties(), Map.of());
+    assertThat(c.errors()).isEmpty();
+    assertThat(c.interval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(c.attribution()).isEqualTo("process");
+    assertThat(c.prometheusPort()).isEqualTo(9464);
+    assertThat(c.carbonIntensity()).isEqualTo(475);
+    assertThat(c.pue()).isEqualTo(1.0);
+    assertThat(c.stage()).isEqualTo("training");
+    assertThat(c.reportJson()).isEqualTo(Path.of("jouletrace-report.json"));
+    assertThat(c.powercapRoot()).isEqualTo(Path.of("/sys/class/powercap"));
+  }
+
+  @Test
+  void precedenceArgsOverPropertiesOverEnvironmentOverFileOverDefaults(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("jt.properties");
+    Files.writeString(file, "interval=4s\npue=1.4\nstage=data\njouletrace.carbon.intensity=100\n"
+        + "attribution=host\n");
+    AgentConfig c = ConfigLoader.load(
+        "interval=1s",
+        props("jouletrace.interval", "2s", "jouletrace.pue", "1.2", "jouletrace.config",
+            file.toString(), "unrelated", "x"),
+        Map.of("JOULETRACE_INTERVAL", "3s", "JOULETRACE_PUE", "1.3", "JOULETRACE_STAGE",
+            "inference", "PATH", "/bin"));
+    assertThat(c.errors()).isEmpty();
+    assertThat(c.interval()).isEqualTo(Duration.ofSeconds(1)); // args
+    assertThat(c.pue()).isEqualTo(1.2); // property
+    assertThat(c.stage()).isEqualTo("inference"); // environment
+    assertThat(c.carbonIntensity()).isEqualTo(100); // file
+    assertThat(c.attribution()).isEqualTo("host"); // file
+    assertThat(c.prometheusPort()).isEqualTo(9464); // default
+  }
+
+  @Test
+  void environmentNamesMapDotsAndDashes() {
+    AgentConfig c = ConfigLoader.load(null, new Properties(),
+        Map.of("JOULETRACE_PROMETHEUS_PORT", "off", "JOULETRACE_DRAM_WATTS_PER_GB", "0.5",
+            "JOULETRACE_LABELS", "team=ml;run=42"));
+    assertThat(c.errors()).isEmpty();
+    assertThat(c.prometheusPort()).isEqualTo(-1);
+    assertThat(c.dramWattsPerGb()).isEqualTo(0.5);
+    assertThat(c.labels()).containsExactly(Map.entry("team", "ml"), Map.entry("run", "42"));
+  }
+
+  @Test
+  void everyMalformedValueIsNamedWithItsOriginAndForm() {
+    AgentConfig c = ConfigLoader.load(
+        "interval=soon,prometheus.port=70000,attribution=mine,labels=phase=x,pue=0.9,"
+            + "embodied.utilization=0,carbon.intensity=-3,stage=prod,strict=maybe,nokey",
+        props("jouletrace.phases.max", "one", "jouletrace.cpu.tdp", "0"),
+        Map.of("JOULETRACE_EMBODIED_LIFETIME", "forever", "JOULETRACE_NOPE", "1"));
+    assertThat(c.errors()).hasSize(14);
+    assertThat(c.errors()).allSatisfy(e -> assertThat(e).startsWith("jouletrace: ").doesNotContain("\n"));
+    assertThat(c.errors())
+        .anySatisfy(e -> assertThat(e).contains("'soon'", "'interval'", "agent arguments", "100ms"))
+        .anySatisfy(e -> assertThat(e).contains("'70000'", "'prometheus.port'", "or off"))
+        .anySatisfy(e -> assertThat(e).contains("'mine'", "'attribution'", "process or host"))
+        .anySatisfy(e -> assertThat(e).contains("'labels'", "name=value"))
+        .anySatisfy(e -> assertThat(e).contains("'pue'", ">= 1.0"))
+        .anySatisfy(e -> assertThat(e).contains("'embodied.utilization'"))
+        .anySatisfy(e -> assertThat(e).contains("'carbon.intensity'"))
+        .anySatisfy(e -> assertThat(e).contains("'stage'"))
+        .anySatisfy(e -> assertThat(e).contains("'strict'"))
+        .anySatisfy(e -> assertThat(e).contains("malformed agent argument 'nokey'"))
+        .anySatisfy(e -> assertThat(e).contains("'phases.max'", "-Djouletrace.phases.max"))
+        .anySatisfy(e -> assertThat(e).contains("'cpu.tdp'"))
+        .anySatisfy(e -> assertThat(e).contains("'embodied.lifetime'", "JOULETRACE_EMBODIED_LIFETIME"))
+        .anySatisfy(e -> assertThat(e).contains("unknown configuration key 'JOULETRACE_NOPE'"));
+    // defaults are used for the bad keys
+    assertThat(c.interval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(c.attribution()).isEqualTo("process");
+    assertThat(c.strict()).isFalse();
+  }
+
+  @Test
+  void unreadableConfigFileIsOneLine(@TempDir Path dir) {
+    AgentConfig c = ConfigLoader.load("config=" + dir.resolve("none.properties"),
+        new Properties(), Map.of());
+    assertThat(c.errors()).singleElement().asString()
+        .contains("cannot read config file", "none.properties", "'config'");
+  }
+
+  @Test
+  void durations() {
+    assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Durations.parse("4y")).isEqualTo(Duration.ofDays(4 * 365));
+    assertThat(Durations.parse("10 us")).isEqualTo(Duration.ofNanos(10_000));
+  }
+}

@@ -1,0 +1,99 @@
+package io.jouletrace.agent.instrument;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jouletrace.agent.Log;
+import io.jouletrace.api.JouleTrace;
+import io.jouletrace.api.Phase;
+import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.testapp.Workload;
+import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.List;
+import net.bytebuddy.agent.ByteBuddyAgent;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Tier 2: the real transformer installed in this JVM through Byte Buddy's agent. */
+class InstrumenterTest {
+
+  /** Records calls, or throws on every call when told to. */
+  static final class Recording implements Dispatch.Recorder {
+    final List<String> calls = new ArrayList<>();
+    final boolean explode;
+
+    Recording(boolean explode) {
+      this.explode = explode;
+    }
+
+    @Override
+    public long enter(String phase) {
+      if (explode) {
+        throw new IllegalStateException("recorder failure");
+      }
+      calls.add("enter " + phase);
+      return 7;
+    }
+
+    @Override
+    public void exit(long token) {
+      if (explode) {
+        throw new IllegalStateException("recorder failure");
+      }
+      calls.add("exit " + token);
+    }
+  }
+
+  private final Instrumentation inst = ByteBuddyAgent.install();
+  private final List<String> log = new ArrayList<>();
+  private final ResettableClassFileTransformer transformer = Instrumenter.install(inst,
+      List.of(new Instrumenter.Rule(Workload.class.getName(), named("step").or(named("fail")),
+          "work")),
+      new Log(log::add));
+
+  @AfterEach
+  void reset() {
+    Dispatch.install(null);
+    transformer.reset(inst, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+  }
+
+  @Test
+  void instrumentedMethodIsAPhaseEvenWhenLoadedBeforeInstall() throws Exception {
+    assertThat(Workload.step(0)).isEqualTo(1); // loaded (and now retransformed) before this test
+    Recording r = new Recording(false);
+    Dispatch.install(r);
+    assertThat(Workload.step(1)).isEqualTo(2);
+    assertThat(r.calls).containsExactly("enter work", "exit 7");
+    r.calls.clear();
+    try {
+      Workload.fail();
+    } catch (IllegalStateException expected) {
+      assertThat(expected).hasMessage("from the application");
+    }
+    assertThat(r.calls).containsExactly("enter work", "exit 7");
+    assertThat(log).isEmpty();
+  }
+
+  @Test
+  void apiHooksReachTheRecorder() {
+    Recording r = new Recording(false);
+    Dispatch.install(r);
+    assertThat(JouleTrace.isRecording()).isTrue();
+    Phase p = JouleTrace.phase("manual");
+    p.close();
+    p.close();
+    assertThat(r.calls).containsExactly("enter manual", "exit 7");
+  }
+
+  @Test
+  void failingRecorderNeverReachesTheApplication() {
+    Dispatch.install(new Recording(true));
+    assertThat(Workload.step(41)).isEqualTo(42);
+    try (Phase p = JouleTrace.phase("manual")) {
+      assertThat(p).isNotNull();
+    }
+  }
+}

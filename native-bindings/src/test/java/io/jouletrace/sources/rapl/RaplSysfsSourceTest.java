@@ -1,0 +1,165 @@
+package io.jouletrace.sources.rapl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.jouletrace.sources.Device;
+import io.jouletrace.sources.Domain;
+import io.jouletrace.sources.SourceUnavailableException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RaplSysfsSourceTest {
+
+  // Diagnostics report each key once; keep that contract here.
+  private final java.util.Map<String, String> byKey = new java.util.LinkedHashMap<>();
+  private final List<String> warnings = new ArrayList<>();
+
+  private static void zone(Path root, String dir, String name, long energy, long max)
+      throws IOException {
+    Path d = Files.createDirectories(root.resolve(dir));
+    Files.writeString(d.resolve("name"), name + "\n");
+    Files.writeString(d.resolve("energy_uj"), energy + "\n");
+    if (max >= 0) {
+      Files.writeString(d.resolve("max_energy_range_uj"), max + "\n");
+    }
+  }
+
+  private static void set(Path root, String dir, String value) throws IOException {
+    Files.writeString(root.resolve(dir).resolve("energy_uj"), value);
+  }
+
+  private RaplSysfsSource open(Path root) throws SourceUnavailableException {
+    return RaplSysfsSource.open(root, (k, m) -> {
+      if (byKey.putIfAbsent(k, m) == null) {
+        warnings.add(m);
+      }
+    });
+  }
+
+  @Test
+  void twoSocketIntelCountsPackagesAndDramOnly(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 1_000_000, 262_143_328_850L);
+    zone(root, "intel-rapl:0:0", "core", 500_000, 262_143_328_850L);
+    zone(root, "intel-rapl:0:1", "uncore", 100_000, 262_143_328_850L);
+    zone(root, "intel-rapl:0:2", "dram", 200_000, 65_712_999_613L);
+    zone(root, "intel-rapl:1", "package-1", 3_000_000, 262_143_328_850L);
+    zone(root, "intel-rapl:1:0", "dram", 0, 65_712_999_613L);
+    zone(root, "intel-rapl:2", "psys", 9_000_000, 262_143_328_850L);
+
+    RaplSysfsSource s = open(root);
+    assertThat(s.devices()).extracting(Device::id)
+        .containsExactly("package-0", "dram-0", "package-1", "dram-1");
+    assertThat(s.devices()).extracting(Device::domain)
+        .containsExactly(Domain.CPU, Domain.DRAM, Domain.CPU, Domain.DRAM);
+    assertThat(s.devices()).allSatisfy(d -> {
+      assertThat(d.measured()).isTrue();
+      assertThat(d.source()).isEqualTo("rapl-sysfs");
+    });
+
+    // +2.5 J, +0.5 J dram, +4 J, +1 J dram; core/uncore/psys move too but must not count.
+    set(root, "intel-rapl:0", "3500000");
+    set(root, "intel-rapl:0:0", "9999999");
+    set(root, "intel-rapl:0:2", "700000");
+    set(root, "intel-rapl:1", "7000000");
+    set(root, "intel-rapl:1:0", "1000000");
+    set(root, "intel-rapl:2", "99000000");
+    double[] j = new double[4];
+    s.sample(j);
+    assertThat(j).containsExactly(new double[] {2.5, 0.5, 4.0, 1.0}, within(1e-12));
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void amdLayoutWithPackageOnly(@TempDir Path root) throws Exception {
+    // AMD Zen through the same powercap driver: package zone(s), no dram.
+    zone(root, "intel-rapl:0", "package-0", 10, 65_532_610_987L);
+    RaplSysfsSource s = open(root);
+    assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
+    set(root, "intel-rapl:0", "65532610000");
+    double[] j = new double[1];
+    s.sample(j);
+    assertThat(j[0]).isCloseTo((65_532_610_000L - 10) * 1e-6, within(1e-9));
+  }
+
+  @Test
+  void wrapIsUndonePerZoneBeforeSumming(@TempDir Path root) throws Exception {
+    long max = 1_000_000; // 1 J range
+    zone(root, "intel-rapl:0", "package-0", 900_000, max);
+    zone(root, "intel-rapl:1", "package-1", 100_000, 262_143_328_850L);
+    RaplSysfsSource s = open(root);
+    set(root, "intel-rapl:0", "150000"); // wrapped: 0.1 J to the top, then 0.15 J
+    set(root, "intel-rapl:1", "400000");
+    double[] j = new double[2];
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(0.25, within(1e-12));
+    assertThat(j[1]).isCloseTo(0.3, within(1e-12));
+    set(root, "intel-rapl:0", "650000");
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(0.75, within(1e-12));
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
+  void decreaseThatCannotBeAWrapIsAResetNotNegativeEnergy(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 5_000_000, -1); // no max_energy_range_uj
+    RaplSysfsSource s = open(root);
+    assertThat(warnings).singleElement().asString().contains("max_energy_range_uj");
+    set(root, "intel-rapl:0", "6000000");
+    double[] j = new double[1];
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(1.0, within(1e-12));
+    set(root, "intel-rapl:0", "100"); // driver reload
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(1.0, within(1e-12));
+    set(root, "intel-rapl:0", "2000100");
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(3.0, within(1e-12));
+    assertThat(warnings).anySatisfy(w -> assertThat(w).contains("reset", "energy_uj"));
+  }
+
+  @Test
+  void garbageReadKeepsEnergyAndCarriesItOver(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
+    RaplSysfsSource s = open(root);
+    double[] j = new double[1];
+    set(root, "intel-rapl:0", "1000000");
+    s.sample(j);
+    set(root, "intel-rapl:0", "");
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(1.0, within(1e-12));
+    set(root, "intel-rapl:0", "not-a-number");
+    s.sample(j);
+    Files.delete(root.resolve("intel-rapl:0/energy_uj")); // zone disappears
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(1.0, within(1e-12));
+    set(root, "intel-rapl:0", "4000000"); // and comes back
+    s.sample(j);
+    assertThat(j[0]).isCloseTo(4.0, within(1e-12));
+    assertThat(warnings).hasSize(1).first().asString().contains("intel-rapl:0", "carried over");
+  }
+
+  @Test
+  void missingTreeOrNoCountedZoneIsUnavailableWithReason(@TempDir Path root) throws Exception {
+    assertThatThrownBy(() -> open(root.resolve("absent")))
+        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no RAPL zones");
+    zone(root, "intel-rapl:0", "psys", 0, 1000);
+    assertThatThrownBy(() -> open(root))
+        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no package or dram");
+  }
+
+  @Test
+  void unreadableCounterAtOpenIsUnavailable(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 1000);
+    set(root, "intel-rapl:0", "garbage");
+    assertThatThrownBy(() -> open(root))
+        .isInstanceOf(SourceUnavailableException.class)
+        .hasMessageContaining("intel-rapl:0/energy_uj");
+  }
+}
