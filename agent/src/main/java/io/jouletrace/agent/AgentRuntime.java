@@ -43,7 +43,8 @@ public final class AgentRuntime {
     this.factors = new CarbonFactors(config.carbonIntensity(),
         config.carbonIntensity() == ConfigLoader.DEFAULT_INTENSITY
             ? "default: world average (CodeCarbon)" : "config",
-        config.pue(), config.embodiedKg(), years, config.embodiedUtilization());
+        config.pue(), config.embodiedKg(), config.embodiedGpuKg(), years,
+        config.embodiedUtilization());
   }
 
   /**
@@ -75,7 +76,8 @@ public final class AgentRuntime {
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
       CarbonModel carbon = new CarbonModel(config.carbonIntensity(), config.pue(),
-          config.embodiedKg(), config.embodiedLifetime().toSeconds(), config.embodiedUtilization());
+          config.embodiedKg(), config.embodiedLifetime().toSeconds(), config.embodiedUtilization(),
+          config.embodiedGpuKg());
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, System.nanoTime());
       holder[0] = ledger;
       config.errors().forEach(ledger::warning);

@@ -11,27 +11,45 @@ import io.jouletrace.sources.SourceUnavailableException;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
+import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import oshi.hardware.CentralProcessor;
 
 /**
  * The sampling loop, on its own daemon thread: reads every source each {@code interval}, moves
- * published phase changes into the ledger, and attributes each window's energy.
+ * published phase changes into the ledger, and attributes each window's energy. Sources whose
+ * counters could wrap twice within one interval are read more often in between.
  */
 final class Sampler {
+
+  /** An open source and its buffers. */
+  private static final class Open {
+    final EnergySource source;
+    final int index;
+    final double[] joules;
+    final double[] shares;
+    long time;
+
+    Open(EnergySource source, int index) {
+      this.source = source;
+      this.index = index;
+      this.joules = new double[source.devices().size()];
+      this.shares = new double[source.devices().size()];
+    }
+  }
 
   private final AgentConfig config;
   private final EnergyLedger ledger;
   private final PhaseRecorder recorder;
   private final Log log;
-  private final List<EnergySource> sources = new ArrayList<>();
-  private final List<Integer> indices = new ArrayList<>();
-  private final List<double[]> buffers = new ArrayList<>();
-  private final List<double[]> shares = new ArrayList<>();
-  private final List<long[]> times = new ArrayList<>();
+  private final List<Open> sources = new ArrayList<>();
+  private final long pid = ProcessHandle.current().pid();
   private CpuShare cpuShare;
+  private NvmlSource nvml;
+  private ModelParams model;
   private volatile boolean stopping;
   private volatile boolean opened;
 
@@ -43,9 +61,10 @@ final class Sampler {
   }
 
   /**
-   * Opens the sources: RAPL when readable, else the estimation model. RAPL is opened first, before
-   * OSHI (which takes a few hundred milliseconds to start), so that its zero reading is taken as
-   * early as possible: energy before a source's first reading is not counted.
+   * Opens the sources: RAPL when readable, else the estimation model; NVIDIA GPUs through NVML.
+   * RAPL is opened first, before OSHI (which takes a few hundred milliseconds to start), so that
+   * its zero reading is taken as early as possible: energy before a source's first reading is not
+   * counted.
    */
   void open() {
     EnergySource rapl = null;
@@ -56,65 +75,118 @@ final class Sampler {
     } catch (SourceUnavailableException e) {
       raplProblem = e.getMessage();
     }
+    openGpus();
     OshiCpuTimes cpu = new OshiCpuTimes();
     if (rapl == null) {
+      CentralProcessor p = cpu.system().getHardware().getProcessor();
+      model = modelParams(p.getProcessorIdentifier().getName(), p.getPhysicalPackageCount(),
+          p.getLogicalProcessorCount());
       log.line("RAPL unavailable: " + raplProblem
-          + "; CPU and DRAM energy are ESTIMATED from CPU load (source=model)");
+          + "; CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
+          + ")");
       double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
-      add(new ModelSource(cpu, modelParams(cpu.logicalCpus()), gb, System::nanoTime));
+      add(new ModelSource(cpu, model, gb, System::nanoTime));
     }
     cpuShare = config.hostAttribution() ? null : new CpuShare(cpu);
     opened = true;
   }
 
-  private ModelParams modelParams(int logicalCpus) {
-    ModelParams d = ModelParams.defaults(logicalCpus);
+  private void openGpus() {
+    if ("off".equals(config.gpu())) {
+      return;
+    }
+    try {
+      nvml = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
+      add(nvml);
+    } catch (SourceUnavailableException e) {
+      boolean asked = "on".equals(config.gpu()) || config.gpuDevices() != null
+          || config.nvmlLibrary() != null || System.getenv("CUDA_VISIBLE_DEVICES") != null;
+      if (asked) {
+        log.line("GPU energy unavailable: " + e.getMessage());
+      }
+    } catch (Throwable t) {
+      log.line("GPU energy unavailable: " + t);
+    }
+  }
+
+  private ModelParams modelParams(String cpuModel, int packages, int logicalCpus) {
+    ModelParams d = ModelParams.forCpu(cpuModel, packages, logicalCpus);
     boolean custom = !Double.isNaN(config.cpuTdp()) || !Double.isNaN(config.cpuIdle())
         || !Double.isNaN(config.dramWattsPerGb());
     if (!custom) {
       return d;
     }
     double tdp = Double.isNaN(config.cpuTdp()) ? d.cpuMaxWatts() : config.cpuTdp();
-    double idle = Double.isNaN(config.cpuIdle()) ? Math.min(d.cpuIdleWatts(), tdp) : config.cpuIdle();
+    double idle = Double.isNaN(config.cpuIdle())
+        ? tdp * ModelParams.IDLE_FRACTION : config.cpuIdle();
     double dram = Double.isNaN(config.dramWattsPerGb()) ? d.dramWattsPerGb() : config.dramWattsPerGb();
     try {
       return new ModelParams(idle, tdp, dram, "config: cpu.idle=" + idle + " W, cpu.tdp=" + tdp
           + " W, dram.watts-per-gb=" + dram);
     } catch (IllegalArgumentException e) {
-      log.line("invalid power model (" + e.getMessage() + "); using the defaults");
+      log.line("invalid power model (" + e.getMessage() + "); using " + d.origin());
       return d;
     }
   }
 
   private void add(EnergySource source) {
-    long now = System.nanoTime();
-    sources.add(source);
-    indices.add(ledger.addSource(source.devices(), now));
-    buffers.add(new double[source.devices().size()]);
-    shares.add(new double[source.devices().size()]);
-    times.add(new long[1]);
+    sources.add(new Open(source, ledger.addSource(source.devices(), System.nanoTime())));
   }
 
   boolean isOpened() {
     return opened;
   }
 
-  /** The loop; returns when {@link #stop()} was called. */
+  /** The power model in use, or {@code null} when every CPU figure is measured. */
+  ModelParams model() {
+    return model;
+  }
+
+  /** The loop; returns when {@link #stop(Thread)} was called. */
   void loop() {
     long interval = config.interval().toNanos();
-    long next = System.nanoTime() + interval;
+    long nextTick = System.nanoTime() + interval;
     while (!stopping) {
-      long wait = next - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(this, wait);
+      long now = System.nanoTime();
+      if (now >= nextTick) {
+        tickSafely();
+        nextTick += interval;
+        now = System.nanoTime();
+        if (nextTick < now) {
+          nextTick = now + interval; // fell behind (suspended, overloaded): do not burst
+        }
         continue;
       }
-      tickSafely();
-      next += interval;
-      long now = System.nanoTime();
-      if (next < now) {
-        next = now + interval; // fell behind (suspended, overloaded): do not burst
+      long safe = safeReadInterval();
+      if (safe < nextTick - now) {
+        LockSupport.parkNanos(this, safe);
+        readOnly();
+      } else {
+        LockSupport.parkNanos(this, nextTick - now);
       }
+    }
+  }
+
+  private long safeReadInterval() {
+    long safe = Long.MAX_VALUE;
+    for (Open o : sources) {
+      if (o.source instanceof RaplSysfsSource r) {
+        safe = Math.min(safe, r.maxSafeIntervalNanos());
+      }
+    }
+    return Math.max(1_000_000L, safe);
+  }
+
+  /** Reads counters between ticks so that no wrap is missed; the ledger sees them at the tick. */
+  private synchronized void readOnly() {
+    try {
+      for (Open o : sources) {
+        if (o.source instanceof RaplSysfsSource) {
+          o.source.sample(o.joules);
+        }
+      }
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
     }
   }
 
@@ -134,28 +206,52 @@ final class Sampler {
 
   private synchronized void tick() {
     double share = cpuShare == null ? 1.0 : cpuShare.next();
-    for (int s = 0; s < sources.size(); s++) {
+    double gpuShares = 0;
+    for (Open o : sources) {
       long before = System.nanoTime();
-      sources.get(s).sample(buffers.get(s));
+      o.source.sample(o.joules);
       long after = System.nanoTime();
-      times.get(s)[0] = before + (after - before) / 2;
-      List<Device> devices = sources.get(s).devices();
-      double[] sh = shares.get(s);
-      for (int d = 0; d < sh.length; d++) {
-        sh[d] = devices.get(d).domain() == Domain.GPU ? 1.0 : share;
+      o.time = before + (after - before) / 2;
+      List<Device> devices = o.source.devices();
+      for (int d = 0; d < o.shares.length; d++) {
+        Device dev = devices.get(d);
+        if (dev.domain() == Domain.GPU) {
+          o.shares[d] = gpuShare(dev);
+          gpuShares += o.shares[d];
+        } else {
+          o.shares[d] = share;
+        }
       }
     }
     long now = System.nanoTime();
     ledger.collect(recorder, now);
-    for (int s = 0; s < sources.size(); s++) {
-      ledger.sample(indices.get(s), times.get(s)[0], buffers.get(s), shares.get(s));
+    for (Open o : sources) {
+      ledger.sample(o.index, o.time, o.joules, o.shares);
     }
-    ledger.tick(now, share);
+    ledger.tick(now, share, gpuShares);
+  }
+
+  private double gpuShare(Device gpu) {
+    if (config.hostAttribution() || nvml == null) {
+      return 1.0;
+    }
+    String index = gpu.detail().get("gpu");
+    double s = index == null ? Double.NaN : nvml.processShare(Integer.parseInt(index), pid);
+    if (Double.isNaN(s)) {
+      log.warn("gpu.share." + gpu.id(), "this process's share of " + gpu.id() + " cannot be read"
+          + " from NVML; the whole GPU's energy is charged to this job");
+      return 1.0;
+    }
+    return s;
   }
 
   void close() {
-    for (EnergySource s : sources) {
-      s.close();
+    for (Open o : sources) {
+      try {
+        o.source.close();
+      } catch (Throwable t) {
+        log.line("closing " + o.source.name() + " failed: " + t);
+      }
     }
   }
 }

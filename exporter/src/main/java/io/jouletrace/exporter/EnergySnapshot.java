@@ -149,7 +149,8 @@ public record EnergySnapshot(
    * @param intensityGramsPerKwh grid carbon intensity, gCO2e per kWh
    * @param intensitySource where the intensity came from
    * @param pue power usage effectiveness of the facility (1.0 = no overhead)
-   * @param embodiedKg manufacturing carbon of the hardware, kg CO2e
+   * @param embodiedKg manufacturing carbon of the machine, kg CO2e
+   * @param embodiedGpuKg manufacturing carbon of each GPU in use, kg CO2e
    * @param lifetimeYears years over which it is amortised
    * @param utilization fraction of its lifetime the hardware is busy
    */
@@ -158,6 +159,7 @@ public record EnergySnapshot(
       String intensitySource,
       double pue,
       double embodiedKg,
+      double embodiedGpuKg,
       double lifetimeYears,
       double utilization) {}
 }

@@ -78,6 +78,7 @@ public final class JsonReport {
     carbon.put("intensitySource", c.intensitySource());
     carbon.put("pue", c.pue());
     carbon.put("embodiedKg", c.embodiedKg());
+    carbon.put("embodiedGpuKg", c.embodiedGpuKg());
     carbon.put("lifetimeYears", c.lifetimeYears());
     carbon.put("utilization", c.utilization());
     ArrayNode warnings = root.putArray("warnings");

@@ -27,7 +27,7 @@ final class Snapshots {
         List.of(
             new PhaseEnergy("train-step", 8.0, 240.0, 40.0, 0.0, 0.5, 0.25),
             new PhaseEnergy("other", 2.0, 60.0, 10.0, 0.0, 0.125, 0.0625)),
-        new CarbonFactors(475, "test", 1.0, 1000, 4, 1.0),
+        new CarbonFactors(475, "test", 1.0, 1000, 150, 4, 1.0),
         List.of());
   }
 }

@@ -7,7 +7,8 @@ package io.jouletrace.agent.carbon;
  *   <li>Operational: kWh x PUE x grid intensity (gCO2e/kWh).
  *   <li>Embodied: the hardware's manufacturing carbon amortised over the time it is busy during
  *       its life, {@code kg x 1000 / (lifetime x utilization)} grams per second of use, charged to
- *       the job for the time it runs (times its CPU share under {@code attribution=process}).
+ *       the job for the time it runs. The machine's part is weighted by the job's CPU share, each
+ *       GPU's part by the job's share of that GPU (both 1 under {@code attribution=host}).
  * </ul>
  *
  * @param intensityGramsPerKwh grid carbon intensity
@@ -15,13 +16,15 @@ package io.jouletrace.agent.carbon;
  * @param embodiedKg manufacturing carbon of the machine
  * @param lifetimeSeconds amortisation period
  * @param utilization busy fraction of that period
+ * @param gpuKg manufacturing carbon of one GPU board
  */
 public record CarbonModel(
     double intensityGramsPerKwh,
     double pue,
     double embodiedKg,
     double lifetimeSeconds,
-    double utilization) {
+    double utilization,
+    double gpuKg) {
 
   private static final double JOULES_PER_KWH = 3.6e6;
 
@@ -30,8 +33,14 @@ public record CarbonModel(
     return intensityGramsPerKwh * pue / JOULES_PER_KWH;
   }
 
-  /** Returns embodied grams CO2e per second of use of the whole machine. */
-  public double embodiedGramsPerSecond() {
-    return embodiedKg * 1000 / (lifetimeSeconds * utilization);
+  /**
+   * Returns embodied grams CO2e per second charged to the job.
+   *
+   * @param machineShare the job's share of the machine (its CPU share), in [0, 1]
+   * @param gpuShares the sum over the GPUs in use of the job's share of each
+   * @return grams per second
+   */
+  public double embodiedGramsPerSecond(double machineShare, double gpuShares) {
+    return (embodiedKg * machineShare + gpuKg * gpuShares) * 1000 / (lifetimeSeconds * utilization);
   }
 }

@@ -26,6 +26,10 @@ import java.util.Map;
  * @param cpuIdle model: host CPU watts at idle, or NaN for the default
  * @param dramWattsPerGb model: memory watts per GB, or NaN for the default
  * @param phasesMax most distinct phase names tracked
+ * @param gpu {@code auto}, {@code on} or {@code off}
+ * @param gpuDevices the {@code gpu.devices} override, or {@code null}
+ * @param nvmlLibrary the NVML library name or path, or {@code null} for the default
+ * @param embodiedGpuKg manufacturing carbon per GPU in use, kg CO2e
  * @param strict refuse to start on any configuration error
  * @param errors one line per configuration problem found
  */
@@ -47,6 +51,10 @@ public record AgentConfig(
     double cpuIdle,
     double dramWattsPerGb,
     int phasesMax,
+    String gpu,
+    String gpuDevices,
+    String nvmlLibrary,
+    double embodiedGpuKg,
     boolean strict,
     List<String> errors) {
 

@@ -55,6 +55,11 @@ public final class ConfigLoader {
     key("cpu.idle", "", "watts, a number >= 0");
     key("dram.watts-per-gb", "", "watts per GB, a number >= 0");
     key("phases.max", "256", "an integer >= 2");
+    key("gpu", "auto", "auto (use NVIDIA GPUs when NVML is present), on (warn when it is not) or off");
+    key("gpu.devices", "", "GPU indices or UUIDs separated by commas or spaces, as in"
+        + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
+    key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
+    key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
     key("strict", "false", "true or false");
     key("config", "", "a properties file path");
   }
@@ -214,9 +219,14 @@ public final class ConfigLoader {
     double idle = get("cpu.idle", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
     double dram = get("dram.watts-per-gb", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
     int phasesMax = get("phases.max", s -> (int) Math.round(atLeast(s, 2)));
+    String gpu = get("gpu", s -> oneOf(s, "auto", "on", "off"));
+    String gpuDevices = get("gpu.devices", s -> s);
+    String nvmlLibrary = get("nvml.library", s -> s);
+    double gpuKg = get("embodied.gpu-kg", s -> atLeast(s, 0));
     return new AgentConfig(interval, powercap, attribution, port, host, report, intensity, pue,
-        stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, strict,
-        List.copyOf(errors));
+        stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
+        gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
+        strict, List.copyOf(errors));
   }
 
   private <T> T get(String key, Function<String, T> parse) {

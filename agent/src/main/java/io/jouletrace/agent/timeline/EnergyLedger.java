@@ -47,6 +47,8 @@ public final class EnergyLedger {
   private double[] deviceJoules = new double[0];
   private double[] deviceLast = new double[0];
   private double[] deviceWatts = new double[0];
+  private double[] wattsRefJoules = new double[0];
+  private long[] wattsRefTime = new long[0];
   private double[] devicePending = new double[0];
   private long[] sourceLastTime = new long[0];
   private final long startNanos;
@@ -92,6 +94,11 @@ public final class EnergyLedger {
     deviceJoules = Arrays.copyOf(deviceJoules, n);
     deviceLast = Arrays.copyOf(deviceLast, n);
     deviceWatts = Arrays.copyOf(deviceWatts, n);
+    wattsRefJoules = Arrays.copyOf(wattsRefJoules, n);
+    wattsRefTime = Arrays.copyOf(wattsRefTime, n);
+    for (int i = base; i < n; i++) {
+      wattsRefTime[i] = time;
+    }
     devicePending = Arrays.copyOf(devicePending, n);
     this.sourceDevices.add(idx);
     // Start from the wall cursor's state so that phases opened before this source existed count.
@@ -131,7 +138,6 @@ public final class EnergyLedger {
     Occupancy cursor = sourceCursors.get(source);
     Arrays.fill(scratch, 0);
     double window = cursor.advance(time, scratch);
-    double sinceLast = Math.max(0, time - sourceLastTime[source]) * 1e-9;
     sourceLastTime[source] = Math.max(time, sourceLastTime[source]);
     double gramsPerJoule = carbon.gramsPerJoule();
     for (int i = 0; i < idx.length; i++) {
@@ -139,9 +145,7 @@ public final class EnergyLedger {
       double delta = Math.max(0, cumulative[i] - deviceLast[d]);
       deviceLast[d] = Math.max(deviceLast[d], cumulative[i]);
       deviceJoules[d] += delta;
-      if (sinceLast > 0) {
-        deviceWatts[d] = delta / sinceLast;
-      }
+      updateWatts(d, time);
       double job = delta * clamp(shares[i]) + devicePending[d];
       if (window <= 0) {
         devicePending[d] = job; // no time passed for this cursor: hand it out with the next window
@@ -161,15 +165,43 @@ public final class EnergyLedger {
   }
 
   /**
-   * Advances wall time and embodied carbon to {@code time}.
+   * Power is averaged over windows of at least {@value #WATTS_WINDOW_NANOS} ns: counters update in
+   * steps (NVML's about every 100 ms), so a single sampling interval can show 0 W or double.
+   */
+  private static final long WATTS_WINDOW_NANOS = 1_000_000_000L;
+
+  private void updateWatts(int d, long time) {
+    long elapsed = time - wattsRefTime[d];
+    if (elapsed >= WATTS_WINDOW_NANOS) {
+      deviceWatts[d] = (deviceJoules[d] - wattsRefJoules[d]) / (elapsed * 1e-9);
+      wattsRefJoules[d] = deviceJoules[d];
+      wattsRefTime[d] = time;
+    } else if (deviceWatts[d] == 0 && elapsed > 0 && deviceJoules[d] > 0) {
+      deviceWatts[d] = (deviceJoules[d] - wattsRefJoules[d]) / (elapsed * 1e-9); // first second
+    }
+  }
+
+  /**
+   * Advances wall time and embodied carbon to {@code time}, for a machine without GPUs.
    *
    * @param time the current {@link System#nanoTime()}
    * @param share the job's share of the machine over the window, in [0, 1]
    */
-  public synchronized void tick(long time, double share) {
+  public void tick(long time, double share) {
+    tick(time, share, 0);
+  }
+
+  /**
+   * Advances wall time and embodied carbon to {@code time}.
+   *
+   * @param time the current {@link System#nanoTime()}
+   * @param share the job's share of the machine over the window, in [0, 1]
+   * @param gpuShares the sum over the GPUs in use of the job's share of each
+   */
+  public synchronized void tick(long time, double share, double gpuShares) {
     Arrays.fill(scratch, 0);
     wall.advance(time, scratch);
-    double perSecond = carbon.embodiedGramsPerSecond() * clamp(share);
+    double perSecond = carbon.embodiedGramsPerSecond(clamp(share), Math.max(0, gpuShares));
     for (int p = 0; p < maxPhases; p++) {
       if (scratch[p] != 0) {
         phaseSeconds[p] += scratch[p];

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class EnergyLedgerTest {
 
   private static final long MS = 1_000_000L;
-  private static final CarbonModel CARBON = new CarbonModel(400, 1.5, 1000, 4 * 365 * 86400.0, 0.5);
+  private static final CarbonModel CARBON = new CarbonModel(400, 1.5, 1000, 4 * 365 * 86400.0, 0.5, 150);
   private static final List<Device> CPU =
       List.of(new Device("package-0", Domain.CPU, "test", true, Map.of()));
 
@@ -39,7 +39,7 @@ class EnergyLedgerTest {
 
   private Map<String, PhaseEnergy> phases() {
     EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host",
-        new CarbonFactors(400, "t", 1.5, 1000, 4, 0.5));
+        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
     Map<String, PhaseEnergy> m = new HashMap<>();
     s.phases().forEach(p -> m.put(p.name(), p));
     return m;
@@ -118,7 +118,7 @@ class EnergyLedgerTest {
     assertThat(shareSum).isPositive();
     assertThat(sum).isCloseTo(jobTruth, within(1e-9 * jobTruth));
     EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "process",
-        new CarbonFactors(400, "t", 1.5, 1000, 4, 0.5));
+        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
     assertThat(s.devices().get(0).joules()).isCloseTo(cumulative[0], within(1e-9 * cumulative[0]));
     assertThat(s.totals().cpuJoules()).isCloseTo(jobTruth, within(1e-9 * jobTruth));
   }

@@ -33,6 +33,72 @@ public record ModelParams(
     }
   }
 
+  /** Idle power as a fraction of full-load power, from the same Cloud Carbon Footprint averages. */
+  public static final double IDLE_FRACTION = IDLE_WATTS_PER_THREAD / MAX_WATTS_PER_THREAD;
+
+  private static final String TABLE = "cpu-power.csv";
+
+  /**
+   * Chooses the model for a CPU: its rated power per socket from the bundled table ({@code
+   * cpu-power.csv}, each figure with its source) when the model string matches an entry, else the
+   * per-thread defaults. Idle power is {@link #IDLE_FRACTION} of full-load power in both cases.
+   *
+   * @param cpuModel the CPU model string, e.g. {@code Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz}
+   * @param packages number of sockets
+   * @param logicalCpus number of logical CPUs
+   * @return the model, its {@link #origin()} naming the entry or the fallback
+   */
+  public static ModelParams forCpu(String cpuModel, int packages, int logicalCpus) {
+    String model = cpuModel == null ? "" : cpuModel.toLowerCase(java.util.Locale.ROOT);
+    for (String[] row : table()) {
+      boolean all = !model.isEmpty();
+      for (String word : row[0].toLowerCase(java.util.Locale.ROOT).split("\\s+")) {
+        // whole words: "i7-8700" must not match "i7-8700K"
+        all &= java.util.regex.Pattern.compile("(?<![a-z0-9])" + java.util.regex.Pattern.quote(word)
+            + "(?![a-z0-9])").matcher(model).find();
+      }
+      if (all) {
+        int sockets = Math.max(1, packages);
+        double max = Double.parseDouble(row[1]) * sockets;
+        return new ModelParams(max * IDLE_FRACTION, max, DRAM_WATTS_PER_GB,
+            "table: " + row[0] + " " + row[1] + " W x " + sockets + " socket(s) (" + row[2]
+                + "), idle " + Math.round(IDLE_FRACTION * 100) + " %, " + DRAM_WATTS_PER_GB + " W/GB");
+      }
+    }
+    ModelParams d = defaults(logicalCpus);
+    return new ModelParams(d.cpuIdleWatts(), d.cpuMaxWatts(), d.dramWattsPerGb(),
+        "CPU model '" + cpuModel + "' not in the table; " + d.origin());
+  }
+
+  static java.util.List<String[]> table() {
+    java.util.List<String[]> rows = new java.util.ArrayList<>();
+    try (java.io.InputStream in = ModelParams.class.getResourceAsStream(TABLE)) {
+      if (in == null) {
+        return rows;
+      }
+      java.io.BufferedReader r = new java.io.BufferedReader(
+          new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+      String line;
+      boolean header = true;
+      while ((line = r.readLine()) != null) {
+        if (line.isBlank() || line.startsWith("#")) {
+          continue;
+        }
+        if (header) {
+          header = false;
+          continue;
+        }
+        String[] f = line.split(",", 3);
+        if (f.length == 3) {
+          rows.add(new String[] {f[0].trim(), f[1].trim(), f[2].trim()});
+        }
+      }
+    } catch (java.io.IOException e) {
+      return rows;
+    }
+    return rows;
+  }
+
   /**
    * Returns the documented defaults for a host.
    *

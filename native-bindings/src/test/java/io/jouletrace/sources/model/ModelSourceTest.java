@@ -65,4 +65,34 @@ class ModelSourceTest {
     assertThatThrownBy(() -> new ModelParams(20, 10, 0, "x"))
         .hasMessageContaining("cpu.idle <= cpu.tdp");
   }
+
+  @Test
+  void knownCpuUsesItsRatedPowerPerSocketWithSource() {
+    ModelParams p = ModelParams.forCpu("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz", 2, 160);
+    assertThat(p.cpuMaxWatts()).isEqualTo(540.0); // 270 W per socket (Intel ARK) x 2
+    assertThat(p.cpuIdleWatts()).isCloseTo(540.0 * 0.74 / 3.5, within(1e-9));
+    assertThat(p.origin()).contains("Xeon Platinum 8380", "270 W x 2 socket(s)", "Intel ARK");
+    assertThat(ModelParams.forCpu("AMD EPYC 7763 64-Core Processor", 1, 128).cpuMaxWatts())
+        .isEqualTo(280.0);
+  }
+
+  @Test
+  void unknownCpuFallsBackToPerThreadDefaultsAndSaysSo() {
+    ModelParams p = ModelParams.forCpu("AMD EPYC", 1, 2);
+    assertThat(p.cpuMaxWatts()).isCloseTo(7.0, within(1e-12));
+    assertThat(p.origin()).contains("'AMD EPYC' not in the table", "per-vCPU");
+    // whole words only: the 95 W i7-8700K is not the 65 W i7-8700
+    assertThat(ModelParams.forCpu("Intel(R) Core(TM) i7-8700K CPU", 1, 12).origin())
+        .contains("not in the table");
+    assertThat(ModelParams.forCpu("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz", 1, 12).cpuMaxWatts())
+        .isEqualTo(65.0);
+  }
+
+  @Test
+  void everyTableRowHasPowerAndSource() {
+    assertThat(ModelParams.table()).hasSizeGreaterThan(10).allSatisfy(row -> {
+      assertThat(Double.parseDouble(row[1])).isBetween(10.0, 1000.0);
+      assertThat(row[2]).isNotBlank();
+    });
+  }
 }

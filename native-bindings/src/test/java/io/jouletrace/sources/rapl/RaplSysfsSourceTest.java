@@ -35,12 +35,25 @@ class RaplSysfsSourceTest {
     Files.writeString(root.resolve(dir).resolve("energy_uj"), value);
   }
 
+  /** Test clock: each sample happens 100 ms after the previous one unless a test says otherwise. */
+  private final long[] now = {0};
+
   private RaplSysfsSource open(Path root) throws SourceUnavailableException {
+    return open(root, RaplSysfsSource.FILES);
+  }
+
+  private RaplSysfsSource open(Path root, RaplSysfsSource.CounterReader reader)
+      throws SourceUnavailableException {
     return RaplSysfsSource.open(root, (k, m) -> {
       if (byKey.putIfAbsent(k, m) == null) {
         warnings.add(m);
       }
-    });
+    }, reader, () -> now[0]);
+  }
+
+  private void sample(RaplSysfsSource s, double[] j) {
+    now[0] += 100_000_000L;
+    s.sample(j);
   }
 
   @Test
@@ -71,7 +84,7 @@ class RaplSysfsSourceTest {
     set(root, "intel-rapl:1:0", "1000000");
     set(root, "intel-rapl:2", "99000000");
     double[] j = new double[4];
-    s.sample(j);
+    sample(s, j);
     assertThat(j).containsExactly(new double[] {2.5, 0.5, 4.0, 1.0}, within(1e-12));
     assertThat(warnings).isEmpty();
   }
@@ -84,7 +97,7 @@ class RaplSysfsSourceTest {
     assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
     set(root, "intel-rapl:0", "65532610000");
     double[] j = new double[1];
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo((65_532_610_000L - 10) * 1e-6, within(1e-9));
   }
 
@@ -97,11 +110,11 @@ class RaplSysfsSourceTest {
     set(root, "intel-rapl:0", "150000"); // wrapped: 0.1 J to the top, then 0.15 J
     set(root, "intel-rapl:1", "400000");
     double[] j = new double[2];
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(0.25, within(1e-12));
     assertThat(j[1]).isCloseTo(0.3, within(1e-12));
     set(root, "intel-rapl:0", "650000");
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(0.75, within(1e-12));
     assertThat(warnings).isEmpty();
   }
@@ -113,13 +126,13 @@ class RaplSysfsSourceTest {
     assertThat(warnings).singleElement().asString().contains("max_energy_range_uj");
     set(root, "intel-rapl:0", "6000000");
     double[] j = new double[1];
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(1.0, within(1e-12));
     set(root, "intel-rapl:0", "100"); // driver reload
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(1.0, within(1e-12));
     set(root, "intel-rapl:0", "2000100");
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(3.0, within(1e-12));
     assertThat(warnings).anySatisfy(w -> assertThat(w).contains("reset", "energy_uj"));
   }
@@ -130,17 +143,17 @@ class RaplSysfsSourceTest {
     RaplSysfsSource s = open(root);
     double[] j = new double[1];
     set(root, "intel-rapl:0", "1000000");
-    s.sample(j);
+    sample(s, j);
     set(root, "intel-rapl:0", "");
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(1.0, within(1e-12));
     set(root, "intel-rapl:0", "not-a-number");
-    s.sample(j);
+    sample(s, j);
     Files.delete(root.resolve("intel-rapl:0/energy_uj")); // zone disappears
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(1.0, within(1e-12));
     set(root, "intel-rapl:0", "4000000"); // and comes back
-    s.sample(j);
+    sample(s, j);
     assertThat(j[0]).isCloseTo(4.0, within(1e-12));
     assertThat(warnings).hasSize(1).first().asString().contains("intel-rapl:0", "carried over");
   }
@@ -149,9 +162,9 @@ class RaplSysfsSourceTest {
   void missingTreeOrNoCountedZoneIsUnavailableWithReason(@TempDir Path root) throws Exception {
     assertThatThrownBy(() -> open(root.resolve("absent")))
         .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no RAPL zones");
-    zone(root, "intel-rapl:0", "psys", 0, 1000);
+    zone(root, "intel-rapl:0:0", "core", 0, 1000);
     assertThatThrownBy(() -> open(root))
-        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no package or dram");
+        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no package RAPL zone");
   }
 
   @Test
@@ -161,5 +174,108 @@ class RaplSysfsSourceTest {
     assertThatThrownBy(() -> open(root))
         .isInstanceOf(SourceUnavailableException.class)
         .hasMessageContaining("intel-rapl:0/energy_uj");
+  }
+
+  @Test
+  void mmioMirrorIsDetailAndPsysIsNotAddedWhenPackagesExist(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
+    zone(root, "intel-rapl:1", "psys", 0, 262_143_328_850L);
+    zone(root, "intel-rapl-mmio:0", "package-0", 0, 262_143_328_850L);
+    RaplSysfsSource s = open(root);
+    assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
+    set(root, "intel-rapl:0", "2000000");
+    set(root, "intel-rapl-mmio:0", "2000000");
+    set(root, "intel-rapl:1", "5000000");
+    double[] j = new double[1];
+    sample(s, j);
+    assertThat(j[0]).isCloseTo(2.0, within(1e-12));
+    assertThat(s.detailJoules()).containsEntry("intel-rapl-mmio:0/package-0", 2.0)
+        .containsEntry("intel-rapl:1/psys", 5.0);
+    assertThat(warnings).singleElement().asString().contains("mmio mirror", "not added");
+  }
+
+  @Test
+  void mmioPackageWithoutTwinIsCounted(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl-mmio:0", "package-0", 0, 262_143_328_850L);
+    RaplSysfsSource s = open(root);
+    assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
+  }
+
+  @Test
+  void sameCounterReportedTwiceIsCountedOnce(@TempDir Path root) throws Exception {
+    // Some AMD parts expose one package counter under two zones.
+    zone(root, "intel-rapl:0", "package-0", 123_456, 65_532_610_987L);
+    zone(root, "intel-rapl:1", "package-0", 123_456, 65_532_610_987L);
+    RaplSysfsSource s = open(root);
+    assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
+    assertThat(warnings).singleElement().asString().contains("same counter as package-0");
+  }
+
+  @Test
+  void psysIsUsedOnlyWhenNoPackageIsReadable(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
+    zone(root, "intel-rapl:1", "psys", 0, 262_143_328_850L);
+    RaplSysfsSource s = open(root, file -> {
+      if (file.toString().contains("intel-rapl:0/")) {
+        throw new java.nio.file.AccessDeniedException(file.toString());
+      }
+      return RaplSysfsSource.FILES.read(file);
+    });
+    assertThat(s.devices()).extracting(Device::id).containsExactly("psys");
+    assertThat(s.devices().get(0).domain()).isEqualTo(Domain.CPU);
+    assertThat(warnings).anySatisfy(w -> assertThat(w).contains("psys", "whole platform"));
+  }
+
+  @Test
+  void permissionDeniedNamesTheFileAndTheFixes(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
+    zone(root, "intel-rapl:0:0", "dram", 0, 262_143_328_850L);
+    assertThatThrownBy(() -> open(root, file -> {
+      throw new java.nio.file.AccessDeniedException(file.toString());
+    })).isInstanceOf(SourceUnavailableException.class)
+        .hasMessageContaining("energy_uj is not readable by this user")
+        .hasMessageContaining("run as root")
+        .hasMessageContaining("sudo chmod a+r")
+        .hasMessageContaining("udev")
+        .hasMessageContaining("CAP_SYS_RAWIO");
+  }
+
+  @Test
+  void safeReadIntervalFollowsRangeAndObservedPower(@TempDir Path root) throws Exception {
+    long range = 4_000_000; // 4 J
+    zone(root, "intel-rapl:0", "package-0", 0, range);
+    RaplSysfsSource s = open(root);
+    // before any observation: 500 W assumed, 4 J wraps in 8 ms, read at least every 4 ms
+    assertThat(s.maxSafeIntervalNanos()).isEqualTo(4_000_000L);
+    double[] j = new double[1];
+    set(root, "intel-rapl:0", "2000000"); // 2 J in 100 ms: 20 W
+    sample(s, j);
+    // 20 W x 1.5 margin = 30 W: 4 J wraps in 133 ms, read every 66.7 ms
+    assertThat(s.maxSafeIntervalNanos()).isCloseTo(66_666_666L, within(2L));
+  }
+
+  @Test
+  void readsTooFarApartAreReported(@TempDir Path root) throws Exception {
+    zone(root, "intel-rapl:0", "package-0", 0, 4_000_000);
+    RaplSysfsSource s = open(root);
+    double[] j = new double[1];
+    set(root, "intel-rapl:0", "3000000"); // 30 W
+    sample(s, j);
+    now[0] += 1_000_000_000L; // next read 1.1 s later: at 30 W the 4 J counter wrapped 8 times
+    set(root, "intel-rapl:0", "1000000");
+    sample(s, j);
+    assertThat(warnings).anySatisfy(w -> assertThat(w).contains("longer than one wrap period"));
+  }
+
+  @Test
+  void decreaseImplyingImpossiblePowerIsAReset(@TempDir Path root) throws Exception {
+    long range = 262_143_328_850L;
+    zone(root, "intel-rapl:0", "package-0", 5_000_000, range);
+    RaplSysfsSource s = open(root);
+    double[] j = new double[1];
+    set(root, "intel-rapl:0", "100"); // as a wrap this would be 262 kJ in 0.1 s
+    sample(s, j);
+    assertThat(j[0]).isZero();
+    assertThat(warnings).singleElement().asString().contains("reset");
   }
 }

@@ -21,6 +21,7 @@ final class ForkedJvm {
   static final Path API_JAR = Path.of(System.getProperty("jouletrace.it.apiJar"));
   static final Path CLASSES = Path.of(System.getProperty("jouletrace.it.classes"));
   static final String LIBS = System.getProperty("jouletrace.it.libs", "");
+  static final Path FAKE_NVML = Path.of(System.getProperty("jouletrace.it.fakeNvml"));
 
   private final List<String> command = new ArrayList<>();
   private final Map<String, String> env = new HashMap<>();
@@ -56,6 +57,12 @@ final class ForkedJvm {
     return this;
   }
 
+  /** Removes a variable this JVM's environment would pass on. */
+  ForkedJvm unsetEnv(String name) {
+    env.put(name, null);
+    return this;
+  }
+
   /** Class path of the test applications: their classes, the API jar and the given extra jars. */
   static String appClassPath(String... extra) {
     List<String> parts = new ArrayList<>();
@@ -73,7 +80,13 @@ final class ForkedJvm {
     Path out = Files.createTempFile(dir, "stdout", ".txt");
     Path err = Files.createTempFile(dir, "stderr", ".txt");
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-    pb.environment().putAll(env);
+    env.forEach((k, v) -> {
+      if (v == null) {
+        pb.environment().remove(k);
+      } else {
+        pb.environment().put(k, v);
+      }
+    });
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     return new Running(pb.start(), out, err);
   }

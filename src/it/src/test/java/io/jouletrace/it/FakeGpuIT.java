@@ -1,0 +1,112 @@
+package io.jouletrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent in a forked JVM reads GPUs through the real JNA bindings from a scripted fake
+ * libnvidia-ml (built from C by the test build). The script's power trace is the ground truth.
+ */
+class FakeGpuIT {
+
+  private static final double GPU0_WATTS = 300; // energy counter
+  private static final double GPU1_WATTS = 80; // no energy counter: power integrated
+
+  private Path script(Path dir, long origin) throws Exception {
+    Path script = dir.resolve("nvml.script");
+    Files.writeString(script, String.join("\n",
+        "origin_ns " + origin,
+        "devices 2",
+        "name 0 Fake H100 80GB HBM3",
+        "name 1 Fake A10",
+        "energy 1 unsupported",
+        "power 0 0 " + GPU0_WATTS,
+        "power 1 0 " + GPU1_WATTS,
+        "energy_offset 0 123456789",
+        "proc 0 self 1000000",
+        "util 0 self 90",
+        "proc 1 1 1000000",
+        "util 1 1 50",
+        ""));
+    return script;
+  }
+
+  private JsonNode run(Path dir, String attribution, Map<String, Double> seconds) throws Exception {
+    Path report = dir.resolve("r.json");
+    Path truth = dir.resolve("truth.txt");
+    ForkedJvm.Result r = new ForkedJvm(dir)
+        .env("FAKE_NVML_SCRIPT", script(dir, System.nanoTime()).toString())
+        .unsetEnv("CUDA_VISIBLE_DEVICES")
+        .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=" + attribution
+            + ",prometheus.port=off,report.json=" + report)
+        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp", truth.toString(),
+            "alpha:600", "beta:1000")
+        .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.stderr()).doesNotContain("GPU energy unavailable");
+    List<String> lines = Files.readAllLines(truth);
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(" ");
+      seconds.merge(f[0], (Long.parseLong(f[2]) - Long.parseLong(f[1])) * 1e-9, Double::sum);
+    }
+    return new ObjectMapper().readTree(report.toFile());
+  }
+
+  private static Map<String, JsonNode> phases(JsonNode root) {
+    Map<String, JsonNode> m = new HashMap<>();
+    root.get("phases").forEach(p -> m.put(p.get("name").asText(), p));
+    return m;
+  }
+
+  @Test
+  void hostAttributionGivesEachPhaseAllGpuEnergy(@TempDir Path dir) throws Exception {
+    Map<String, Double> seconds = new HashMap<>();
+    JsonNode root = run(dir, "host", seconds);
+    assertThat(root.at("/methods/gpu").asText()).isEqualTo("measured");
+    Map<String, String> sources = new HashMap<>();
+    root.get("devices").forEach(d -> sources.put(d.get("id").asText(), d.get("source").asText()));
+    assertThat(sources).containsEntry("gpu-0", "nvml-energy").containsEntry("gpu-1", "nvml-power");
+    for (String name : List.of("alpha", "beta")) {
+      double truth = (GPU0_WATTS + GPU1_WATTS) * seconds.get(name);
+      // constant power: interpolation is exact; 1 % is the target for phases of 0.5 s and longer
+      assertThat(phases(root).get(name).at("/joules/gpu").asDouble()).as(name)
+          .isCloseTo(truth, within(0.01 * truth));
+    }
+    double sum = 0;
+    for (JsonNode p : root.get("phases")) {
+      sum += p.at("/joules/gpu").asDouble();
+    }
+    double devices = 0;
+    for (JsonNode d : root.get("devices")) {
+      if (d.get("domain").asText().equals("gpu")) {
+        devices += d.get("joules").asDouble();
+      }
+    }
+    assertThat(sum).isCloseTo(devices, within(1e-6 * devices));
+    // device totals against the script: both GPUs ran at constant power for the whole window
+    double window = root.at("/run/wallSeconds").asDouble();
+    assertThat(devices).isLessThanOrEqualTo((GPU0_WATTS + GPU1_WATTS) * window * 1.005);
+  }
+
+  @Test
+  void processAttributionChargesOnlyTheGpusThisJvmUses(@TempDir Path dir) throws Exception {
+    Map<String, Double> seconds = new HashMap<>();
+    JsonNode root = run(dir, "process", seconds);
+    for (String name : List.of("alpha", "beta")) {
+      // gpu-0 lists this JVM as its only process; gpu-1 belongs to pid 1
+      double truth = GPU0_WATTS * seconds.get(name);
+      assertThat(phases(root).get(name).at("/joules/gpu").asDouble()).as(name)
+          .isCloseTo(truth, within(0.01 * truth));
+    }
+  }
+}
