@@ -33,12 +33,14 @@ public final class AgentRuntime {
   private final CarbonFactors factors;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
+  private Thread initThread;
 
-  private AgentRuntime(AgentConfig config, Log log, PhaseRecorder recorder, EnergyLedger ledger) {
+  private AgentRuntime(AgentConfig config, Log log, PhaseRecorder recorder, EnergyLedger ledger,
+      long startNanos, long startCpuNanos) {
     this.config = config;
     this.log = log;
     this.ledger = ledger;
-    this.sampler = new Sampler(config, ledger, recorder, log);
+    this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
     double years = config.embodiedLifetime().toSeconds() / (365 * 86400.0);
     this.factors = new CarbonFactors(config.carbonIntensity(),
         config.carbonIntensity() == ConfigLoader.DEFAULT_INTENSITY
@@ -78,31 +80,51 @@ public final class AgentRuntime {
       CarbonModel carbon = new CarbonModel(config.carbonIntensity(), config.pue(),
           config.embodiedKg(), config.embodiedLifetime().toSeconds(), config.embodiedUtilization(),
           config.embodiedGpuKg());
-      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, System.nanoTime());
+      long startNanos = System.nanoTime();
+      // Process CPU time from /proc without loading JMX or OSHI on this thread.
+      long startCpuNanos = ProcessHandle.current().info().totalCpuDuration()
+          .map(java.time.Duration::toNanos).orElse(-1L);
+      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
       holder[0] = ledger;
       config.errors().forEach(ledger::warning);
-      AgentRuntime runtime = new AgentRuntime(config, log, recorder, ledger);
+      AgentRuntime runtime = new AgentRuntime(config, log, recorder, ledger, startNanos,
+          startCpuNanos);
+      runtime.sampler.openEarly();
       Dispatch.install(recorder);
       // Sampling starts first so that the counters' first reading is taken while Byte Buddy
       // installs the automatic phases on this thread.
       runtime.launch();
-      Instrumenter.install(inst, Instrumenter.djlRules(), log);
+      Instrumenter.installInBackground(inst, Instrumenter.djlRules(), attached, log);
     } catch (Throwable t) {
       System.err.println("jouletrace: agent not started: " + t);
     }
   }
 
   private void launch() {
-    samplerThread = new Thread(this::run, "jouletrace-sampler");
+    samplerThread = new Thread(this::sample, "jouletrace-sampler");
     samplerThread.setDaemon(true);
     samplerThread.start();
+    initThread = new Thread(this::init, "jouletrace-init");
+    initThread.setDaemon(true);
+    initThread.start();
     Thread hook = new Thread(this::shutdown, "jouletrace-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
-  private void run() {
+  /** Samples from the start, with the sources opened so far; others join when ready. */
+  private void sample() {
+    try {
+      sampler.loop();
+    } catch (Throwable t) {
+      log.line("sampler stopped: " + t);
+    }
+  }
+
+  /** The slow part of start-up (NVML, OSHI, HTTP), off the sampler's and the application's path. */
+  private void init() {
     try {
       sampler.open();
+      JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         try {
           endpoint = PrometheusEndpoint.start(this::liveSnapshot, config.prometheusHost(),
@@ -113,9 +135,8 @@ public final class AgentRuntime {
               + " off. Measurement continues.");
         }
       }
-      sampler.loop();
     } catch (Throwable t) {
-      log.line("sampler stopped: " + t);
+      log.line("start-up of sources failed: " + t);
     }
   }
 
@@ -126,11 +147,11 @@ public final class AgentRuntime {
 
   private void shutdown() {
     try {
+      // Let a start-up still in progress finish, so that its sources are read a last time.
+      initThread.join(START_WAIT_MS);
       sampler.stop(samplerThread);
       samplerThread.join(START_WAIT_MS);
-      if (sampler.isOpened()) {
-        sampler.tickSafely();
-      }
+      sampler.tickSafely();
       EnergySnapshot last = ledger.snapshot(startedAt, Instant.now(), config.stage(),
           config.labels(), config.attribution(), factors);
       try {

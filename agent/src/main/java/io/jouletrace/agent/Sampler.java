@@ -8,6 +8,7 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.msr.RaplMsrSource;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
@@ -16,6 +17,7 @@ import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import oshi.hardware.CentralProcessor;
 
 /**
@@ -45,15 +47,29 @@ final class Sampler {
   private final EnergyLedger ledger;
   private final PhaseRecorder recorder;
   private final Log log;
+  private static final double ASSUMED_MAX_WATTS = 1000;
+
   private final List<Open> sources = new ArrayList<>();
   private final long pid = ProcessHandle.current().pid();
-  private CpuShare cpuShare;
+  private final long startNanos;
+  private final long startCpuNanos;
+  private volatile CpuShare cpuShare;
+  private EnergySource earlyCpu;
+  private String earlyProblem;
   private NvmlSource nvml;
   private ModelParams model;
   private volatile boolean stopping;
-  private volatile boolean opened;
 
-  Sampler(AgentConfig config, EnergyLedger ledger, PhaseRecorder recorder, Log log) {
+  /**
+   * Creates the sampler.
+   *
+   * @param startNanos when the agent started ({@link System#nanoTime()})
+   * @param startCpuNanos this process's CPU time then, or -1 when unknown
+   */
+  Sampler(AgentConfig config, EnergyLedger ledger, PhaseRecorder recorder, Log log,
+      long startNanos, long startCpuNanos) {
+    this.startNanos = startNanos;
+    this.startCpuNanos = startCpuNanos;
     this.config = config;
     this.ledger = ledger;
     this.recorder = recorder;
@@ -66,29 +82,60 @@ final class Sampler {
    * its zero reading is taken as early as possible: energy before a source's first reading is not
    * counted.
    */
-  void open() {
-    EnergySource rapl = null;
-    String raplProblem = null;
-    try {
-      rapl = RaplSysfsSource.open(config.powercapRoot(), log);
-      add(rapl);
-    } catch (SourceUnavailableException e) {
-      raplProblem = e.getMessage();
+  /**
+   * Opens the CPU counters that need nothing but files, on the caller's thread: the counters'
+   * first reading is the zero of everything measured, so it is taken before the application runs.
+   * MSR (which needs the CPU vendor from OSHI) and the estimation model are left to {@link #open()}.
+   */
+  void openEarly() {
+    if (config.cpuSource().equals("auto") || config.cpuSource().equals("rapl-sysfs")) {
+      try {
+        earlyCpu = RaplSysfsSource.open(config.powercapRoot(), log);
+        add(earlyCpu);
+      } catch (SourceUnavailableException e) {
+        earlyProblem = "rapl-sysfs: " + e.getMessage();
+      }
     }
+  }
+
+  void open() {
+    // GPUs first: their energy is counted from the moment they are opened.
     openGpus();
-    OshiCpuTimes cpu = new OshiCpuTimes();
-    if (rapl == null) {
+    OshiCpuTimes[] oshi = new OshiCpuTimes[1];
+    Supplier<OshiCpuTimes> cpuTimes = () -> {
+      if (oshi[0] == null) {
+        oshi[0] = new OshiCpuTimes();
+      }
+      return oshi[0];
+    };
+    CpuSources.Choice counters = earlyCpu != null
+        ? new CpuSources.Choice(earlyCpu, List.of())
+        : CpuSources.open(config, earlyProblem,
+            () -> cpuTimes.get().system().getHardware().getProcessor().getProcessorIdentifier()
+                .getVendor(), log);
+    if (counters.source() != null && counters.source() != earlyCpu) {
+      add(counters.source());
+    }
+    OshiCpuTimes cpu = cpuTimes.get();
+    if (counters.source() == null) {
       CentralProcessor p = cpu.system().getHardware().getProcessor();
       model = modelParams(p.getProcessorIdentifier().getName(), p.getPhysicalPackageCount(),
           p.getLogicalProcessorCount());
-      log.line("RAPL unavailable: " + raplProblem
-          + "; CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
+      log.line("no CPU energy counter (" + String.join("; ", counters.problems())
+          + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
           + ")");
       double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
-      add(new ModelSource(cpu, model, gb, System::nanoTime));
+      ModelSource estimate = new ModelSource(cpu, model, gb, System::nanoTime);
+      // From the agent's start until now there were no host ticks: take this process's own CPU
+      // use as the host's, so that phases that ran meanwhile are not left without energy.
+      long now = System.nanoTime();
+      double window = (now - startNanos) * 1e-9;
+      double cpuSeconds = startCpuNanos < 0 ? 0 : (cpu.processCpuNanos() - startCpuNanos) * 1e-9;
+      estimate.seed(window, window > 0 ? cpuSeconds / (window * cpu.logicalCpus()) : 0);
+      add(estimate, startNanos);
     }
     cpuShare = config.hostAttribution() ? null : new CpuShare(cpu);
-    opened = true;
+    ledger.seal();
   }
 
   private void openGpus() {
@@ -129,12 +176,12 @@ final class Sampler {
     }
   }
 
-  private void add(EnergySource source) {
+  private synchronized void add(EnergySource source) {
     sources.add(new Open(source, ledger.addSource(source.devices(), System.nanoTime())));
   }
 
-  boolean isOpened() {
-    return opened;
+  private synchronized void add(EnergySource source, long since) {
+    sources.add(new Open(source, ledger.addSource(source.devices(), since)));
   }
 
   /** The power model in use, or {@code null} when every CPU figure is measured. */
@@ -167,11 +214,14 @@ final class Sampler {
     }
   }
 
-  private long safeReadInterval() {
+  private synchronized long safeReadInterval() {
     long safe = Long.MAX_VALUE;
     for (Open o : sources) {
       if (o.source instanceof RaplSysfsSource r) {
         safe = Math.min(safe, r.maxSafeIntervalNanos());
+      } else if (o.source instanceof RaplMsrSource m) {
+        // half a wrap period at a power no package reaches
+        safe = Math.min(safe, m.maxSafeIntervalNanos(ASSUMED_MAX_WATTS) / 2);
       }
     }
     return Math.max(1_000_000L, safe);
@@ -181,7 +231,7 @@ final class Sampler {
   private synchronized void readOnly() {
     try {
       for (Open o : sources) {
-        if (o.source instanceof RaplSysfsSource) {
+        if (o.source instanceof RaplSysfsSource || o.source instanceof RaplMsrSource) {
           o.source.sample(o.joules);
         }
       }
@@ -205,7 +255,9 @@ final class Sampler {
   }
 
   private synchronized void tick() {
-    double share = cpuShare == null ? 1.0 : cpuShare.next();
+    // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
+    CpuShare shares = cpuShare;
+    double share = shares == null ? 1.0 : shares.next();
     double gpuShares = 0;
     for (Open o : sources) {
       long before = System.nanoTime();

@@ -99,6 +99,21 @@ public final class JsonReport {
   }
 
   /**
+   * Renders a snapshot without writing it, so that the classes the exit path needs are loaded
+   * ahead of time, off the shutdown path.
+   *
+   * @param s any snapshot
+   * @return the length of the rendered report
+   */
+  public static int warmUp(EnergySnapshot s) {
+    try {
+      return MAPPER.writeValueAsString(toJson(s)).length() + PhaseTable.render(s).length();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /**
    * Writes the report atomically (a temporary file in the same folder, then a rename), creating
    * parent folders.
    *

@@ -20,8 +20,14 @@ public final class Cli {
       case "help", "--help", "-h" -> {
         out.println("JouleTrace agent " + version());
         out.println("Use as: java -javaagent:jouletrace-agent.jar[=key=value,...] -jar app.jar");
-        out.println("Commands: help, version");
+        out.println("Commands:");
+        out.println("  probe [key=value,...]  what this machine offers and what the agent would use;"
+            + " exit 0 when a counter is readable, 3 when only estimation is possible");
+        out.println("  version                the agent's version");
         return 0;
+      }
+      case "probe" -> {
+        return io.jouletrace.agent.Probe.run(args.length > 1 ? args[1] : null, out);
       }
       case "version", "--version" -> {
         out.println(version());

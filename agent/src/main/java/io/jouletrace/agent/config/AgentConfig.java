@@ -11,6 +11,8 @@ import java.util.Map;
  *
  * @param interval sampling interval
  * @param powercapRoot root of the powercap tree
+ * @param cpuSource {@code auto}, {@code rapl-sysfs}, {@code rapl-msr} or {@code model}
+ * @param msrRoot folder of the {@code <cpu>/msr} files
  * @param attribution {@code process} or {@code host}
  * @param prometheusPort TCP port of the pull endpoint, or -1 when off
  * @param prometheusHost bind address
@@ -36,6 +38,8 @@ import java.util.Map;
 public record AgentConfig(
     Duration interval,
     Path powercapRoot,
+    String cpuSource,
+    Path msrRoot,
     String attribution,
     int prometheusPort,
     String prometheusHost,

@@ -40,6 +40,8 @@ public final class ConfigLoader {
   static {
     key("interval", "100ms", Durations.FORM);
     key("powercap.root", "/sys/class/powercap", "a directory path");
+    key("cpu.source", "auto", "auto (rapl-sysfs, else rapl-msr, else model), rapl-sysfs, rapl-msr or model");
+    key("msr.root", "/dev/cpu", "a directory path");
     key("attribution", "process", "process or host");
     key("prometheus.port", "9464", "a TCP port 0-65535, or off");
     key("prometheus.host", "0.0.0.0", "a bind address such as 127.0.0.1");
@@ -204,6 +206,8 @@ public final class ConfigLoader {
     boolean strict = get("strict", this::bool);
     Duration interval = get("interval", s -> positive(Durations.parse(s), Duration.ofMillis(1)));
     Path powercap = get("powercap.root", s -> Path.of(nonEmpty(s)));
+    String cpuSource = get("cpu.source", s -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model"));
+    Path msrRoot = get("msr.root", s -> Path.of(nonEmpty(s)));
     String attribution = get("attribution", s -> oneOf(s, "process", "host"));
     int port = get("prometheus.port", this::port);
     String host = get("prometheus.host", ConfigLoader::nonEmpty);
@@ -223,7 +227,7 @@ public final class ConfigLoader {
     String gpuDevices = get("gpu.devices", s -> s);
     String nvmlLibrary = get("nvml.library", s -> s);
     double gpuKg = get("embodied.gpu-kg", s -> atLeast(s, 0));
-    return new AgentConfig(interval, powercap, attribution, port, host, report, intensity, pue,
+    return new AgentConfig(interval, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
         stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
         gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
         strict, List.copyOf(errors));

@@ -3,7 +3,12 @@ package io.jouletrace.agent.instrument;
 import io.jouletrace.bridge.Dispatch;
 import net.bytebuddy.asm.Advice;
 
-/** Connects the hooks of {@code io.jouletrace.api.JouleTrace} to the bridge. */
+/**
+ * Connects the hooks of {@code io.jouletrace.api.JouleTrace} to the bridge when the agent is
+ * attached to a running JVM, where the API class may have been initialised before the bridge
+ * existed. Each advice does the hook's work and skips the original body, so a hook that also
+ * found the bridge itself does not record twice.
+ */
 public final class ApiAdvice {
 
   private ApiAdvice() {}
@@ -12,10 +17,17 @@ public final class ApiAdvice {
   public static final class Enter {
     private Enter() {}
 
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+    public static long enter(@Advice.Argument(0) String name) {
+      return Dispatch.enter(name);
+    }
+
     @Advice.OnMethodExit(suppress = Throwable.class)
     public static void exit(
-        @Advice.Argument(0) String name, @Advice.Return(readOnly = false) long token) {
-      token = Dispatch.enter(name);
+        @Advice.Enter long token, @Advice.Return(readOnly = false) long returned) {
+      if (token != 0L) {
+        returned = token;
+      }
     }
   }
 
@@ -23,9 +35,10 @@ public final class ApiAdvice {
   public static final class Exit {
     private Exit() {}
 
-    @Advice.OnMethodEnter(suppress = Throwable.class)
-    public static void enter(@Advice.Argument(0) long token) {
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+    public static boolean enter(@Advice.Argument(0) long token) {
       Dispatch.exit(token);
+      return true;
     }
   }
 

@@ -8,10 +8,16 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import io.jouletrace.agent.Log;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
@@ -44,20 +50,73 @@ public final class Instrumenter {
             "inference"));
   }
 
+  private static final String API = "io.jouletrace.api.JouleTrace";
+  static final int READY_TIMEOUT_SECONDS = 10;
+
   private Instrumenter() {}
 
   /**
-   * Installs the API bridge and the given rules.
+   * Installs the rules without holding up start-up: a plain {@link ClassFileTransformer} (the
+   * {@link Gate}) is registered at once and Byte Buddy, which takes a few hundred milliseconds of
+   * CPU to load, is prepared on the {@code jouletrace-instrument} daemon thread. Only when a
+   * target class is loaded before Byte Buddy is ready does its loading wait for it (at most {@value
+   * #READY_TIMEOUT_SECONDS} s), so that no call of an instrumented method is ever missed.
    *
    * @param inst the JVM's instrumentation
    * @param rules automatic phases
+   * @param apiBridge also instrument the API's hooks (needed only when attaching to a running JVM)
    * @param log where failures are reported
-   * @return the transformer, to reset in tests
+   * @return the gate, already registered
    */
-  public static ResettableClassFileTransformer install(
-      Instrumentation inst, List<Rule> rules, Log log) {
+  public static Gate installInBackground(
+      Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
+    Gate gate = new Gate(targets(rules, apiBridge), log);
+    inst.addTransformer(gate, true);
+    Thread t = new Thread(() -> {
+      try {
+        gate.open(build(rules, apiBridge, log).makeRaw());
+        retransformLoaded(inst, gate.targets, log);
+      } catch (Throwable e) {
+        gate.open(null);
+        log.line("automatic phases not installed: " + e);
+      }
+    }, "jouletrace-instrument");
+    t.setDaemon(true);
+    t.start();
+    return gate;
+  }
+
+  /**
+   * Installs the rules now, on this thread, and retransforms the matching classes already loaded.
+   *
+   * @param inst the JVM's instrumentation
+   * @param rules automatic phases
+   * @param apiBridge also instrument the API's hooks
+   * @param log where failures are reported
+   * @return the registered transformer; remove it with {@code inst.removeTransformer}
+   */
+  public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
+    Gate gate = new Gate(targets(rules, apiBridge), log);
+    gate.open(build(rules, apiBridge, log).makeRaw());
+    inst.addTransformer(gate, true);
+    retransformLoaded(inst, gate.targets, log);
+    return gate;
+  }
+
+  private static Set<String> targets(List<Rule> rules, boolean apiBridge) {
+    Set<String> names = new HashSet<>();
+    if (apiBridge) {
+      names.add(API.replace('.', '/'));
+    }
+    for (Rule rule : rules) {
+      names.add(rule.type().replace('.', '/'));
+    }
+    return Set.copyOf(names);
+  }
+
+  private static AgentBuilder build(List<Rule> rules, boolean apiBridge, Log log) {
     ClassFileLocator advice = ClassFileLocator.ForClassLoader.of(Instrumenter.class.getClassLoader());
-    AgentBuilder builder =
+    AgentBuilder current =
         newAgentBuilder()
             .disableClassFormatChanges()
             .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
@@ -65,20 +124,20 @@ public final class Instrumenter {
             .with(new FailureListener(log))
             .ignore(nameStartsWith("net.bytebuddy.").or(nameStartsWith("io.jouletrace.agent."))
                 .or(nameStartsWith("io.jouletrace.bridge.")));
-
-    AgentBuilder.Identified.Extendable api =
-        builder
-            .type(named("io.jouletrace.api.JouleTrace"))
-            .transform(
-                new AgentBuilder.Transformer.ForAdvice()
-                    .include(advice)
-                    .advice(named("enter").and(isStatic()).and(takesArguments(String.class)),
-                        ApiAdvice.Enter.class.getName())
-                    .advice(named("exit").and(isStatic()).and(takesArguments(long.class)),
-                        ApiAdvice.Exit.class.getName())
-                    .advice(named("recording").and(isStatic()).and(takesArguments(0)),
-                        ApiAdvice.Recording.class.getName()));
-    AgentBuilder current = api;
+    if (apiBridge) {
+      current =
+          current
+              .type(named(API))
+              .transform(
+                  new AgentBuilder.Transformer.ForAdvice()
+                      .include(advice)
+                      .advice(named("enter").and(isStatic()).and(takesArguments(String.class)),
+                          ApiAdvice.Enter.class.getName())
+                      .advice(named("exit").and(isStatic()).and(takesArguments(long.class)),
+                          ApiAdvice.Exit.class.getName())
+                      .advice(named("recording").and(isStatic()).and(takesArguments(0)),
+                          ApiAdvice.Recording.class.getName()));
+    }
     for (Rule rule : rules) {
       current =
           current
@@ -89,7 +148,70 @@ public final class Instrumenter {
                       .include(advice)
                       .advice(rule.methods(), PhaseAdvice.class.getName()));
     }
-    return current.installOn(inst);
+    return current;
+  }
+
+  private static void retransformLoaded(Instrumentation inst, Set<String> targets, Log log) {
+    List<Class<?>> loaded = new ArrayList<>();
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      if (targets.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+        loaded.add(c);
+      }
+    }
+    if (!loaded.isEmpty()) {
+      try {
+        inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+      } catch (Throwable e) {
+        log.line("could not retransform " + loaded + ": " + e);
+      }
+    }
+  }
+
+  /**
+   * The only transformer the JVM sees. Every class load costs it one set lookup by name; the few
+   * target classes are handed to Byte Buddy, waiting for it to be ready if need be.
+   */
+  public static final class Gate implements ClassFileTransformer {
+    private final Set<String> targets;
+    private final Log log;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile ClassFileTransformer delegate;
+
+    Gate(Set<String> targets, Log log) {
+      this.targets = targets;
+      this.log = log;
+    }
+
+    void open(ClassFileTransformer byteBuddy) {
+      delegate = byteBuddy;
+      ready.countDown();
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className,
+        Class<?> redefined, ProtectionDomain domain, byte[] bytes) {
+      if (className == null || !targets.contains(className)) {
+        return null;
+      }
+      try {
+        ClassFileTransformer t = delegate;
+        if (t == null) {
+          if (!ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            log.line("instrumentation was not ready in " + READY_TIMEOUT_SECONDS + " s; "
+                + className.replace('/', '.') + " is not instrumented");
+            return null;
+          }
+          t = delegate;
+          if (t == null) {
+            return null;
+          }
+        }
+        return t.transform(module, loader, className, redefined, domain, bytes);
+      } catch (Throwable e) {
+        log.line("could not instrument " + className.replace('/', '.') + ": " + e);
+        return null;
+      }
+    }
   }
 
   /**

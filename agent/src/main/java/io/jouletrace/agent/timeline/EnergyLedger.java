@@ -38,6 +38,8 @@ public final class EnergyLedger {
   private final List<String> warnings = new ArrayList<>();
   private final EventLog log = new EventLog();
   private final Occupancy wall;
+  /** A cursor left at the start, so that a source opened late can count from there; see seal(). */
+  private Occupancy origin;
   private final int maxPhases;
   private final double[] scratch;
   private final double[][] phaseJoules;
@@ -72,6 +74,7 @@ public final class EnergyLedger {
     this.operational = new double[this.maxPhases];
     this.embodied = new double[this.maxPhases];
     this.wall = new Occupancy(log, startNanos, this.maxPhases);
+    this.origin = wall.copy();
     this.startNanos = startNanos;
     this.lastTick = startNanos;
   }
@@ -101,8 +104,8 @@ public final class EnergyLedger {
     }
     devicePending = Arrays.copyOf(devicePending, n);
     this.sourceDevices.add(idx);
-    // Start from the wall cursor's state so that phases opened before this source existed count.
-    Occupancy cursor = wall.copy();
+    // Start from a cursor's state so that phases opened before this source existed count.
+    Occupancy cursor = origin != null && time <= wall.time() ? origin.copy() : wall.copy();
     cursor.advance(Math.max(time, cursor.time()), new double[maxPhases]);
     sourceCursors.add(cursor);
     sourceLastTime = Arrays.copyOf(sourceLastTime, sourceCursors.size());
@@ -223,8 +226,16 @@ public final class EnergyLedger {
     }
   }
 
+  /**
+   * Ends start-up: no source will be added with a time before now, so the events kept for that
+   * can go.
+   */
+  public synchronized void seal() {
+    origin = null;
+  }
+
   private void trim() {
-    long min = wall.seq();
+    long min = origin != null ? origin.seq() : wall.seq();
     for (Occupancy c : sourceCursors) {
       min = Math.min(min, c.seq());
     }

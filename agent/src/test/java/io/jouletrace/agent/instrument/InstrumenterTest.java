@@ -12,8 +12,6 @@ import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
 import net.bytebuddy.agent.ByteBuddyAgent;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,15 +47,20 @@ class InstrumenterTest {
 
   private final Instrumentation inst = ByteBuddyAgent.install();
   private final List<String> log = new ArrayList<>();
-  private final ResettableClassFileTransformer transformer = Instrumenter.install(inst,
+  private final Instrumenter.Gate transformer = Instrumenter.install(inst,
       List.of(new Instrumenter.Rule(Workload.class.getName(), named("step").or(named("fail")),
           "work")),
-      new Log(log::add));
+      true, new Log(log::add));
 
   @AfterEach
   void reset() {
     Dispatch.install(null);
-    transformer.reset(inst, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+    inst.removeTransformer(transformer);
+    try {
+      inst.retransformClasses(Workload.class, JouleTrace.class);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test

@@ -52,6 +52,20 @@ public final class ModelSource implements EnergySource {
     this.lastNanos = nanoClock.getAsLong();
   }
 
+  /**
+   * Adds the estimate of a window that ended when this source was opened, for which host ticks
+   * were not available (OSHI takes a moment to start): CPU at the given utilisation, DRAM as usual.
+   *
+   * @param seconds length of that window
+   * @param utilisation host CPU utilisation assumed over it, in [0, 1]
+   */
+  public void seed(double seconds, double utilisation) {
+    double u = Math.max(0, Math.min(1, utilisation));
+    double s = Math.max(0, seconds);
+    cpuJoules += (params.cpuIdleWatts() + (params.cpuMaxWatts() - params.cpuIdleWatts()) * u) * s;
+    dramJoules += memoryGb * params.dramWattsPerGb() * s;
+  }
+
   @Override
   public String name() {
     return "model";

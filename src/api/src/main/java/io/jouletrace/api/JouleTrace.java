@@ -1,12 +1,17 @@
 package io.jouletrace.api;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
 /**
  * Entry point for marking energy phases from application code.
  *
  * <p>This class has no dependencies and does nothing while no JouleTrace agent is attached: {@link
  * #phase(String)} then returns a shared no-op {@link Phase}, and the JIT reduces the call to
- * nothing. When the agent is attached (at start-up with {@code -javaagent:} or later by pid), it
- * instruments the two package-private hooks below so that phases reach its timeline.
+ * nothing. When the agent was started with {@code -javaagent:}, this class finds the agent's bridge
+ * when it is initialised and calls it through constant method handles; when the agent is attached
+ * to a running JVM later, it instruments the hooks below instead.
  *
  * <pre>{@code
  * try (Phase p = JouleTrace.phase("tokenize")) {
@@ -15,6 +20,32 @@ package io.jouletrace.api;
  * }</pre>
  */
 public final class JouleTrace {
+
+  private static final MethodHandle ENTER;
+  private static final MethodHandle EXIT;
+  private static final MethodHandle RECORDING;
+
+  static {
+    MethodHandle enter = null;
+    MethodHandle exit = null;
+    MethodHandle recording = null;
+    try {
+      // The agent jar is on the system class path exactly when an agent was loaded.
+      Class<?> bridge = Class.forName("io.jouletrace.bridge.Dispatch", true,
+          ClassLoader.getSystemClassLoader());
+      MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+      enter = lookup.findStatic(bridge, "enter", MethodType.methodType(long.class, String.class));
+      exit = lookup.findStatic(bridge, "exit", MethodType.methodType(void.class, long.class));
+      recording = lookup.findStatic(bridge, "isRecording", MethodType.methodType(boolean.class));
+    } catch (Throwable noAgent) {
+      enter = null;
+      exit = null;
+      recording = null;
+    }
+    ENTER = enter;
+    EXIT = exit;
+    RECORDING = recording;
+  }
 
   private JouleTrace() {}
 
@@ -39,17 +70,40 @@ public final class JouleTrace {
     return recording();
   }
 
-  // The agent replaces the results of the three hooks below. They must stay static, package-private
-  // and free of logic so that they cost nothing when no agent is attached.
+  // The three hooks below are also the agent's instrumentation points when it is attached after
+  // this class was initialised. They must stay static and package-private, and never throw.
 
   static long enter(String name) {
-    return 0L;
+    if (ENTER == null) {
+      return 0L;
+    }
+    try {
+      return (long) ENTER.invokeExact(name);
+    } catch (Throwable t) {
+      return 0L;
+    }
   }
 
-  static void exit(long token) {}
+  static void exit(long token) {
+    if (EXIT == null) {
+      return;
+    }
+    try {
+      EXIT.invokeExact(token);
+    } catch (Throwable t) {
+      // never into the application
+    }
+  }
 
   static boolean recording() {
-    return false;
+    if (RECORDING == null) {
+      return false;
+    }
+    try {
+      return (boolean) RECORDING.invokeExact();
+    } catch (Throwable t) {
+      return false;
+    }
   }
 
   private enum NoopPhase implements Phase {

@@ -49,8 +49,10 @@ class FakeGpuIT {
         .unsetEnv("CUDA_VISIBLE_DEVICES")
         .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=" + attribution
             + ",prometheus.port=off,report.json=" + report)
+        // GPU energy is counted from NVML's first reading, a fraction of a second after start-up
+        // (see the README): the phases under test come after that.
         .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp", truth.toString(),
-            "alpha:600", "beta:1000")
+            "start-up:1500", "alpha:600", "beta:1000")
         .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stderr()).doesNotContain("GPU energy unavailable");

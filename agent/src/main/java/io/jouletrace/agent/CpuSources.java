@@ -1,0 +1,74 @@
+package io.jouletrace.agent;
+
+import io.jouletrace.agent.config.AgentConfig;
+import io.jouletrace.sources.Diagnostics;
+import io.jouletrace.sources.EnergySource;
+import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.msr.RaplMsrSource;
+import io.jouletrace.sources.rapl.RaplSysfsSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The one place that decides where CPU and DRAM energy come from, for the sampler and for {@code
+ * probe}: {@code cpu.source=auto} tries RAPL through sysfs, then through the MSR driver; a source
+ * named in the configuration is the only one tried. When none opens, the caller estimates.
+ */
+final class CpuSources {
+
+  /**
+   * What was tried.
+   *
+   * @param source the counter source that opened, or {@code null}
+   * @param problems one line per source that did not open, with the reason and the fix
+   */
+  record Choice(EnergySource source, List<String> problems) {}
+
+  private CpuSources() {}
+
+  /**
+   * Opens the best counter source allowed by the configuration.
+   *
+   * @param config the configuration
+   * @param vendor the CPU vendor string (e.g. {@code GenuineIntel}), asked for only when MSR is tried
+   * @param diagnostics where the source reports problems while sampling
+   * @return the choice
+   */
+  static Choice open(AgentConfig config, Supplier<String> vendor, Diagnostics diagnostics) {
+    return open(config, null, vendor, diagnostics);
+  }
+
+  /**
+   * As {@link #open(AgentConfig, Supplier, Diagnostics)}, when sysfs was already tried.
+   *
+   * @param sysfsProblem why RAPL through sysfs did not open, or {@code null} to try it here
+   */
+  static Choice open(AgentConfig config, String sysfsProblem, Supplier<String> vendor,
+      Diagnostics diagnostics) {
+    List<String> problems = new ArrayList<>();
+    String wanted = config.cpuSource();
+    if (wanted.equals("model")) {
+      problems.add("cpu.source=model: counters not used");
+      return new Choice(null, problems);
+    }
+    if (sysfsProblem != null) {
+      problems.add(sysfsProblem);
+    } else if (wanted.equals("auto") || wanted.equals("rapl-sysfs")) {
+      try {
+        return new Choice(RaplSysfsSource.open(config.powercapRoot(), diagnostics), problems);
+      } catch (SourceUnavailableException e) {
+        problems.add("rapl-sysfs: " + e.getMessage());
+      }
+    }
+    if (wanted.equals("auto") || wanted.equals("rapl-msr")) {
+      try {
+        return new Choice(RaplMsrSource.open(config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT,
+            vendor.get(), diagnostics), problems);
+      } catch (SourceUnavailableException e) {
+        problems.add("rapl-msr: " + e.getMessage());
+      }
+    }
+    return new Choice(null, problems);
+  }
+}

@@ -1,0 +1,126 @@
+package io.jouletrace.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs the same workload with and without the agent, alternating, in one run, and reports medians
+ * and their ratio. Two workloads: the DJL training example (wall time of the whole JVM, and the
+ * example's own timing, which leaves out JVM start-up) and an empty main (the agent's start-up and
+ * exit cost).
+ *
+ * <pre>
+ * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
+ *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
+ *     [--agent-args key=value,...] [--java /path/to/bin/java]
+ * </pre>
+ */
+public final class OverheadHarness {
+
+  private static final Pattern FINISHED = Pattern.compile("DJL example finished in ([0-9.]+) s");
+
+  private OverheadHarness() {}
+
+  public static void main(String[] args) throws Exception {
+    int runs = 5;
+    String agent = "agent/target/jouletrace-agent.jar";
+    String example = "src/examples/djl-training/target/djl-training.jar";
+    String agentArgs = "prometheus.port=off";
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    for (int i = 0; i < args.length - 1; i += 2) {
+      switch (args[i]) {
+        case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+        case "--agent" -> agent = args[i + 1];
+        case "--example" -> example = args[i + 1];
+        case "--agent-args" -> agentArgs = args[i + 1];
+        case "--java" -> java = args[i + 1];
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    Path tmp = Files.createTempDirectory("jouletrace-overhead");
+    String agentOpt = "-javaagent:" + agent + "=" + agentArgs + ",report.json=" + tmp.resolve("r.json");
+    String self = Path.of(OverheadHarness.class.getProtectionDomain().getCodeSource().getLocation()
+        .toURI()).toString();
+
+    System.out.printf(Locale.ROOT, "JouleTrace overhead, %d alternating runs each, %s%n", runs,
+        Runtime.version());
+    double[][] djl = new double[4][runs];
+    double[][] hello = new double[2][runs];
+    // warm the OS caches and DJL's native cache once, unmeasured
+    run(tmp, java, null, "-jar", example, "--epochs", "1");
+    for (int i = 0; i < runs; i++) {
+      boolean agentFirst = i % 2 == 1;
+      for (int k = 0; k < 2; k++) {
+        boolean withAgent = (k == 0) == agentFirst;
+        Result r = run(tmp, java, withAgent ? agentOpt : null, "-jar", example);
+        djl[withAgent ? 1 : 0][i] = r.wallSeconds;
+        djl[withAgent ? 3 : 2][i] = r.innerSeconds;
+      }
+      for (int k = 0; k < 2; k++) {
+        boolean withAgent = (k == 0) == agentFirst;
+        hello[withAgent ? 1 : 0][i] =
+            run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName()).wallSeconds;
+      }
+    }
+    report("DJL example, JVM wall time", djl[0], djl[1], "s");
+    report("DJL example, its own timing", djl[2], djl[3], "s");
+    report("empty main, JVM wall time", hello[0], hello[1], "s");
+    System.out.printf(Locale.ROOT, "agent start-up and exit cost (median difference): %.0f ms%n",
+        (median(hello[1]) - median(hello[0])) * 1000);
+  }
+
+  private record Result(double wallSeconds, double innerSeconds) {}
+
+  private static Result run(Path dir, String java, String agentOpt, String... rest)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    if (agentOpt != null) {
+      cmd.add(agentOpt);
+    }
+    cmd.addAll(List.of(rest));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("DJL_OFFLINE", "true");
+    pb.environment().put("OPT_OUT_TRACKING", "true");
+    Path log = dir.resolve("out.txt");
+    pb.redirectOutput(log.toFile());
+    long start = System.nanoTime();
+    int code = pb.start().waitFor();
+    double wall = (System.nanoTime() - start) * 1e-9;
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    if (code != 0) {
+      throw new IllegalStateException("run failed (" + code + "): " + cmd + "\n" + out);
+    }
+    Matcher m = FINISHED.matcher(out);
+    return new Result(wall, m.find() ? Double.parseDouble(m.group(1)) : Double.NaN);
+  }
+
+  private static void report(String what, double[] without, double[] with, String unit) {
+    System.out.printf(Locale.ROOT, "%-28s without %s  with %s  median ratio %.3f%n", what,
+        fmt(without), fmt(with), median(with) / median(without));
+  }
+
+  private static String fmt(double[] v) {
+    StringBuilder b = new StringBuilder("median ");
+    b.append(String.format(Locale.ROOT, "%.3f", median(v))).append(" [");
+    for (int i = 0; i < v.length; i++) {
+      b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", v[i]));
+    }
+    return b.append("]").toString();
+  }
+
+  static double median(double[] values) {
+    double[] s = values.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+}
