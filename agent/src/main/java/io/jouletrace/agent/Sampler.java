@@ -4,6 +4,8 @@ import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.timeline.CpuShare;
 import io.jouletrace.agent.timeline.EnergyLedger;
+import io.jouletrace.exporter.EnergySnapshot;
+import io.jouletrace.sources.DetailSource;
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
@@ -124,6 +126,8 @@ final class Sampler {
       log.line("no CPU energy counter (" + String.join("; ", counters.problems())
           + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
           + ")");
+      ledger.model(new EnergySnapshot.ModelInfo(model.cpuIdleWatts(), model.cpuMaxWatts(),
+          model.dramWattsPerGb(), model.origin()));
       double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
       ModelSource estimate = new ModelSource(cpu, model, gb, System::nanoTime);
       // From the agent's start until now there were no host ticks: take this process's own CPU
@@ -279,6 +283,9 @@ final class Sampler {
     ledger.collect(recorder, now);
     for (Open o : sources) {
       ledger.sample(o.index, o.time, o.joules, o.shares);
+      if (o.source instanceof DetailSource d) {
+        ledger.details(o.source.name(), d.detailJoules());
+      }
     }
     ledger.tick(now, share, gpuShares);
   }

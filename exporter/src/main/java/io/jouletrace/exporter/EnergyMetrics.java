@@ -26,6 +26,9 @@ import java.util.function.Supplier;
  *   <li>{@code jouletrace_phase_seconds_total{phase}}: wall time per phase
  *   <li>{@code jouletrace_co2e_grams_total{phase,kind}}: carbon, {@code operational} or {@code
  *       embodied}
+ *   <li>{@code jouletrace_zone_energy_joules_total{zone,source}}: detail counters, in no total
+ *   <li>{@code jouletrace_gpu_info{device,gpu,UUID,modelName,pci_bus_id}}: 1 per GPU measured
+ *   <li>{@code jouletrace_model_cpu_watts{bound,origin}}: the estimation model, when one is used
  * </ul>
  *
  * Every series also carries {@code stage} and the job labels.
@@ -94,8 +97,40 @@ public final class EnergyMetrics implements MultiCollector {
       power.dataPoint(
           GaugeDataPointSnapshot.builder().value(d.watts()).labels(labels(common, l)).build());
     }
-    return MetricSnapshots.of(
-        energy.build(), deviceEnergy.build(), power.build(), seconds.build(), co2.build());
+    CounterSnapshot.Builder zones =
+        CounterSnapshot.builder()
+            .name("jouletrace_zone_energy_joules")
+            .unit(Unit.JOULES)
+            .help("Energy of counters read for detail only (RAPL core, uncore, psys), not in any total");
+    for (EnergySnapshot.ZoneEnergy z : s.zones()) {
+      zones.dataPoint(counter(z.joules(), common, "zone", z.zone(), "source", z.source()));
+    }
+    GaugeSnapshot.Builder gpuInfo =
+        GaugeSnapshot.builder()
+            .name("jouletrace_gpu_info")
+            .help("GPUs measured, with the labels NVIDIA's DCGM exporter uses; value 1");
+    for (DeviceEnergy d : s.devices()) {
+      if (d.domain().equals("gpu")) {
+        gpuInfo.dataPoint(GaugeDataPointSnapshot.builder().value(1).labels(labels(common,
+            "device", d.id(), "gpu", d.detail().getOrDefault("gpu", ""),
+            "UUID", d.detail().getOrDefault("UUID", ""),
+            "modelName", d.detail().getOrDefault("modelName", ""),
+            "pci_bus_id", d.detail().getOrDefault("pci_bus_id", ""))).build());
+      }
+    }
+    GaugeSnapshot.Builder model =
+        GaugeSnapshot.builder()
+            .name("jouletrace_model_cpu_watts")
+            .unit(WATTS)
+            .help("Estimation model: host CPU watts at idle and at full load");
+    if (s.model() != null) {
+      model.dataPoint(GaugeDataPointSnapshot.builder().value(s.model().cpuIdleWatts())
+          .labels(labels(common, "bound", "idle", "origin", s.model().origin())).build());
+      model.dataPoint(GaugeDataPointSnapshot.builder().value(s.model().cpuMaxWatts())
+          .labels(labels(common, "bound", "max", "origin", s.model().origin())).build());
+    }
+    return MetricSnapshots.of(energy.build(), deviceEnergy.build(), power.build(),
+        seconds.build(), co2.build(), zones.build(), gpuInfo.build(), model.build());
   }
 
   @Override
@@ -105,7 +140,10 @@ public final class EnergyMetrics implements MultiCollector {
         "jouletrace_device_energy_joules",
         "jouletrace_power_watts",
         "jouletrace_phase_seconds",
-        "jouletrace_co2e_grams");
+        "jouletrace_co2e_grams",
+        "jouletrace_zone_energy_joules",
+        "jouletrace_gpu_info",
+        "jouletrace_model_cpu_watts");
   }
 
   private static CounterDataPointSnapshot counter(

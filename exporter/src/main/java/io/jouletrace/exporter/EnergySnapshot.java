@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param phases energy attributed to this job, per phase (exclusive; includes {@code other})
  * @param carbon the carbon factors used
  * @param warnings one-line problems met during the run
+ * @param zones energy of counters read for detail only, never added to any total (RAPL {@code
+ *     core}, {@code uncore}, {@code psys}, mirrors)
+ * @param model the estimation model, or {@code null} when no figure is estimated
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -35,7 +38,9 @@ public record EnergySnapshot(
     List<DeviceEnergy> devices,
     List<PhaseEnergy> phases,
     CarbonFactors carbon,
-    List<String> warnings) {
+    List<String> warnings,
+    List<ZoneEnergy> zones,
+    ModelInfo model) {
 
   /** The domains in their fixed order. */
   public static final List<String> DOMAINS = List.of("cpu", "dram", "gpu");
@@ -47,7 +52,28 @@ public record EnergySnapshot(
     devices = List.copyOf(devices);
     phases = List.copyOf(phases);
     warnings = List.copyOf(warnings);
+    zones = List.copyOf(zones);
   }
+
+  /**
+   * A counter read for detail only.
+   *
+   * @param source e.g. {@code rapl-sysfs}
+   * @param zone e.g. {@code intel-rapl:0:0/core}
+   * @param joules energy since the agent started
+   */
+  public record ZoneEnergy(String source, String zone, double joules) {}
+
+  /**
+   * The estimation model in use.
+   *
+   * @param cpuIdleWatts host CPU watts at idle
+   * @param cpuMaxWatts host CPU watts at full load
+   * @param dramWattsPerGb memory watts per GB
+   * @param origin where these figures come from (table entry, per-thread defaults, configuration)
+   */
+  public record ModelInfo(
+      double cpuIdleWatts, double cpuMaxWatts, double dramWattsPerGb, String origin) {}
 
   /**
    * Sums the phases.
@@ -93,9 +119,15 @@ public record EnergySnapshot(
    * @param measured counter ({@code true}) or estimate
    * @param joules energy since the agent started
    * @param watts latest average power
+   * @param detail descriptive labels (GPU index, UUID, model name, PCI bus id; RAPL zone)
    */
-  public record DeviceEnergy(
-      String id, String domain, String source, boolean measured, double joules, double watts) {}
+  public record DeviceEnergy(String id, String domain, String source, boolean measured,
+      double joules, double watts, Map<String, String> detail) {
+
+    public DeviceEnergy {
+      detail = Map.copyOf(detail);
+    }
+  }
 
   /**
    * Energy and carbon attributed to one phase.

@@ -62,6 +62,24 @@ public final class JsonReport {
       n.put("measured", d.measured());
       n.put("joules", d.joules());
       n.put("watts", d.watts());
+      if (!d.detail().isEmpty()) {
+        ObjectNode detail = n.putObject("detail");
+        d.detail().keySet().stream().sorted().forEach(k -> detail.put(k, d.detail().get(k)));
+      }
+    }
+    ArrayNode zones = root.putArray("zones");
+    for (EnergySnapshot.ZoneEnergy z : s.zones()) {
+      ObjectNode n = zones.addObject();
+      n.put("source", z.source());
+      n.put("zone", z.zone());
+      n.put("joules", z.joules());
+    }
+    if (s.model() != null) {
+      ObjectNode model = root.putObject("model");
+      model.put("cpuIdleWatts", s.model().cpuIdleWatts());
+      model.put("cpuMaxWatts", s.model().cpuMaxWatts());
+      model.put("dramWattsPerGb", s.model().dramWattsPerGb());
+      model.put("origin", s.model().origin());
     }
     ArrayNode phases = root.putArray("phases");
     for (PhaseEnergy p : s.phases()) {

@@ -45,7 +45,33 @@ class EnergyMetricsTest {
             + "# HELP jouletrace_power_watts Latest average power of each device\n"
             + "# TYPE jouletrace_power_watts gauge\n"
             + "jouletrace_power_watts{device=\"dram-0\",domain=\"dram\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 5.0\n"
-            + "jouletrace_power_watts{device=\"package-0\",domain=\"cpu\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 30.0\n";
+            + "jouletrace_power_watts{device=\"package-0\",domain=\"cpu\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 30.0\n"
+            + "# HELP jouletrace_zone_energy_joules_total Energy of counters read for detail only (RAPL core, uncore, psys), not in any total\n"
+            + "# TYPE jouletrace_zone_energy_joules_total counter\n"
+            + "jouletrace_zone_energy_joules_total{job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\",zone=\"intel-rapl:0:0/core\"} 200.0\n";
     assertThat(text).isEqualTo(expected);
+  }
+
+  @Test
+  void gpuInfoAndEstimationModelSeries() throws IOException {
+    EnergySnapshot k = Snapshots.known();
+    EnergySnapshot s = new EnergySnapshot(k.startedAt(), k.endedAt(), k.wallSeconds(), "inference",
+        java.util.Map.of(), "host", java.util.Map.of("gpu", "measured", "cpu", "estimated"),
+        java.util.List.of(new EnergySnapshot.DeviceEnergy("gpu-0", "gpu", "nvml-energy", true, 9.5,
+            300.0, java.util.Map.of("gpu", "0", "UUID", "GPU-abc", "modelName", "NVIDIA H200",
+                "pci_bus_id", "00000000:3B:00.0"))),
+        java.util.List.of(), k.carbon(), java.util.List.of(), java.util.List.of(),
+        new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));
+    PrometheusRegistry registry = new PrometheusRegistry();
+    registry.register(new EnergyMetrics(() -> s));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains(
+        "jouletrace_gpu_info{UUID=\"GPU-abc\",device=\"gpu-0\",gpu=\"0\",modelName=\"NVIDIA H200\","
+            + "pci_bus_id=\"00000000:3B:00.0\",stage=\"inference\"} 1.0\n",
+        "jouletrace_model_cpu_watts{bound=\"idle\",origin=\"per-thread\",stage=\"inference\"} 1.5\n",
+        "jouletrace_model_cpu_watts{bound=\"max\",origin=\"per-thread\",stage=\"inference\"} 7.0\n",
+        "jouletrace_device_energy_joules_total{device=\"gpu-0\",domain=\"gpu\",source=\"nvml-energy\","
+            + "stage=\"inference\"} 9.5\n");
   }
 }

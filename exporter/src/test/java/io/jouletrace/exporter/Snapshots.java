@@ -22,12 +22,14 @@ final class Snapshots {
         "process",
         Map.of("cpu", "measured", "dram", "measured"),
         List.of(
-            new DeviceEnergy("package-0", "cpu", "rapl-sysfs", true, 300.0, 30.0),
-            new DeviceEnergy("dram-0", "dram", "rapl-sysfs", true, 50.0, 5.0)),
+            new DeviceEnergy("package-0", "cpu", "rapl-sysfs", true, 300.0, 30.0, Map.of()),
+            new DeviceEnergy("dram-0", "dram", "rapl-sysfs", true, 50.0, 5.0, Map.of())),
         List.of(
             new PhaseEnergy("train-step", 8.0, 240.0, 40.0, 0.0, 0.5, 0.25),
             new PhaseEnergy("other", 2.0, 60.0, 10.0, 0.0, 0.125, 0.0625)),
         new CarbonFactors(475, "test", 1.0, 1000, 150, 4, 1.0),
-        List.of());
+        List.of(),
+        List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 200.0)),
+        null);
   }
 }

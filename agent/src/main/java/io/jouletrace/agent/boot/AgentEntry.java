@@ -78,7 +78,20 @@ public final class AgentEntry {
         new JarFile(jarFile), jarFile.toURI().toURL(), AgentEntry.class.getClassLoader());
   }
 
+  /**
+   * Finds the agent jar: the one on the system class path that holds the agent's {@code inst/}
+   * folder. This class's own location is not enough: an application may carry a copy of the boot
+   * classes ahead of the agent jar on its class path.
+   */
   private static File agentJar() throws Exception {
+    String marker = AgentClassLoader.PREFIX + RUNTIME.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX;
+    ClassLoader system = ClassLoader.getSystemClassLoader();
+    for (URL url : java.util.Collections.list(system.getResources(marker))) {
+      String s = url.toString();
+      if (s.startsWith("jar:") && s.contains("!/")) {
+        return new File(new java.net.URI(s.substring(4, s.indexOf("!/"))));
+      }
+    }
     URL location = AgentEntry.class.getProtectionDomain().getCodeSource().getLocation();
     return new File(location.toURI());
   }

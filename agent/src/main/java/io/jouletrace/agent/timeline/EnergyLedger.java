@@ -36,6 +36,8 @@ public final class EnergyLedger {
   private final List<int[]> sourceDevices = new ArrayList<>();
   private final List<Occupancy> sourceCursors = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
+  private final Map<String, Map<String, Double>> details = new LinkedHashMap<>();
+  private EnergySnapshot.ModelInfo model;
   private final EventLog log = new EventLog();
   private final Occupancy wall;
   /** A cursor left at the start, so that a source opened late can count from there; see seal(). */
@@ -216,6 +218,25 @@ public final class EnergyLedger {
   }
 
   /**
+   * Records the detail counters of a source (not added to any total).
+   *
+   * @param source the source's name
+   * @param joules counter name to joules since the source opened
+   */
+  public synchronized void details(String source, Map<String, Double> joules) {
+    details.put(source, new LinkedHashMap<>(joules));
+  }
+
+  /**
+   * Records the estimation model in use, for the report and metrics.
+   *
+   * @param info the model
+   */
+  public synchronized void model(EnergySnapshot.ModelInfo info) {
+    this.model = info;
+  }
+
+  /**
    * Records a one-line warning for the report.
    *
    * @param line the warning
@@ -274,7 +295,7 @@ public final class EnergyLedger {
       String method = dev.measured() ? "measured" : "estimated";
       methods.merge(domain, method, (a, b) -> a.equals(b) ? a : "estimated");
       devs.add(new DeviceEnergy(dev.id(), domain, dev.source(), dev.measured(), deviceJoules[d],
-          deviceWatts[d]));
+          deviceWatts[d], dev.detail()));
     }
     List<PhaseEnergy> phases = new ArrayList<>();
     int n = Math.min(registry.size(), maxPhases);
@@ -287,7 +308,10 @@ public final class EnergyLedger {
             phaseJoules[Domain.GPU.ordinal()][p], operational[p], embodied[p]));
       }
     }
+    List<EnergySnapshot.ZoneEnergy> zones = new ArrayList<>();
+    details.forEach((source, m) -> m.forEach((zone, j) ->
+        zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
     return new EnergySnapshot(startedAt, endedAt, (lastTick - startNanos) * 1e-9, stage, labels,
-        attribution, methods, devs, phases, factors, warnings);
+        attribution, methods, devs, phases, factors, warnings, zones, model);
   }
 }

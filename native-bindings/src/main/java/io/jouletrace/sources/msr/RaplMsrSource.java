@@ -1,5 +1,6 @@
 package io.jouletrace.sources.msr;
 
+import io.jouletrace.sources.DetailSource;
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.Domain;
@@ -82,7 +83,7 @@ import java.util.OptionalDouble;
  * }
  * }</pre>
  */
-public final class RaplMsrSource implements EnergySource {
+public final class RaplMsrSource implements EnergySource, DetailSource {
 
   /** Default location of the msr driver's files, {@code /dev/cpu/N/msr}. */
   public static final Path DEFAULT_MSR_ROOT = Path.of("/dev/cpu");
@@ -420,6 +421,7 @@ public final class RaplMsrSource implements EnergySource {
    *
    * @return a new ordered map
    */
+  @Override
   public Map<String, Double> detailJoules() {
     Map<String, Double> m = new LinkedHashMap<>();
     for (Counter c : detail) {

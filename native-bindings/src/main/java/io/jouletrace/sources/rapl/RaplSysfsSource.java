@@ -1,5 +1,6 @@
 package io.jouletrace.sources.rapl;
 
+import io.jouletrace.sources.DetailSource;
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.Domain;
@@ -47,10 +48,19 @@ import java.util.regex.Pattern;
  * negative or gigantic energy. {@link #maxSafeIntervalNanos()} tells how often the zones must be
  * read so that no counter wraps twice between two reads.
  */
-public final class RaplSysfsSource implements EnergySource {
+public final class RaplSysfsSource implements EnergySource, DetailSource {
 
   /** Default location of the powercap tree. */
   public static final Path DEFAULT_ROOT = Path.of("/sys/class/powercap");
+
+  /** The fixes for unreadable counters, ready to paste. */
+  public static final String PERMISSION_FIX = "Fix, any one of: run as root;"
+      + " `sudo chmod a+r /sys/class/powercap/intel-rapl*/energy_uj"
+      + " /sys/class/powercap/intel-rapl*/*/energy_uj` (until reboot); to keep it across reboots,"
+      + " the udev rule `ACTION==\"add\", SUBSYSTEM==\"powercap\", RUN+=\"/bin/chmod a+r"
+      + " /sys%p/energy_uj\"` in /etc/udev/rules.d/90-rapl.rules; or read the MSRs instead"
+      + " (cpu.source=rapl-msr): `sudo modprobe msr` and `sudo setcap cap_sys_rawio=ep"
+      + " $(readlink -f $(which java))`";
 
   /** Power assumed for a zone before any has been observed, for the safe read interval. */
   static final double ASSUMED_MAX_WATTS = 500;
@@ -178,9 +188,7 @@ public final class RaplSysfsSource implements EnergySource {
     if (firstValue.isEmpty()) {
       if (denied != null) {
         throw new SourceUnavailableException(denied + " is not readable by this user (RAPL counters"
-            + " are root-only since Linux 5.10). Fix: run as root, or `sudo chmod a+r"
-            + " /sys/class/powercap/intel-rapl*/energy_uj /sys/class/powercap/intel-rapl*/*/energy_uj`"
-            + " (a udev rule can do this at boot), or grant CAP_SYS_RAWIO and use cpu.source=rapl-msr");
+            + " are root-only since Linux 5.10). " + PERMISSION_FIX);
       }
       throw new SourceUnavailableException("no RAPL counter under " + root + " can be read: "
           + unreadable);
@@ -235,8 +243,8 @@ public final class RaplSysfsSource implements EnergySource {
       Zone psys = detail.stream().filter(z -> "psys".equals(z.zone.name())).findFirst().orElse(null);
       if (psys == null) {
         throw new SourceUnavailableException(denied != null
-            ? denied + " is not readable by this user (root-only since Linux 5.10). Fix: run as"
-                + " root, or `sudo chmod a+r /sys/class/powercap/intel-rapl*/energy_uj`"
+            ? denied + " is not readable by this user (root-only since Linux 5.10). "
+                + PERMISSION_FIX
             : "no package RAPL zone under " + root + " can be read");
       }
       detail.remove(psys);
@@ -292,6 +300,7 @@ public final class RaplSysfsSource implements EnergySource {
    *
    * @return an ordered map
    */
+  @Override
   public Map<String, Double> detailJoules() {
     Map<String, Double> m = new LinkedHashMap<>();
     for (Zone z : detail) {

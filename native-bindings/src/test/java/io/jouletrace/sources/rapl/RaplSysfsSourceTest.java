@@ -236,8 +236,8 @@ class RaplSysfsSourceTest {
         .hasMessageContaining("energy_uj is not readable by this user")
         .hasMessageContaining("run as root")
         .hasMessageContaining("sudo chmod a+r")
-        .hasMessageContaining("udev")
-        .hasMessageContaining("CAP_SYS_RAWIO");
+        .hasMessageContaining("RUN+=\"/bin/chmod a+r /sys%p/energy_uj\"")
+        .hasMessageContaining("setcap cap_sys_rawio=ep");
   }
 
   @Test
@@ -277,5 +277,42 @@ class RaplSysfsSourceTest {
     sample(s, j);
     assertThat(j[0]).isZero();
     assertThat(warnings).singleElement().asString().contains("reset");
+  }
+
+  @Test
+  void fullServerLayoutCountsEveryJouleOnce(@TempDir Path root) throws Exception {
+    long big = 262_143_328_850L;
+    zone(root, "intel-rapl:0", "package-0", 10_000_000, big);
+    zone(root, "intel-rapl:0:0", "core", 0, big);
+    zone(root, "intel-rapl:0:1", "uncore", 0, big);
+    zone(root, "intel-rapl:0:2", "dram", 1_000_000, big);
+    zone(root, "intel-rapl:1", "package-1", 20_000_000, big);
+    zone(root, "intel-rapl:1:0", "dram", 2_000_000, big);
+    zone(root, "intel-rapl:2", "psys", 50_000_000, big);
+    zone(root, "intel-rapl-mmio:0", "package-0", 10_000_000, big);
+    RaplSysfsSource s = open(root);
+    // one step: each counted zone advances by a known amount; every other zone moves too
+    long[] step = {7_500_000, 1_250_000, 4_000_000, 750_000}; // package-0, dram-0, package-1, dram-1
+    set(root, "intel-rapl:0", Long.toString(10_000_000 + step[0]));
+    set(root, "intel-rapl:0:2", Long.toString(1_000_000 + step[1]));
+    set(root, "intel-rapl:1", Long.toString(20_000_000 + step[2]));
+    set(root, "intel-rapl:1:0", Long.toString(2_000_000 + step[3]));
+    set(root, "intel-rapl:0:0", "5000000");
+    set(root, "intel-rapl:0:1", "1000000");
+    set(root, "intel-rapl:2", "90000000");
+    set(root, "intel-rapl-mmio:0", Long.toString(10_000_000 + step[0]));
+    double[] j = new double[4];
+    sample(s, j);
+    assertThat(s.devices()).extracting(Device::id)
+        .containsExactly("package-0", "dram-0", "package-1", "dram-1");
+    double total = 0;
+    for (double v : j) {
+      total += v;
+    }
+    double expected = (step[0] + step[1] + step[2] + step[3]) * 1e-6; // 13.5 J
+    assertThat(total).isCloseTo(expected, within(1e-12));
+    assertThat(s.detailJoules()).containsOnlyKeys("intel-rapl:0:0/core", "intel-rapl:0:1/uncore",
+        "intel-rapl:2/psys", "intel-rapl-mmio:0/package-0");
+    assertThat(s.detailJoules().get("intel-rapl:2/psys")).isCloseTo(40.0, within(1e-12));
   }
 }

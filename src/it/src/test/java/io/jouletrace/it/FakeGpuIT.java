@@ -111,4 +111,32 @@ class FakeGpuIT {
           .isCloseTo(truth, within(0.01 * truth));
     }
   }
+
+  @Test
+  void aGpuLostMidRunKeepsItsEnergyAndTheRestGoesOn(@TempDir Path dir) throws Exception {
+    long origin = System.nanoTime();
+    Path script = dir.resolve("lost.script");
+    Files.writeString(script, String.join("\n", "origin_ns " + origin, "devices 2",
+        "power 0 0 100", "power 1 0 200", "lost 1 1.5", ""));
+    Path report = dir.resolve("r.json");
+    ForkedJvm.Result r = new ForkedJvm(dir)
+        .env("FAKE_NVML_SCRIPT", script.toString())
+        .unsetEnv("CUDA_VISIBLE_DEVICES")
+        .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=host,prometheus.port=off,"
+            + "report.json=" + report)
+        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp",
+            dir.resolve("t.txt").toString(), "work:3000")
+        .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.stdout()).contains("phases done");
+    assertThat(r.stderr()).containsIgnoringCase("lost");
+    JsonNode root = new ObjectMapper().readTree(report.toFile());
+    Map<String, Double> joules = new HashMap<>();
+    root.get("devices").forEach(d -> joules.put(d.get("id").asText(), d.get("joules").asDouble()));
+    double wall = root.at("/run/wallSeconds").asDouble();
+    // gpu-1 counted only until it was lost 1.5 s after the script's origin (taken before the JVM
+    // started); gpu-0 for the whole run
+    assertThat(joules.get("gpu-1")).isPositive().isLessThanOrEqualTo(200 * 1.5 * 1.005);
+    assertThat(joules.get("gpu-0")).isGreaterThan(100 * (wall - 1.0));
+  }
 }
