@@ -24,6 +24,7 @@ import java.time.Instant;
 public final class AgentRuntime {
 
   private static final long START_WAIT_MS = 5_000;
+  private static final long INIT_WAIT_AT_EXIT_MS = 100;
 
   private final AgentConfig config;
   private final Log log;
@@ -147,8 +148,13 @@ public final class AgentRuntime {
 
   private void shutdown() {
     try {
-      // Let a start-up still in progress finish, so that its sources are read a last time.
-      initThread.join(START_WAIT_MS);
+      // A start-up still in progress (a job shorter than a second) gets a moment to finish, so
+      // that its sources are read once; beyond that, exit is not held up.
+      initThread.join(INIT_WAIT_AT_EXIT_MS);
+      if (initThread.isAlive()) {
+        log.line("exit came before the energy sources had started: energy of this short run is"
+            + " incomplete");
+      }
       sampler.stop(samplerThread);
       samplerThread.join(START_WAIT_MS);
       sampler.tickSafely();
