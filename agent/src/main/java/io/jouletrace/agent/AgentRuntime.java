@@ -4,6 +4,7 @@ import io.jouletrace.agent.carbon.CarbonModel;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
 import io.jouletrace.agent.instrument.Instrumenter;
+import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
@@ -15,6 +16,8 @@ import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
 import java.lang.instrument.Instrumentation;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The agent's life: configuration and instrumentation on the calling thread, everything else
@@ -95,7 +98,9 @@ public final class AgentRuntime {
       // Sampling starts first so that the counters' first reading is taken while Byte Buddy
       // installs the automatic phases on this thread.
       runtime.launch();
-      Instrumenter.installInBackground(inst, Instrumenter.djlRules(), attached, log);
+      List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
+      rules.addAll(config.phaseRules());
+      Instrumenter.installInBackground(inst, rules, attached, log);
     } catch (Throwable t) {
       System.err.println("jouletrace: agent not started: " + t);
     }

@@ -32,6 +32,7 @@ import java.util.Map;
  * @param gpuDevices the {@code gpu.devices} override, or {@code null}
  * @param nvmlLibrary the NVML library name or path, or {@code null} for the default
  * @param embodiedGpuKg manufacturing carbon per GPU in use, kg CO2e
+ * @param phaseRules automatic phases declared with {@code phase.<name>} keys
  * @param strict refuse to start on any configuration error
  * @param errors one line per configuration problem found
  */
@@ -59,6 +60,7 @@ public record AgentConfig(
     String gpuDevices,
     String nvmlLibrary,
     double embodiedGpuKg,
+    List<io.jouletrace.agent.instrument.Rule> phaseRules,
     boolean strict,
     List<String> errors) {
 

@@ -1,5 +1,6 @@
 package io.jouletrace.agent.config;
 
+import io.jouletrace.agent.instrument.Rule;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +74,10 @@ public final class ConfigLoader {
   private final List<String> errors = new ArrayList<>();
   private final Map<String, String> values = new LinkedHashMap<>();
   private final Map<String, String> origins = new LinkedHashMap<>();
+  private final Map<String, String> phaseRules = new LinkedHashMap<>();
+
+  /** Keys {@code phase.<name>} declare automatic phases; see {@link Rule} for the syntax. */
+  static final String PHASE_PREFIX = "phase.";
 
   private ConfigLoader() {}
 
@@ -142,6 +147,9 @@ public final class ConfigLoader {
 
   private String keyForEnv(String envName) {
     String wanted = envName.substring("JOULETRACE_".length());
+    if (wanted.startsWith("PHASE_") && wanted.length() > "PHASE_".length()) {
+      return "phase." + wanted.substring("PHASE_".length()).toLowerCase(Locale.ROOT);
+    }
     for (String k : KEYS.keySet()) {
       if (k.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT).equals(wanted)) {
         return k;
@@ -191,6 +199,11 @@ public final class ConfigLoader {
 
   private void layer(Map<String, String> layer, Function<String, String> origin) {
     for (Map.Entry<String, String> e : layer.entrySet()) {
+      if (e.getKey().startsWith(PHASE_PREFIX) && e.getKey().length() > PHASE_PREFIX.length()) {
+        phaseRules.put(e.getKey().substring(PHASE_PREFIX.length()), e.getValue());
+        origins.put(e.getKey(), origin.apply(e.getKey()));
+        continue;
+      }
       if (!KEYS.containsKey(e.getKey())) {
         errors.add(
             "jouletrace: unknown configuration key '" + e.getKey() + "' (" + origin.apply(e.getKey())
@@ -227,10 +240,20 @@ public final class ConfigLoader {
     String gpuDevices = get("gpu.devices", s -> s);
     String nvmlLibrary = get("nvml.library", s -> s);
     double gpuKg = get("embodied.gpu-kg", s -> atLeast(s, 0));
+    List<Rule> rules = new ArrayList<>();
+    phaseRules.forEach((name, spec) -> {
+      try {
+        rules.addAll(Rule.parse(name, spec));
+      } catch (IllegalArgumentException e) {
+        errors.add("jouletrace: invalid value '" + spec + "' for 'phase." + name + "' ("
+            + origins.get(PHASE_PREFIX + name) + "): " + e.getMessage() + "; expected"
+            + " <class pattern>#<method pattern>[;...], e.g. com.acme.Tokenizer#encode*");
+      }
+    });
     return new AgentConfig(interval, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
         stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
         gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
-        strict, List.copyOf(errors));
+        List.copyOf(rules), strict, List.copyOf(errors));
   }
 
   private <T> T get(String key, Function<String, T> parse) {

@@ -1,6 +1,10 @@
 package io.jouletrace.agent.instrument;
 
+import static net.bytebuddy.matcher.ElementMatchers.annotationType;
+import static net.bytebuddy.matcher.ElementMatchers.declaresMethod;
+import static net.bytebuddy.matcher.ElementMatchers.is;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isAnnotatedWith;
 import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -10,18 +14,23 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.nio.charset.StandardCharsets;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.annotation.AnnotationDescription;
 import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 
 /**
@@ -31,26 +40,37 @@ import net.bytebuddy.utility.JavaModule;
 public final class Instrumenter {
 
   /**
-   * One automatic phase: the methods of a type whose execution is the phase.
+   * The built-in rules for DJL 0.36, from its sources: each phase's choke point, and the methods
+   * that call each other counted once (a call nested in a phase of the same name is part of it).
    *
-   * @param type the class, by exact name
-   * @param methods which of its methods
-   * @param phase the phase name
+   * <ul>
+   *   <li>{@code data-loading}: {@code DataIterable.next} and {@code fetch} (with a prefetching
+   *       executor, {@code fetch} runs on pool threads while {@code next} waits), and {@code
+   *       prepare} of every {@code Dataset}.
+   *   <li>{@code train-step}: {@code EasyTrain.trainBatch} (forward, loss, backward) and {@code
+   *       Trainer.step} (the optimizer).
+   *   <li>{@code validation}: {@code EasyTrain.validateBatch} and {@code evaluateDataset}.
+   *   <li>{@code inference}: {@code Predictor.batchPredict} and {@code streamingPredict}; {@code
+   *       predict} calls {@code batchPredict} and is not instrumented.
+   *   <li>{@code checkpoint}: {@code save} and {@code load} of every {@code Model}.
+   * </ul>
+   *
+   * @return the rules
    */
-  public record Rule(String type, ElementMatcher<? super MethodDescription> methods, String phase) {}
-
-  /** The built-in rules for DJL (see the README for why each method was chosen). */
   public static List<Rule> djlRules() {
     return List.of(
-        new Rule("ai.djl.training.EasyTrain", named("trainBatch"), "train-step"),
-        new Rule("ai.djl.training.EasyTrain", named("validateBatch"), "validation"),
-        new Rule("ai.djl.training.EasyTrain", named("evaluateDataset"), "validation"),
-        // predict(I) delegates to batchPredict(List): instrumenting both would count twice.
-        new Rule("ai.djl.inference.Predictor", named("batchPredict").and(not(isAbstract())),
-            "inference"));
+        Rule.subtypes("ai.djl.training.dataset.DataIterable", "data-loading", "next", "fetch"),
+        Rule.subtypes("ai.djl.training.dataset.Dataset", "data-loading", "prepare"),
+        Rule.exact("ai.djl.training.EasyTrain", "train-step", "trainBatch"),
+        Rule.subtypes("ai.djl.training.Trainer", "train-step", "step"),
+        Rule.exact("ai.djl.training.EasyTrain", "validation", "validateBatch", "evaluateDataset"),
+        Rule.subtypes("ai.djl.inference.Predictor", "inference", "batchPredict",
+            "streamingPredict"),
+        Rule.subtypes("ai.djl.Model", "checkpoint", "save", "load"));
   }
 
   private static final String API = "io.jouletrace.api.JouleTrace";
+  static final String ENERGY_PHASE = "io.jouletrace.api.EnergyPhase";
   static final int READY_TIMEOUT_SECONDS = 10;
 
   private Instrumenter() {}
@@ -70,12 +90,12 @@ public final class Instrumenter {
    */
   public static Gate installInBackground(
       Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
-    Gate gate = new Gate(targets(rules, apiBridge), log);
+    Gate gate = new Gate(filter(rules, apiBridge), log);
     inst.addTransformer(gate, true);
     Thread t = new Thread(() -> {
       try {
         gate.open(build(rules, apiBridge, log).makeRaw());
-        retransformLoaded(inst, gate.targets, log);
+        retransformLoaded(inst, gate.filter, log);
       } catch (Throwable e) {
         gate.open(null);
         log.line("automatic phases not installed: " + e);
@@ -96,22 +116,84 @@ public final class Instrumenter {
    * @return the registered transformer; remove it with {@code inst.removeTransformer}
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
-    Gate gate = new Gate(targets(rules, apiBridge), log);
+    Gate gate = new Gate(filter(rules, apiBridge), log);
     gate.open(build(rules, apiBridge, log).makeRaw());
     inst.addTransformer(gate, true);
-    retransformLoaded(inst, gate.targets, log);
+    retransformLoaded(inst, gate.filter, log);
     return gate;
   }
 
-  private static Set<String> targets(List<Rule> rules, boolean apiBridge) {
+  /** What the gate hands to Byte Buddy: exact names, name globs, and byte strings to look for. */
+  record Filter(Set<String> names, List<Pattern> globs, List<byte[]> needles) {
+
+    boolean matches(String internalName, byte[] bytes) {
+      if (names.contains(internalName)) {
+        return true;
+      }
+      if (!globs.isEmpty()) {
+        String dotted = internalName.replace('/', '.');
+        for (Pattern g : globs) {
+          if (g.matcher(dotted).matches()) {
+            return true;
+          }
+        }
+      }
+      for (byte[] needle : needles) {
+        if (contains(bytes, needle)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    static boolean contains(byte[] haystack, byte[] needle) {
+      int n = needle.length;
+      outer:
+      for (int i = 0, end = haystack.length - n; i <= end; i++) {
+        if (haystack[i] != needle[0]) {
+          continue;
+        }
+        for (int k = 1; k < n; k++) {
+          if (haystack[i + k] != needle[k]) {
+            continue outer;
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+  }
+
+  /**
+   * The gate's filter for a set of rules. A subtype rule hands over every class whose constant
+   * pool names its super type's package (a subclass, direct or not, refers to some type there);
+   * annotated methods are found by the annotation's descriptor.
+   */
+  static Filter filter(List<Rule> rules, boolean apiBridge) {
     Set<String> names = new HashSet<>();
+    List<Pattern> globs = new ArrayList<>();
+    Set<String> needles = new HashSet<>();
     if (apiBridge) {
       names.add(API.replace('.', '/'));
     }
+    needles.add("L" + ENERGY_PHASE.replace('.', '/') + ";");
     for (Rule rule : rules) {
-      names.add(rule.type().replace('.', '/'));
+      switch (rule.kind()) {
+        case EXACT -> names.add(rule.type().replace('.', '/'));
+        case GLOB -> globs.add(Pattern.compile(Rule.globToRegex(rule.type())));
+        case SUBTYPES -> {
+          String t = rule.type().replace('.', '/');
+          int slash = t.lastIndexOf('/');
+          needles.add(slash > 0 ? t.substring(0, slash + 1) : t);
+          names.add(t);
+        }
+      }
     }
-    return Set.copyOf(names);
+    List<byte[]> bytes = new ArrayList<>();
+    for (String n : needles) {
+      bytes.add(n.getBytes(StandardCharsets.UTF_8));
+    }
+    return new Filter(Set.copyOf(names), List.copyOf(globs), List.copyOf(bytes));
   }
 
   private static AgentBuilder build(List<Rule> rules, boolean apiBridge, Log log) {
@@ -121,6 +203,8 @@ public final class Instrumenter {
             .disableClassFormatChanges()
             .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
             .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+            // Subtype rules resolve class hierarchies: parse each class file once.
+            .with(new AgentBuilder.PoolStrategy.WithTypePoolCache.Simple(new ConcurrentHashMap<>()))
             .with(new FailureListener(log))
             .ignore(nameStartsWith("net.bytebuddy.").or(nameStartsWith("io.jouletrace.agent."))
                 .or(nameStartsWith("io.jouletrace.bridge.")));
@@ -141,20 +225,23 @@ public final class Instrumenter {
     for (Rule rule : rules) {
       current =
           current
-              .type(named(rule.type()))
+              .type(rule.typeMatcher())
               .transform(
                   new AgentBuilder.Transformer.ForAdvice(
                           Advice.withCustomMapping().bind(PhaseName.class, rule.phase()))
                       .include(advice)
-                      .advice(rule.methods(), PhaseAdvice.class.getName()));
+                      .advice(rule.methodMatcher(), PhaseAdvice.class.getName()));
     }
+    current = current
+        .type(declaresMethod(isAnnotatedWith(named(ENERGY_PHASE))))
+        .transform(Instrumenter::annotated);
     return current;
   }
 
-  private static void retransformLoaded(Instrumentation inst, Set<String> targets, Log log) {
+  private static void retransformLoaded(Instrumentation inst, Filter filter, Log log) {
     List<Class<?>> loaded = new ArrayList<>();
     for (Class<?> c : inst.getAllLoadedClasses()) {
-      if (targets.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+      if (c.getClassLoader() != null && inst.isModifiableClass(c) && candidate(c, filter)) {
         loaded.add(c);
       }
     }
@@ -162,9 +249,53 @@ public final class Instrumenter {
       try {
         inst.retransformClasses(loaded.toArray(new Class<?>[0]));
       } catch (Throwable e) {
-        log.line("could not retransform " + loaded + ": " + e);
+        log.line("could not retransform " + loaded.size() + " loaded classes: " + e);
       }
     }
+  }
+
+  /** Loaded classes have no bytes at hand: judge them by name and super types instead. */
+  private static boolean candidate(Class<?> c, Filter filter) {
+    if (filter.matches(c.getName().replace('.', '/'), new byte[0])) {
+      return true;
+    }
+    for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+      if (filter.names().contains(k.getName().replace('.', '/'))) {
+        return true;
+      }
+      for (Class<?> i : k.getInterfaces()) {
+        if (filter.names().contains(i.getName().replace('.', '/'))) {
+          return true;
+        }
+      }
+    }
+    try {
+      for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+        for (java.lang.annotation.Annotation a : m.getDeclaredAnnotations()) {
+          if (a.annotationType().getName().equals(ENERGY_PHASE)) {
+            return true;
+          }
+        }
+      }
+    } catch (Throwable e) {
+      return false;
+    }
+    return false;
+  }
+
+  /** Each method annotated with {@code @EnergyPhase} becomes the phase its annotation names. */
+  private static DynamicType.Builder<?> annotated(DynamicType.Builder<?> builder,
+      TypeDescription type, ClassLoader loader, JavaModule module, ProtectionDomain domain) {
+    DynamicType.Builder<?> b = builder;
+    for (MethodDescription.InDefinedShape m : type.getDeclaredMethods()
+        .filter(isAnnotatedWith(named(ENERGY_PHASE)).and(not(isAbstract())))) {
+      AnnotationDescription a = m.getDeclaredAnnotations()
+          .filter(annotationType(named(ENERGY_PHASE))).getOnly();
+      String phase = a.getValue("value").resolve(String.class);
+      b = b.visit(Advice.withCustomMapping().bind(PhaseName.class, phase)
+          .to(PhaseAdvice.class).on(is(m)));
+    }
+    return b;
   }
 
   /**
@@ -172,13 +303,13 @@ public final class Instrumenter {
    * target classes are handed to Byte Buddy, waiting for it to be ready if need be.
    */
   public static final class Gate implements ClassFileTransformer {
-    private final Set<String> targets;
+    private final Filter filter;
     private final Log log;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
 
-    Gate(Set<String> targets, Log log) {
-      this.targets = targets;
+    Gate(Filter filter, Log log) {
+      this.filter = filter;
       this.log = log;
     }
 
@@ -190,7 +321,7 @@ public final class Instrumenter {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className,
         Class<?> redefined, ProtectionDomain domain, byte[] bytes) {
-      if (className == null || !targets.contains(className)) {
+      if (className == null || loader == null || !filter.matches(className, bytes)) {
         return null;
       }
       try {

@@ -62,7 +62,9 @@ final class ThreadPhases {
 
   /** Owner: pushes a phase; returns its token, or 0 when the stack is too deep. */
   long push(int phase, long now) {
-    if (depth == MAX_DEPTH) {
+    if (depth == MAX_DEPTH || (depth > 0 && stack[depth - 1] == phase)) {
+      // Too deep, or re-entering the innermost phase (recursion, an overriding method calling
+      // its super): changes nothing, so nothing is pushed and the caller's close is a no-op.
       return 0L;
     }
     if (depth == stack.length) {

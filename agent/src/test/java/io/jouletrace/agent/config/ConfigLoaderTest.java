@@ -111,4 +111,18 @@ class ConfigLoaderTest {
     assertThat(Durations.parse("4y")).isEqualTo(Duration.ofDays(4 * 365));
     assertThat(Durations.parse("10 us")).isEqualTo(Duration.ofNanos(10_000));
   }
+
+  @Test
+  void phaseRulesFromEveryLayerAndTheirErrors() {
+    AgentConfig c = ConfigLoader.load("phase.tokenize=com.acme.Tokenizer#encode*",
+        props("jouletrace.phase.load", "+com.acme.Loader#next;com.acme.*Cache#get?"),
+        Map.of("JOULETRACE_PHASE_SCORE", "com.acme.Scorer#score", "JOULETRACE_PHASE_BAD",
+            "com.acme.Scorer"));
+    assertThat(c.phaseRules()).extracting(r -> r.phase() + " " + r.kind() + " " + r.type())
+        .containsExactlyInAnyOrder("tokenize EXACT com.acme.Tokenizer",
+            "load SUBTYPES com.acme.Loader", "load GLOB com.acme.*Cache",
+            "score EXACT com.acme.Scorer");
+    assertThat(c.errors()).singleElement().asString()
+        .contains("'phase.bad'", "JOULETRACE_PHASE_BAD", "<class pattern>#<method pattern>");
+  }
 }

@@ -7,6 +7,7 @@ import io.jouletrace.agent.Log;
 import io.jouletrace.api.JouleTrace;
 import io.jouletrace.api.Phase;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.testapp.Shapes;
 import io.jouletrace.testapp.Workload;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
@@ -48,8 +49,9 @@ class InstrumenterTest {
   private final Instrumentation inst = ByteBuddyAgent.install();
   private final List<String> log = new ArrayList<>();
   private final Instrumenter.Gate transformer = Instrumenter.install(inst,
-      List.of(new Instrumenter.Rule(Workload.class.getName(), named("step").or(named("fail")),
-          "work")),
+      List.of(Rule.exact(Workload.class.getName(), "work", "step", "fail"),
+          Rule.subtypes(Shapes.Shape.class.getName(), "area", "area"),
+          Rule.parse("count", "io.jouletrace.testapp.Shapes$Tok*#countdown").get(0)),
       true, new Log(log::add));
 
   @AfterEach
@@ -57,7 +59,8 @@ class InstrumenterTest {
     Dispatch.install(null);
     inst.removeTransformer(transformer);
     try {
-      inst.retransformClasses(Workload.class, JouleTrace.class);
+      inst.retransformClasses(Workload.class, JouleTrace.class, Shapes.Square.class,
+          Shapes.BigSquare.class, Shapes.Tokenizer.class);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -98,5 +101,22 @@ class InstrumenterTest {
     try (Phase p = JouleTrace.phase("manual")) {
       assertThat(p).isNotNull();
     }
+  }
+
+  @Test
+  void subtypeGlobAndAnnotationRules() {
+    Recording r = new Recording(false);
+    Dispatch.install(r);
+    assertThat(new Shapes.Square().area()).isEqualTo(4);
+    assertThat(r.calls).containsExactly("enter area", "exit 7");
+    r.calls.clear();
+    Shapes.Tokenizer t = new Shapes.Tokenizer();
+    assertThat(t.tokenize("a b c")).isEqualTo(3);
+    assertThat(r.calls).containsExactly("enter tokenize", "exit 7");
+    r.calls.clear();
+    assertThat(t.countdown(2)).isEqualTo(2);
+    // the glob rule instruments each recursive call; the recorder keeps one phase (see below)
+    assertThat(r.calls).containsExactly("enter count", "enter count", "enter count", "exit 7",
+        "exit 7", "exit 7");
   }
 }

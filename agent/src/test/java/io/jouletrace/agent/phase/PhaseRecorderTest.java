@@ -101,4 +101,20 @@ class PhaseRecorderTest {
     assertThat(warnings).singleElement().asString().contains("phases.max", "overflow");
     assertThat(registry.idOf(null)).isEqualTo(registry.idOf("unnamed"));
   }
+
+  @Test
+  void reenteringTheInnermostPhaseIsNotANewPhase() {
+    long outer = recorder.enter("step");
+    long again = recorder.enter("step"); // recursion, or an override calling super
+    assertThat(again).isZero();
+    long inner = recorder.enter("other-work");
+    long back = recorder.enter("step"); // not innermost any more: a real nested phase
+    assertThat(back).isNotZero();
+    recorder.exit(back);
+    recorder.exit(inner);
+    recorder.exit(again);
+    recorder.exit(outer);
+    assertThat(names(drain())).containsExactly("step", "other-work", "step", "other-work", "step",
+        "other");
+  }
 }

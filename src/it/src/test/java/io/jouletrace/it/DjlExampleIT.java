@@ -49,8 +49,10 @@ class DjlExampleIT {
     JsonNode root = new ObjectMapper().readTree(report.toFile());
     Map<String, JsonNode> phases = new HashMap<>();
     root.get("phases").forEach(p -> phases.put(p.get("name").asText(), p));
-    assertThat(phases).containsKeys("train-step", "validation", "inference", "data-generation", "other");
-    for (String name : new String[] {"train-step", "validation", "inference"}) {
+    assertThat(phases).containsKeys("data-loading", "train-step", "validation", "inference",
+        "checkpoint", "data-generation", "other");
+    for (String name : new String[] {"data-loading", "train-step", "validation", "inference",
+        "checkpoint"}) {
       assertThat(phases.get(name).at("/joules/total").asDouble()).as(name).isPositive();
       assertThat(phases.get(name).at("/co2eGrams/operational").asDouble()).as(name).isPositive();
     }

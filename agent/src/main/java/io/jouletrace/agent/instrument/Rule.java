@@ -1,0 +1,157 @@
+package io.jouletrace.agent.instrument;
+
+import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isMethod;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.nameMatches;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+/**
+ * One automatic phase: the methods, in some classes, whose execution is the phase.
+ *
+ * <p>The pattern syntax of {@code phase.<name>=<classes>#<methods>} (several separated by {@code
+ * ;}): {@code <classes>} is a fully qualified class name, a glob over it ({@code *} any characters,
+ * {@code ?} one character, e.g. {@code com.acme.*Loader}), or {@code +} and a class or interface
+ * name for that type and every subtype (e.g. {@code +ai.djl.training.dataset.Dataset});
+ * {@code <methods>} is a glob over the method name ({@code *} for all). Constructors and abstract
+ * methods are never phases.
+ *
+ * @param kind how {@code type} is matched
+ * @param type the class name, glob, or super type name
+ * @param methods which methods
+ * @param phase the phase name
+ */
+public record Rule(Kind kind, String type, ElementMatcher<? super MethodDescription> methods,
+    String phase) {
+
+  /** How a rule's {@code type} is matched. */
+  public enum Kind {
+    /** Exactly this class. */
+    EXACT,
+    /** This type and its subtypes, interfaces excluded. */
+    SUBTYPES,
+    /** Class names matching a glob. */
+    GLOB
+  }
+
+  /** The rule's type matcher for Byte Buddy. */
+  ElementMatcher<? super TypeDescription> typeMatcher() {
+    return switch (kind) {
+      case EXACT -> named(type);
+      case SUBTYPES -> hasSuperType(named(type)).and(not(isInterface()));
+      case GLOB -> nameMatches(globToRegex(type));
+    };
+  }
+
+  /** The methods that become phases: the rule's, never constructors or abstract methods. */
+  ElementMatcher<? super MethodDescription> methodMatcher() {
+    return isMethod().and(not(isAbstract())).and(not(isConstructor())).and(methods);
+  }
+
+  /**
+   * A rule for exactly one class.
+   *
+   * @param type fully qualified class name
+   * @param methods method names
+   * @param phase phase name
+   * @return the rule
+   */
+  public static Rule exact(String type, String phase, String... methods) {
+    return new Rule(Kind.EXACT, type, anyName(methods), phase);
+  }
+
+  /**
+   * A rule for a type and its subtypes.
+   *
+   * @param type fully qualified class or interface name
+   * @param methods method names
+   * @param phase phase name
+   * @return the rule
+   */
+  public static Rule subtypes(String type, String phase, String... methods) {
+    return new Rule(Kind.SUBTYPES, type, anyName(methods), phase);
+  }
+
+  private static ElementMatcher.Junction<MethodDescription> anyName(String... names) {
+    ElementMatcher.Junction<MethodDescription> m = named(names[0]);
+    for (int i = 1; i < names.length; i++) {
+      m = m.or(named(names[i]));
+    }
+    return m;
+  }
+
+  /**
+   * Parses the value of a {@code phase.<name>} key.
+   *
+   * @param phase the phase name (the part of the key after {@code phase.})
+   * @param spec e.g. {@code com.acme.Tokenizer#encode*;+com.acme.Step#run}
+   * @return the rules
+   * @throws IllegalArgumentException naming the part that is malformed
+   */
+  public static List<Rule> parse(String phase, String spec) {
+    List<Rule> rules = new ArrayList<>();
+    for (String part : spec.split(";")) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      int hash = p.indexOf('#');
+      if (hash <= 0 || hash == p.length() - 1 || p.indexOf('#', hash + 1) >= 0) {
+        throw new IllegalArgumentException("'" + p + "' is not <class pattern>#<method pattern>");
+      }
+      String cls = p.substring(0, hash).trim();
+      String method = p.substring(hash + 1).trim();
+      if (!method.matches("[\\w$*?]+")) {
+        throw new IllegalArgumentException("method pattern '" + method + "' may hold only name"
+            + " characters, * and ?");
+      }
+      ElementMatcher<? super MethodDescription> m = nameMatches(globToRegex(method));
+      if (cls.startsWith("+")) {
+        String type = cls.substring(1);
+        requireClassName(type, p);
+        rules.add(new Rule(Kind.SUBTYPES, type, m, phase));
+      } else if (cls.contains("*") || cls.contains("?")) {
+        if (!cls.matches("[\\w$.*?]+")) {
+          throw new IllegalArgumentException("class pattern '" + cls + "' is malformed");
+        }
+        rules.add(new Rule(Kind.GLOB, cls, m, phase));
+      } else {
+        requireClassName(cls, p);
+        rules.add(new Rule(Kind.EXACT, cls, m, phase));
+      }
+    }
+    if (rules.isEmpty()) {
+      throw new IllegalArgumentException("no <class pattern>#<method pattern> given");
+    }
+    return rules;
+  }
+
+  private static void requireClassName(String name, String part) {
+    if (!name.matches("[\\w$]+(\\.[\\w$]+)*")) {
+      throw new IllegalArgumentException("'" + name + "' in '" + part + "' is not a class name");
+    }
+  }
+
+  /** Turns a glob with {@code *} and {@code ?} into an anchored regular expression. */
+  static String globToRegex(String glob) {
+    StringBuilder b = new StringBuilder();
+    for (char c : glob.toCharArray()) {
+      switch (c) {
+        case '*' -> b.append(".*");
+        case '?' -> b.append('.');
+        default -> b.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return b.toString();
+  }
+}

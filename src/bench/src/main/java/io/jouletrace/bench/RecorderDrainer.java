@@ -1,0 +1,203 @@
+package io.jouletrace.bench;
+
+import io.jouletrace.agent.phase.PhaseEvents;
+import io.jouletrace.agent.phase.PhaseRecorder;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Stands in for the agent's sampler in phase benchmarks: a daemon thread that keeps draining a
+ * {@link PhaseRecorder} so that the per-thread rings (4096 events) do not stay full and the
+ * application threads take the normal publish path, not the ring-full (overflow) path, which
+ * skips the ring writes and would look cheaper than it is.
+ *
+ * <p>A hot benchmark loop publishes two events per enter/exit pair, so at ~20 ns a pair a ring
+ * fills in ~40 µs: less than the shortest real {@code LockSupport.parkNanos} (~50 µs of timer
+ * slack on Linux). By default the drainer therefore paces itself: from the rate it saw it waits
+ * about as long as it takes to collect {@value #TARGET_BATCH} events (half a ring), parking when
+ * that wait is long and spinning ({@link Thread#yield()}) when it is short. With {@code
+ * -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code N} µs between drains, like a
+ * plain sampler loop (expect overflows with a fast producer).
+ *
+ * <p>It counts what it hands over. The drain's {@code now} argument only time-stamps the re-sync
+ * event that follows an overflow (and the end of a dead thread's open phases, which the
+ * benchmarks never leave), so the drainer passes a sentinel time and counts those events as
+ * overflows exactly. Every iteration it prints one line: drains, events, overflows, and the bytes
+ * the drainer thread itself allocated ({@link PhaseRecorder#drain} copies its thread list each
+ * call), which {@code -prof gc} counts into {@code gc.alloc.rate.norm} since that is a JVM-wide
+ * figure; the line gives that share per enter/exit pair so it can be subtracted.
+ */
+final class RecorderDrainer implements PhaseEvents, Runnable {
+
+  /** Time passed to {@link PhaseRecorder#drain}: marks re-sync (overflow) events. */
+  static final long RESYNC = Long.MIN_VALUE;
+
+  /** Events per drain the paced mode aims for: half of a 4096-event ring. */
+  static final int TARGET_BATCH = 2048;
+
+  private static final long PARK_ABOVE_NS = 80_000;
+  private static final long MAX_WAIT_NS = 1_000_000;
+
+  private final PhaseRecorder recorder;
+  private final long fixedParkNs;
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  // Written by the drainer thread only (the sink runs on it).
+  private long events;
+  private long resyncs;
+  private long drains;
+
+  // Published after each drain for the reporting thread.
+  private volatile long eventsSeen;
+  private volatile long resyncsSeen;
+  private volatile long drainsSeen;
+  private volatile long finalBytes = -1;
+
+  // Reporting thread only: values at the previous report.
+  private long lastEvents;
+  private long lastResyncs;
+  private long lastDrains;
+  private long lastBytes;
+  private long lastReportNs;
+  private final long firstReportNs;
+
+  private RecorderDrainer(PhaseRecorder recorder, long fixedParkNs) {
+    this.recorder = recorder;
+    this.fixedParkNs = fixedParkNs;
+    this.thread = new Thread(this, "jouletrace-bench-drainer");
+    thread.setDaemon(true);
+    lastReportNs = System.nanoTime();
+    firstReportNs = lastReportNs;
+  }
+
+  /**
+   * Starts a drainer.
+   *
+   * @param recorder the recorder to drain
+   * @return the running drainer
+   */
+  static RecorderDrainer start(PhaseRecorder recorder) {
+    String fixed = System.getProperty("jouletrace.bench.drainParkUs");
+    long park = fixed == null || fixed.isBlank() ? -1 : Long.parseLong(fixed.trim()) * 1000;
+    RecorderDrainer d = new RecorderDrainer(recorder, park);
+    d.thread.start();
+    return d;
+  }
+
+  @Override
+  public void accept(long time, int slot, int phase) {
+    if (time == RESYNC) {
+      resyncs++;
+    } else {
+      events++;
+    }
+  }
+
+  @Override
+  public void run() {
+    long last = System.nanoTime();
+    while (running) {
+      long before = events;
+      recorder.drain(this, RESYNC);
+      drains++;
+      eventsSeen = events;
+      resyncsSeen = resyncs;
+      drainsSeen = drains;
+      long now = System.nanoTime();
+      if (fixedParkNs >= 0) {
+        LockSupport.parkNanos(fixedParkNs);
+        continue;
+      }
+      long got = events - before;
+      long elapsed = Math.max(1, now - last);
+      last = now;
+      long wait = got == 0 ? MAX_WAIT_NS : Math.min(MAX_WAIT_NS, elapsed * TARGET_BATCH / got);
+      if (wait >= PARK_ABOVE_NS) {
+        LockSupport.parkNanos(wait);
+      } else {
+        long until = now + wait;
+        while (running && System.nanoTime() - until < 0) {
+          Thread.yield();
+        }
+      }
+    }
+    recorder.drain(this, RESYNC);
+    drains++;
+    eventsSeen = events;
+    resyncsSeen = resyncs;
+    drainsSeen = drains;
+    finalBytes = ownAllocatedBytes();
+  }
+
+  /** Stops the thread after a last drain. */
+  void stop() {
+    running = false;
+    LockSupport.unpark(thread);
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Overflow re-syncs seen so far. */
+  long overflows() {
+    return resyncsSeen;
+  }
+
+  /** Prints what happened since the previous call. */
+  void reportIteration() {
+    long e = eventsSeen;
+    long r = resyncsSeen;
+    long d = drainsSeen;
+    long b = allocatedBytes();
+    long now = System.nanoTime();
+    print("iteration", e - lastEvents, r - lastResyncs, d - lastDrains,
+        b < 0 ? -1 : b - lastBytes, now - lastReportNs);
+    lastEvents = e;
+    lastResyncs = r;
+    lastDrains = d;
+    lastBytes = b;
+    lastReportNs = now;
+  }
+
+  /** Prints the totals of the trial. */
+  void reportTrial() {
+    print("trial", eventsSeen, resyncsSeen, drainsSeen, allocatedBytes(),
+        System.nanoTime() - firstReportNs);
+  }
+
+  private void print(String what, long e, long r, long d, long bytes, long ns) {
+    double pairs = e / 2.0;
+    System.out.println(String.format(Locale.ROOT,
+        "%n[drainer %s, %s] %d drains in %.2f s, %d events (%.0f per drain, %.1f M pairs/s),"
+            + " overflows: %d, drainer allocated %s",
+        what, fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced", d, ns * 1e-9, e,
+        d == 0 ? 0.0 : (double) e / d, pairs / (ns * 1e-9) / 1e6, r,
+        bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%d B = %.3f B per enter/exit pair"
+            + " (included in gc.alloc.rate.norm)", bytes, pairs == 0 ? 0.0 : bytes / pairs)));
+  }
+
+  private long allocatedBytes() {
+    if (!thread.isAlive()) {
+      return finalBytes;
+    }
+    try {
+      return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+          .getThreadAllocatedBytes(thread.getId());
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
+    }
+  }
+
+  private static long ownAllocatedBytes() {
+    try {
+      return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+          .getCurrentThreadAllocatedBytes();
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
+    }
+  }
+}
