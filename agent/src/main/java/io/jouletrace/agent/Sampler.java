@@ -56,6 +56,7 @@ final class Sampler {
   private final long startNanos;
   private final long startCpuNanos;
   private volatile CpuShare cpuShare;
+  private long lastCheapRead = System.nanoTime();
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
@@ -193,9 +194,15 @@ final class Sampler {
     return model;
   }
 
-  /** The loop; returns when {@link #stop(Thread)} was called. */
+  /**
+   * The loop; returns when {@link #stop(Thread)} was called. Besides the ticks, it polls every
+   * {@code boundary.resolution} for phase changes and, when there are some, reads the counters that
+   * are cheap to read (RAPL) at once: a phase boundary then falls between two readings at most that
+   * far apart instead of an interval apart, which keeps short phases' energy their own.
+   */
   void loop() {
     long interval = config.interval().toNanos();
+    long boundary = config.boundaryResolution().toNanos();
     long nextTick = System.nanoTime() + interval;
     while (!stopping) {
       long now = System.nanoTime();
@@ -208,14 +215,54 @@ final class Sampler {
         }
         continue;
       }
+      if (boundary > 0 && recorder.pending()) {
+        boundarySafely();
+      }
       long safe = safeReadInterval();
-      if (safe < nextTick - now) {
-        LockSupport.parkNanos(this, safe);
+      if (now - lastCheapRead >= safe) {
         readOnly();
-      } else {
-        LockSupport.parkNanos(this, nextTick - now);
+      }
+      long wait = Math.min(nextTick - now, safe);
+      if (boundary > 0) {
+        wait = Math.min(wait, boundary);
+      }
+      LockSupport.parkNanos(this, wait);
+    }
+  }
+
+  /** Reads the cheap counters now and attributes their energy up to this instant. */
+  private void boundarySafely() {
+    try {
+      boundary();
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
+    }
+  }
+
+  private synchronized void boundary() {
+    lastCheapRead = System.nanoTime();
+    boolean any = false;
+    for (Open o : sources) {
+      if (cheap(o.source)) {
+        long before = System.nanoTime();
+        o.source.sample(o.joules);
+        o.time = before + (System.nanoTime() - before) / 2;
+        any = true;
       }
     }
+    if (!any) {
+      return;
+    }
+    ledger.collect(recorder, System.nanoTime());
+    for (Open o : sources) {
+      if (cheap(o.source)) {
+        ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick
+      }
+    }
+  }
+
+  private static boolean cheap(EnergySource source) {
+    return source instanceof RaplSysfsSource || source instanceof RaplMsrSource;
   }
 
   private synchronized long safeReadInterval() {
@@ -233,9 +280,10 @@ final class Sampler {
 
   /** Reads counters between ticks so that no wrap is missed; the ledger sees them at the tick. */
   private synchronized void readOnly() {
+    lastCheapRead = System.nanoTime();
     try {
       for (Open o : sources) {
-        if (o.source instanceof RaplSysfsSource || o.source instanceof RaplMsrSource) {
+        if (cheap(o.source)) {
           o.source.sample(o.joules);
         }
       }
@@ -259,6 +307,7 @@ final class Sampler {
   }
 
   private synchronized void tick() {
+    lastCheapRead = System.nanoTime();
     // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
     CpuShare shares = cpuShare;
     double share = shares == null ? 1.0 : shares.next();

@@ -10,6 +10,8 @@ import java.util.Map;
  * for keys, defaults and precedence.
  *
  * @param interval sampling interval
+ * @param boundaryResolution how soon after a phase boundary the CPU counters are read; zero when
+ *     off
  * @param powercapRoot root of the powercap tree
  * @param cpuSource {@code auto}, {@code rapl-sysfs}, {@code rapl-msr} or {@code model}
  * @param msrRoot folder of the {@code <cpu>/msr} files
@@ -38,6 +40,7 @@ import java.util.Map;
  */
 public record AgentConfig(
     Duration interval,
+    Duration boundaryResolution,
     Path powercapRoot,
     String cpuSource,
     Path msrRoot,

@@ -40,6 +40,7 @@ public final class ConfigLoader {
 
   static {
     key("interval", "100ms", Durations.FORM);
+    key("boundary.resolution", "1ms", Durations.FORM + ", or off");
     key("powercap.root", "/sys/class/powercap", "a directory path");
     key("cpu.source", "auto", "auto (rapl-sysfs, else rapl-msr, else model), rapl-sysfs, rapl-msr or model");
     key("msr.root", "/dev/cpu", "a directory path");
@@ -218,6 +219,8 @@ public final class ConfigLoader {
   private AgentConfig build() {
     boolean strict = get("strict", this::bool);
     Duration interval = get("interval", s -> positive(Durations.parse(s), Duration.ofMillis(1)));
+    Duration boundary = get("boundary.resolution", s -> "off".equalsIgnoreCase(s) ? Duration.ZERO
+        : positive(Durations.parse(s), Duration.ofNanos(100_000)));
     Path powercap = get("powercap.root", s -> Path.of(nonEmpty(s)));
     String cpuSource = get("cpu.source", s -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model"));
     Path msrRoot = get("msr.root", s -> Path.of(nonEmpty(s)));
@@ -250,7 +253,7 @@ public final class ConfigLoader {
             + " <class pattern>#<method pattern>[;...], e.g. com.acme.Tokenizer#encode*");
       }
     });
-    return new AgentConfig(interval, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
+    return new AgentConfig(interval, boundary, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
         stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
         gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
         List.copyOf(rules), strict, List.copyOf(errors));

@@ -24,6 +24,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   private final Consumer<String> warn;
   private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
   private final List<ThreadPhases> live = new ArrayList<>();
+  private volatile ThreadPhases[] liveArray = new ThreadPhases[0];
   private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
   private final AtomicBoolean crossThreadReported = new AtomicBoolean();
   private int nextSlot;
@@ -69,7 +70,21 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     int slot = free != null ? free : nextSlot++;
     ThreadPhases t = new ThreadPhases(slot, Thread.currentThread(), RING);
     live.add(t);
+    liveArray = live.toArray(new ThreadPhases[0]);
     return t;
+  }
+
+  /**
+   * Sampler: tells whether any thread published a phase change since the last drain, without
+   * taking it. Cheap enough to poll every millisecond.
+   */
+  public boolean pending() {
+    for (ThreadPhases t : liveArray) {
+      if (t.pending()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Returns one more than the highest slot ever given out. */
@@ -108,6 +123,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
           live.remove(t);
           freeSlots.add(t.slot);
         }
+        liveArray = live.toArray(new ThreadPhases[0]);
       }
     }
   }

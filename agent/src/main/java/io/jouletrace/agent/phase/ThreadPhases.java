@@ -139,6 +139,12 @@ final class ThreadPhases {
     return n;
   }
 
+  /** Sampler: whether changes were published since the last drain. */
+  boolean pending() {
+    return (long) HEAD.getAcquire(this) != (long) TAIL.getOpaque(this)
+        || (boolean) OVERFLOWED.getOpaque(this);
+  }
+
   /** Sampler: the thread has ended (or was collected). */
   boolean ended() {
     Thread t = thread.get();

@@ -25,6 +25,13 @@ import java.util.Map;
  * too. What a window hands out adds up to the job's share of the devices' energy for that window,
  * so the sum over phases, {@code other} included, equals the total: no joule is created or lost.
  *
+ * <p>Within a window that holds a phase boundary, power is not taken as constant: each phase's
+ * share is its time in the window times its own recent power, learnt from the windows it filled
+ * (at least 80 % of them). The counters cannot tell more: the sampler reads them soon after each
+ * boundary ({@code boundary.resolution}), and this keeps the energy of the instants between the
+ * boundary and that read with the phase they belong to. The window's energy is still handed out
+ * in full, so the weights move joules between phases, never create or lose them.
+ *
  * <p>All methods are called by the sampler thread, except {@link #snapshot} which scrapes and the
  * shutdown hook may call; they synchronise on this object.
  */
@@ -54,6 +61,8 @@ public final class EnergyLedger {
   private double[] wattsRefJoules = new double[0];
   private long[] wattsRefTime = new long[0];
   private double[] devicePending = new double[0];
+  private double[][] phasePower = new double[0][];
+  private final double[] weights;
   private long[] sourceLastTime = new long[0];
   private final long startNanos;
   private long lastTick;
@@ -71,6 +80,7 @@ public final class EnergyLedger {
     this.carbon = carbon;
     this.maxPhases = Math.max(2, maxPhases);
     this.scratch = new double[this.maxPhases];
+    this.weights = new double[this.maxPhases];
     this.phaseJoules = new double[Domain.values().length][this.maxPhases];
     this.phaseSeconds = new double[this.maxPhases];
     this.operational = new double[this.maxPhases];
@@ -105,6 +115,11 @@ public final class EnergyLedger {
       wattsRefTime[i] = time;
     }
     devicePending = Arrays.copyOf(devicePending, n);
+    phasePower = Arrays.copyOf(phasePower, n);
+    for (int i = base; i < n; i++) {
+      phasePower[i] = new double[maxPhases];
+      Arrays.fill(phasePower[i], Double.NaN);
+    }
     this.sourceDevices.add(idx);
     // Start from a cursor's state so that phases opened before this source existed count.
     Occupancy cursor = origin != null && time <= wall.time() ? origin.copy() : wall.copy();
@@ -157,17 +172,63 @@ public final class EnergyLedger {
         continue;
       }
       devicePending[d] = 0;
+      double[] est = phasePower[d];
+      // Weights: each phase's time in the window times its own estimated power. A window that
+      // holds one phase is split exactly as before; one that holds a boundary gives each side
+      // energy at its own power instead of the window's average (see the class notes).
+      double average = delta / window;
+      double denominator = 0;
+      for (int p = 0; p < maxPhases; p++) {
+        if (scratch[p] != 0) {
+          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+          denominator += weights[p];
+        }
+      }
       double[] target = phaseJoules[devices.get(d).domain().ordinal()];
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          double e = job * (scratch[p] / window);
+          double e = denominator > 0 ? job * (weights[p] / denominator) : job * (scratch[p] / window);
           target[p] += e;
           operational[p] += e * gramsPerJoule;
         }
       }
+      learn(est, delta, window);
     }
     trim();
   }
+
+  /**
+   * Updates the per-phase power estimates of a device from one window: the phase that filled at
+   * least {@value #DOMINANT} of it gets the power that remains once the others' estimated share is
+   * taken out, blended with its previous estimate.
+   */
+  private void learn(double[] est, double delta, double window) {
+    int dominant = -1;
+    for (int p = 0; p < maxPhases; p++) {
+      if (scratch[p] >= DOMINANT * window) {
+        dominant = p;
+      }
+    }
+    if (dominant < 0) {
+      return;
+    }
+    double average = delta / window;
+    double others = 0;
+    for (int p = 0; p < maxPhases; p++) {
+      if (p != dominant && scratch[p] != 0) {
+        others += scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+      }
+    }
+    double observed = Math.max(0, (delta - others) / scratch[dominant]);
+    est[dominant] = Double.isNaN(est[dominant])
+        ? observed : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
+  }
+
+  /** Share of a window a phase must fill for the window to update its power estimate. */
+  private static final double DOMINANT = 0.8;
+
+  /** Weight of a new observation in a phase's power estimate. */
+  private static final double LEARNING_RATE = 0.5;
 
   /**
    * Power is averaged over windows of at least {@value #WATTS_WINDOW_NANOS} ns: counters update in

@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * enterExitTwoThreadsOwnName}); each in AverageTime (ns/op) and SampleTime (median, p0.99...);
  * add {@code -bm avgt} or {@code -bm sample} for one mode only. {@code emptyBaseline} shows the
  * floor of SampleTime: every sampled op is timed with two {@code System.nanoTime()} calls, so its
- * median includes about one clock read and is quantised to the clock's granularity.
+ * median includes about one clock read and is quantised to the clock's granularity. {@code
+ * twoClockReads} is the floor of an enter/exit pair: the recorder reads {@code System.nanoTime()}
+ * once on enter and once on exit, and on virtual machines that read can be most of the cost.
  *
  * <p>Draining: the recorder publishes into a 4096-event ring per thread that the sampler drains.
  * A {@link RecorderDrainer} thread drains it here, paced to collect about half a ring each time,
@@ -137,4 +139,10 @@ public class PhaseBoundaryBenchmark {
   @Benchmark
   @Threads(1)
   public void emptyBaseline() {}
+
+  @Benchmark
+  @Threads(1)
+  public long twoClockReads() {
+    return System.nanoTime() + System.nanoTime();
+  }
 }

@@ -14,9 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A hot benchmark loop publishes two events per enter/exit pair, so at ~20 ns a pair a ring
  * fills in ~40 µs: less than the shortest real {@code LockSupport.parkNanos} (~50 µs of timer
- * slack on Linux). By default the drainer therefore paces itself: from the rate it saw it waits
- * about as long as it takes to collect {@value #TARGET_BATCH} events (half a ring), parking when
- * that wait is long and spinning ({@link Thread#yield()}) when it is short. With {@code
+ * slack on Linux). By default the drainer therefore paces itself to collect about {@value
+ * #TARGET_BATCH} events (half a ring) per drain: it halves its wait after a larger batch or an
+ * overflow and lengthens it after a small one, parking when the wait is long and spinning ({@link
+ * Thread#onSpinWait()}) when it is short, so with a hot producer it occupies a core. With {@code
  * -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code N} µs between drains, like a
  * plain sampler loop (expect overflows with a fast producer).
  *
@@ -97,29 +98,33 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
 
   @Override
   public void run() {
-    long last = System.nanoTime();
+    long wait = 20_000;
     while (running) {
       long before = events;
+      long overflowsBefore = resyncs;
       recorder.drain(this, RESYNC);
       drains++;
       eventsSeen = events;
       resyncsSeen = resyncs;
       drainsSeen = drains;
-      long now = System.nanoTime();
       if (fixedParkNs >= 0) {
         LockSupport.parkNanos(fixedParkNs);
         continue;
       }
+      // A full ring caps what a drain sees, so steer by the batch size rather than by the rate:
+      // halve the wait when a batch was large (or the ring overflowed), lengthen it when small.
       long got = events - before;
-      long elapsed = Math.max(1, now - last);
-      last = now;
-      long wait = got == 0 ? MAX_WAIT_NS : Math.min(MAX_WAIT_NS, elapsed * TARGET_BATCH / got);
+      if (resyncs != overflowsBefore || got > TARGET_BATCH) {
+        wait /= 2;
+      } else if (got < TARGET_BATCH / 2) {
+        wait = Math.min(MAX_WAIT_NS, wait + wait / 4 + 1_000);
+      }
       if (wait >= PARK_ABOVE_NS) {
         LockSupport.parkNanos(wait);
       } else {
-        long until = now + wait;
+        long until = System.nanoTime() + wait;
         while (running && System.nanoTime() - until < 0) {
-          Thread.yield();
+          Thread.onSpinWait();
         }
       }
     }
