@@ -33,6 +33,7 @@ public final class AgentRuntime {
   private final Log log;
   private final EnergyLedger ledger;
   private final Sampler sampler;
+  private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
   private final CarbonFactors factors;
   private volatile PrometheusEndpoint endpoint;
@@ -44,6 +45,7 @@ public final class AgentRuntime {
     this.config = config;
     this.log = log;
     this.ledger = ledger;
+    this.recorder = recorder;
     this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
     double years = config.embodiedLifetime().toSeconds() / (365 * 86400.0);
     this.factors = new CarbonFactors(config.carbonIntensity(),
@@ -163,6 +165,11 @@ public final class AgentRuntime {
       sampler.stop(samplerThread);
       samplerThread.join(START_WAIT_MS);
       sampler.tickSafely();
+      List<String> open = recorder.openPhases();
+      if (!open.isEmpty()) {
+        log.line(open.size() + " phase(s) still open at exit, closed there: " + String.join(", ",
+            open.subList(0, Math.min(5, open.size()))) + (open.size() > 5 ? ", ..." : ""));
+      }
       EnergySnapshot last = ledger.snapshot(startedAt, Instant.now(), config.stage(),
           config.labels(), config.attribution(), factors);
       try {

@@ -87,6 +87,24 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     return false;
   }
 
+  /**
+   * Describes the phases still open, for the report at exit: one entry per thread that is inside a
+   * phase, as {@code name (thread)}.
+   *
+   * @return the open phases, empty when none
+   */
+  public List<String> openPhases() {
+    List<String> open = new ArrayList<>();
+    for (ThreadPhases t : liveArray) {
+      int phase = t.current();
+      Thread thread = t.thread.get();
+      if (phase != PhaseRegistry.OTHER && thread != null && thread.isAlive()) {
+        open.add(registry.name(phase) + " (thread " + thread.getName() + ")");
+      }
+    }
+    return open;
+  }
+
   /** Returns one more than the highest slot ever given out. */
   public synchronized int slotCount() {
     return nextSlot;

@@ -139,6 +139,11 @@ final class ThreadPhases {
     return n;
   }
 
+  /** Any thread: the innermost phase this thread last published. */
+  int current() {
+    return (int) CURRENT.getAcquire(this);
+  }
+
   /** Sampler: whether changes were published since the last drain. */
   boolean pending() {
     return (long) HEAD.getAcquire(this) != (long) TAIL.getOpaque(this)

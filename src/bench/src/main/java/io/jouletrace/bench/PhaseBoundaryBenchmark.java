@@ -45,8 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * A {@link RecorderDrainer} thread drains it here, paced to collect about half a ring each time,
  * so the measured path is the normal one. It prints one line per iteration with the overflows it
  * saw (0 means no op took the ring-full path) and the bytes it allocated itself, which {@code
- * -prof gc} includes in {@code gc.alloc.rate.norm} (a JVM-wide figure): subtract that share to
- * get the application thread's allocation. {@code -jvmArgsAppend -Djouletrace.bench.drainParkUs=50}
+ * -prof gc} includes in {@code gc.alloc.rate.norm} (a JVM-wide figure), and a second line with
+ * what the benchmark threads themselves allocated: the enter/exit path's own allocation. {@code -jvmArgsAppend -Djouletrace.bench.drainParkUs=50}
  * drains with a fixed 50 µs park instead. On a machine with fewer cores than benchmark threads +
  * 1, the drainer competes with the benchmark threads for CPU and may fall behind (overflows).
  */
@@ -95,44 +95,48 @@ public class PhaseBoundaryBenchmark {
     }
   }
 
-  /** A phase name of its own for each benchmark thread. */
+  /**
+   * A benchmark thread: a phase name of its own, and its allocation shown in the drainer's
+   * reports.
+   */
   @State(Scope.Thread)
-  public static class OwnName {
+  public static class Worker {
 
     private static final AtomicInteger NEXT = new AtomicInteger();
 
     String name;
 
     @Setup(Level.Trial)
-    public void pick() {
+    public void register(Recording r) {
       name = PHASE + "-" + NEXT.getAndIncrement();
+      r.drainer.watch(Thread.currentThread());
     }
   }
 
   @Benchmark
   @Threads(1)
-  public void enterExit(Recording r) {
+  public void enterExit(Recording r, Worker w) {
     long token = Dispatch.enter(PHASE);
     Dispatch.exit(token);
   }
 
   @Benchmark
   @Threads(2)
-  public void enterExitTwoThreadsSameName(Recording r) {
+  public void enterExitTwoThreadsSameName(Recording r, Worker w) {
     long token = Dispatch.enter(PHASE);
     Dispatch.exit(token);
   }
 
   @Benchmark
   @Threads(2)
-  public void enterExitTwoThreadsOwnName(Recording r, OwnName own) {
-    long token = Dispatch.enter(own.name);
+  public void enterExitTwoThreadsOwnName(Recording r, Worker w) {
+    long token = Dispatch.enter(w.name);
     Dispatch.exit(token);
   }
 
   @Benchmark
   @Threads(1)
-  public void apiPhaseClose(Recording r) {
+  public void apiPhaseClose(Recording r, Worker w) {
     JouleTrace.phase(PHASE).close();
   }
 

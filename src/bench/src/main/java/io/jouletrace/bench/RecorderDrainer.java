@@ -3,7 +3,9 @@ package io.jouletrace.bench;
 import io.jouletrace.agent.phase.PhaseEvents;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -27,7 +29,10 @@ import java.util.concurrent.locks.LockSupport;
  * overflows exactly. Every iteration it prints one line: drains, events, overflows, and the bytes
  * the drainer thread itself allocated ({@link PhaseRecorder#drain} copies its thread list each
  * call), which {@code -prof gc} counts into {@code gc.alloc.rate.norm} since that is a JVM-wide
- * figure; the line gives that share per enter/exit pair so it can be subtracted.
+ * figure; the line gives that share per enter/exit pair so it can be subtracted. Benchmark threads
+ * added with {@link #watch} get a second line: the bytes they allocated themselves, the direct
+ * answer to "does enter/exit allocate". Per-pair figures divide by the pairs drained (events / 2),
+ * which undercounts the ops when events were lost to overflows.
  */
 final class RecorderDrainer implements PhaseEvents, Runnable {
 
@@ -43,6 +48,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private final PhaseRecorder recorder;
   private final long fixedParkNs;
   private final Thread thread;
+  private final List<Thread> workers = new CopyOnWriteArrayList<>();
   private volatile boolean running = true;
 
   // Written by the drainer thread only (the sink runs on it).
@@ -61,6 +67,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private long lastResyncs;
   private long lastDrains;
   private long lastBytes;
+  private long lastWorkerBytes;
   private long lastReportNs;
   private final long firstReportNs;
 
@@ -147,20 +154,34 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     }
   }
 
-  /** Overflow re-syncs seen so far. */
-  long overflows() {
-    return resyncsSeen;
+  /**
+   * Adds a benchmark thread whose own allocation the reports show.
+   *
+   * @param worker a thread that enters and exits phases
+   */
+  synchronized void watch(Thread worker) {
+    workers.add(worker);
+    lastWorkerBytes = workerBytes();
   }
 
   /** Prints what happened since the previous call. */
-  void reportIteration() {
+  synchronized void reportIteration() {
     long e = eventsSeen;
     long r = resyncsSeen;
     long d = drainsSeen;
     long b = allocatedBytes();
+    long w = workerBytes();
     long now = System.nanoTime();
     print("iteration", e - lastEvents, r - lastResyncs, d - lastDrains,
         b < 0 ? -1 : b - lastBytes, now - lastReportNs);
+    if (!workers.isEmpty()) {
+      long bytes = w - lastWorkerBytes;
+      System.out.println(String.format(Locale.ROOT,
+          "[benchmark threads] allocated %d B this iteration (JMH's own per-iteration objects"
+              + " included) = %.5f B per enter/exit pair", bytes,
+          e == lastEvents ? 0.0 : bytes / ((e - lastEvents) / 2.0)));
+    }
+    lastWorkerBytes = w;
     lastEvents = e;
     lastResyncs = r;
     lastDrains = d;
@@ -195,6 +216,20 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     } catch (RuntimeException | LinkageError e) {
       return -1;
     }
+  }
+
+  private long workerBytes() {
+    long sum = 0;
+    for (Thread t : workers) {
+      try {
+        long b = ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+            .getThreadAllocatedBytes(t.getId());
+        sum += Math.max(0, b);
+      } catch (RuntimeException | LinkageError e) {
+        return 0;
+      }
+    }
+    return sum;
   }
 
   private static long ownAllocatedBytes() {

@@ -19,7 +19,8 @@ class ExitIT {
         .run(60);
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(Files.readString(report)).contains("\"name\" : \"unfinished\"");
-    assertThat(r.stderr()).contains("unfinished", "total");
+    assertThat(r.stderr()).contains("unfinished", "total")
+        .contains("1 phase(s) still open at exit, closed there: unfinished (thread main)");
   }
 
   @Test
