@@ -4,6 +4,7 @@ import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.timeline.CpuShare;
 import io.jouletrace.agent.timeline.EnergyLedger;
+import io.jouletrace.bridge.Dispatch;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.sources.DetailSource;
 import io.jouletrace.sources.Device;
@@ -308,6 +309,11 @@ final class Sampler {
 
   private synchronized void tick() {
     lastCheapRead = System.nanoTime();
+    Throwable failure = Dispatch.takeFailure();
+    if (failure != null) {
+      log.warn("phase.failure", "recording a phase boundary failed (" + failure + "); the"
+          + " application was not affected and the phase was skipped");
+    }
     // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
     CpuShare shares = cpuShare;
     double share = shares == null ? 1.0 : shares.next();

@@ -31,6 +31,7 @@ public final class Dispatch {
 
   private static final AtomicBoolean CLAIMED = new AtomicBoolean();
   private static volatile Recorder recorder;
+  private static volatile Throwable failure;
 
   private Dispatch() {}
 
@@ -52,6 +53,19 @@ public final class Dispatch {
     recorder = r;
   }
 
+  /**
+   * Returns and forgets the last failure of the recorder, for the agent to report.
+   *
+   * @return the failure, or {@code null}
+   */
+  public static Throwable takeFailure() {
+    Throwable t = failure;
+    if (t != null) {
+      failure = null;
+    }
+    return t;
+  }
+
   /** Tells whether a recorder is installed. */
   public static boolean isRecording() {
     return recorder != null;
@@ -71,6 +85,7 @@ public final class Dispatch {
     try {
       return r.enter(phase);
     } catch (Throwable t) {
+      failure = t;
       return 0L;
     }
   }
@@ -88,7 +103,7 @@ public final class Dispatch {
     try {
       r.exit(token);
     } catch (Throwable t) {
-      // The application must never see an agent failure.
+      failure = t; // the application never sees it; the agent reports it
     }
   }
 }

@@ -18,7 +18,13 @@ import java.util.function.Consumer;
  */
 public final class PhaseRecorder implements Dispatch.Recorder {
 
-  private static final int RING = 4096;
+  /**
+   * Events per thread between two drains. The sampler drains at every phase boundary it notices
+   * (within {@code boundary.resolution}) and every tick, so this holds even a thread that changes
+   * phase every microsecond; beyond it the thread's current phase is resynchronised (see {@link
+   * ThreadPhases}). 12 KB per thread.
+   */
+  private static final int RING = 1024;
 
   private final PhaseRegistry registry;
   private final Consumer<String> warn;

@@ -96,11 +96,15 @@ class InstrumenterTest {
 
   @Test
   void failingRecorderNeverReachesTheApplication() {
+    Dispatch.takeFailure();
     Dispatch.install(new Recording(true));
     assertThat(Workload.step(41)).isEqualTo(42);
     try (Phase p = JouleTrace.phase("manual")) {
       assertThat(p).isNotNull();
     }
+    // kept for the agent to report on one line, then forgotten
+    assertThat(Dispatch.takeFailure()).hasMessage("recorder failure");
+    assertThat(Dispatch.takeFailure()).isNull();
   }
 
   @Test
