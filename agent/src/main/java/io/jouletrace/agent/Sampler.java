@@ -58,6 +58,7 @@ final class Sampler {
   private final long startCpuNanos;
   private volatile CpuShare cpuShare;
   private long lastCheapRead = System.nanoTime();
+  private int boundaryReads;
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
@@ -208,6 +209,7 @@ final class Sampler {
     while (!stopping) {
       long now = System.nanoTime();
       if (now >= nextTick) {
+        boundaryReads = 0;
         tickSafely();
         nextTick += interval;
         now = System.nanoTime();
@@ -216,7 +218,8 @@ final class Sampler {
         }
         continue;
       }
-      if (boundary > 0 && recorder.pending()) {
+      if (boundary > 0 && boundaryReads < SamplerLimits.MAX_BOUNDARY_READS_PER_TICK && recorder.pending()) {
+        boundaryReads++;
         boundarySafely();
       }
       long safe = safeReadInterval();
