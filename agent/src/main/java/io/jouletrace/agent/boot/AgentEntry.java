@@ -38,9 +38,18 @@ public final class AgentEntry {
    * @param args the command and its arguments
    */
   public static void main(String[] args) throws Exception {
-    ClassLoader loader = agentLoader(agentJar());
-    Method run = loader.loadClass(CLI).getMethod("run", String[].class);
-    int code = (Integer) run.invoke(null, (Object) args);
+    String command = args.length == 0 ? "" : args[0];
+    int code;
+    if (command.equals("attach") || command.equals("list")) {
+      // These need the module jdk.attach, which the agent's own loader cannot see.
+      code = command.equals("attach")
+          ? Attacher.attach(args, agentJar(), System.out, System.err)
+          : Attacher.list(System.out, System.err);
+    } else {
+      ClassLoader loader = agentLoader(agentJar());
+      Method run = loader.loadClass(CLI).getMethod("run", String[].class);
+      code = (Integer) run.invoke(null, (Object) args);
+    }
     if (code != 0) {
       // A command-line tool, not the agent: its exit status is its answer.
       System.exit(code);
@@ -60,6 +69,9 @@ public final class AgentEntry {
                 + (attached ? "attach" : "-javaagent") + " is ignored");
         return;
       }
+      // Tells 'attach' and 'list', which read it through the Attach API, that this JVM has the
+      // agent. Not under the jouletrace. prefix, which holds configuration keys only.
+      System.setProperty(Attacher.RUNNING_PROPERTY, version());
       ClassLoader loader = agentLoader(jarFile);
       Method start =
           loader
@@ -71,6 +83,13 @@ public final class AgentEntry {
           ? t.getCause() : t;
       System.err.println("jouletrace: agent not started: " + cause);
     }
+  }
+
+  /** The agent's version from the jar's manifest, or {@code true} when it has none. */
+  private static String version() {
+    Package p = AgentEntry.class.getPackage();
+    String v = p == null ? null : p.getImplementationVersion();
+    return v == null ? "true" : v;
   }
 
   private static ClassLoader agentLoader(File jarFile) throws Exception {

@@ -2,7 +2,10 @@ package io.jouletrace.agent.cli;
 
 import java.io.PrintStream;
 
-/** {@code java -jar jouletrace-agent.jar <command>}. */
+/**
+ * {@code java -jar jouletrace-agent.jar <command>}. {@code attach} and {@code list} are run by the
+ * boot package's {@code Attacher} before this class is loaded, and only listed here.
+ */
 public final class Cli {
 
   private Cli() {}
@@ -21,6 +24,10 @@ public final class Cli {
         out.println("JouleTrace agent " + version());
         out.println("Use as: java -javaagent:jouletrace-agent.jar[=key=value,...] -jar app.jar");
         out.println("Commands:");
+        out.println("  attach <pid> [key=value,...]");
+        out.println("                         load the agent into a running JVM;"
+            + " exit 2 when it already has the agent");
+        out.println("  list                   the JVMs it can be loaded into, and which have it");
         out.println("  probe [key=value,...]  what this machine offers and what the agent would use;"
             + " exit 0 when a counter is readable, 3 when only estimation is possible");
         out.println("  version                the agent's version");
