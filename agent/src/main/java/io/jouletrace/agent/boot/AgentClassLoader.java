@@ -38,11 +38,16 @@ final class AgentClassLoader extends ClassLoader {
   private final URL jarUrl;
   private final ProtectionDomain domain;
   private final ClassLoader bridgeLoader;
+  private final String implementationTitle;
+  private final String implementationVersion;
 
   AgentClassLoader(JarFile jar, URL jarUrl, ClassLoader bridgeLoader) {
     super("jouletrace", ClassLoader.getPlatformClassLoader());
     this.bridgeLoader = bridgeLoader;
     this.jar = jar;
+    java.util.jar.Attributes main = manifestAttributes(jar);
+    this.implementationTitle = main == null ? null : main.getValue("Implementation-Title");
+    this.implementationVersion = main == null ? null : main.getValue("Implementation-Version");
     this.jarUrl = jarUrl;
     this.domain =
         new ProtectionDomain(new CodeSource(jarUrl, (Certificate[]) null), null, this, null);
@@ -79,7 +84,9 @@ final class AgentClassLoader extends ClassLoader {
       String pkg = className.substring(0, dot);
       if (getDefinedPackage(pkg) == null) {
         try {
-          definePackage(pkg, null, null, null, null, null, null, null);
+          // Our packages carry the agent jar's version, which `version` and `list` report.
+          definePackage(pkg, null, null, null, implementationTitle, implementationVersion, null,
+              null);
         } catch (IllegalArgumentException raced) {
           // another thread defined it first
         }
@@ -106,6 +113,15 @@ final class AgentClassLoader extends ClassLoader {
   protected Enumeration<URL> findResources(String name) {
     URL url = findResource(name);
     return url == null ? Collections.emptyEnumeration() : Collections.enumeration(java.util.List.of(url));
+  }
+
+  private static java.util.jar.Attributes manifestAttributes(JarFile jar) {
+    try {
+      java.util.jar.Manifest m = jar.getManifest();
+      return m == null ? null : m.getMainAttributes();
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static byte[] readAll(InputStream in) throws IOException {

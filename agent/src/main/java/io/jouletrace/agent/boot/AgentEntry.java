@@ -42,6 +42,14 @@ public final class AgentEntry {
     int code;
     if (command.equals("attach") || command.equals("list")) {
       // These need the module jdk.attach, which the agent's own loader cannot see.
+      if (command.equals("attach") && args.length == 3) {
+        // The agent reports configuration errors on the target's stderr; say them here too.
+        ClassLoader loader = agentLoader(agentJar());
+        Method check = loader.loadClass(CLI).getMethod("configurationErrors", String.class);
+        @SuppressWarnings("unchecked")
+        java.util.List<String> errors = (java.util.List<String>) check.invoke(null, args[2]);
+        errors.forEach(System.err::println);
+      }
       code = command.equals("attach")
           ? Attacher.attach(args, agentJar(), System.out, System.err)
           : Attacher.list(System.out, System.err);

@@ -47,6 +47,18 @@ public final class Cli {
     }
   }
 
+  /**
+   * Checks agent arguments the way the agent will, for {@code attach}: the agent's own errors
+   * appear on the target JVM's stderr, where whoever attaches may not look.
+   *
+   * @param agentArgs {@code key=value,...}
+   * @return one line per problem, empty when none
+   */
+  public static java.util.List<String> configurationErrors(String agentArgs) {
+    return io.jouletrace.agent.config.ConfigLoader.load(agentArgs, new java.util.Properties(),
+        java.util.Map.of()).errors();
+  }
+
   static String version() {
     String v = Cli.class.getPackage() == null ? null : Cli.class.getPackage().getImplementationVersion();
     return v == null ? "development" : v;

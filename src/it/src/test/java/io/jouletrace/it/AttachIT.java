@@ -86,6 +86,13 @@ class AttachIT {
     assertThat(bad.exitCode()).isEqualTo(2);
     assertThat(bad.stderr()).isEqualTo(
         "jouletrace: 'twelve' is not a process id; 'list' shows the JVMs" + System.lineSeparator());
+    // arguments are checked here as well as in the target, whose stderr may be out of sight
+    ForkedJvm.Result typo = cli(dir, BUILD_JAVA.toString(), "attach", "2147483646",
+        "prometheus.prot=off");
+    assertThat(typo.stderr()).startsWith(
+        "jouletrace: unknown configuration key 'prometheus.prot' (agent arguments)");
+    ForkedJvm.Result version = cli(dir, BUILD_JAVA.toString(), "version");
+    assertThat(version.stdout().trim()).matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
   }
 
   private static void attachAcrossVersions(Path dir, String cliJava, String targetJava)
