@@ -31,6 +31,7 @@ import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.utility.JavaModule;
 
 /**
@@ -123,8 +124,14 @@ public final class Instrumenter {
     return gate;
   }
 
-  /** What the gate hands to Byte Buddy: exact names, name globs, and byte strings to look for. */
-  record Filter(Set<String> names, List<Pattern> globs, List<byte[]> needles) {
+  /**
+   * What the gate hands to Byte Buddy: classes named by a rule, classes whose name matches a
+   * rule's glob, classes that directly extend or implement a subtype rule's type or a class already
+   * handed over for that reason (a superclass is always loaded before its subclasses), and classes
+   * that carry {@code @EnergyPhase}. Everything else loads untouched and without waiting.
+   */
+  record Filter(Set<String> names, List<Pattern> globs, Set<String> roots, Set<String> subtypes,
+      byte[] annotation) {
 
     boolean matches(String internalName, byte[] bytes) {
       if (names.contains(internalName)) {
@@ -138,12 +145,33 @@ public final class Instrumenter {
           }
         }
       }
-      for (byte[] needle : needles) {
-        if (contains(bytes, needle)) {
+      if (!roots.isEmpty() && bytes.length > 0 && extendsKnown(bytes)) {
+        subtypes.add(internalName);
+        return true;
+      }
+      return bytes.length > 0 && contains(bytes, annotation);
+    }
+
+    private boolean extendsKnown(byte[] bytes) {
+      ClassReader reader;
+      try {
+        reader = new ClassReader(bytes);
+      } catch (RuntimeException malformed) {
+        return false;
+      }
+      if (known(reader.getSuperName())) {
+        return true;
+      }
+      for (String i : reader.getInterfaces()) {
+        if (known(i)) {
           return true;
         }
       }
       return false;
+    }
+
+    private boolean known(String type) {
+      return type != null && (roots.contains(type) || subtypes.contains(type));
     }
 
     static boolean contains(byte[] haystack, byte[] needle) {
@@ -165,35 +193,28 @@ public final class Instrumenter {
   }
 
   /**
-   * The gate's filter for a set of rules. A subtype rule hands over every class whose constant
-   * pool names its super type's package (a subclass, direct or not, refers to some type there);
-   * annotated methods are found by the annotation's descriptor.
+   * The gate's filter for a set of rules.
    */
   static Filter filter(List<Rule> rules, boolean apiBridge) {
     Set<String> names = new HashSet<>();
     List<Pattern> globs = new ArrayList<>();
-    Set<String> needles = new HashSet<>();
+    Set<String> roots = new HashSet<>();
     if (apiBridge) {
       names.add(API.replace('.', '/'));
     }
-    needles.add("L" + ENERGY_PHASE.replace('.', '/') + ";");
     for (Rule rule : rules) {
       switch (rule.kind()) {
         case EXACT -> names.add(rule.type().replace('.', '/'));
         case GLOB -> globs.add(Pattern.compile(Rule.globToRegex(rule.type())));
         case SUBTYPES -> {
-          String t = rule.type().replace('.', '/');
-          int slash = t.lastIndexOf('/');
-          needles.add(slash > 0 ? t.substring(0, slash + 1) : t);
-          names.add(t);
+          names.add(rule.type().replace('.', '/'));
+          roots.add(rule.type().replace('.', '/'));
         }
       }
     }
-    List<byte[]> bytes = new ArrayList<>();
-    for (String n : needles) {
-      bytes.add(n.getBytes(StandardCharsets.UTF_8));
-    }
-    return new Filter(Set.copyOf(names), List.copyOf(globs), List.copyOf(bytes));
+    return new Filter(Set.copyOf(names), List.copyOf(globs), Set.copyOf(roots),
+        ConcurrentHashMap.newKeySet(),
+        ("L" + ENERGY_PHASE.replace('.', '/') + ";").getBytes(StandardCharsets.UTF_8));
   }
 
   private static AgentBuilder build(List<Rule> rules, boolean apiBridge, Log log) {
@@ -259,6 +280,7 @@ public final class Instrumenter {
     if (filter.matches(c.getName().replace('.', '/'), new byte[0])) {
       return true;
     }
+    // Loaded before the gate: walk the hierarchy instead of reading the class file.
     for (Class<?> k = c; k != null; k = k.getSuperclass()) {
       if (filter.names().contains(k.getName().replace('.', '/'))) {
         return true;

@@ -124,12 +124,8 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * @param now the current {@link System#nanoTime()}
    */
   public void drain(PhaseEvents sink, long now) {
-    List<ThreadPhases> snapshot;
-    synchronized (this) {
-      snapshot = new ArrayList<>(live);
-    }
-    List<ThreadPhases> ended = new ArrayList<>();
-    for (ThreadPhases t : snapshot) {
+    List<ThreadPhases> ended = null;
+    for (ThreadPhases t : liveArray) {
       t.drain(sink, now);
       if (t.ended()) {
         // A dead thread publishes nothing more, and its termination makes its stack visible
@@ -138,10 +134,13 @@ public final class PhaseRecorder implements Dispatch.Recorder {
         if (t.depth() > 0) {
           sink.accept(now, t.slot, PhaseRegistry.OTHER);
         }
+        if (ended == null) {
+          ended = new ArrayList<>();
+        }
         ended.add(t);
       }
     }
-    if (!ended.isEmpty()) {
+    if (ended != null) {
       synchronized (this) {
         for (ThreadPhases t : ended) {
           live.remove(t);

@@ -41,7 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * <p>{@code baseline} (empty, void) and {@code baselineConstant} (returns a constant, which JMH
- * sinks into its blackhole) run in forks configured like {@code apiNoAgent}'s.
+ * sinks into its blackhole) run in forks configured like {@code apiNoAgent}'s. Those forks print a
+ * JVM warning that archived (CDS) non-system classes are disabled because {@code
+ * java.system.class.loader} is set: start-up only, harmless here.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -28,7 +28,7 @@ public final class NoBridgeClassLoader extends ClassLoader {
   @Override
   protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
     if (name.startsWith(HIDDEN)) {
-      throw new ClassNotFoundException(name + " (hidden: this JVM stands for one without the agent)");
+      throw new ClassNotFoundException(name + " (hidden: this JVM stands for one without agent)");
     }
     return super.loadClass(name, resolve);
   }

@@ -25,30 +25,42 @@ import org.openjdk.jmh.annotations.Warmup;
  * Dispatch.enter("train-step")} then {@code Dispatch.exit(token)} into a {@link PhaseRecorder}
  * installed with {@link Dispatch#install}, and the same through the public API, {@code
  * JouleTrace.phase("train-step").close()} (the API binds to the bridge, which is on this class
- * path, through the system class loader).
+ * path, through the system class loader; the setup checks that it did).
  *
- * <p>Target: 0 B/op after warm-up ({@code gc.alloc.rate.norm} under {@code -prof gc}) and a median
- * (SampleTime p0.50) of at most 50 ns.
+ * <p>Target: 0 B/op after warm-up and a median (SampleTime p0.50) of at most 50 ns.
  *
  * <pre>java -jar src/bench/target/benchmarks.jar PhaseBoundaryBenchmark -prof gc</pre>
  *
  * <p>Variants: one thread ({@code enterExit}, {@code apiPhaseClose}); two threads entering the same
  * phase name ({@code enterExitTwoThreadsSameName}) and each its own name ({@code
- * enterExitTwoThreadsOwnName}); each in AverageTime (ns/op) and SampleTime (median, p0.99...);
- * add {@code -bm avgt} or {@code -bm sample} for one mode only. {@code emptyBaseline} shows the
- * floor of SampleTime: every sampled op is timed with two {@code System.nanoTime()} calls, so its
- * median includes about one clock read and is quantised to the clock's granularity. {@code
- * twoClockReads} is the floor of an enter/exit pair: the recorder reads {@code System.nanoTime()}
- * once on enter and once on exit, and on virtual machines that read can be most of the cost.
+ * enterExitTwoThreadsOwnName}); each in AverageTime (ns/op) and SampleTime (median, p0.99...); add
+ * {@code -bm avgt} or {@code -bm sample} for one mode only. {@code emptyBaseline} shows the floor
+ * of SampleTime: every sampled op is timed with two {@code System.nanoTime()} calls, so its median
+ * includes about one clock read and is quantised to the clock's granularity. {@code twoClockReads}
+ * is the floor of an enter/exit pair: the recorder reads {@code System.nanoTime()} once on enter
+ * and once on exit, and on virtual machines that read can be most of the cost.
  *
- * <p>Draining: the recorder publishes into a 4096-event ring per thread that the sampler drains.
- * A {@link RecorderDrainer} thread drains it here, paced to collect about half a ring each time,
- * so the measured path is the normal one. It prints one line per iteration with the overflows it
- * saw (0 means no op took the ring-full path) and the bytes it allocated itself, which {@code
- * -prof gc} includes in {@code gc.alloc.rate.norm} (a JVM-wide figure), and a second line with
- * what the benchmark threads themselves allocated: the enter/exit path's own allocation. {@code -jvmArgsAppend -Djouletrace.bench.drainParkUs=50}
- * drains with a fixed 50 µs park instead. On a machine with fewer cores than benchmark threads +
- * 1, the drainer competes with the benchmark threads for CPU and may fall behind (overflows).
+ * <p>Draining: the recorder publishes into a ring per thread (1024 events) that the sampler drains;
+ * a benchmark that never drained would measure the ring-full (overflow) path, which skips the ring
+ * writes. A {@link RecorderDrainer} thread drains it here, paced to collect about half a ring each
+ * time. Each iteration it prints two lines. The first: drains, events, <em>overflows</em> (drains
+ * that found a ring had been full: 0 means no op took the overflow path) and the bytes the drainer
+ * allocated itself, which {@code -prof gc} counts into {@code gc.alloc.rate.norm}, a JVM-wide
+ * figure ({@code PhaseRecorder.drain} copies its thread list, ~100 B per drain: a few tenths of a
+ * byte per op at these rates). The second: the benchmark threads' ops (counted in their own state,
+ * one increment per op), the events lost to full rings, and the bytes these threads allocated
+ * themselves, i.e. the enter/exit path's own allocation plus JMH's bookkeeping (~2 KB per iteration
+ * in AverageTime; a few hundred KB in SampleTime, whose sample buffers live on those threads: read
+ * allocation from an AverageTime run). The drainer needs a core of its own: with fewer free cores
+ * than benchmark threads + 1 it falls behind, rings overflow, and the scores mix in the overflow
+ * path and the time slices the spinning drainer takes; check the events lost before trusting a
+ * score. With {@code -jvmArgsAppend -Djouletrace.bench.drainParkUs=50} it parks a fixed 50 µs
+ * instead.
+ *
+ * <p>{@code enterExitUndrained} is the same op with no drainer: after 512 ops its ring is full and
+ * every op takes the overflow path, so it is not the normal path's cost, but its {@code
+ * gc.alloc.rate.norm} has no drainer share: the clean 0 B/op check of the registry lookup, the
+ * thread-local lookup, the push and pop and the token encoding.
  */
 @BenchmarkMode({Mode.AverageTime, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -95,9 +107,29 @@ public class PhaseBoundaryBenchmark {
     }
   }
 
+  /** A recorder installed and never drained: its rings stay full. */
+  @State(Scope.Benchmark)
+  public static class Undrained {
+
+    @Setup(Level.Trial)
+    public void install() {
+      Dispatch.install(new PhaseRecorder(new PhaseRegistry(256, System.err::println),
+          System.err::println));
+      if (!Dispatch.isRecording()) {
+        throw new IllegalStateException("the recorder is not installed");
+      }
+    }
+
+    @TearDown(Level.Trial)
+    public void remove() {
+      Dispatch.install(null);
+    }
+  }
+
   /**
-   * A benchmark thread: a phase name of its own, and its allocation shown in the drainer's
-   * reports.
+   * A benchmark thread: a phase name of its own, and a count of its ops (one increment of a field
+   * of this thread's own state per op) so that the drainer's reports can tell how many events were
+   * lost to full rings; its allocation is shown there too.
    */
   @State(Scope.Thread)
   public static class Worker {
@@ -105,11 +137,12 @@ public class PhaseBoundaryBenchmark {
     private static final AtomicInteger NEXT = new AtomicInteger();
 
     String name;
+    long ops;
 
     @Setup(Level.Trial)
     public void register(Recording r) {
       name = PHASE + "-" + NEXT.getAndIncrement();
-      r.drainer.watch(Thread.currentThread());
+      r.drainer.watch(Thread.currentThread(), () -> ops);
     }
   }
 
@@ -118,6 +151,7 @@ public class PhaseBoundaryBenchmark {
   public void enterExit(Recording r, Worker w) {
     long token = Dispatch.enter(PHASE);
     Dispatch.exit(token);
+    w.ops++;
   }
 
   @Benchmark
@@ -125,6 +159,7 @@ public class PhaseBoundaryBenchmark {
   public void enterExitTwoThreadsSameName(Recording r, Worker w) {
     long token = Dispatch.enter(PHASE);
     Dispatch.exit(token);
+    w.ops++;
   }
 
   @Benchmark
@@ -132,12 +167,21 @@ public class PhaseBoundaryBenchmark {
   public void enterExitTwoThreadsOwnName(Recording r, Worker w) {
     long token = Dispatch.enter(w.name);
     Dispatch.exit(token);
+    w.ops++;
   }
 
   @Benchmark
   @Threads(1)
   public void apiPhaseClose(Recording r, Worker w) {
     JouleTrace.phase(PHASE).close();
+    w.ops++;
+  }
+
+  @Benchmark
+  @Threads(1)
+  public void enterExitUndrained(Undrained u) {
+    long token = Dispatch.enter(PHASE);
+    Dispatch.exit(token);
   }
 
   @Benchmark

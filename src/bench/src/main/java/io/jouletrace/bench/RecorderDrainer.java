@@ -3,44 +3,51 @@ package io.jouletrace.bench;
 import io.jouletrace.agent.phase.PhaseEvents;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * Stands in for the agent's sampler in phase benchmarks: a daemon thread that keeps draining a
- * {@link PhaseRecorder} so that the per-thread rings (4096 events) do not stay full and the
- * application threads take the normal publish path, not the ring-full (overflow) path, which
- * skips the ring writes and would look cheaper than it is.
+ * {@link PhaseRecorder} so that the per-thread rings do not stay full and the application threads
+ * take the normal publish path, not the ring-full (overflow) path, which skips the ring writes and
+ * would look cheaper than it is.
  *
- * <p>A hot benchmark loop publishes two events per enter/exit pair, so at ~20 ns a pair a ring
- * fills in ~40 µs: less than the shortest real {@code LockSupport.parkNanos} (~50 µs of timer
- * slack on Linux). By default the drainer therefore paces itself to collect about {@value
- * #TARGET_BATCH} events (half a ring) per drain: it halves its wait after a larger batch or an
- * overflow and lengthens it after a small one, parking when the wait is long and spinning ({@link
- * Thread#onSpinWait()}) when it is short, so with a hot producer it occupies a core. With {@code
- * -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code N} µs between drains, like a
- * plain sampler loop (expect overflows with a fast producer).
+ * <p>The ring size is private to the recorder ({@code PhaseRecorder.RING}, 1024 events when this
+ * was written); the drainer reads it reflectively and says so in its reports. A hot benchmark loop
+ * publishes two events per enter/exit pair, so at ~50 ns a pair a 1024-event ring fills in ~25 µs:
+ * less than the shortest real {@code LockSupport.parkNanos} (~50 µs of timer slack on Linux). By
+ * default the drainer therefore paces itself to collect about half a ring per drain: it halves its
+ * wait after a larger batch or an overflow and lengthens it after a small one, parking when the
+ * wait is long and spinning ({@link Thread#onSpinWait()}) when it is short, so with a hot producer
+ * it occupies a core. With {@code -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code
+ * N} µs between drains, like a plain sampler loop (expect overflows with a fast producer).
  *
  * <p>It counts what it hands over. The drain's {@code now} argument only time-stamps the re-sync
- * event that follows an overflow (and the end of a dead thread's open phases, which the
- * benchmarks never leave), so the drainer passes a sentinel time and counts those events as
- * overflows exactly. Every iteration it prints one line: drains, events, overflows, and the bytes
- * the drainer thread itself allocated ({@link PhaseRecorder#drain} copies its thread list each
- * call), which {@code -prof gc} counts into {@code gc.alloc.rate.norm} since that is a JVM-wide
- * figure; the line gives that share per enter/exit pair so it can be subtracted. Benchmark threads
- * added with {@link #watch} get a second line: the bytes they allocated themselves, the direct
- * answer to "does enter/exit allocate". Per-pair figures divide by the pairs drained (events / 2),
- * which undercounts the ops when events were lost to overflows.
+ * event that follows an overflow (and the end of a dead thread's open phases, which the benchmarks
+ * never leave), so the drainer passes a sentinel time and counts those events as overflows exactly.
+ * Every iteration it prints one line: drains, events, overflows, and the bytes the drainer thread
+ * itself allocated ({@link PhaseRecorder#drain} copies its thread list each call, ~100 B), which
+ * {@code -prof gc} counts into {@code gc.alloc.rate.norm} since that is a JVM-wide figure; the line
+ * gives that share per op so it can be subtracted. Benchmark threads added with {@link #watch} get
+ * a second line: their enter/exit pairs, the events lost to full rings (each pair publishes two;
+ * those that never reached a drain were dropped), and the bytes they allocated themselves, the
+ * direct answer to "does enter/exit allocate". The overflow count says how many drains found a ring
+ * that had been full, not how many events were lost: one starved drain can cost thousands.
  */
 final class RecorderDrainer implements PhaseEvents, Runnable {
 
   /** Time passed to {@link PhaseRecorder#drain}: marks re-sync (overflow) events. */
   static final long RESYNC = Long.MIN_VALUE;
 
-  /** Events per drain the paced mode aims for: half of a 4096-event ring. */
-  static final int TARGET_BATCH = 2048;
+  /** Events a thread's ring holds. */
+  static final int RING_CAPACITY = ringCapacity();
+
+  /** Events per drain the paced mode aims for: half a ring. */
+  static final int TARGET_BATCH = RING_CAPACITY / 2;
 
   private static final long PARK_ABOVE_NS = 80_000;
   private static final long MAX_WAIT_NS = 1_000_000;
@@ -49,6 +56,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private final long fixedParkNs;
   private final Thread thread;
   private final List<Thread> workers = new CopyOnWriteArrayList<>();
+  private final List<LongSupplier> opCounters = new CopyOnWriteArrayList<>();
   private volatile boolean running = true;
 
   // Written by the drainer thread only (the sink runs on it).
@@ -68,6 +76,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private long lastDrains;
   private long lastBytes;
   private long lastWorkerBytes;
+  private long lastOps;
   private long lastReportNs;
   private final long firstReportNs;
 
@@ -92,6 +101,19 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     RecorderDrainer d = new RecorderDrainer(recorder, park);
     d.thread.start();
     return d;
+  }
+
+  /** {@code PhaseRecorder.RING}, rounded as {@code ThreadPhases} rounds it; 1024 if unreadable. */
+  private static int ringCapacity() {
+    int ring = 1024;
+    try {
+      Field f = PhaseRecorder.class.getDeclaredField("RING");
+      f.setAccessible(true);
+      ring = f.getInt(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      System.out.println("[drainer] cannot read PhaseRecorder.RING (" + e + "), assuming 1024");
+    }
+    return Integer.highestOneBit(Math.max(16, ring - 1)) << 1;
   }
 
   @Override
@@ -155,13 +177,16 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   }
 
   /**
-   * Adds a benchmark thread whose own allocation the reports show.
+   * Adds a benchmark thread whose ops and own allocation the reports show.
    *
    * @param worker a thread that enters and exits phases
+   * @param ops how many enter/exit pairs it has done (read only between iterations)
    */
-  synchronized void watch(Thread worker) {
+  synchronized void watch(Thread worker, LongSupplier ops) {
     workers.add(worker);
+    opCounters.add(ops);
     lastWorkerBytes = workerBytes();
+    lastOps = ops();
   }
 
   /** Prints what happened since the previous call. */
@@ -171,17 +196,23 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     long d = drainsSeen;
     long b = allocatedBytes();
     long w = workerBytes();
+    long ops = ops();
     long now = System.nanoTime();
-    print("iteration", e - lastEvents, r - lastResyncs, d - lastDrains,
-        b < 0 ? -1 : b - lastBytes, now - lastReportNs);
+    long dOps = ops - lastOps;
+    long dEvents = e - lastEvents;
+    print("iteration", dEvents, r - lastResyncs, d - lastDrains, b < 0 ? -1 : b - lastBytes,
+        now - lastReportNs, workers.isEmpty() ? -1 : dOps);
     if (!workers.isEmpty()) {
       long bytes = w - lastWorkerBytes;
+      long lost = Math.max(0, 2 * dOps - dEvents);
       System.out.println(String.format(Locale.ROOT,
-          "[benchmark threads] allocated %d B this iteration (JMH's own per-iteration objects"
-              + " included) = %.5f B per enter/exit pair", bytes,
-          e == lastEvents ? 0.0 : bytes / ((e - lastEvents) / 2.0)));
+          "[benchmark threads] %d enter/exit pairs, events lost to full rings: %d (%.3f %%);"
+              + " allocated %d B (JMH's bookkeeping included) = %.5f B/op",
+          dOps, lost, dOps == 0 ? 0.0 : 100.0 * lost / (2.0 * dOps), bytes,
+          dOps == 0 ? 0.0 : (double) bytes / dOps));
     }
-    lastWorkerBytes = w;
+    lastWorkerBytes = workerBytes(); // after printing: this report's own garbage is not counted
+    lastOps = ops;
     lastEvents = e;
     lastResyncs = r;
     lastDrains = d;
@@ -192,18 +223,28 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   /** Prints the totals of the trial. */
   void reportTrial() {
     print("trial", eventsSeen, resyncsSeen, drainsSeen, allocatedBytes(),
-        System.nanoTime() - firstReportNs);
+        System.nanoTime() - firstReportNs, -1);
   }
 
-  private void print(String what, long e, long r, long d, long bytes, long ns) {
-    double pairs = e / 2.0;
+  private void print(String what, long e, long r, long d, long bytes, long ns, long ops) {
+    double pairs = ops >= 0 ? ops : e / 2.0;
+    String per = ops >= 0 ? "B/op" : "B per drained enter/exit pair";
+    String mode = fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced";
+    String alloc = bytes < 0 ? "n/a" : String.format(Locale.ROOT,
+        "%d B = %.3f %s (included in gc.alloc.rate.norm)", bytes,
+        pairs == 0 ? 0.0 : bytes / pairs, per);
     System.out.println(String.format(Locale.ROOT,
-        "%n[drainer %s, %s] %d drains in %.2f s, %d events (%.0f per drain, %.1f M pairs/s),"
+        "%n[drainer %s, %s, ring %d] %d drains in %.2f s, %d events (%.0f per drain),"
             + " overflows: %d, drainer allocated %s",
-        what, fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced", d, ns * 1e-9, e,
-        d == 0 ? 0.0 : (double) e / d, pairs / (ns * 1e-9) / 1e6, r,
-        bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%d B = %.3f B per enter/exit pair"
-            + " (included in gc.alloc.rate.norm)", bytes, pairs == 0 ? 0.0 : bytes / pairs)));
+        what, mode, RING_CAPACITY, d, ns * 1e-9, e, d == 0 ? 0.0 : (double) e / d, r, alloc));
+  }
+
+  private long ops() {
+    long sum = 0;
+    for (LongSupplier c : opCounters) {
+      sum += c.getAsLong();
+    }
+    return sum;
   }
 
   private long allocatedBytes() {
