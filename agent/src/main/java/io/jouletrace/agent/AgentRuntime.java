@@ -28,6 +28,7 @@ public final class AgentRuntime {
 
   private static final long START_WAIT_MS = 5_000;
   private static final long INIT_WAIT_AT_EXIT_MS = 100;
+  private static final long INIT_AFTER_INSTRUMENTATION_MS = 1_000;
 
   private final AgentConfig config;
   private final Log log;
@@ -39,6 +40,7 @@ public final class AgentRuntime {
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
   private Thread initThread;
+  private Instrumenter.Gate gate;
 
   private AgentRuntime(AgentConfig config, Log log, PhaseRecorder recorder, EnergyLedger ledger,
       long startNanos, long startCpuNanos) {
@@ -99,10 +101,10 @@ public final class AgentRuntime {
       Dispatch.install(recorder);
       // Sampling starts first so that the counters' first reading is taken while Byte Buddy
       // installs the automatic phases on this thread.
-      runtime.launch();
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
-      Instrumenter.installInBackground(inst, rules, attached, log);
+      runtime.gate = Instrumenter.installInBackground(inst, rules, attached, log);
+      runtime.launch();
     } catch (Throwable t) {
       System.err.println("jouletrace: agent not started: " + t);
     }
@@ -131,6 +133,9 @@ public final class AgentRuntime {
   /** The slow part of start-up (NVML, OSHI, HTTP), off the sampler's and the application's path. */
   private void init() {
     try {
+      // Byte Buddy first: an application thread may be waiting for it to load a class. The
+      // sources opened here lose nothing by starting a moment later (see Sampler.open).
+      gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
       sampler.open();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {

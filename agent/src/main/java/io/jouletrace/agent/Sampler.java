@@ -43,6 +43,8 @@ final class Sampler {
       this.index = index;
       this.joules = new double[source.devices().size()];
       this.shares = new double[source.devices().size()];
+      // Until the first tick sets them, reads between ticks charge the job the whole device.
+      java.util.Arrays.fill(shares, 1.0);
     }
   }
 

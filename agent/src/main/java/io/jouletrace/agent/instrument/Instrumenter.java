@@ -335,6 +335,20 @@ public final class Instrumenter {
       this.log = log;
     }
 
+    /**
+     * Waits until Byte Buddy is ready (or has failed), at most the given time.
+     *
+     * @return {@code true} when ready
+     */
+    public boolean awaitReady(long millis) {
+      try {
+        return ready.await(millis, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+
     void open(ClassFileTransformer byteBuddy) {
       delegate = byteBuddy;
       ready.countDown();

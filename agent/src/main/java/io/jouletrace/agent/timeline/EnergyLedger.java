@@ -187,7 +187,8 @@ public final class EnergyLedger {
       double[] target = phaseJoules[devices.get(d).domain().ordinal()];
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          double e = denominator > 0 ? job * (weights[p] / denominator) : job * (scratch[p] / window);
+          double e = denominator > 0 && Double.isFinite(denominator)
+              ? job * (weights[p] / denominator) : job * (scratch[p] / window);
           target[p] += e;
           operational[p] += e * gramsPerJoule;
         }
@@ -209,8 +210,8 @@ public final class EnergyLedger {
         dominant = p;
       }
     }
-    if (dominant < 0) {
-      return;
+    if (dominant < 0 || window < MIN_LEARNING_WINDOW) {
+      return; // a window of a few microseconds says nothing about power
     }
     double average = delta / window;
     double others = 0;
@@ -220,12 +221,18 @@ public final class EnergyLedger {
       }
     }
     double observed = Math.max(0, (delta - others) / scratch[dominant]);
+    if (!Double.isFinite(observed)) {
+      return;
+    }
     est[dominant] = Double.isNaN(est[dominant])
         ? observed : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
   }
 
   /** Share of a window a phase must fill for the window to update its power estimate. */
   private static final double DOMINANT = 0.8;
+
+  /** Shortest window, in seconds, from which a phase's power is learnt. */
+  private static final double MIN_LEARNING_WINDOW = 100e-6;
 
   /** Weight of a new observation in a phase's power estimate. */
   private static final double LEARNING_RATE = 0.5;
