@@ -74,4 +74,19 @@ class EnergyMetricsTest {
         "jouletrace_device_energy_joules_total{device=\"gpu-0\",domain=\"gpu\",source=\"nvml-energy\","
             + "stage=\"inference\"} 9.5\n");
   }
+
+  @Test
+  void openMetricsExpositionCarriesUnitsAndEof() throws IOException {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    registry.register(new EnergyMetrics(Snapshots::known));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter.create()
+        .write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(text)
+        .contains("# TYPE jouletrace_energy_joules counter\n# UNIT jouletrace_energy_joules joules\n")
+        .contains("jouletrace_energy_joules_total{domain=\"cpu\",job=\"mlp\",method=\"measured\","
+            + "phase=\"train-step\",stage=\"training\"} 240.0\n")
+        .endsWith("# EOF\n");
+  }
 }
