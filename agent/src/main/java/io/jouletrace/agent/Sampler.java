@@ -64,7 +64,6 @@ final class Sampler {
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
-  private ModelParams model;
   private volatile boolean stopping;
 
   /**
@@ -126,7 +125,8 @@ final class Sampler {
     OshiCpuTimes cpu = cpuTimes.get();
     if (counters.source() == null) {
       CentralProcessor p = cpu.system().getHardware().getProcessor();
-      model = modelParams(p.getProcessorIdentifier().getName(), p.getPhysicalPackageCount(),
+      ModelParams model = modelParams(p.getProcessorIdentifier().getName(),
+          p.getPhysicalPackageCount(),
           p.getLogicalProcessorCount());
       log.line("no CPU energy counter (" + String.join("; ", counters.problems())
           + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
@@ -193,10 +193,6 @@ final class Sampler {
     sources.add(new Open(source, ledger.addSource(source.devices(), since)));
   }
 
-  /** The power model in use, or {@code null} when every CPU figure is measured. */
-  ModelParams model() {
-    return model;
-  }
 
   /**
    * The loop; returns when {@link #stop(Thread)} was called. Besides the ticks, it polls every

@@ -46,10 +46,6 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     this.warn = warn;
   }
 
-  /** Returns the phase-name registry. */
-  public PhaseRegistry registry() {
-    return registry;
-  }
 
   @Override
   public long enter(String phase) {
@@ -111,10 +107,6 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     return open;
   }
 
-  /** Returns one more than the highest slot ever given out. */
-  public synchronized int slotCount() {
-    return nextSlot;
-  }
 
   /**
    * Sampler: hands over every published phase change, then for each thread that has ended, a last

@@ -63,7 +63,6 @@ public final class EnergyLedger {
   private double[] devicePending = new double[0];
   private double[][] phasePower = new double[0][];
   private final double[] weights;
-  private long[] sourceLastTime = new long[0];
   private final long startNanos;
   private long lastTick;
 
@@ -125,8 +124,6 @@ public final class EnergyLedger {
     Occupancy cursor = origin != null && time <= wall.time() ? origin.copy() : wall.copy();
     cursor.advance(Math.max(time, cursor.time()), new double[maxPhases]);
     sourceCursors.add(cursor);
-    sourceLastTime = Arrays.copyOf(sourceLastTime, sourceCursors.size());
-    sourceLastTime[sourceCursors.size() - 1] = cursor.time();
     return sourceCursors.size() - 1;
   }
 
@@ -158,7 +155,6 @@ public final class EnergyLedger {
     Occupancy cursor = sourceCursors.get(source);
     Arrays.fill(scratch, 0);
     double window = cursor.advance(time, scratch);
-    sourceLastTime[source] = Math.max(time, sourceLastTime[source]);
     double gramsPerJoule = carbon.gramsPerJoule();
     for (int i = 0; i < idx.length; i++) {
       int d = idx[i];
