@@ -97,10 +97,10 @@ public final class AgentRuntime {
       config.errors().forEach(ledger::warning);
       AgentRuntime runtime = new AgentRuntime(config, log, recorder, ledger, startNanos,
           startCpuNanos);
+      // The counters' first reading is the zero of everything measured: take it before the
+      // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
-      // Sampling starts first so that the counters' first reading is taken while Byte Buddy
-      // installs the automatic phases on this thread.
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
       runtime.gate = Instrumenter.installInBackground(inst, rules, attached, log);
