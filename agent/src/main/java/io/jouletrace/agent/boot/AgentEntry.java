@@ -8,8 +8,8 @@ import java.net.URL;
 import java.util.jar.JarFile;
 
 /**
- * Entry point of the agent jar: {@code -javaagent:jouletrace-agent.jar[=key=value,...]}, dynamic
- * attach, and {@code java -jar jouletrace-agent.jar <command>}.
+ * Entry point of the agent: {@code -javaagent:jouletrace-agent.jar[=key=value,...]} and dynamic
+ * attach. ({@code java -jar jouletrace-agent.jar <command>} is {@link CommandLine}.)
  *
  * <p>This class is loaded by the application's system class loader and must stay small: it puts
  * the bridge in place, creates the isolated {@link AgentClassLoader} and hands
@@ -18,7 +18,6 @@ import java.util.jar.JarFile;
 public final class AgentEntry {
 
   private static final String RUNTIME = "io.jouletrace.agent.AgentRuntime";
-  private static final String CLI = "io.jouletrace.agent.cli.Cli";
 
   private AgentEntry() {}
 
@@ -30,38 +29,6 @@ public final class AgentEntry {
   /** Called by the JVM when the agent is loaded into a running JVM. */
   public static void agentmain(String args, Instrumentation inst) {
     start(args, inst, true);
-  }
-
-  /**
-   * {@code java -jar jouletrace-agent.jar <command>}; commands are listed by {@code help}.
-   *
-   * @param args the command and its arguments
-   */
-  public static void main(String[] args) throws Exception {
-    String command = args.length == 0 ? "" : args[0];
-    int code;
-    if (command.equals("attach") || command.equals("list")) {
-      // These need the module jdk.attach, which the agent's own loader cannot see.
-      if (command.equals("attach") && args.length == 3) {
-        // The agent reports configuration errors on the target's stderr; say them here too.
-        ClassLoader loader = agentLoader(agentJar());
-        Method check = loader.loadClass(CLI).getMethod("configurationErrors", String.class);
-        @SuppressWarnings("unchecked")
-        java.util.List<String> errors = (java.util.List<String>) check.invoke(null, args[2]);
-        errors.forEach(System.err::println);
-      }
-      code = command.equals("attach")
-          ? Attacher.attach(args, agentJar(), System.out, System.err)
-          : Attacher.list(System.out, System.err);
-    } else {
-      ClassLoader loader = agentLoader(agentJar());
-      Method run = loader.loadClass(CLI).getMethod("run", String[].class);
-      code = (Integer) run.invoke(null, (Object) args);
-    }
-    if (code != 0) {
-      // A command-line tool, not the agent: its exit status is its answer.
-      System.exit(code);
-    }
   }
 
   private static void start(String args, Instrumentation inst, boolean attached) {
@@ -100,7 +67,7 @@ public final class AgentEntry {
     return v == null ? "true" : v;
   }
 
-  private static ClassLoader agentLoader(File jarFile) throws Exception {
+  static ClassLoader agentLoader(File jarFile) throws Exception {
     return new AgentClassLoader(
         new JarFile(jarFile), jarFile.toURI().toURL(), AgentEntry.class.getClassLoader());
   }
@@ -110,7 +77,7 @@ public final class AgentEntry {
    * folder. This class's own location is not enough: an application may carry a copy of the boot
    * classes ahead of the agent jar on its class path.
    */
-  private static File agentJar() throws Exception {
+  static File agentJar() throws Exception {
     String marker = AgentClassLoader.PREFIX + RUNTIME.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX;
     ClassLoader system = ClassLoader.getSystemClassLoader();
     for (URL url : java.util.Collections.list(system.getResources(marker))) {
