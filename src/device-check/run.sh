@@ -3,6 +3,12 @@
 # Needs: .devrun/jdk (a jlinked Java runtime), .devrun/classes (GpuWindowApp compiled),
 # agent/target/jouletrace-agent.jar, src/api/target/jouletrace-api-*.jar; python3 with torch and
 # nvidia-ml-py. Writes report.json and app.log to ${OUT:-/tmp/device-check}.
+#
+# Prepare them on the build machine (after `mvn -B -DskipTests install`):
+#   jlink --add-modules java.base,java.instrument,java.management,jdk.management,jdk.httpserver,\
+#     jdk.unsupported,java.sql,java.naming,java.logging,java.xml --strip-debug --no-header-files \
+#     --no-man-pages --compress=2 --output .devrun/jdk
+#   javac -d .devrun/classes -cp src/api/target/jouletrace-api-*.jar src/device-check/GpuWindowApp.java
 set -u
 out=${OUT:-/tmp/device-check}
 mkdir -p "$out"
