@@ -1,10 +1,9 @@
 package io.jouletrace.sources.msr;
 
 import io.jouletrace.sources.Diagnostics;
+import io.jouletrace.sources.SampleTiming;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * Not a test: prints the median and 99th percentile time of one {@code sample()} of a fake
@@ -41,24 +40,7 @@ final class MsrSampleTiming {
       MsrFakes.put(f, MsrFakes.INTEL_UNITS, MsrFakes.units(14));
     }
     try (RaplMsrSource source = RaplMsrSource.open(dev, sys, "GenuineIntel", Diagnostics.NONE)) {
-      double[] out = new double[source.devices().size()];
-      for (int i = 0; i < samples; i++) {
-        source.sample(out); // warm-up: JIT
-      }
-      long[] nanos = new long[samples];
-      for (int i = 0; i < samples; i++) {
-        long t0 = System.nanoTime();
-        source.sample(out);
-        nanos[i] = System.nanoTime() - t0;
-      }
-      Arrays.sort(nanos);
-      System.out.printf(
-          Locale.ROOT,
-          "%-32s 2 packages, %d samples: median %.2f us, p99 %.2f us%n",
-          what,
-          samples,
-          nanos[samples / 2] / 1e3,
-          nanos[(int) (samples * 0.99)] / 1e3);
+      SampleTiming.report(what, "2 packages", source, samples, samples);
     } finally {
       try (var paths = Files.walk(tmp)) {
         paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,10 +1,10 @@
 package io.jouletrace.sources.nvml;
 
 import io.jouletrace.sources.Diagnostics;
+import io.jouletrace.sources.SampleTiming;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -50,24 +50,7 @@ final class NvmlSampleTiming {
     }
     FakeNvml.script(dir, lines);
     try (NvmlSource source = FakeNvml.open(FakeNvml.library(), null, Diagnostics.NONE)) {
-      double[] out = new double[source.devices().size()];
-      for (int i = 0; i < 2_000; i++) {
-        source.sample(out); // warm-up: JIT and JNA's method caches
-      }
-      long[] nanos = new long[samples];
-      for (int i = 0; i < samples; i++) {
-        long t0 = System.nanoTime();
-        source.sample(out);
-        nanos[i] = System.nanoTime() - t0;
-      }
-      Arrays.sort(nanos);
-      System.out.printf(
-          Locale.ROOT,
-          "%-32s 8 GPUs, %d samples: median %.1f us, p99 %.1f us%n",
-          what,
-          samples,
-          nanos[samples / 2] / 1e3,
-          nanos[(int) (samples * 0.99)] / 1e3);
+      SampleTiming.report(what, "8 GPUs", source, 2_000, samples);
     }
   }
 }
