@@ -119,10 +119,13 @@ public record EnergySnapshot(
    * @param measured counter ({@code true}) or estimate
    * @param joules energy since the agent started
    * @param watts latest average power
+   * @param seconds how long the device was measured: from its first reading to the latest one that
+   *     advanced its counter (a GPU is opened a fraction of a second after start-up, and a lost one
+   *     stops early; NVML's counter moves about every 100 ms, so it can lag that much)
    * @param detail descriptive labels (GPU index, UUID, model name, PCI bus id; RAPL zone)
    */
   public record DeviceEnergy(String id, String domain, String source, boolean measured,
-      double joules, double watts, Map<String, String> detail) {
+      double joules, double watts, double seconds, Map<String, String> detail) {
 
     public DeviceEnergy {
       detail = Map.copyOf(detail);

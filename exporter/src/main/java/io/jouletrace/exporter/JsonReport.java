@@ -77,6 +77,7 @@ public final class JsonReport {
         g.writeBooleanField("measured", d.measured());
         g.writeNumberField("joules", d.joules());
         g.writeNumberField("watts", d.watts());
+        g.writeNumberField("seconds", d.seconds());
         if (!d.detail().isEmpty()) {
           g.writeObjectFieldStart("detail");
           sorted(g, d.detail());

@@ -58,7 +58,7 @@ class EnergyMetricsTest {
     EnergySnapshot s = new EnergySnapshot(k.startedAt(), k.endedAt(), k.wallSeconds(), "inference",
         java.util.Map.of(), "host", java.util.Map.of("gpu", "measured", "cpu", "estimated"),
         java.util.List.of(new EnergySnapshot.DeviceEnergy("gpu-0", "gpu", "nvml-energy", true, 9.5,
-            300.0, java.util.Map.of("gpu", "0", "UUID", "GPU-abc", "modelName", "NVIDIA H200",
+            300.0, 0.5, java.util.Map.of("gpu", "0", "UUID", "GPU-abc", "modelName", "NVIDIA H200",
                 "pci_bus_id", "00000000:3B:00.0"))),
         java.util.List.of(), k.carbon(), java.util.List.of(), java.util.List.of(),
         new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));

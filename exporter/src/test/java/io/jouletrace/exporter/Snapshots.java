@@ -22,8 +22,8 @@ final class Snapshots {
         "process",
         Map.of("cpu", "measured", "dram", "measured"),
         List.of(
-            new DeviceEnergy("package-0", "cpu", "rapl-sysfs", true, 300.0, 30.0, Map.of()),
-            new DeviceEnergy("dram-0", "dram", "rapl-sysfs", true, 50.0, 5.0, Map.of())),
+            new DeviceEnergy("package-0", "cpu", "rapl-sysfs", true, 300.0, 30.0, 10.0, Map.of()),
+            new DeviceEnergy("dram-0", "dram", "rapl-sysfs", true, 50.0, 5.0, 10.0, Map.of())),
         List.of(
             new PhaseEnergy("train-step", 8.0, 240.0, 40.0, 0.0, 0.5, 0.25),
             new PhaseEnergy("other", 2.0, 60.0, 10.0, 0.0, 0.125, 0.0625)),

@@ -60,6 +60,8 @@ public final class EnergyLedger {
   private double[] deviceWatts = new double[0];
   private double[] wattsRefJoules = new double[0];
   private long[] wattsRefTime = new long[0];
+  private long[] deviceSince = new long[0];
+  private long[] deviceUntil = new long[0];
   private double[] devicePending = new double[0];
   private double[][] phasePower = new double[0][];
   private final double[] weights;
@@ -110,8 +112,12 @@ public final class EnergyLedger {
     deviceWatts = Arrays.copyOf(deviceWatts, n);
     wattsRefJoules = Arrays.copyOf(wattsRefJoules, n);
     wattsRefTime = Arrays.copyOf(wattsRefTime, n);
+    deviceSince = Arrays.copyOf(deviceSince, n);
+    deviceUntil = Arrays.copyOf(deviceUntil, n);
     for (int i = base; i < n; i++) {
       wattsRefTime[i] = time;
+      deviceSince[i] = time;
+      deviceUntil[i] = time;
     }
     devicePending = Arrays.copyOf(devicePending, n);
     phasePower = Arrays.copyOf(phasePower, n);
@@ -161,6 +167,9 @@ public final class EnergyLedger {
       double delta = Math.max(0, cumulative[i] - deviceLast[d]);
       deviceLast[d] = Math.max(deviceLast[d], cumulative[i]);
       deviceJoules[d] += delta;
+      if (delta > 0) {
+        deviceUntil[d] = Math.max(deviceUntil[d], time); // a lost GPU's counter stops here
+      }
       updateWatts(d, time);
       double job = delta * clamp(shares[i]) + devicePending[d];
       if (window <= 0) {
@@ -359,7 +368,7 @@ public final class EnergyLedger {
       String method = dev.measured() ? "measured" : "estimated";
       methods.merge(domain, method, (a, b) -> a.equals(b) ? a : "estimated");
       devs.add(new DeviceEnergy(dev.id(), domain, dev.source(), dev.measured(), deviceJoules[d],
-          deviceWatts[d], dev.detail()));
+          deviceWatts[d], (deviceUntil[d] - deviceSince[d]) * 1e-9, dev.detail()));
     }
     List<PhaseEnergy> phases = new ArrayList<>();
     int n = Math.min(registry.size(), maxPhases);

@@ -142,4 +142,21 @@ class EnergyLedgerTest {
     ledger.sample(src, 100 * MS, new double[] {7}, new double[] {1});
     assertThat(phases().get("a").cpuJoules()).isCloseTo(7, within(1e-12));
   }
+
+  @Test
+  void aDeviceIsMeasuredFromItsOpeningToItsLastAdvancingReading() {
+    int late = ledger.addSource(
+        List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 300 * MS);
+    // the counter advances until 700 ms, then stands still (a lost GPU reports no more energy)
+    for (long t = 400 * MS; t <= 1200 * MS; t += 100 * MS) {
+      double joules = 80 * (Math.min(t, 700 * MS) - 300 * MS) * 1e-9;
+      ledger.sample(late, t, new double[] {joules}, new double[] {1});
+    }
+    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host",
+        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+    EnergySnapshot.DeviceEnergy gpu = s.devices().stream()
+        .filter(d -> d.id().equals("gpu-0")).findFirst().orElseThrow();
+    assertThat(gpu.seconds()).isCloseTo(0.4, within(1e-12));
+    assertThat(gpu.joules()).isCloseTo(32, within(1e-9));
+  }
 }

@@ -41,7 +41,7 @@ class FakeGpuIT {
     return script;
   }
 
-  private JsonNode run(Path dir, String attribution, Map<String, Double> seconds) throws Exception {
+  private JsonNode run(Path dir, String attribution, PhaseTruth[] truthOut) throws Exception {
     Path report = dir.resolve("r.json");
     Path truth = dir.resolve("truth.txt");
     ForkedJvm.Result r = new ForkedJvm(dir)
@@ -56,11 +56,7 @@ class FakeGpuIT {
         .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stderr()).doesNotContain("GPU energy unavailable");
-    List<String> lines = Files.readAllLines(truth);
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(" ");
-      seconds.merge(f[0], (Long.parseLong(f[2]) - Long.parseLong(f[1])) * 1e-9, Double::sum);
-    }
+    truthOut[0] = PhaseTruth.read(truth);
     return new ObjectMapper().readTree(report.toFile());
   }
 
@@ -72,17 +68,18 @@ class FakeGpuIT {
 
   @Test
   void hostAttributionGivesEachPhaseAllGpuEnergy(@TempDir Path dir) throws Exception {
-    Map<String, Double> seconds = new HashMap<>();
-    JsonNode root = run(dir, "host", seconds);
+    PhaseTruth[] truth = new PhaseTruth[1];
+    JsonNode root = run(dir, "host", truth);
     assertThat(root.at("/methods/gpu").asText()).isEqualTo("measured");
     Map<String, String> sources = new HashMap<>();
     root.get("devices").forEach(d -> sources.put(d.get("id").asText(), d.get("source").asText()));
     assertThat(sources).containsEntry("gpu-0", "nvml-energy").containsEntry("gpu-1", "nvml-power");
     for (String name : List.of("alpha", "beta")) {
-      double truth = (GPU0_WATTS + GPU1_WATTS) * seconds.get(name);
+      double watts = GPU0_WATTS + GPU1_WATTS;
       // constant power: interpolation is exact; 1 % is the target for phases of 0.5 s and longer
-      assertThat(phases(root).get(name).at("/joules/gpu").asDouble()).as(name)
-          .isCloseTo(truth, within(0.01 * truth));
+      PhaseTruth.assertBetween(name, phases(root).get(name).at("/joules/gpu").asDouble(),
+          watts * truth[0].innerSeconds(name), watts * truth[0].outerSeconds(name),
+          0.01 * watts * truth[0].outerSeconds(name));
     }
     double sum = 0;
     for (JsonNode p : root.get("phases")) {
@@ -102,21 +99,21 @@ class FakeGpuIT {
 
   @Test
   void processAttributionChargesOnlyTheGpusThisJvmUses(@TempDir Path dir) throws Exception {
-    Map<String, Double> seconds = new HashMap<>();
-    JsonNode root = run(dir, "process", seconds);
+    PhaseTruth[] truth = new PhaseTruth[1];
+    JsonNode root = run(dir, "process", truth);
     for (String name : List.of("alpha", "beta")) {
       // gpu-0 lists this JVM as its only process; gpu-1 belongs to pid 1
-      double truth = GPU0_WATTS * seconds.get(name);
-      assertThat(phases(root).get(name).at("/joules/gpu").asDouble()).as(name)
-          .isCloseTo(truth, within(0.01 * truth));
+      PhaseTruth.assertBetween(name, phases(root).get(name).at("/joules/gpu").asDouble(),
+          GPU0_WATTS * truth[0].innerSeconds(name), GPU0_WATTS * truth[0].outerSeconds(name),
+          0.01 * GPU0_WATTS * truth[0].outerSeconds(name));
     }
   }
 
   @Test
   void aGpuLostMidRunKeepsItsEnergyAndTheRestGoesOn(@TempDir Path dir) throws Exception {
-    long origin = System.nanoTime();
+    // no origin_ns: the script's clock starts at nvmlInit, however slowly the JVM started
     Path script = dir.resolve("lost.script");
-    Files.writeString(script, String.join("\n", "origin_ns " + origin, "devices 2",
+    Files.writeString(script, String.join("\n", "devices 2",
         "power 0 0 100", "power 1 0 200", "lost 1 1.5", ""));
     Path report = dir.resolve("r.json");
     ForkedJvm.Result r = new ForkedJvm(dir)
@@ -125,18 +122,26 @@ class FakeGpuIT {
         .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=host,prometheus.port=off,"
             + "report.json=" + report)
         .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp",
-            dir.resolve("t.txt").toString(), "work:3000")
+            dir.resolve("t.txt").toString(), "work:4000")
         .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stdout()).contains("phases done");
     assertThat(r.stderr()).containsIgnoringCase("lost");
     JsonNode root = new ObjectMapper().readTree(report.toFile());
     Map<String, Double> joules = new HashMap<>();
-    root.get("devices").forEach(d -> joules.put(d.get("id").asText(), d.get("joules").asDouble()));
+    Map<String, Double> seconds = new HashMap<>();
+    root.get("devices").forEach(d -> {
+      joules.put(d.get("id").asText(), d.get("joules").asDouble());
+      seconds.put(d.get("id").asText(), d.get("seconds").asDouble());
+    });
     double wall = root.at("/run/wallSeconds").asDouble();
-    // gpu-1 counted only until it was lost 1.5 s after the script's origin (taken before the JVM
-    // started); gpu-0 for the whole run
+    // gpu-1 counted only until it was lost 1.5 s after nvmlInit; gpu-0 for the whole run, at its
+    // scripted 100 W
     assertThat(joules.get("gpu-1")).isPositive().isLessThanOrEqualTo(200 * 1.5 * 1.005);
-    assertThat(joules.get("gpu-0")).isGreaterThan(100 * (wall - 1.0));
+    assertThat(seconds.get("gpu-1")).isLessThan(1.5);
+    assertThat(seconds.get("gpu-0")).isGreaterThan(seconds.get("gpu-1") + 1.5)
+        .isLessThanOrEqualTo(wall);
+    assertThat(joules.get("gpu-0")).isCloseTo(100 * seconds.get("gpu-0"),
+        within(0.01 * 100 * seconds.get("gpu-0")));
   }
 }

@@ -24,6 +24,7 @@ final class FakePowercap implements AutoCloseable {
   private final long t0 = System.nanoTime();
   private volatile boolean running = true;
   private Thread writer;
+  private final WriterLag lag = new WriterLag();
 
   FakePowercap(Path root) {
     this.root = root;
@@ -55,6 +56,7 @@ final class FakePowercap implements AutoCloseable {
             throw new IllegalStateException(e);
           }
         }
+        lag.pass(now, System.nanoTime());
         LockSupport.parkNanos(1_000_000L);
       }
     }, "fake-rapl-writer");
@@ -71,6 +73,11 @@ final class FakePowercap implements AutoCloseable {
     Files.writeString(tmp, value + "\n", StandardCharsets.US_ASCII);
     Files.move(tmp, d.resolve("energy_uj"), StandardCopyOption.REPLACE_EXISTING,
         StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** How far the files lagged behind real time (the writer thread can be descheduled). */
+  WriterLag lag() {
+    return lag;
   }
 
   @Override

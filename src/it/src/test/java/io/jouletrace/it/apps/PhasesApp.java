@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Runs named phases of given lengths through the API and writes, per phase, its name and its start
- * and end {@link System#nanoTime()} to a file, as the ground truth of when each phase ran.
+ * Runs named phases of given lengths through the API and writes, per phase, its name and four
+ * {@link System#nanoTime()} instants to a file, as the ground truth of when each phase ran: before
+ * opening the phase, after opening it, before closing it and after closing it.
  *
  * <p>Arguments: output file, then {@code name:millis} pairs.
  */
@@ -24,16 +25,16 @@ public final class PhasesApp {
     for (int i = 1; i < args.length; i++) {
       String[] spec = args[i].split(":");
       long nanos = Long.parseLong(spec[1]) * 1_000_000L;
-      long start;
-      long end;
+      long outerStart = System.nanoTime();
       Phase p = JouleTrace.phase(spec[0]);
-      start = System.nanoTime();
+      long start = System.nanoTime();
       while (System.nanoTime() - start < nanos) {
         LockSupport.parkNanos(Math.min(2_000_000L, nanos - (System.nanoTime() - start)));
       }
-      end = System.nanoTime();
+      long end = System.nanoTime();
       p.close();
-      lines.add(spec[0] + " " + start + " " + end);
+      long outerEnd = System.nanoTime();
+      lines.add(spec[0] + " " + outerStart + " " + start + " " + end + " " + outerEnd);
       // a gap outside any phase
       LockSupport.parkNanos(50_000_000L);
     }
