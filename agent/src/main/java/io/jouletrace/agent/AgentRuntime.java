@@ -103,7 +103,8 @@ public final class AgentRuntime {
       Dispatch.install(recorder);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
-      runtime.gate = Instrumenter.installInBackground(inst, rules, attached, log);
+      runtime.gate = Instrumenter.installInBackground(inst, rules, attached,
+          config.instrumentWait(), log);
       runtime.launch();
     } catch (Throwable t) {
       System.err.println("jouletrace: agent not started: " + t);

@@ -61,6 +61,8 @@ final class Sampler {
   private volatile CpuShare cpuShare;
   private long lastCheapRead = System.nanoTime();
   private int boundaryReads;
+  /** Whether any source is cheap enough to read at phase boundaries. */
+  private volatile boolean cheapSources;
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
@@ -187,10 +189,12 @@ final class Sampler {
 
   private synchronized void add(EnergySource source) {
     sources.add(new Open(source, ledger.addSource(source.devices(), System.nanoTime())));
+    cheapSources |= cheap(source);
   }
 
   private synchronized void add(EnergySource source, long since) {
     sources.add(new Open(source, ledger.addSource(source.devices(), since)));
+    cheapSources |= cheap(source);
   }
 
 
@@ -216,7 +220,11 @@ final class Sampler {
         }
         continue;
       }
-      if (boundary > 0 && boundaryReads < SamplerLimits.MAX_BOUNDARY_READS_PER_TICK && recorder.pending()) {
+      // Polling for boundaries is worth its wake-ups only while there are counters it can read
+      // (RAPL) and reads left in this tick; otherwise the loop sleeps until the next tick.
+      boolean polling = boundary > 0 && cheapSources
+          && boundaryReads < SamplerLimits.MAX_BOUNDARY_READS_PER_TICK;
+      if (polling && recorder.pending()) {
         boundaryReads++;
         boundarySafely();
       }
@@ -225,7 +233,7 @@ final class Sampler {
         readOnly();
       }
       long wait = Math.min(nextTick - now, safe);
-      if (boundary > 0) {
+      if (polling) {
         wait = Math.min(wait, boundary);
       }
       LockSupport.parkNanos(this, wait);

@@ -58,12 +58,13 @@ public final class ConfigLoader {
     key("cpu.tdp", "", "watts, a number > 0");
     key("cpu.idle", "", "watts, a number >= 0");
     key("dram.watts-per-gb", "", "watts per GB, a number >= 0");
-    key("phases.max", "256", "an integer >= 2");
+    key("phases.max", "256", "an integer from 2 to 65535");
     key("gpu", "auto", "auto (use NVIDIA GPUs when NVML is present), on (warn when it is not) or off");
     key("gpu.devices", "", "GPU indices or UUIDs separated by commas or spaces, as in"
         + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
     key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
     key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
+    key("instrument.wait", "false", "true or false");
     key("strict", "false", "true or false");
     key("config", "", "a properties file path");
   }
@@ -238,11 +239,12 @@ public final class ConfigLoader {
     double tdp = get("cpu.tdp", s -> s.isEmpty() ? Double.NaN : above(s, 0));
     double idle = get("cpu.idle", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
     double dram = get("dram.watts-per-gb", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
-    int phasesMax = get("phases.max", s -> (int) Math.round(atLeast(s, 2)));
+    int phasesMax = get("phases.max", s -> (int) Math.round(between(s, 2, 65535)));
     String gpu = get("gpu", s -> oneOf(s, "auto", "on", "off"));
     String gpuDevices = get("gpu.devices", s -> s);
     String nvmlLibrary = get("nvml.library", s -> s);
     double gpuKg = get("embodied.gpu-kg", s -> atLeast(s, 0));
+    boolean instrumentWait = get("instrument.wait", this::bool);
     List<Rule> rules = new ArrayList<>();
     phaseRules.forEach((name, spec) -> {
       try {
@@ -256,7 +258,7 @@ public final class ConfigLoader {
     return new AgentConfig(interval, boundary, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
         stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
         gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
-        List.copyOf(rules), strict, List.copyOf(errors));
+        List.copyOf(rules), instrumentWait, strict, List.copyOf(errors));
   }
 
   private <T> T get(String key, Function<String, T> parse) {
@@ -348,6 +350,14 @@ public final class ConfigLoader {
   private static double atLeast(String s, double min) {
     double v = Double.parseDouble(s);
     if (!(v >= min) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(s);
+    }
+    return v;
+  }
+
+  private static double between(String s, double min, double max) {
+    double v = atLeast(s, min);
+    if (v > max) {
       throw new IllegalArgumentException(s);
     }
     return v;

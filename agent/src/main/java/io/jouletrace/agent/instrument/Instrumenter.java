@@ -14,15 +14,20 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -79,28 +84,42 @@ public final class Instrumenter {
   /**
    * Installs the rules without holding up start-up: a plain {@link ClassFileTransformer} (the
    * {@link Gate}) is registered at once and Byte Buddy, which takes a few hundred milliseconds of
-   * CPU to load, is prepared on the {@code jouletrace-instrument} daemon thread. Only when a
-   * target class is loaded before Byte Buddy is ready does its loading wait for it (at most {@value
-   * #READY_TIMEOUT_SECONDS} s), so that no call of an instrumented method is ever missed.
+   * CPU to load and to warm up, works on the {@code jouletrace-instrument} daemon thread.
+   *
+   * <p>By default a thread that loads a target class before Byte Buddy is ready does not wait for
+   * it: the class loads as it is and is queued, and the {@code jouletrace-instrument} thread
+   * retransforms it as soon as Byte Buddy is ready (a fraction of a second after start-up on a
+   * small machine). A call that starts before then is not a phase; its energy goes to the phase
+   * around it, or {@code other}. Classes loaded later are transformed as they load. With {@code
+   * wait} an early loading thread instead waits for Byte Buddy (at most {@value
+   * #READY_TIMEOUT_SECONDS} s), so that no call is missed, at the price of holding the application
+   * up while Byte Buddy starts.
    *
    * @param inst the JVM's instrumentation
    * @param rules automatic phases
    * @param apiBridge also instrument the API's hooks (needed only when attaching to a running JVM)
+   * @param wait make a thread that loads a target class wait for its instrumentation
    * @param log where failures are reported
    * @return the gate, already registered
    */
   public static Gate installInBackground(
-      Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
-    Gate gate = new Gate(filter(rules, apiBridge), log);
+      Instrumentation inst, List<Rule> rules, boolean apiBridge, boolean wait, Log log) {
+    Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
     inst.addTransformer(gate, true);
     Thread t = new Thread(() -> {
       try {
         gate.open(build(rules, apiBridge, log).makeRaw());
-        retransformLoaded(inst, gate.filter, log);
+        if (wait || apiBridge) {
+          // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
+          // queued and retransformed below; in a JVM started with the agent no other could be.
+          retransformLoaded(inst, gate.filter, log);
+        }
       } catch (Throwable e) {
         gate.open(null);
         log.line("automatic phases not installed: " + e);
+        return;
       }
+      gate.retransformDeferred();
     }, "jouletrace-instrument");
     t.setDaemon(true);
     t.start();
@@ -117,10 +136,13 @@ public final class Instrumenter {
    * @return the registered transformer; remove it with {@code inst.removeTransformer}
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
-    Gate gate = new Gate(filter(rules, apiBridge), log);
+    Gate gate = new Gate(filter(rules, apiBridge), log, inst, false);
     gate.open(build(rules, apiBridge, log).makeRaw());
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
+    Thread t = new Thread(gate::retransformDeferred, "jouletrace-instrument");
+    t.setDaemon(true);
+    t.start();
     return gate;
   }
 
@@ -217,6 +239,11 @@ public final class Instrumenter {
         ("L" + ENERGY_PHASE.replace('.', '/') + ";").getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Byte Buddy's transformer for the rules, for a gate built by hand (tests). */
+  static ClassFileTransformer byteBuddy(List<Rule> rules, boolean apiBridge, Log log) {
+    return build(rules, apiBridge, log).makeRaw();
+  }
+
   private static AgentBuilder build(List<Rule> rules, boolean apiBridge, Log log) {
     ClassFileLocator advice = ClassFileLocator.ForClassLoader.of(Instrumenter.class.getClassLoader());
     AgentBuilder current =
@@ -224,6 +251,10 @@ public final class Instrumenter {
             .disableClassFormatChanges()
             .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
             .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+            // Describe even a retransformed class from its class file, never by reflection:
+            // reflection would load the types its methods name, and a class loaded during a
+            // transform reaches no transformer (the JVM does not re-enter them on that thread).
+            .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
             // Subtype rules resolve class hierarchies: parse each class file once.
             .with(new AgentBuilder.PoolStrategy.WithTypePoolCache.Simple(new ConcurrentHashMap<>()))
             .with(new FailureListener(log))
@@ -266,11 +297,16 @@ public final class Instrumenter {
         loaded.add(c);
       }
     }
-    if (!loaded.isEmpty()) {
+    retransform(inst, loaded, log);
+  }
+
+  /** Retransforms classes in one batch (one safepoint); a failure is one line, never thrown. */
+  private static void retransform(Instrumentation inst, List<Class<?>> classes, Log log) {
+    if (!classes.isEmpty()) {
       try {
-        inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+        inst.retransformClasses(classes.toArray(new Class<?>[0]));
       } catch (Throwable e) {
-        log.line("could not retransform " + loaded.size() + " loaded classes: " + e);
+        log.line("could not retransform " + classes.size() + " classes: " + e);
       }
     }
   }
@@ -325,14 +361,27 @@ public final class Instrumenter {
    * target classes are handed to Byte Buddy, waiting for it to be ready if need be.
    */
   public static final class Gate implements ClassFileTransformer {
+    /** Rounds after which a queued class that never showed up among the loaded ones is dropped. */
+    private static final int MAX_ROUNDS = 50;
+
     private final Filter filter;
     private final Log log;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
+    private final Instrumentation inst;
+    /** Whether first loads before Byte Buddy is ready are deferred instead of waiting for it. */
+    private final boolean deferEarly;
+    private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+    private volatile Thread worker;
 
-    Gate(Filter filter, Log log) {
+    /** A class loaded untouched, to be found among the loaded classes and retransformed. */
+    private record Pending(String name, WeakReference<ClassLoader> loader, int rounds) {}
+
+    Gate(Filter filter, Log log, Instrumentation inst, boolean deferEarly) {
       this.filter = filter;
       this.log = log;
+      this.inst = inst;
+      this.deferEarly = deferEarly;
     }
 
     /**
@@ -354,6 +403,58 @@ public final class Instrumenter {
       ready.countDown();
     }
 
+    /**
+     * On the instrument thread, for as long as the JVM runs (or until the thread is interrupted):
+     * retransforms the classes whose first load was deferred, in batches (one safepoint each), and
+     * parks while there are none.
+     */
+    void retransformDeferred() {
+      if (inst == null || delegate == null) {
+        return;
+      }
+      worker = Thread.currentThread();
+      while (!Thread.currentThread().isInterrupted()) {
+        if (pending.isEmpty()) {
+          LockSupport.park(this);
+          continue;
+        }
+        // Let the loading threads finish defining what they just handed over, and gather more.
+        LockSupport.parkNanos(2_000_000L);
+        Map<String, List<Pending>> wanted = new HashMap<>();
+        for (Pending p; (p = pending.poll()) != null; ) {
+          wanted.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(p);
+        }
+        List<Class<?>> found = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+          List<Pending> ps = wanted.get(c.getName());
+          if (ps == null) {
+            continue;
+          }
+          for (java.util.Iterator<Pending> it = ps.iterator(); it.hasNext(); ) {
+            if (it.next().loader().get() == c.getClassLoader()) {
+              it.remove();
+              if (inst.isModifiableClass(c)) {
+                found.add(c);
+              }
+            }
+          }
+        }
+        retransform(inst, found, log);
+        boolean waiting = false;
+        for (List<Pending> ps : wanted.values()) {
+          for (Pending p : ps) {
+            if (p.loader().get() != null && p.rounds() < MAX_ROUNDS) {
+              pending.add(new Pending(p.name(), p.loader(), p.rounds() + 1));
+              waiting = true;
+            }
+          }
+        }
+        if (waiting) {
+          LockSupport.parkNanos(20_000_000L); // still being defined (or never will be)
+        }
+      }
+    }
+
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className,
         Class<?> redefined, ProtectionDomain domain, byte[] bytes) {
@@ -362,6 +463,16 @@ public final class Instrumenter {
       }
       try {
         ClassFileTransformer t = delegate;
+        // A first load while Byte Buddy is still starting: unless loading threads are to wait,
+        // the class loads as it is and is retransformed as soon as Byte Buddy is ready.
+        if (redefined == null && t == null && deferEarly) {
+          pending.add(new Pending(className.replace('/', '.'), new WeakReference<>(loader), 0));
+          Thread w = worker;
+          if (w != null) {
+            LockSupport.unpark(w);
+          }
+          return null;
+        }
         if (t == null) {
           if (!ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             log.line("instrumentation was not ready in " + READY_TIMEOUT_SECONDS + " s; "

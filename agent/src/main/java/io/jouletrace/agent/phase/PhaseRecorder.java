@@ -3,6 +3,7 @@ package io.jouletrace.agent.phase;
 import io.jouletrace.bridge.Dispatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -22,7 +23,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * Events per thread between two drains. The sampler drains at every phase boundary it notices
    * (within {@code boundary.resolution}) and every tick, so this holds even a thread that changes
    * phase every microsecond; beyond it the thread's current phase is resynchronised (see {@link
-   * ThreadPhases}). 12 KB per thread.
+   * ThreadPhases}). 8 KB per thread.
    */
   private static final int RING = 1024;
 
@@ -31,6 +32,8 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
   private final List<ThreadPhases> live = new ArrayList<>();
   private volatile ThreadPhases[] liveArray = new ThreadPhases[0];
+  /** Live threads by slot, so that closing a phase needs no thread-local lookup. */
+  private volatile ThreadPhases[] bySlot = new ThreadPhases[16];
   private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
   private final AtomicBoolean crossThreadReported = new AtomicBoolean();
   private int nextSlot;
@@ -49,14 +52,18 @@ public final class PhaseRecorder implements Dispatch.Recorder {
 
   @Override
   public long enter(String phase) {
-    int id = registry.idOf(phase);
-    return local.get().push(id, System.nanoTime());
+    ThreadPhases t = local.get();
+    return t.push(t.idOf(phase, registry), System.nanoTime());
   }
 
   @Override
   public void exit(long token) {
-    ThreadPhases t = local.get();
-    if (Tokens.slot(token) != t.slot) {
+    long now = System.nanoTime();
+    ThreadPhases[] slots = bySlot;
+    int slot = Tokens.slot(token);
+    ThreadPhases t = slot < slots.length ? slots[slot] : null;
+    // Thread.getId() is final and reads a field; the slot's owner is this thread or nobody's.
+    if (t == null || t.threadId != Thread.currentThread().getId()) {
       if (crossThreadReported.compareAndSet(false, true)) {
         warn.accept(
             "jouletrace: a phase was closed on a thread other than the one that opened it; such"
@@ -64,15 +71,23 @@ public final class PhaseRecorder implements Dispatch.Recorder {
       }
       return;
     }
-    t.pop(token, System.nanoTime());
+    t.pop(token, now);
   }
 
   private synchronized ThreadPhases register() {
     Integer free = freeSlots.poll();
     int slot = free != null ? free : nextSlot++;
-    ThreadPhases t = new ThreadPhases(slot, Thread.currentThread(), RING);
+    ThreadPhases t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime());
     live.add(t);
     liveArray = live.toArray(new ThreadPhases[0]);
+    ThreadPhases[] slots = bySlot;
+    if (slot >= slots.length) {
+      slots = Arrays.copyOf(slots, Math.max(slot + 1, slots.length * 2));
+    } else {
+      slots = slots.clone();
+    }
+    slots[slot] = t;
+    bySlot = slots;
     return t;
   }
 
@@ -134,11 +149,14 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     }
     if (ended != null) {
       synchronized (this) {
+        ThreadPhases[] slots = bySlot.clone();
         for (ThreadPhases t : ended) {
           live.remove(t);
           freeSlots.add(t.slot);
+          slots[t.slot] = null;
         }
         liveArray = live.toArray(new ThreadPhases[0]);
+        bySlot = slots;
       }
     }
   }

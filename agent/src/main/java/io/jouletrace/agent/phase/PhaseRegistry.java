@@ -16,6 +16,9 @@ public final class PhaseRegistry {
   /** Id of the bucket for names beyond the cap. */
   public static final int OVERFLOW = 1;
 
+  /** Most ids a registry hands out: ids travel in 16 bits, and one code is reserved. */
+  public static final int MAX_IDS = 0xFFFF;
+
   /** Name of the bucket for names beyond the cap. */
   public static final String OVERFLOW_NAME = "overflow";
 
@@ -28,11 +31,12 @@ public final class PhaseRegistry {
   /**
    * Creates a registry.
    *
-   * @param max most distinct names, {@code other} and {@code overflow} included
+   * @param max most distinct names, {@code other} and {@code overflow} included (2 to {@value
+   *     #MAX_IDS})
    * @param warn receives the one overflow warning
    */
   public PhaseRegistry(int max, Consumer<String> warn) {
-    this.names = new String[Math.max(2, max)];
+    this.names = new String[Math.max(2, Math.min(MAX_IDS, max))];
     this.warn = warn;
     names[OTHER] = "other";
     names[OVERFLOW] = OVERFLOW_NAME;

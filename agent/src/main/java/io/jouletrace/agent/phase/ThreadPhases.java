@@ -3,15 +3,32 @@ package io.jouletrace.agent.phase;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import java.util.Arrays;
 
 /**
  * One thread's phase stack and the single-producer, single-consumer ring through which it publishes
  * changes of its innermost phase to the sampler. The owning thread writes without locks; only the
  * sampler reads.
+ *
+ * <p>An event is one {@code long}: the phase id in the low 16 bits and, above them, the nanoseconds
+ * since the thread's previous published event (the first counts from {@link #base}). Eight events
+ * share a cache line, so the lines the sampler reads and the owner must take back when it writes
+ * there again are as few as they can be. A gap longer than 2<sup>48</sup> ns (3 days) is carried by
+ * time-only events ({@link #TIME_ONLY}). When the ring is full the owner drops the event, leaves
+ * its own clock where the last published event put it (so the gaps still add up), and marks the
+ * ring overflowed; the sampler then hands over the thread's current phase at the drain's time.
  */
 final class ThreadPhases {
 
   static final int MAX_DEPTH = 1024;
+  private static final int PHASE_BITS = 16;
+  private static final long PHASE_MASK = (1L << PHASE_BITS) - 1;
+  /** A phase code no registry hands out: the event only moves the thread's clock. */
+  static final int TIME_ONLY = (int) PHASE_MASK;
+  private static final long MAX_GAP = (1L << (64 - PHASE_BITS)) - 1;
+  /** A string no caller holds: an empty cache entry (a null name must not match it). */
+  @SuppressWarnings("StringOperationCanBeSimplified")
+  private static final String NONE = new String("none");
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
   private static final VarHandle CURRENT;
@@ -30,17 +47,29 @@ final class ThreadPhases {
   }
 
   final int slot;
+  final long threadId;
   final WeakReference<Thread> thread;
+  /** The instant the gaps of this thread's events count from. */
+  private final long base;
 
   // Owner-thread state.
   private int[] stack = new int[16];
   private int[] generations = new int[16];
   private int depth;
   private int nextGeneration = 1;
+  private long published;
+  private long tailSeen;
+  // The last two names this thread entered, by identity (callers pass the same constant).
+  private String name0 = NONE;
+  private String name1 = NONE;
+  private int id0;
+  private int id1;
+
+  // Sampler state.
+  private long drained;
 
   // Ring: written by the owner, read by the sampler.
-  private final long[] times;
-  private final int[] phases;
+  private final long[] ring;
   private final int mask;
   @SuppressWarnings("unused") // accessed through HEAD
   private long head;
@@ -51,13 +80,34 @@ final class ThreadPhases {
   @SuppressWarnings("unused") // accessed through OVERFLOWED
   private boolean overflowed;
 
-  ThreadPhases(int slot, Thread thread, int ringCapacity) {
+  ThreadPhases(int slot, Thread thread, int ringCapacity, long base) {
     this.slot = slot;
+    this.threadId = thread.getId();
     this.thread = new WeakReference<>(thread);
     int cap = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
-    this.times = new long[cap];
-    this.phases = new int[cap];
+    this.ring = new long[cap];
     this.mask = cap - 1;
+    this.base = base;
+    this.published = base;
+    this.drained = base;
+  }
+
+  /** Owner: the id of a phase name, from this thread's last two names when it is one of them. */
+  int idOf(String name, PhaseRegistry registry) {
+    if (name == name0) {
+      return id0;
+    }
+    if (name == name1) {
+      return id1;
+    }
+    int id = registry.idOf(name);
+    if (name != null) {
+      name1 = name0;
+      id1 = id0;
+      name0 = name;
+      id0 = id;
+    }
+    return id;
   }
 
   /** Owner: pushes a phase; returns its token, or 0 when the stack is too deep. */
@@ -68,8 +118,8 @@ final class ThreadPhases {
       return 0L;
     }
     if (depth == stack.length) {
-      stack = java.util.Arrays.copyOf(stack, depth * 2);
-      generations = java.util.Arrays.copyOf(generations, depth * 2);
+      stack = Arrays.copyOf(stack, depth * 2);
+      generations = Arrays.copyOf(generations, depth * 2);
     }
     int generation = nextGeneration;
     nextGeneration = (generation + 1) & Tokens.GENERATION_MASK;
@@ -103,15 +153,36 @@ final class ThreadPhases {
 
   private void publish(long now, int phase) {
     CURRENT.setRelease(this, phase);
-    long h = (long) HEAD.getOpaque(this);
-    if (h - (long) TAIL.getAcquire(this) > mask) {
-      OVERFLOWED.setRelease(this, true);
+    long gap = Math.max(0, now - published);
+    if (gap > MAX_GAP) {
+      publishLongGap(now, phase);
       return;
     }
-    int i = (int) (h & mask);
-    times[i] = now;
-    phases[i] = phase;
+    long h = (long) HEAD.getOpaque(this);
+    if (h - tailSeen > mask) {
+      tailSeen = (long) TAIL.getAcquire(this);
+      if (h - tailSeen > mask) {
+        OVERFLOWED.setRelease(this, true);
+        return;
+      }
+    }
+    ring[(int) (h & mask)] = (gap << PHASE_BITS) | phase;
+    published += gap;
     HEAD.setRelease(this, h + 1);
+  }
+
+  private void publishLongGap(long now, int phase) {
+    while (now - published > MAX_GAP) {
+      long h = (long) HEAD.getOpaque(this);
+      if (h - (long) TAIL.getAcquire(this) > mask) {
+        OVERFLOWED.setRelease(this, true);
+        return;
+      }
+      ring[(int) (h & mask)] = (MAX_GAP << PHASE_BITS) | TIME_ONLY;
+      published += MAX_GAP;
+      HEAD.setRelease(this, h + 1);
+    }
+    publish(now, phase);
   }
 
   /**
@@ -125,11 +196,17 @@ final class ThreadPhases {
     long t = (long) TAIL.getOpaque(this);
     long h = (long) HEAD.getAcquire(this);
     int n = 0;
+    long time = drained;
     for (long i = t; i < h; i++) {
-      int j = (int) (i & mask);
-      sink.accept(times[j], slot, phases[j]);
-      n++;
+      long e = ring[(int) (i & mask)];
+      time += e >>> PHASE_BITS;
+      int phase = (int) (e & PHASE_MASK);
+      if (phase != TIME_ONLY) {
+        sink.accept(time, slot, phase);
+        n++;
+      }
     }
+    drained = time;
     TAIL.setRelease(this, h);
     if ((boolean) OVERFLOWED.getAcquire(this)) {
       OVERFLOWED.setRelease(this, false);

@@ -32,6 +32,23 @@ class ConfigLoaderTest {
     assertThat(c.stage()).isEqualTo("training");
     assertThat(c.reportJson()).isEqualTo(Path.of("jouletrace-report.json"));
     assertThat(c.powercapRoot()).isEqualTo(Path.of("/sys/class/powercap"));
+    assertThat(c.instrumentWait()).isFalse();
+    assertThat(c.phasesMax()).isEqualTo(256);
+  }
+
+  @Test
+  void phaseIdsHaveSixteenBitsAndInstrumentWaitIsABoolean() {
+    AgentConfig ok = ConfigLoader.load("phases.max=65535,instrument.wait=true", new Properties(),
+        Map.of());
+    assertThat(ok.errors()).isEmpty();
+    assertThat(ok.phasesMax()).isEqualTo(65535);
+    assertThat(ok.instrumentWait()).isTrue();
+    AgentConfig bad = ConfigLoader.load("phases.max=65536,instrument.wait=later",
+        new Properties(), Map.of());
+    assertThat(bad.errors()).hasSize(2)
+        .anySatisfy(e -> assertThat(e).contains("'65536'", "'phases.max'", "from 2 to 65535"))
+        .anySatisfy(e -> assertThat(e).contains("'later'", "'instrument.wait'", "true or false"));
+    assertThat(bad.phasesMax()).isEqualTo(256);
   }
 
   @Test

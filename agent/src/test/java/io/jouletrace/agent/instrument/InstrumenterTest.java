@@ -7,6 +7,7 @@ import io.jouletrace.agent.Log;
 import io.jouletrace.api.JouleTrace;
 import io.jouletrace.api.Phase;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.testapp.Late;
 import io.jouletrace.testapp.Shapes;
 import io.jouletrace.testapp.Workload;
 import java.lang.instrument.Instrumentation;
@@ -122,5 +123,44 @@ class InstrumenterTest {
     // the glob rule instruments each recursive call; the recorder keeps one phase (see below)
     assertThat(r.calls).containsExactly("enter count", "enter count", "enter count", "exit 7",
         "exit 7", "exit 7");
+  }
+
+  @Test
+  void aClassFirstLoadedBeforeByteBuddyIsReadyIsRetransformedOnceItIs() throws Exception {
+    List<Rule> rules = List.of(Rule.exact(Late.class.getName(), "late", "tick"));
+    Instrumenter.Gate gate = new Instrumenter.Gate(Instrumenter.filter(rules, false),
+        new Log(log::add), inst, true);
+    // The JVM's first-load callback, before Byte Buddy is ready: the class loads as it is.
+    String internal = Late.class.getName().replace('.', '/');
+    byte[] bytes;
+    try (java.io.InputStream in = Late.class.getClassLoader()
+        .getResourceAsStream(internal + ".class")) {
+      bytes = in.readAllBytes();
+    }
+    assertThat(gate.transform(Late.class.getModule(), Late.class.getClassLoader(), internal, null,
+        Late.class.getProtectionDomain(), bytes)).isNull();
+    Recording r = new Recording(false);
+    Dispatch.install(r);
+    assertThat(Late.tick(2)).isEqualTo(4);
+    assertThat(r.calls).isEmpty();
+
+    inst.addTransformer(gate, true);
+    Thread worker = new Thread(gate::retransformDeferred, "test-instrument");
+    worker.setDaemon(true);
+    try {
+      gate.open(Instrumenter.byteBuddy(rules, false, new Log(log::add)));
+      worker.start();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (r.calls.isEmpty() && System.nanoTime() < deadline) {
+        assertThat(Late.tick(3)).isEqualTo(6);
+        Thread.sleep(5);
+      }
+      assertThat(r.calls).startsWith("enter late", "exit 7");
+      assertThat(log).isEmpty();
+    } finally {
+      worker.interrupt();
+      inst.removeTransformer(gate);
+      inst.retransformClasses(Late.class);
+    }
   }
 }

@@ -15,22 +15,26 @@ import java.util.regex.Pattern;
  * Runs the same workload with and without the agent, alternating, in one run, and reports medians
  * and their ratio. Two workloads: the DJL training example (wall time of the whole JVM, and the
  * example's own timing, which leaves out JVM start-up) and an empty main (the agent's start-up and
- * exit cost).
+ * exit cost). With {@code --epochs N} the example trains N epochs, and the time of epochs 2..N is
+ * reported too: the steady state, without start-up.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
- *     [--agent-args key=value,...] [--java /path/to/bin/java]
+ *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3]
  * </pre>
  */
 public final class OverheadHarness {
 
   private static final Pattern FINISHED = Pattern.compile("DJL example finished in ([0-9.]+) s");
+  private static final Pattern EPOCH =
+      Pattern.compile("(?m)^epoch (\\d+)/\\d+: .*\\| ([0-9.]+) s \\(total");
 
   private OverheadHarness() {}
 
   public static void main(String[] args) throws Exception {
     int runs = 5;
+    int epochs = 3;
     String agent = "agent/target/jouletrace-agent.jar";
     String example = "src/examples/djl-training/target/djl-training.jar";
     String agentArgs = "prometheus.port=off";
@@ -38,6 +42,7 @@ public final class OverheadHarness {
     for (int i = 0; i < args.length - 1; i += 2) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+        case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
         case "--agent" -> agent = args[i + 1];
         case "--example" -> example = args[i + 1];
         case "--agent-args" -> agentArgs = args[i + 1];
@@ -52,7 +57,7 @@ public final class OverheadHarness {
 
     System.out.printf(Locale.ROOT, "JouleTrace overhead, %d alternating runs each, %s%n", runs,
         Runtime.version());
-    double[][] djl = new double[4][runs];
+    double[][] djl = new double[6][runs];
     double[][] hello = new double[2][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
     run(tmp, java, null, "-jar", example, "--epochs", "1");
@@ -60,9 +65,11 @@ public final class OverheadHarness {
       boolean agentFirst = i % 2 == 1;
       for (int k = 0; k < 2; k++) {
         boolean withAgent = (k == 0) == agentFirst;
-        Result r = run(tmp, java, withAgent ? agentOpt : null, "-jar", example);
+        Result r = run(tmp, java, withAgent ? agentOpt : null, "-jar", example, "--epochs",
+            Integer.toString(epochs));
         djl[withAgent ? 1 : 0][i] = r.wallSeconds;
         djl[withAgent ? 3 : 2][i] = r.innerSeconds;
+        djl[withAgent ? 5 : 4][i] = r.laterEpochsSeconds;
       }
       for (int k = 0; k < 2; k++) {
         boolean withAgent = (k == 0) == agentFirst;
@@ -72,12 +79,19 @@ public final class OverheadHarness {
     }
     report("DJL example, JVM wall time", djl[0], djl[1], "s");
     report("DJL example, its own timing", djl[2], djl[3], "s");
+    if (epochs > 1) {
+      report("DJL epochs 2.." + epochs, djl[4], djl[5], "s");
+    }
     report("empty main, JVM wall time", hello[0], hello[1], "s");
     System.out.printf(Locale.ROOT, "agent start-up and exit cost (median difference): %.0f ms%n",
         (median(hello[1]) - median(hello[0])) * 1000);
   }
 
-  private record Result(double wallSeconds, double innerSeconds) {}
+  /**
+   * One run: the JVM's wall time, the example's own timing, and the time of its epochs after the
+   * first (the steady state, once start-up is over and the code is compiled).
+   */
+  private record Result(double wallSeconds, double innerSeconds, double laterEpochsSeconds) {}
 
   private static Result run(Path dir, String java, String agentOpt, String... rest)
       throws IOException, InterruptedException {
@@ -100,7 +114,15 @@ public final class OverheadHarness {
       throw new IllegalStateException("run failed (" + code + "): " + cmd + "\n" + out);
     }
     Matcher m = FINISHED.matcher(out);
-    return new Result(wall, m.find() ? Double.parseDouble(m.group(1)) : Double.NaN);
+    double inner = m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    double later = 0;
+    Matcher e = EPOCH.matcher(out);
+    while (e.find()) {
+      if (Integer.parseInt(e.group(1)) > 1) {
+        later += Double.parseDouble(e.group(2));
+      }
+    }
+    return new Result(wall, inner, later);
   }
 
   private static void report(String what, double[] without, double[] with, String unit) {

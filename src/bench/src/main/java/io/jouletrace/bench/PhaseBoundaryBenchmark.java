@@ -193,4 +193,15 @@ public class PhaseBoundaryBenchmark {
   public long twoClockReads() {
     return System.nanoTime() + System.nanoTime();
   }
+
+  /**
+   * The floor of {@code enterExit} as it runs: two clock reads while the drainer works on the
+   * other core (on a virtual machine the two vCPUs may share a physical core, and a busy sibling
+   * slows this one down whatever it does).
+   */
+  @Benchmark
+  @Threads(1)
+  public long twoClockReadsWhileDraining(Recording r) {
+    return System.nanoTime() + System.nanoTime();
+  }
 }

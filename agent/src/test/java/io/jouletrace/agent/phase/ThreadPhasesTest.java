@@ -1,0 +1,89 @@
+package io.jouletrace.agent.phase;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The packed ring: each event's time is rebuilt from the gaps, exactly, whatever happens. */
+class ThreadPhasesTest {
+
+  private record Event(long time, int phase) {}
+
+  private static List<Event> drain(ThreadPhases t, long now) {
+    List<Event> out = new ArrayList<>();
+    t.drain((time, slot, phase) -> out.add(new Event(time, phase)), now);
+    return out;
+  }
+
+  @Test
+  void timesAreRebuiltExactlyFromTheGaps() {
+    long base = 1_000_000_000L;
+    ThreadPhases t = new ThreadPhases(3, Thread.currentThread(), 64, base);
+    Random random = new Random(42);
+    List<Event> expected = new ArrayList<>();
+    List<Event> got = new ArrayList<>();
+    long now = base;
+    for (int i = 0; i < 10_000; i++) {
+      now += random.nextInt(3) == 0 ? 0 : random.nextInt(1_000_000_000);
+      long token = t.push(2 + random.nextInt(100), now);
+      expected.add(new Event(now, -1));
+      now += random.nextInt(1000);
+      t.pop(token, now);
+      expected.add(new Event(now, PhaseRegistry.OTHER));
+      if (i % 20 == 19) {
+        got.addAll(drain(t, now));
+      }
+    }
+    got.addAll(drain(t, now));
+    assertThat(got).hasSameSizeAs(expected);
+    for (int i = 0; i < got.size(); i++) {
+      assertThat(got.get(i).time()).as("event %d", i).isEqualTo(expected.get(i).time());
+    }
+  }
+
+  @Test
+  void aGapLongerThanFortyEightBitsOfNanosecondsKeepsTheTimeExact() {
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 64, 0);
+    long threeDays = 3L * 86_400 * 1_000_000_000L; // more than 2^48 ns
+    long token = t.push(5, 7);
+    t.pop(token, 7 + 2 * threeDays + 11);
+    assertThat(drain(t, 0)).containsExactly(new Event(7, 5),
+        new Event(7 + 2 * threeDays + 11, PhaseRegistry.OTHER));
+  }
+
+  @Test
+  void afterAnOverflowTheTimesOfLaterEventsStayExact() {
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 32, 0); // holds 32 events
+    long now = 0;
+    for (int i = 0; i < 40; i++) { // 80 events into a ring of 32: the last 48 are dropped
+      long token = t.push(4, now += 10);
+      t.pop(token, now += 10);
+    }
+    long token = t.push(9, now += 10); // dropped too; the thread is now in phase 9
+    List<Event> first = drain(t, 5_000);
+    assertThat(first).hasSize(33);
+    assertThat(first.get(0)).isEqualTo(new Event(10, 4));
+    assertThat(first.get(31)).isEqualTo(new Event(320, PhaseRegistry.OTHER));
+    assertThat(first.get(32)).isEqualTo(new Event(5_000, 9)); // re-synchronised at the drain
+    t.pop(token, 6_000);
+    assertThat(drain(t, 7_000)).containsExactly(new Event(6_000, PhaseRegistry.OTHER));
+  }
+
+  @Test
+  void theLastTwoNamesAreFoundByIdentityAndOthersThroughTheRegistry() {
+    PhaseRegistry registry = new PhaseRegistry(16, w -> {});
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 16, 0);
+    String a = new String("alpha");
+    String b = "beta";
+    int idA = t.idOf(a, registry);
+    int idB = t.idOf(b, registry);
+    assertThat(t.idOf(a, registry)).isEqualTo(idA);
+    assertThat(t.idOf(new String("alpha"), registry)).isEqualTo(idA); // equal, not identical
+    assertThat(t.idOf(b, registry)).isEqualTo(idB);
+    assertThat(t.idOf(null, registry)).isEqualTo(registry.idOf("unnamed"));
+    assertThat(registry.name(idA)).isEqualTo("alpha");
+  }
+}
