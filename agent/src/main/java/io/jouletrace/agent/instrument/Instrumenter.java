@@ -1,15 +1,9 @@
 package io.jouletrace.agent.instrument;
 
 import static net.bytebuddy.matcher.ElementMatchers.annotationType;
-import static net.bytebuddy.matcher.ElementMatchers.declaresMethod;
 import static net.bytebuddy.matcher.ElementMatchers.is;
-import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
-import static net.bytebuddy.matcher.ElementMatchers.isAnnotatedWith;
-import static net.bytebuddy.matcher.ElementMatchers.isStatic;
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
-import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
@@ -29,15 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.asm.Advice;
-import net.bytebuddy.description.annotation.AnnotationDescription;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.utility.JavaModule;
 
 /**
  * Installs the automatic phases with Byte Buddy. Classes loaded before the agent (dynamic attach)
@@ -75,7 +61,7 @@ public final class Instrumenter {
         Rule.subtypes("ai.djl.Model", "checkpoint", "save", "load"));
   }
 
-  private static final String API = "io.jouletrace.api.JouleTrace";
+  static final String API = "io.jouletrace.api.JouleTrace";
   static final String ENERGY_PHASE = "io.jouletrace.api.EnergyPhase";
   static final int READY_TIMEOUT_SECONDS = 10;
 
@@ -108,7 +94,7 @@ public final class Instrumenter {
     inst.addTransformer(gate, true);
     Thread t = new Thread(() -> {
       try {
-        gate.open(build(rules, apiBridge, log).makeRaw());
+        gate.open(new Weaver(rules, apiBridge));
         if (wait || apiBridge) {
           // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
           // queued and retransformed below; in a JVM started with the agent no other could be.
@@ -137,7 +123,7 @@ public final class Instrumenter {
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, false);
-    gate.open(build(rules, apiBridge, log).makeRaw());
+    gate.open(new Weaver(rules, apiBridge));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
     Thread t = new Thread(gate::retransformDeferred, "jouletrace-instrument");
@@ -239,55 +225,9 @@ public final class Instrumenter {
         ("L" + ENERGY_PHASE.replace('.', '/') + ";").getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Byte Buddy's transformer for the rules, for a gate built by hand (tests). */
+  /** The weaver for the rules, for a gate built by hand (tests). */
   static ClassFileTransformer byteBuddy(List<Rule> rules, boolean apiBridge, Log log) {
-    return build(rules, apiBridge, log).makeRaw();
-  }
-
-  private static AgentBuilder build(List<Rule> rules, boolean apiBridge, Log log) {
-    ClassFileLocator advice = ClassFileLocator.ForClassLoader.of(Instrumenter.class.getClassLoader());
-    AgentBuilder current =
-        newAgentBuilder()
-            .disableClassFormatChanges()
-            .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-            .with(AgentBuilder.TypeStrategy.Default.DECORATE)
-            // Describe even a retransformed class from its class file, never by reflection:
-            // reflection would load the types its methods name, and a class loaded during a
-            // transform reaches no transformer (the JVM does not re-enter them on that thread).
-            .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
-            // Subtype rules resolve class hierarchies: parse each class file once.
-            .with(new AgentBuilder.PoolStrategy.WithTypePoolCache.Simple(new ConcurrentHashMap<>()))
-            .with(new FailureListener(log))
-            .ignore(nameStartsWith("net.bytebuddy.").or(nameStartsWith("io.jouletrace.agent."))
-                .or(nameStartsWith("io.jouletrace.bridge.")));
-    if (apiBridge) {
-      current =
-          current
-              .type(named(API))
-              .transform(
-                  new AgentBuilder.Transformer.ForAdvice()
-                      .include(advice)
-                      .advice(named("enter").and(isStatic()).and(takesArguments(String.class)),
-                          ApiAdvice.Enter.class.getName())
-                      .advice(named("exit").and(isStatic()).and(takesArguments(long.class)),
-                          ApiAdvice.Exit.class.getName())
-                      .advice(named("recording").and(isStatic()).and(takesArguments(0)),
-                          ApiAdvice.Recording.class.getName()));
-    }
-    for (Rule rule : rules) {
-      current =
-          current
-              .type(rule.typeMatcher())
-              .transform(
-                  new AgentBuilder.Transformer.ForAdvice(
-                          Advice.withCustomMapping().bind(PhaseName.class, rule.phase()))
-                      .include(advice)
-                      .advice(rule.methodMatcher(), PhaseAdvice.class.getName()));
-    }
-    current = current
-        .type(declaresMethod(isAnnotatedWith(named(ENERGY_PHASE))))
-        .transform(Instrumenter::annotated);
-    return current;
+    return new Weaver(rules, apiBridge);
   }
 
   private static void retransformLoaded(Instrumentation inst, Filter filter, Log log) {
@@ -339,21 +279,6 @@ public final class Instrumenter {
       return false;
     }
     return false;
-  }
-
-  /** Each method annotated with {@code @EnergyPhase} becomes the phase its annotation names. */
-  private static DynamicType.Builder<?> annotated(DynamicType.Builder<?> builder,
-      TypeDescription type, ClassLoader loader, JavaModule module, ProtectionDomain domain) {
-    DynamicType.Builder<?> b = builder;
-    for (MethodDescription.InDefinedShape m : type.getDeclaredMethods()
-        .filter(isAnnotatedWith(named(ENERGY_PHASE)).and(not(isAbstract())))) {
-      AnnotationDescription a = m.getDeclaredAnnotations()
-          .filter(annotationType(named(ENERGY_PHASE))).getOnly();
-      String phase = a.getValue("value").resolve(String.class);
-      b = b.visit(Advice.withCustomMapping().bind(PhaseName.class, phase)
-          .to(PhaseAdvice.class).on(is(m)));
-    }
-    return b;
   }
 
   /**
@@ -489,47 +414,6 @@ public final class Instrumenter {
         log.line("could not instrument " + className.replace('/', '.') + ": " + e);
         return null;
       }
-    }
-  }
-
-  /**
-   * Creates the builder with Byte Buddy's Nexus turned off. The advice needs no Nexus (no class
-   * format changes, no loaded type initializers), and looking it up touches {@code sun.misc.Unsafe},
-   * which Java 24+ reports with a warning on the application's stderr. The switch is a system
-   * property read once per class loader: it is set only around the construction, which loads the
-   * agent's own copy of the Nexus classes, and then put back.
-   */
-  private static AgentBuilder newAgentBuilder() {
-    String key = "net.bytebuddy.nexus.disabled";
-    String previous = System.getProperty(key);
-    System.setProperty(key, "true");
-    try {
-      return new AgentBuilder.Default();
-    } finally {
-      if (previous == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, previous);
-      }
-    }
-  }
-
-  /** Reports each failed transformation once, on one line. */
-  private static final class FailureListener extends AgentBuilder.Listener.Adapter {
-    private final Log log;
-
-    FailureListener(Log log) {
-      this.log = log;
-    }
-
-    @Override
-    public void onError(
-        String typeName,
-        ClassLoader classLoader,
-        JavaModule module,
-        boolean loaded,
-        Throwable throwable) {
-      log.line("could not instrument " + typeName + ": " + throwable);
     }
   }
 }
