@@ -218,33 +218,32 @@ public final class ConfigLoader {
   }
 
   private AgentConfig build() {
-    boolean strict = get("strict", this::bool);
-    Duration interval = get("interval", s -> positive(Durations.parse(s), Duration.ofMillis(1)));
-    Duration boundary = get("boundary.resolution", s -> "off".equalsIgnoreCase(s) ? Duration.ZERO
-        : positive(Durations.parse(s), Duration.ofNanos(100_000)));
-    Path powercap = get("powercap.root", s -> Path.of(nonEmpty(s)));
-    String cpuSource = get("cpu.source", s -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model"));
-    Path msrRoot = get("msr.root", s -> Path.of(nonEmpty(s)));
-    String attribution = get("attribution", s -> oneOf(s, "process", "host"));
-    int port = get("prometheus.port", this::port);
-    String host = get("prometheus.host", ConfigLoader::nonEmpty);
-    Path report = get("report.json", s -> Path.of(nonEmpty(s)));
-    double intensity = get("carbon.intensity", s -> atLeast(s, 0));
-    double pue = get("pue", s -> atLeast(s, 1.0));
-    String stage = get("stage", s -> oneOf(s, "data", "experimentation", "training", "inference"));
-    Map<String, String> labels = get("labels", this::labels);
-    double embodiedKg = get("embodied.kg", s -> atLeast(s, 0));
-    Duration lifetime = get("embodied.lifetime", s -> positive(Durations.parse(s), Duration.ofDays(1)));
-    double utilization = get("embodied.utilization", this::fraction);
-    double tdp = get("cpu.tdp", s -> s.isEmpty() ? Double.NaN : above(s, 0));
-    double idle = get("cpu.idle", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
-    double dram = get("dram.watts-per-gb", s -> s.isEmpty() ? Double.NaN : atLeast(s, 0));
-    int phasesMax = get("phases.max", s -> (int) Math.round(between(s, 2, 65535)));
-    String gpu = get("gpu", s -> oneOf(s, "auto", "on", "off"));
-    String gpuDevices = get("gpu.devices", s -> s);
-    String nvmlLibrary = get("nvml.library", s -> s);
-    double gpuKg = get("embodied.gpu-kg", s -> atLeast(s, 0));
-    boolean instrumentWait = get("instrument.wait", this::bool);
+    boolean strict = get("strict");
+    Duration interval = get("interval");
+    Duration boundary = get("boundary.resolution");
+    Path powercap = get("powercap.root");
+    String cpuSource = get("cpu.source");
+    Path msrRoot = get("msr.root");
+    String attribution = get("attribution");
+    int port = get("prometheus.port");
+    String host = get("prometheus.host");
+    Path report = get("report.json");
+    double intensity = get("carbon.intensity");
+    double pue = get("pue");
+    String stage = get("stage");
+    Map<String, String> labels = get("labels");
+    double embodiedKg = get("embodied.kg");
+    Duration lifetime = get("embodied.lifetime");
+    double utilization = get("embodied.utilization");
+    double tdp = get("cpu.tdp");
+    double idle = get("cpu.idle");
+    double dram = get("dram.watts-per-gb");
+    int phasesMax = get("phases.max");
+    String gpu = get("gpu");
+    String gpuDevices = get("gpu.devices");
+    String nvmlLibrary = get("nvml.library");
+    double gpuKg = get("embodied.gpu-kg");
+    boolean instrumentWait = get("instrument.wait");
     List<Rule> rules = new ArrayList<>();
     phaseRules.forEach((name, spec) -> {
       try {
@@ -261,11 +260,49 @@ public final class ConfigLoader {
         List.copyOf(rules), instrumentWait, strict, List.copyOf(errors));
   }
 
-  private <T> T get(String key, Function<String, T> parse) {
+  /**
+   * Parses one key's value; throws on a malformed one. A switch rather than a parser per key:
+   * this runs in {@code premain}, on the application's start-up path, where each lambda would cost
+   * a generated class.
+   */
+  private Object parse(String key, String s) {
+    return switch (key) {
+      case "strict", "instrument.wait" -> bool(s);
+      case "interval" -> positive(Durations.parse(s), Duration.ofMillis(1));
+      case "boundary.resolution" -> "off".equalsIgnoreCase(s)
+          ? Duration.ZERO : positive(Durations.parse(s), Duration.ofNanos(100_000));
+      case "powercap.root" -> Path.of(nonEmpty(s));
+      case "cpu.source" -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model");
+      case "msr.root" -> Path.of(nonEmpty(s));
+      case "attribution" -> oneOf(s, "process", "host");
+      case "prometheus.port" -> port(s);
+      case "prometheus.host" -> nonEmpty(s);
+      case "report.json" -> Path.of(nonEmpty(s));
+      case "carbon.intensity" -> atLeast(s, 0);
+      case "pue" -> atLeast(s, 1.0);
+      case "stage" -> oneOf(s, "data", "experimentation", "training", "inference");
+      case "labels" -> labels(s);
+      case "embodied.kg" -> atLeast(s, 0);
+      case "embodied.lifetime" -> positive(Durations.parse(s), Duration.ofDays(1));
+      case "embodied.utilization" -> fraction(s);
+      case "cpu.tdp" -> s.isEmpty() ? Double.NaN : above(s, 0);
+      case "cpu.idle" -> s.isEmpty() ? Double.NaN : atLeast(s, 0);
+      case "dram.watts-per-gb" -> s.isEmpty() ? Double.NaN : atLeast(s, 0);
+      case "phases.max" -> (int) Math.round(between(s, 2, 65535));
+      case "gpu" -> oneOf(s, "auto", "on", "off");
+      case "gpu.devices" -> s;
+      case "nvml.library" -> s;
+      case "embodied.gpu-kg" -> atLeast(s, 0);
+      default -> throw new IllegalStateException("no parser for " + key);
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T get(String key) {
     String raw = values.get(key);
     if (raw != null) {
       try {
-        return parse.apply(raw.trim());
+        return (T) parse(key, raw.trim());
       } catch (RuntimeException e) {
         errors.add(
             "jouletrace: invalid value '" + raw + "' for '" + key + "' (" + origins.get(key)
@@ -273,7 +310,7 @@ public final class ConfigLoader {
                 + "'");
       }
     }
-    return parse.apply(KEYS.get(key)[0]);
+    return (T) parse(key, KEYS.get(key)[0]);
   }
 
   private boolean bool(String s) {

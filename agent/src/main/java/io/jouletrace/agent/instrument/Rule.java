@@ -28,11 +28,10 @@ import net.bytebuddy.matcher.ElementMatcher;
  *
  * @param kind how {@code type} is matched
  * @param type the class name, glob, or super type name
- * @param methods which methods
+ * @param methods a regular expression over the names of the methods
  * @param phase the phase name
  */
-public record Rule(Kind kind, String type, ElementMatcher<? super MethodDescription> methods,
-    String phase) {
+public record Rule(Kind kind, String type, String methods, String phase) {
 
   /** How a rule's {@code type} is matched. */
   public enum Kind {
@@ -55,7 +54,8 @@ public record Rule(Kind kind, String type, ElementMatcher<? super MethodDescript
 
   /** The methods that become phases: the rule's, never constructors or abstract methods. */
   ElementMatcher<? super MethodDescription> methodMatcher() {
-    return isMethod().and(not(isAbstract())).and(not(isConstructor())).and(methods);
+    return isMethod().and(not(isAbstract())).and(not(isConstructor()))
+        .and(nameMatches(methods));
   }
 
   /**
@@ -82,12 +82,13 @@ public record Rule(Kind kind, String type, ElementMatcher<? super MethodDescript
     return new Rule(Kind.SUBTYPES, type, anyName(methods), phase);
   }
 
-  private static ElementMatcher.Junction<MethodDescription> anyName(String... names) {
-    ElementMatcher.Junction<MethodDescription> m = named(names[0]);
-    for (int i = 1; i < names.length; i++) {
-      m = m.or(named(names[i]));
+  /** A regular expression for exactly these names (matchers are built off the start-up path). */
+  private static String anyName(String... names) {
+    StringBuilder b = new StringBuilder();
+    for (String n : names) {
+      b.append(b.length() == 0 ? "" : "|").append(Pattern.quote(n));
     }
-    return m;
+    return b.toString();
   }
 
   /**
@@ -115,7 +116,7 @@ public record Rule(Kind kind, String type, ElementMatcher<? super MethodDescript
         throw new IllegalArgumentException("method pattern '" + method + "' may hold only name"
             + " characters, * and ?");
       }
-      ElementMatcher<? super MethodDescription> m = nameMatches(globToRegex(method));
+      String m = globToRegex(method);
       if (cls.startsWith("+")) {
         String type = cls.substring(1);
         requireClassName(type, p);
