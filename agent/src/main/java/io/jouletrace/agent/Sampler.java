@@ -17,6 +17,8 @@ import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
@@ -202,17 +204,24 @@ final class Sampler {
    * The loop; returns when {@link #stop(Thread)} was called. Besides the ticks, it polls every
    * {@code boundary.resolution} for phase changes and, when there are some, reads the counters that
    * are cheap to read (RAPL) at once: a phase boundary then falls between two readings at most that
-   * far apart instead of an interval apart, which keeps short phases' energy their own.
+   * far apart instead of an interval apart, which keeps short phases' energy their own. That work
+   * is held to {@link SamplerLimits#BOUNDARY_CPU_SHARE} of a core by the number of boundary reads
+   * each interval allows.
    */
   void loop() {
     long interval = config.interval().toNanos();
     long boundary = config.boundaryResolution().toNanos();
     long nextTick = System.nanoTime() + interval;
+    BoundaryBudget budget = new BoundaryBudget(interval);
+    long windowCpu = threadCpuNanos();
     while (!stopping) {
       long now = System.nanoTime();
       if (now >= nextTick) {
+        long cpu = threadCpuNanos();
+        budget.endInterval(cpu < 0 || windowCpu < 0 ? -1 : cpu - windowCpu, boundaryReads);
         boundaryReads = 0;
         tickSafely();
+        windowCpu = threadCpuNanos();
         nextTick += interval;
         now = System.nanoTime();
         if (nextTick < now) {
@@ -222,8 +231,7 @@ final class Sampler {
       }
       // Polling for boundaries is worth its wake-ups only while there are counters it can read
       // (RAPL) and reads left in this tick; otherwise the loop sleeps until the next tick.
-      boolean polling = boundary > 0 && cheapSources
-          && boundaryReads < SamplerLimits.MAX_BOUNDARY_READS_PER_TICK;
+      boolean polling = boundary > 0 && cheapSources && boundaryReads < budget.reads();
       if (polling && recorder.pending()) {
         boundaryReads++;
         boundarySafely();
@@ -237,6 +245,16 @@ final class Sampler {
         wait = Math.min(wait, boundary);
       }
       LockSupport.parkNanos(this, wait);
+    }
+  }
+
+  /** This thread's CPU time, or -1 where the JVM cannot tell. */
+  private long threadCpuNanos() {
+    try {
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
     }
   }
 

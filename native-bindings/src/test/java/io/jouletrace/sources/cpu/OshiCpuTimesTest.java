@@ -1,8 +1,13 @@
 package io.jouletrace.sources.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
+import oshi.PlatformEnum;
+import oshi.SystemInfo;
+import oshi.hardware.CentralProcessor.TickType;
 
 class OshiCpuTimesTest {
 
@@ -26,5 +31,27 @@ class OshiCpuTimesTest {
     assertThat(second.busyMillis()).isGreaterThan(first.busyMillis());
     assertThat(cpu.processCpuNanos() - cpuBefore).isGreaterThan(50_000_000L);
     assertThat(cpu.logicalCpus()).isPositive();
+  }
+
+  /**
+   * On Linux the host ticks are read without OSHI's processor; they must be the processor's
+   * figures (milliseconds since boot, idle and busy), read a moment apart.
+   */
+  @Test
+  void linuxHostTicksAreThoseOfOshisProcessor() {
+    assumeTrue(SystemInfo.getCurrentPlatform() == PlatformEnum.LINUX);
+    OshiCpuTimes cpu = new OshiCpuTimes();
+    int cpus = cpu.logicalCpus(); // builds the processor before the two reads
+    long[] oshi = cpu.processor().getSystemCpuLoadTicks();
+    CpuTimes.HostTicks ours = cpu.host();
+    long total = 0;
+    for (long v : oshi) {
+      total += v;
+    }
+    long idle = oshi[TickType.IDLE.getIndex()] + oshi[TickType.IOWAIT.getIndex()];
+    assertThat(total).isGreaterThan(0);
+    // a few 10 ms ticks per CPU may pass between the two reads
+    assertThat(ours.totalMillis()).isCloseTo(total, within(100L * cpus));
+    assertThat(ours.busyMillis()).isCloseTo(total - idle, within(100L * cpus));
   }
 }
