@@ -64,7 +64,7 @@ public final class ConfigLoader {
         + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
     key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
     key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
-    key("instrument.wait", "false", "true or false");
+    key("instrument.wait", "true", "true or false");
     key("strict", "false", "true or false");
     key("config", "", "a properties file path");
   }

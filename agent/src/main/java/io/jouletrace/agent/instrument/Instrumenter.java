@@ -72,14 +72,12 @@ public final class Instrumenter {
    * {@link Gate}) is registered at once and Byte Buddy, which takes a few hundred milliseconds of
    * CPU to load and to warm up, works on the {@code jouletrace-instrument} daemon thread.
    *
-   * <p>By default a thread that loads a target class before Byte Buddy is ready does not wait for
-   * it: the class loads as it is and is queued, and the {@code jouletrace-instrument} thread
-   * retransforms it as soon as Byte Buddy is ready (a fraction of a second after start-up on a
-   * small machine). A call that starts before then is not a phase; its energy goes to the phase
-   * around it, or {@code other}. Classes loaded later are transformed as they load. With {@code
-   * wait} an early loading thread instead waits for Byte Buddy (at most {@value
-   * #READY_TIMEOUT_SECONDS} s), so that no call is missed, at the price of holding the application
-   * up while Byte Buddy starts.
+   * <p>With {@code wait}, a thread that loads a target class before Byte Buddy is ready waits for
+   * it (at most {@value #READY_TIMEOUT_SECONDS} s), so that no call is missed. Without, the class
+   * loads as it is and is queued, and the {@code jouletrace-instrument} thread retransforms it as
+   * soon as Byte Buddy is ready; a call that starts before then is not a phase, and its energy
+   * goes to the phase around it, or {@code other}. Either way, classes loaded later are
+   * transformed as they load.
    *
    * @param inst the JVM's instrumentation
    * @param rules automatic phases

@@ -54,6 +54,7 @@ final class Weaver implements ClassFileTransformer {
   private final List<Woven> woven = new ArrayList<>();
   private final Advice.WithCustomMapping annotatedAdvice;
   private final ClassFileLocator agentClasses;
+  private final TypeDescription phaseAdvice;
 
   Weaver(List<Rule> rules, boolean apiBridge) {
     this.byteBuddy = new ByteBuddy()
@@ -61,6 +62,9 @@ final class Weaver implements ClassFileTransformer {
         .with(Implementation.Context.Disabled.Factory.INSTANCE)
         .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
     this.agentClasses = ClassFileLocator.ForClassLoader.of(Weaver.class.getClassLoader());
+    // The advice class is parsed once for all rules.
+    this.phaseAdvice = TypePool.Default.of(agentClasses).describe(PhaseAdvice.class.getName())
+        .resolve();
     if (apiBridge) {
       woven.add(new Woven(named(API), new AsmVisitorWrapper.Compound(
           Advice.to(ApiAdvice.Enter.class, agentClasses)
@@ -73,7 +77,7 @@ final class Weaver implements ClassFileTransformer {
     for (Rule rule : rules) {
       woven.add(new Woven(rule.typeMatcher(), Advice.withCustomMapping()
           .bind(PhaseName.class, rule.phase())
-          .to(PhaseAdvice.class, agentClasses)
+          .to(phaseAdvice, agentClasses)
           .on(rule.methodMatcher())));
     }
     this.annotatedAdvice = Advice.withCustomMapping();
@@ -105,7 +109,7 @@ final class Weaver implements ClassFileTransformer {
           .filter(annotationType(named(Instrumenter.ENERGY_PHASE))).getOnly();
       String phase = a.getValue("value").resolve(String.class);
       builder = (builder == null ? byteBuddy.decorate(type, locator) : builder)
-          .visit(annotatedAdvice.bind(PhaseName.class, phase).to(PhaseAdvice.class, agentClasses)
+          .visit(annotatedAdvice.bind(PhaseName.class, phase).to(phaseAdvice, agentClasses)
               .on(is(m)));
     }
     return builder == null ? null : builder.make(pool).getBytes();

@@ -32,17 +32,17 @@ class ConfigLoaderTest {
     assertThat(c.stage()).isEqualTo("training");
     assertThat(c.reportJson()).isEqualTo(Path.of("jouletrace-report.json"));
     assertThat(c.powercapRoot()).isEqualTo(Path.of("/sys/class/powercap"));
-    assertThat(c.instrumentWait()).isFalse();
+    assertThat(c.instrumentWait()).isTrue();
     assertThat(c.phasesMax()).isEqualTo(256);
   }
 
   @Test
   void phaseIdsHaveSixteenBitsAndInstrumentWaitIsABoolean() {
-    AgentConfig ok = ConfigLoader.load("phases.max=65535,instrument.wait=true", new Properties(),
+    AgentConfig ok = ConfigLoader.load("phases.max=65535,instrument.wait=false", new Properties(),
         Map.of());
     assertThat(ok.errors()).isEmpty();
     assertThat(ok.phasesMax()).isEqualTo(65535);
-    assertThat(ok.instrumentWait()).isTrue();
+    assertThat(ok.instrumentWait()).isFalse();
     AgentConfig bad = ConfigLoader.load("phases.max=65536,instrument.wait=later",
         new Properties(), Map.of());
     assertThat(bad.errors()).hasSize(2)
