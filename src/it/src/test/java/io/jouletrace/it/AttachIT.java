@@ -31,6 +31,9 @@ class AttachIT {
     ForkedJvm.Running job = target(dir, java)
         .env("DJL_OFFLINE", "true")
         .env("OPT_OUT_TRACKING", "true")
+        // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other, and on
+        // a loaded 2-core machine that turns seconds of training into minutes.
+        .env("OMP_NUM_THREADS", "1")
         .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "30", "--pid-file",
             pidFile.toString())
         .start();

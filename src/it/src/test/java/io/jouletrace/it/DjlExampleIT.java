@@ -27,6 +27,9 @@ class DjlExampleIT {
     ForkedJvm.Running run = new ForkedJvm(dir)
         .env("DJL_OFFLINE", "true")
         .env("OPT_OUT_TRACKING", "true")
+        // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other, and on
+        // a loaded 2-core machine that turns seconds of training into minutes.
+        .env("OMP_NUM_THREADS", "1")
         .agent("prometheus.port=" + port + ",prometheus.host=127.0.0.1,report.json=" + report
             + ",labels=job=djl-it")
         .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "2", "--hold-ms", "6000")
