@@ -1,9 +1,5 @@
 package io.jouletrace.agent.instrument;
 
-import static net.bytebuddy.matcher.ElementMatchers.annotationType;
-import static net.bytebuddy.matcher.ElementMatchers.is;
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.not;
 
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
@@ -224,7 +220,7 @@ public final class Instrumenter {
   }
 
   /** The weaver for the rules, for a gate built by hand (tests). */
-  static ClassFileTransformer byteBuddy(List<Rule> rules, boolean apiBridge, Log log) {
+  static ClassFileTransformer weaver(List<Rule> rules, boolean apiBridge) {
     return new Weaver(rules, apiBridge);
   }
 

@@ -148,7 +148,7 @@ class InstrumenterTest {
     Thread worker = new Thread(gate::retransformDeferred, "test-instrument");
     worker.setDaemon(true);
     try {
-      gate.open(Instrumenter.byteBuddy(rules, false, new Log(log::add)));
+      gate.open(Instrumenter.weaver(rules, false));
       worker.start();
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (r.calls.isEmpty() && System.nanoTime() < deadline) {
