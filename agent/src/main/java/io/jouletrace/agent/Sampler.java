@@ -65,6 +65,8 @@ final class Sampler {
   private int boundaryReads;
   /** Whether any source is cheap enough to read at phase boundaries. */
   private volatile boolean cheapSources;
+  /** Looked up once, on the sampler thread. */
+  private ThreadMXBean threadBean;
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
@@ -251,7 +253,11 @@ final class Sampler {
   /** This thread's CPU time, or -1 where the JVM cannot tell. */
   private long threadCpuNanos() {
     try {
-      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      ThreadMXBean threads = threadBean;
+      if (threads == null) {
+        threads = ManagementFactory.getThreadMXBean();
+        threadBean = threads;
+      }
       return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
     } catch (RuntimeException | LinkageError e) {
       return -1;

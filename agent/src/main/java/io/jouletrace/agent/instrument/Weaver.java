@@ -43,7 +43,6 @@ import net.bytebuddy.pool.TypePool;
  */
 final class Weaver implements ClassFileTransformer {
 
-  private static final String API = Instrumenter.API;
   private static final List<String> NEVER = List.of("net.bytebuddy.", "io.jouletrace.agent.",
       "io.jouletrace.bridge.");
 
@@ -66,7 +65,7 @@ final class Weaver implements ClassFileTransformer {
     this.phaseAdvice = TypePool.Default.of(agentClasses).describe(PhaseAdvice.class.getName())
         .resolve();
     if (apiBridge) {
-      woven.add(new Woven(named(API), new AsmVisitorWrapper.Compound(
+      woven.add(new Woven(named(Instrumenter.API), new AsmVisitorWrapper.Compound(
           Advice.to(ApiAdvice.Enter.class, agentClasses)
               .on(named("enter").and(isStatic()).and(takesArguments(String.class))),
           Advice.to(ApiAdvice.Exit.class, agentClasses)
