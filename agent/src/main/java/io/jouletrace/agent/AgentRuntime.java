@@ -42,19 +42,30 @@ public final class AgentRuntime {
   private Thread initThread;
   private Instrumenter.Gate gate;
 
-  private AgentRuntime(AgentConfig config, Log log, PhaseRecorder recorder, EnergyLedger ledger,
-      long startNanos, long startCpuNanos) {
+  private AgentRuntime(
+      AgentConfig config,
+      Log log,
+      PhaseRecorder recorder,
+      EnergyLedger ledger,
+      long startNanos,
+      long startCpuNanos) {
     this.config = config;
     this.log = log;
     this.ledger = ledger;
     this.recorder = recorder;
     this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
     double years = config.embodiedLifetime().toSeconds() / (365 * 86400.0);
-    this.factors = new CarbonFactors(config.carbonIntensity(),
-        config.carbonIntensity() == ConfigLoader.DEFAULT_INTENSITY
-            ? "default: world average (CodeCarbon)" : "config",
-        config.pue(), config.embodiedKg(), config.embodiedGpuKg(), years,
-        config.embodiedUtilization());
+    this.factors =
+        new CarbonFactors(
+            config.carbonIntensity(),
+            config.carbonIntensity() == ConfigLoader.DEFAULT_INTENSITY
+                ? "default: world average (CodeCarbon)"
+                : "config",
+            config.pue(),
+            config.embodiedKg(),
+            config.embodiedGpuKg(),
+            years,
+            config.embodiedUtilization());
   }
 
   /**
@@ -71,40 +82,53 @@ public final class AgentRuntime {
         System.err.println(error);
       }
       if (config.strict() && !config.errors().isEmpty()) {
-        System.err.println("jouletrace: agent not started: " + config.errors().size()
-            + " configuration error(s) and strict=true");
+        System.err.println(
+            "jouletrace: agent not started: "
+                + config.errors().size()
+                + " configuration error(s) and strict=true");
         return;
       }
       EnergyLedger[] holder = new EnergyLedger[1];
-      Log log = new Log(line -> {
-        System.err.println(line);
-        EnergyLedger l = holder[0];
-        if (l != null) {
-          l.warning(line);
-        }
-      });
+      Log log =
+          new Log(
+              line -> {
+                System.err.println(line);
+                EnergyLedger l = holder[0];
+                if (l != null) {
+                  l.warning(line);
+                }
+              });
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
-      CarbonModel carbon = new CarbonModel(config.carbonIntensity(), config.pue(),
-          config.embodiedKg(), config.embodiedLifetime().toSeconds(), config.embodiedUtilization(),
-          config.embodiedGpuKg());
+      CarbonModel carbon =
+          new CarbonModel(
+              config.carbonIntensity(),
+              config.pue(),
+              config.embodiedKg(),
+              config.embodiedLifetime().toSeconds(),
+              config.embodiedUtilization(),
+              config.embodiedGpuKg());
       long startNanos = System.nanoTime();
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
-      long startCpuNanos = ProcessHandle.current().info().totalCpuDuration()
-          .map(java.time.Duration::toNanos).orElse(-1L);
+      long startCpuNanos =
+          ProcessHandle.current()
+              .info()
+              .totalCpuDuration()
+              .map(java.time.Duration::toNanos)
+              .orElse(-1L);
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
       holder[0] = ledger;
       config.errors().forEach(ledger::warning);
-      AgentRuntime runtime = new AgentRuntime(config, log, recorder, ledger, startNanos,
-          startCpuNanos);
+      AgentRuntime runtime =
+          new AgentRuntime(config, log, recorder, ledger, startNanos, startCpuNanos);
       // The counters' first reading is the zero of everything measured: take it before the
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
-      runtime.gate = Instrumenter.installInBackground(inst, rules, attached,
-          config.instrumentWait(), log);
+      runtime.gate =
+          Instrumenter.installInBackground(inst, rules, attached, config.instrumentWait(), log);
       runtime.launch();
     } catch (Throwable t) {
       System.err.println("jouletrace: agent not started: " + t);
@@ -141,12 +165,19 @@ public final class AgentRuntime {
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         try {
-          endpoint = PrometheusEndpoint.start(this::liveSnapshot, config.prometheusHost(),
-              config.prometheusPort());
+          endpoint =
+              PrometheusEndpoint.start(
+                  this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
         } catch (Exception e) {
-          log.line("Prometheus endpoint not started on " + config.prometheusHost() + ":"
-              + config.prometheusPort() + " (" + e + "); set prometheus.port to a free port or"
-              + " off. Measurement continues.");
+          log.line(
+              "Prometheus endpoint not started on "
+                  + config.prometheusHost()
+                  + ":"
+                  + config.prometheusPort()
+                  + " ("
+                  + e
+                  + "); set prometheus.port to a free port or"
+                  + " off. Measurement continues.");
         }
       }
     } catch (Throwable t) {
@@ -155,8 +186,8 @@ public final class AgentRuntime {
   }
 
   private EnergySnapshot liveSnapshot() {
-    return ledger.snapshot(startedAt, null, config.stage(), config.labels(), config.attribution(),
-        factors);
+    return ledger.snapshot(
+        startedAt, null, config.stage(), config.labels(), config.attribution(), factors);
   }
 
   private void shutdown() {
@@ -165,24 +196,34 @@ public final class AgentRuntime {
       // that its sources are read once; beyond that, exit is not held up.
       initThread.join(INIT_WAIT_AT_EXIT_MS);
       if (initThread.isAlive()) {
-        log.line("exit came before the energy sources had started: energy of this short run is"
-            + " incomplete");
+        log.line(
+            "exit came before the energy sources had started: energy of this short run is"
+                + " incomplete");
       }
       sampler.stop(samplerThread);
       samplerThread.join(START_WAIT_MS);
       sampler.tickSafely();
       List<String> open = recorder.openPhases();
       if (!open.isEmpty()) {
-        log.line(open.size() + " phase(s) still open at exit, closed there: " + String.join(", ",
-            open.subList(0, Math.min(5, open.size()))) + (open.size() > 5 ? ", ..." : ""));
+        log.line(
+            open.size()
+                + " phase(s) still open at exit, closed there: "
+                + String.join(", ", open.subList(0, Math.min(5, open.size())))
+                + (open.size() > 5 ? ", ..." : ""));
       }
-      EnergySnapshot last = ledger.snapshot(startedAt, Instant.now(), config.stage(),
-          config.labels(), config.attribution(), factors);
+      EnergySnapshot last =
+          ledger.snapshot(
+              startedAt,
+              Instant.now(),
+              config.stage(),
+              config.labels(),
+              config.attribution(),
+              factors);
       try {
         JsonReport.write(last, config.reportJson());
       } catch (Exception e) {
-        System.err.println("jouletrace: report not written to " + config.reportJson().toAbsolutePath()
-            + ": " + e);
+        System.err.println(
+            "jouletrace: report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
       }
       System.err.print(PhaseTable.render(last));
       System.err.println("jouletrace: report " + config.reportJson().toAbsolutePath());

@@ -2,9 +2,9 @@ package io.jouletrace.agent;
 
 /**
  * How many boundary reads the sampler may make in the next interval, so that polling for phase
- * boundaries and reading counters at them costs at most {@link SamplerLimits#BOUNDARY_CPU_SHARE}
- * of a core: halved after an interval that cost more, one more after one that cost less, between
- * 1 and {@link SamplerLimits#MAX_BOUNDARY_READS_PER_TICK}.
+ * boundaries and reading counters at them costs at most {@link SamplerLimits#BOUNDARY_CPU_SHARE} of
+ * a core: halved after an interval that cost more, one more after one that cost less, between 1 and
+ * {@link SamplerLimits#MAX_BOUNDARY_READS_PER_TICK}.
  */
 final class BoundaryBudget {
 
@@ -33,7 +33,9 @@ final class BoundaryBudget {
     if (cpuNanos < 0 || readsMade == 0) {
       return; // nothing learnt: no boundary work, or no clock to weigh it with
     }
-    reads = cpuNanos > allowedNanos ? Math.max(1, reads / 2)
-        : Math.min(SamplerLimits.MAX_BOUNDARY_READS_PER_TICK, reads + 1);
+    reads =
+        cpuNanos > allowedNanos
+            ? Math.max(1, reads / 2)
+            : Math.min(SamplerLimits.MAX_BOUNDARY_READS_PER_TICK, reads + 1);
   }
 }

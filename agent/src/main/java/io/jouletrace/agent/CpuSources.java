@@ -31,7 +31,8 @@ final class CpuSources {
    * Opens the best counter source allowed by the configuration.
    *
    * @param config the configuration
-   * @param vendor the CPU vendor string (e.g. {@code GenuineIntel}), asked for only when MSR is tried
+   * @param vendor the CPU vendor string (e.g. {@code GenuineIntel}), asked for only when MSR is
+   *     tried
    * @param diagnostics where the source reports problems while sampling
    * @return the choice
    */
@@ -44,8 +45,8 @@ final class CpuSources {
    *
    * @param sysfsProblem why RAPL through sysfs did not open, or {@code null} to try it here
    */
-  static Choice open(AgentConfig config, String sysfsProblem, Supplier<String> vendor,
-      Diagnostics diagnostics) {
+  static Choice open(
+      AgentConfig config, String sysfsProblem, Supplier<String> vendor, Diagnostics diagnostics) {
     List<String> problems = new ArrayList<>();
     String wanted = config.cpuSource();
     if (wanted.equals("model")) {
@@ -63,8 +64,10 @@ final class CpuSources {
     }
     if (wanted.equals("auto") || wanted.equals("rapl-msr")) {
       try {
-        return new Choice(RaplMsrSource.open(config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT,
-            vendor.get(), diagnostics), problems);
+        return new Choice(
+            RaplMsrSource.open(
+                config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT, vendor.get(), diagnostics),
+            problems);
       } catch (SourceUnavailableException e) {
         problems.add("rapl-msr: " + e.getMessage());
       }

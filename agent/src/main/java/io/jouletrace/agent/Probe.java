@@ -49,37 +49,52 @@ public final class Probe {
     OshiCpuTimes cpu = new OshiCpuTimes();
     CentralProcessor p = cpu.system().getHardware().getProcessor();
     String model = p.getProcessorIdentifier().getName();
-    out.printf(Locale.ROOT, "CPU: %s (%s), %d package(s), %d logical CPUs, %.1f GB memory%n",
-        model, p.getProcessorIdentifier().getVendor(), p.getPhysicalPackageCount(),
-        p.getLogicalProcessorCount(), cpu.system().getHardware().getMemory().getTotal() / 1e9);
+    out.printf(
+        Locale.ROOT,
+        "CPU: %s (%s), %d package(s), %d logical CPUs, %.1f GB memory%n",
+        model,
+        p.getProcessorIdentifier().getVendor(),
+        p.getPhysicalPackageCount(),
+        p.getLogicalProcessorCount(),
+        cpu.system().getHardware().getMemory().getTotal() / 1e9);
 
     out.println();
     out.println("RAPL through powercap sysfs (" + config.powercapRoot() + "):");
     List<RaplZone> zones = RaplSysfsSource.discover(config.powercapRoot());
     if (zones.isEmpty()) {
-      out.println("  no zones. Fix: on bare metal, load the driver (sudo modprobe intel_rapl_msr;"
-          + " AMD needs Linux 5.8+); VMs and most cloud instances do not expose RAPL");
+      out.println(
+          "  no zones. Fix: on bare metal, load the driver (sudo modprobe intel_rapl_msr;"
+              + " AMD needs Linux 5.8+); VMs and most cloud instances do not expose RAPL");
     }
     for (RaplZone z : zones) {
       boolean readable = Files.isReadable(z.dir().resolve("energy_uj"));
-      out.printf(Locale.ROOT, "  %-22s %-10s %s, max_energy_range_uj=%d%n",
-          z.dir().getFileName(), z.name(), readable ? "readable" : "NOT readable",
+      out.printf(
+          Locale.ROOT,
+          "  %-22s %-10s %s, max_energy_range_uj=%d%n",
+          z.dir().getFileName(),
+          z.name(),
+          readable ? "readable" : "NOT readable",
           z.maxRangeMicrojoules());
     }
 
     out.println();
-    out.println("RAPL through the MSR driver (" + config.msrRoot() + "): " + (Files.isDirectory(
-        config.msrRoot()) ? "present" : "absent"));
+    out.println(
+        "RAPL through the MSR driver ("
+            + config.msrRoot()
+            + "): "
+            + (Files.isDirectory(config.msrRoot()) ? "present" : "absent"));
 
-    CpuSources.Choice choice = CpuSources.open(config, () -> p.getProcessorIdentifier().getVendor(),
-        log);
+    CpuSources.Choice choice =
+        CpuSources.open(config, () -> p.getProcessorIdentifier().getVendor(), log);
     for (String problem : choice.problems()) {
       out.println("  not used: " + problem);
     }
 
     out.println();
-    out.println("NVIDIA GPUs (NVML" + (config.nvmlLibrary() == null ? "" : " " + config.nvmlLibrary())
-        + "):");
+    out.println(
+        "NVIDIA GPUs (NVML"
+            + (config.nvmlLibrary() == null ? "" : " " + config.nvmlLibrary())
+            + "):");
     NvmlSource gpus = null;
     if ("off".equals(config.gpu())) {
       out.println("  off (gpu=off)");
@@ -88,11 +103,19 @@ public final class Probe {
         gpus = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
         gpus.driverVersion().ifPresent(v -> out.println("  driver " + v));
         for (GpuInfo g : gpus.describe()) {
-          out.printf(Locale.ROOT, "  gpu %d %s %s bus %s: energy counter %s, instant power %s,"
-                  + " power limit %.0f W, %.1f GB, read as %s%n", g.index(), g.name(), g.uuid(),
-              g.pciBusId(), g.energyCounterSupported() ? "yes" : "no",
-              g.instantPowerSupported() ? "yes" : "no", g.powerLimitWatts(),
-              g.memoryTotalBytes() / 1e9, g.source());
+          out.printf(
+              Locale.ROOT,
+              "  gpu %d %s %s bus %s: energy counter %s, instant power %s,"
+                  + " power limit %.0f W, %.1f GB, read as %s%n",
+              g.index(),
+              g.name(),
+              g.uuid(),
+              g.pciBusId(),
+              g.energyCounterSupported() ? "yes" : "no",
+              g.instantPowerSupported() ? "yes" : "no",
+              g.powerLimitWatts(),
+              g.memoryTotalBytes() / 1e9,
+              g.source());
         }
       } catch (SourceUnavailableException e) {
         out.println("  none: " + e.getMessage());
@@ -109,10 +132,15 @@ public final class Probe {
       describe(out, choice.source());
       choice.source().close();
     } else {
-      ModelParams m = ModelParams.forCpu(model, p.getPhysicalPackageCount(),
-          p.getLogicalProcessorCount());
-      out.printf(Locale.ROOT, "  CPU and DRAM: ESTIMATED (source=model): %.1f-%.1f W CPU, %.3f"
-          + " W/GB DRAM; %s%n", m.cpuIdleWatts(), m.cpuMaxWatts(), m.dramWattsPerGb(), m.origin());
+      ModelParams m =
+          ModelParams.forCpu(model, p.getPhysicalPackageCount(), p.getLogicalProcessorCount());
+      out.printf(
+          Locale.ROOT,
+          "  CPU and DRAM: ESTIMATED (source=model): %.1f-%.1f W CPU, %.3f" + " W/GB DRAM; %s%n",
+          m.cpuIdleWatts(),
+          m.cpuMaxWatts(),
+          m.dramWattsPerGb(),
+          m.origin());
     }
     if (gpus != null) {
       measured = true;
@@ -123,16 +151,22 @@ public final class Probe {
     }
     warnings.forEach(w -> out.println("  note: " + w));
     out.println();
-    out.println(measured
-        ? "Result: energy counters are readable (exit " + MEASURED + ")."
-        : "Result: only estimation is possible here (exit " + ESTIMATION_ONLY + ").");
+    out.println(
+        measured
+            ? "Result: energy counters are readable (exit " + MEASURED + ")."
+            : "Result: only estimation is possible here (exit " + ESTIMATION_ONLY + ").");
     return measured ? MEASURED : ESTIMATION_ONLY;
   }
 
   private static void describe(PrintStream out, EnergySource source) {
     for (Device d : source.devices()) {
-      out.printf(Locale.ROOT, "  %-6s %-12s source=%s, %s%n", d.domain().label(), d.id(),
-          d.source(), d.measured() ? "measured" : "estimated");
+      out.printf(
+          Locale.ROOT,
+          "  %-6s %-12s source=%s, %s%n",
+          d.domain().label(),
+          d.id(),
+          d.source(),
+          d.measured() ? "measured" : "estimated");
     }
   }
 }

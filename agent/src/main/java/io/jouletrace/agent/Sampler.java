@@ -11,10 +11,10 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
-import io.jouletrace.sources.msr.RaplMsrSource;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
+import io.jouletrace.sources.msr.RaplMsrSource;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.lang.management.ManagementFactory;
@@ -63,10 +63,13 @@ final class Sampler {
   private volatile CpuShare cpuShare;
   private long lastCheapRead = System.nanoTime();
   private int boundaryReads;
+
   /** Whether any source is cheap enough to read at phase boundaries. */
   private volatile boolean cheapSources;
+
   /** Looked up once, on the sampler thread. */
   private ThreadMXBean threadBean;
+
   private EnergySource earlyCpu;
   private String earlyProblem;
   private NvmlSource nvml;
@@ -78,8 +81,13 @@ final class Sampler {
    * @param startNanos when the agent started ({@link System#nanoTime()})
    * @param startCpuNanos this process's CPU time then, or -1 when unknown
    */
-  Sampler(AgentConfig config, EnergyLedger ledger, PhaseRecorder recorder, Log log,
-      long startNanos, long startCpuNanos) {
+  Sampler(
+      AgentConfig config,
+      EnergyLedger ledger,
+      PhaseRecorder recorder,
+      Log log,
+      long startNanos,
+      long startCpuNanos) {
     this.startNanos = startNanos;
     this.startCpuNanos = startCpuNanos;
     this.config = config;
@@ -95,9 +103,9 @@ final class Sampler {
    * counted.
    */
   /**
-   * Opens the CPU counters that need nothing but files, on the caller's thread: the counters'
-   * first reading is the zero of everything measured, so it is taken before the application runs.
-   * MSR (which needs the CPU vendor from OSHI) and the estimation model are left to {@link #open()}.
+   * Opens the CPU counters that need nothing but files, on the caller's thread: the counters' first
+   * reading is the zero of everything measured, so it is taken before the application runs. MSR
+   * (which needs the CPU vendor from OSHI) and the estimation model are left to {@link #open()}.
    */
   void openEarly() {
     if (config.cpuSource().equals("auto") || config.cpuSource().equals("rapl-sysfs")) {
@@ -114,31 +122,48 @@ final class Sampler {
     // GPUs first: their energy is counted from the moment they are opened.
     openGpus();
     OshiCpuTimes[] oshi = new OshiCpuTimes[1];
-    Supplier<OshiCpuTimes> cpuTimes = () -> {
-      if (oshi[0] == null) {
-        oshi[0] = new OshiCpuTimes();
-      }
-      return oshi[0];
-    };
-    CpuSources.Choice counters = earlyCpu != null
-        ? new CpuSources.Choice(earlyCpu, List.of())
-        : CpuSources.open(config, earlyProblem,
-            () -> cpuTimes.get().system().getHardware().getProcessor().getProcessorIdentifier()
-                .getVendor(), log);
+    Supplier<OshiCpuTimes> cpuTimes =
+        () -> {
+          if (oshi[0] == null) {
+            oshi[0] = new OshiCpuTimes();
+          }
+          return oshi[0];
+        };
+    CpuSources.Choice counters =
+        earlyCpu != null
+            ? new CpuSources.Choice(earlyCpu, List.of())
+            : CpuSources.open(
+                config,
+                earlyProblem,
+                () ->
+                    cpuTimes
+                        .get()
+                        .system()
+                        .getHardware()
+                        .getProcessor()
+                        .getProcessorIdentifier()
+                        .getVendor(),
+                log);
     if (counters.source() != null && counters.source() != earlyCpu) {
       add(counters.source());
     }
     OshiCpuTimes cpu = cpuTimes.get();
     if (counters.source() == null) {
       CentralProcessor p = cpu.system().getHardware().getProcessor();
-      ModelParams model = modelParams(p.getProcessorIdentifier().getName(),
-          p.getPhysicalPackageCount(),
-          p.getLogicalProcessorCount());
-      log.line("no CPU energy counter (" + String.join("; ", counters.problems())
-          + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; " + model.origin()
-          + ")");
-      ledger.model(new EnergySnapshot.ModelInfo(model.cpuIdleWatts(), model.cpuMaxWatts(),
-          model.dramWattsPerGb(), model.origin()));
+      ModelParams model =
+          modelParams(
+              p.getProcessorIdentifier().getName(),
+              p.getPhysicalPackageCount(),
+              p.getLogicalProcessorCount());
+      log.line(
+          "no CPU energy counter ("
+              + String.join("; ", counters.problems())
+              + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; "
+              + model.origin()
+              + ")");
+      ledger.model(
+          new EnergySnapshot.ModelInfo(
+              model.cpuIdleWatts(), model.cpuMaxWatts(), model.dramWattsPerGb(), model.origin()));
       double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
       ModelSource estimate = new ModelSource(cpu, model, gb, System::nanoTime);
       // From the agent's start until now there were no host ticks: take this process's own CPU
@@ -161,8 +186,11 @@ final class Sampler {
       nvml = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
       add(nvml);
     } catch (SourceUnavailableException e) {
-      boolean asked = "on".equals(config.gpu()) || config.gpuDevices() != null
-          || config.nvmlLibrary() != null || System.getenv("CUDA_VISIBLE_DEVICES") != null;
+      boolean asked =
+          "on".equals(config.gpu())
+              || config.gpuDevices() != null
+              || config.nvmlLibrary() != null
+              || System.getenv("CUDA_VISIBLE_DEVICES") != null;
       if (asked) {
         log.line("GPU energy unavailable: " + e.getMessage());
       }
@@ -173,18 +201,24 @@ final class Sampler {
 
   private ModelParams modelParams(String cpuModel, int packages, int logicalCpus) {
     ModelParams d = ModelParams.forCpu(cpuModel, packages, logicalCpus);
-    boolean custom = !Double.isNaN(config.cpuTdp()) || !Double.isNaN(config.cpuIdle())
-        || !Double.isNaN(config.dramWattsPerGb());
+    boolean custom =
+        !Double.isNaN(config.cpuTdp())
+            || !Double.isNaN(config.cpuIdle())
+            || !Double.isNaN(config.dramWattsPerGb());
     if (!custom) {
       return d;
     }
     double tdp = Double.isNaN(config.cpuTdp()) ? d.cpuMaxWatts() : config.cpuTdp();
-    double idle = Double.isNaN(config.cpuIdle())
-        ? tdp * ModelParams.IDLE_FRACTION : config.cpuIdle();
-    double dram = Double.isNaN(config.dramWattsPerGb()) ? d.dramWattsPerGb() : config.dramWattsPerGb();
+    double idle =
+        Double.isNaN(config.cpuIdle()) ? tdp * ModelParams.IDLE_FRACTION : config.cpuIdle();
+    double dram =
+        Double.isNaN(config.dramWattsPerGb()) ? d.dramWattsPerGb() : config.dramWattsPerGb();
     try {
-      return new ModelParams(idle, tdp, dram, "config: cpu.idle=" + idle + " W, cpu.tdp=" + tdp
-          + " W, dram.watts-per-gb=" + dram);
+      return new ModelParams(
+          idle,
+          tdp,
+          dram,
+          "config: cpu.idle=" + idle + " W, cpu.tdp=" + tdp + " W, dram.watts-per-gb=" + dram);
     } catch (IllegalArgumentException e) {
       log.line("invalid power model (" + e.getMessage() + "); using " + d.origin());
       return d;
@@ -200,7 +234,6 @@ final class Sampler {
     sources.add(new Open(source, ledger.addSource(source.devices(), since)));
     cheapSources |= cheap(source);
   }
-
 
   /**
    * The loop; returns when {@link #stop(Thread)} was called. Besides the ticks, it polls every
@@ -344,8 +377,12 @@ final class Sampler {
     lastCheapRead = System.nanoTime();
     Throwable failure = Dispatch.takeFailure();
     if (failure != null) {
-      log.warn("phase.failure", "recording a phase boundary failed (" + failure + "); the"
-          + " application was not affected and the phase was skipped");
+      log.warn(
+          "phase.failure",
+          "recording a phase boundary failed ("
+              + failure
+              + "); the"
+              + " application was not affected and the phase was skipped");
     }
     // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
     CpuShare shares = cpuShare;
@@ -385,8 +422,12 @@ final class Sampler {
     String index = gpu.detail().get("gpu");
     double s = index == null ? Double.NaN : nvml.processShare(Integer.parseInt(index), pid);
     if (Double.isNaN(s)) {
-      log.warn("gpu.share." + gpu.id(), "this process's share of " + gpu.id() + " cannot be read"
-          + " from NVML; the whole GPU's energy is charged to this job");
+      log.warn(
+          "gpu.share." + gpu.id(),
+          "this process's share of "
+              + gpu.id()
+              + " cannot be read"
+              + " from NVML; the whole GPU's energy is charged to this job");
       return 1.0;
     }
     return s;

@@ -11,10 +11,10 @@ public final class SamplerLimits {
   public static final int MAX_BOUNDARY_READS_PER_TICK = 20;
 
   /**
-   * Share of one core the sampler may spend between two ticks on polling for boundaries and
-   * reading counters at them. When an interval costs more (code not yet compiled, slow counter
-   * files, a phase change every millisecond), the next interval allows half as many boundary
-   * reads; when it costs less, one more, up to {@link #MAX_BOUNDARY_READS_PER_TICK}.
+   * Share of one core the sampler may spend between two ticks on polling for boundaries and reading
+   * counters at them. When an interval costs more (code not yet compiled, slow counter files, a
+   * phase change every millisecond), the next interval allows half as many boundary reads; when it
+   * costs less, one more, up to {@link #MAX_BOUNDARY_READS_PER_TICK}.
    */
   public static final double BOUNDARY_CPU_SHARE = 0.01;
 

@@ -1,6 +1,8 @@
 package io.jouletrace.testapp;
 
-/** A stand-in for a framework class, outside the agent's packages (which are never instrumented). */
+/**
+ * A stand-in for a framework class, outside the agent's packages (which are never instrumented).
+ */
 public final class Workload {
 
   private Workload() {}

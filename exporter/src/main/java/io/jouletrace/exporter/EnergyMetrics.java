@@ -1,41 +1,40 @@
 package io.jouletrace.exporter;
 
+import static io.jouletrace.exporter.MetricFamily.CO2E;
+import static io.jouletrace.exporter.MetricFamily.DEVICE_ENERGY;
+import static io.jouletrace.exporter.MetricFamily.ENERGY;
+import static io.jouletrace.exporter.MetricFamily.GPU_INFO;
+import static io.jouletrace.exporter.MetricFamily.MODEL_CPU_WATTS;
+import static io.jouletrace.exporter.MetricFamily.PHASE_SECONDS;
+import static io.jouletrace.exporter.MetricFamily.POWER;
+import static io.jouletrace.exporter.MetricFamily.ZONE_ENERGY;
+
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import io.prometheus.metrics.model.registry.MetricType;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricFamilyDescriptor;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The one place that knows JouleTrace's metric names. A {@link MultiCollector} that renders the
- * current {@link EnergySnapshot} at scrape time.
- *
- * <ul>
- *   <li>{@code jouletrace_energy_joules_total{phase,domain,method}}: energy attributed to this job
- *   <li>{@code jouletrace_device_energy_joules_total{device,domain,source}}: raw device energy
- *   <li>{@code jouletrace_power_watts{device,domain,source}}: latest power per device
- *   <li>{@code jouletrace_phase_seconds_total{phase}}: wall time per phase
- *   <li>{@code jouletrace_co2e_grams_total{phase,kind}}: carbon, {@code operational} or {@code
- *       embodied}
- *   <li>{@code jouletrace_zone_energy_joules_total{zone,source}}: detail counters, in no total
- *   <li>{@code jouletrace_gpu_info{device,gpu,UUID,modelName,pci_bus_id}}: 1 per GPU measured
- *   <li>{@code jouletrace_model_cpu_watts{bound,origin}}: the estimation model, when one is used
- * </ul>
- *
- * Every series also carries {@code stage} and the job labels.
+ * A {@link MultiCollector} that renders the current {@link EnergySnapshot} at scrape time, with the
+ * names, units, help texts and labels of {@link MetricFamily}. Every series also carries {@code
+ * stage} and the job labels.
  */
 public final class EnergyMetrics implements MultiCollector {
-
-  private static final Unit WATTS = new Unit("watts");
 
   private final Supplier<EnergySnapshot> snapshots;
 
@@ -53,116 +52,118 @@ public final class EnergyMetrics implements MultiCollector {
     EnergySnapshot s = snapshots.get();
     Map<String, String> common = s.commonLabels();
 
-    CounterSnapshot.Builder energy =
-        CounterSnapshot.builder()
-            .name("jouletrace_energy_joules")
-            .unit(Unit.JOULES)
-            .help("Energy attributed to this job, exclusive per phase");
-    CounterSnapshot.Builder seconds =
-        CounterSnapshot.builder()
-            .name("jouletrace_phase_seconds")
-            .unit(Unit.SECONDS)
-            .help("Wall time spent in each phase");
-    CounterSnapshot.Builder co2 =
-        CounterSnapshot.builder()
-            .name("jouletrace_co2e_grams")
-            .unit(Unit.GRAMS)
-            .help("Carbon attributed to this job, grams CO2e, by phase and kind");
+    CounterSnapshot.Builder energy = counter(ENERGY);
+    CounterSnapshot.Builder seconds = counter(PHASE_SECONDS);
+    CounterSnapshot.Builder co2 = counter(CO2E);
     for (PhaseEnergy p : s.phases()) {
       for (String domain : EnergySnapshot.DOMAINS) {
         String method = s.methods().get(domain);
         if (method != null) {
-          energy.dataPoint(
-              counter(p.joules(domain), common, "phase", p.name(), "domain", domain, "method", method));
+          energy.dataPoint(counter(ENERGY, p.joules(domain), common, p.name(), domain, method));
         }
       }
-      seconds.dataPoint(counter(p.wallSeconds(), common, "phase", p.name()));
-      co2.dataPoint(counter(p.operationalGrams(), common, "phase", p.name(), "kind", "operational"));
-      co2.dataPoint(counter(p.embodiedGrams(), common, "phase", p.name(), "kind", "embodied"));
+      seconds.dataPoint(counter(PHASE_SECONDS, p.wallSeconds(), common, p.name()));
+      co2.dataPoint(counter(CO2E, p.operationalGrams(), common, p.name(), "operational"));
+      co2.dataPoint(counter(CO2E, p.embodiedGrams(), common, p.name(), "embodied"));
     }
 
-    CounterSnapshot.Builder deviceEnergy =
-        CounterSnapshot.builder()
-            .name("jouletrace_device_energy_joules")
-            .unit(Unit.JOULES)
-            .help("Raw energy each device consumed since the agent started");
-    GaugeSnapshot.Builder power =
-        GaugeSnapshot.builder()
-            .name("jouletrace_power_watts")
-            .unit(WATTS)
-            .help("Latest average power of each device");
+    CounterSnapshot.Builder deviceEnergy = counter(DEVICE_ENERGY);
+    GaugeSnapshot.Builder power = gauge(POWER);
+    GaugeSnapshot.Builder gpuInfo = gauge(GPU_INFO);
     for (DeviceEnergy d : s.devices()) {
-      String[] l = {"device", d.id(), "domain", d.domain(), "source", d.source()};
-      deviceEnergy.dataPoint(counter(d.joules(), common, l));
-      power.dataPoint(
-          GaugeDataPointSnapshot.builder().value(d.watts()).labels(labels(common, l)).build());
-    }
-    CounterSnapshot.Builder zones =
-        CounterSnapshot.builder()
-            .name("jouletrace_zone_energy_joules")
-            .unit(Unit.JOULES)
-            .help("Energy of counters read for detail only (RAPL core, uncore, psys), not in any total");
-    for (EnergySnapshot.ZoneEnergy z : s.zones()) {
-      zones.dataPoint(counter(z.joules(), common, "zone", z.zone(), "source", z.source()));
-    }
-    GaugeSnapshot.Builder gpuInfo =
-        GaugeSnapshot.builder()
-            .name("jouletrace_gpu_info")
-            .help("GPUs measured, with the labels NVIDIA's DCGM exporter uses; value 1");
-    for (DeviceEnergy d : s.devices()) {
+      deviceEnergy.dataPoint(
+          counter(DEVICE_ENERGY, d.joules(), common, d.id(), d.domain(), d.source()));
+      power.dataPoint(gauge(POWER, d.watts(), common, d.id(), d.domain(), d.source()));
       if (d.domain().equals("gpu")) {
-        gpuInfo.dataPoint(GaugeDataPointSnapshot.builder().value(1).labels(labels(common,
-            "device", d.id(), "gpu", d.detail().getOrDefault("gpu", ""),
-            "UUID", d.detail().getOrDefault("UUID", ""),
-            "modelName", d.detail().getOrDefault("modelName", ""),
-            "pci_bus_id", d.detail().getOrDefault("pci_bus_id", ""))).build());
+        Map<String, String> x = d.detail();
+        gpuInfo.dataPoint(
+            gauge(
+                GPU_INFO,
+                1,
+                common,
+                d.id(),
+                x.getOrDefault("gpu", ""),
+                x.getOrDefault("UUID", ""),
+                x.getOrDefault("modelName", ""),
+                x.getOrDefault("pci_bus_id", "")));
       }
     }
-    GaugeSnapshot.Builder model =
-        GaugeSnapshot.builder()
-            .name("jouletrace_model_cpu_watts")
-            .unit(WATTS)
-            .help("Estimation model: host CPU watts at idle and at full load");
-    if (s.model() != null) {
-      model.dataPoint(GaugeDataPointSnapshot.builder().value(s.model().cpuIdleWatts())
-          .labels(labels(common, "bound", "idle", "origin", s.model().origin())).build());
-      model.dataPoint(GaugeDataPointSnapshot.builder().value(s.model().cpuMaxWatts())
-          .labels(labels(common, "bound", "max", "origin", s.model().origin())).build());
+    CounterSnapshot.Builder zones = counter(ZONE_ENERGY);
+    for (EnergySnapshot.ZoneEnergy z : s.zones()) {
+      zones.dataPoint(counter(ZONE_ENERGY, z.joules(), common, z.zone(), z.source()));
     }
-    return MetricSnapshots.of(energy.build(), deviceEnergy.build(), power.build(),
-        seconds.build(), co2.build(), zones.build(), gpuInfo.build(), model.build());
+    GaugeSnapshot.Builder model = gauge(MODEL_CPU_WATTS);
+    if (s.model() != null) {
+      String origin = s.model().origin();
+      model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuIdleWatts(), common, "idle", origin));
+      model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuMaxWatts(), common, "max", origin));
+    }
+    return MetricSnapshots.of(
+        energy.build(),
+        deviceEnergy.build(),
+        power.build(),
+        seconds.build(),
+        co2.build(),
+        zones.build(),
+        gpuInfo.build(),
+        model.build());
   }
 
   @Override
-  public List<String> getPrometheusNames() {
-    return List.of(
-        "jouletrace_energy_joules",
-        "jouletrace_device_energy_joules",
-        "jouletrace_power_watts",
-        "jouletrace_phase_seconds",
-        "jouletrace_co2e_grams",
-        "jouletrace_zone_energy_joules",
-        "jouletrace_gpu_info",
-        "jouletrace_model_cpu_watts");
+  public List<MetricFamilyDescriptor> getMetricFamilyDescriptors() {
+    // The job labels are known only from a snapshot.
+    Set<String> common = snapshots.get().commonLabels().keySet();
+    List<MetricFamilyDescriptor> out = new ArrayList<>();
+    for (MetricFamily f : MetricFamily.values()) {
+      Set<String> names = new LinkedHashSet<>(f.labels());
+      names.addAll(common);
+      out.add(
+          MetricFamilyDescriptor.of(
+              f.counter() ? MetricType.COUNTER : MetricType.GAUGE, metadata(f), names));
+    }
+    return out;
+  }
+
+  private static MetricMetadata metadata(MetricFamily f) {
+    return new MetricMetadata(f.baseName(), f.help(), f.unit() == null ? null : new Unit(f.unit()));
+  }
+
+  private static CounterSnapshot.Builder counter(MetricFamily f) {
+    CounterSnapshot.Builder b = CounterSnapshot.builder().name(f.baseName()).help(f.help());
+    return f.unit() == null ? b : b.unit(new Unit(f.unit()));
+  }
+
+  private static GaugeSnapshot.Builder gauge(MetricFamily f) {
+    GaugeSnapshot.Builder b = GaugeSnapshot.builder().name(f.baseName()).help(f.help());
+    return f.unit() == null ? b : b.unit(new Unit(f.unit()));
   }
 
   private static CounterDataPointSnapshot counter(
-      double value, Map<String, String> common, String... nameValues) {
-    return CounterDataPointSnapshot.builder().value(value).labels(labels(common, nameValues)).build();
+      MetricFamily f, double value, Map<String, String> common, String... values) {
+    return CounterDataPointSnapshot.builder()
+        .value(value)
+        .labels(labels(f, common, values))
+        .build();
   }
 
-  private static Labels labels(Map<String, String> common, String... nameValues) {
-    List<String> names = new ArrayList<>();
-    List<String> values = new ArrayList<>();
-    for (int i = 0; i < nameValues.length; i += 2) {
-      names.add(nameValues[i]);
-      values.add(nameValues[i + 1]);
-    }
+  private static GaugeDataPointSnapshot gauge(
+      MetricFamily f, double value, Map<String, String> common, String... values) {
+    return GaugeDataPointSnapshot.builder().value(value).labels(labels(f, common, values)).build();
+  }
+
+  /**
+   * The family's own labels with {@code values} in their order, then {@code stage} and the job's.
+   */
+  private static Labels labels(MetricFamily f, Map<String, String> common, String... values) {
+    List<String> names = new ArrayList<>(f.labels().size() + common.size());
+    List<String> all = new ArrayList<>(names.size());
+    names.addAll(f.labels());
+    all.addAll(List.of(values));
     common.forEach(
         (k, v) -> {
           names.add(k);
-          values.add(v);
+          all.add(v);
         });
-    return Labels.of(names, values);
+    return Labels.of(names, all);
   }
 }

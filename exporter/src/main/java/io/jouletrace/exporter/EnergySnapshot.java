@@ -124,8 +124,15 @@ public record EnergySnapshot(
    *     stops early; NVML's counter moves about every 100 ms, so it can lag that much)
    * @param detail descriptive labels (GPU index, UUID, model name, PCI bus id; RAPL zone)
    */
-  public record DeviceEnergy(String id, String domain, String source, boolean measured,
-      double joules, double watts, double seconds, Map<String, String> detail) {
+  public record DeviceEnergy(
+      String id,
+      String domain,
+      String source,
+      boolean measured,
+      double joules,
+      double watts,
+      double seconds,
+      Map<String, String> detail) {
 
     public DeviceEnergy {
       detail = Map.copyOf(detail);

@@ -156,8 +156,8 @@ public final class JsonReport {
   }
 
   /**
-   * Renders a snapshot without writing it, so that the classes the exit path needs are loaded
-   * ahead of time, off the shutdown path.
+   * Renders a snapshot without writing it, so that the classes the exit path needs are loaded ahead
+   * of time, off the shutdown path.
    *
    * @param s any snapshot
    * @return the length of the rendered report and table

@@ -33,7 +33,8 @@ public final class PhaseTable {
             s.carbon().intensityGramsPerKwh(),
             s.carbon().pue()));
     String fmt = "%-22s %9s %11s %6s %10s  %s%n";
-    b.append(String.format(Locale.ROOT, fmt, "phase", "seconds", "joules", "share", "gCO2e", "method"));
+    b.append(
+        String.format(Locale.ROOT, fmt, "phase", "seconds", "joules", "share", "gCO2e", "method"));
     for (PhaseEnergy p : rows) {
       row(b, fmt, p, total.totalJoules(), method);
     }

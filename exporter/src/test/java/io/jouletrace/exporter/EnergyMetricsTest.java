@@ -17,8 +17,7 @@ class EnergyMetricsTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(Snapshots::known));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrometheusTextFormatWriter.create()
-        .write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
     String text = out.toString(StandardCharsets.UTF_8);
 
     String expected =
@@ -55,24 +54,50 @@ class EnergyMetricsTest {
   @Test
   void gpuInfoAndEstimationModelSeries() throws IOException {
     EnergySnapshot k = Snapshots.known();
-    EnergySnapshot s = new EnergySnapshot(k.startedAt(), k.endedAt(), k.wallSeconds(), "inference",
-        java.util.Map.of(), "host", java.util.Map.of("gpu", "measured", "cpu", "estimated"),
-        java.util.List.of(new EnergySnapshot.DeviceEnergy("gpu-0", "gpu", "nvml-energy", true, 9.5,
-            300.0, 0.5, java.util.Map.of("gpu", "0", "UUID", "GPU-abc", "modelName", "NVIDIA H200",
-                "pci_bus_id", "00000000:3B:00.0"))),
-        java.util.List.of(), k.carbon(), java.util.List.of(), java.util.List.of(),
-        new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));
+    EnergySnapshot s =
+        new EnergySnapshot(
+            k.startedAt(),
+            k.endedAt(),
+            k.wallSeconds(),
+            "inference",
+            java.util.Map.of(),
+            "host",
+            java.util.Map.of("gpu", "measured", "cpu", "estimated"),
+            java.util.List.of(
+                new EnergySnapshot.DeviceEnergy(
+                    "gpu-0",
+                    "gpu",
+                    "nvml-energy",
+                    true,
+                    9.5,
+                    300.0,
+                    0.5,
+                    java.util.Map.of(
+                        "gpu",
+                        "0",
+                        "UUID",
+                        "GPU-abc",
+                        "modelName",
+                        "NVIDIA H200",
+                        "pci_bus_id",
+                        "00000000:3B:00.0"))),
+            java.util.List.of(),
+            k.carbon(),
+            java.util.List.of(),
+            java.util.List.of(),
+            new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains(
-        "jouletrace_gpu_info{UUID=\"GPU-abc\",device=\"gpu-0\",gpu=\"0\",modelName=\"NVIDIA H200\","
-            + "pci_bus_id=\"00000000:3B:00.0\",stage=\"inference\"} 1.0\n",
-        "jouletrace_model_cpu_watts{bound=\"idle\",origin=\"per-thread\",stage=\"inference\"} 1.5\n",
-        "jouletrace_model_cpu_watts{bound=\"max\",origin=\"per-thread\",stage=\"inference\"} 7.0\n",
-        "jouletrace_device_energy_joules_total{device=\"gpu-0\",domain=\"gpu\",source=\"nvml-energy\","
-            + "stage=\"inference\"} 9.5\n");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "jouletrace_gpu_info{UUID=\"GPU-abc\",device=\"gpu-0\",gpu=\"0\",modelName=\"NVIDIA H200\","
+                + "pci_bus_id=\"00000000:3B:00.0\",stage=\"inference\"} 1.0\n",
+            "jouletrace_model_cpu_watts{bound=\"idle\",origin=\"per-thread\",stage=\"inference\"} 1.5\n",
+            "jouletrace_model_cpu_watts{bound=\"max\",origin=\"per-thread\",stage=\"inference\"} 7.0\n",
+            "jouletrace_device_energy_joules_total{device=\"gpu-0\",domain=\"gpu\",source=\"nvml-energy\","
+                + "stage=\"inference\"} 9.5\n");
   }
 
   @Test
@@ -84,9 +109,11 @@ class EnergyMetricsTest {
         .write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
     String text = out.toString(StandardCharsets.UTF_8);
     assertThat(text)
-        .contains("# TYPE jouletrace_energy_joules counter\n# UNIT jouletrace_energy_joules joules\n")
-        .contains("jouletrace_energy_joules_total{domain=\"cpu\",job=\"mlp\",method=\"measured\","
-            + "phase=\"train-step\",stage=\"training\"} 240.0\n")
+        .contains(
+            "# TYPE jouletrace_energy_joules counter\n# UNIT jouletrace_energy_joules joules\n")
+        .contains(
+            "jouletrace_energy_joules_total{domain=\"cpu\",job=\"mlp\",method=\"measured\","
+                + "phase=\"train-step\",stage=\"training\"} 240.0\n")
         .endsWith("# EOF\n");
   }
 }

@@ -1,6 +1,8 @@
 package io.jouletrace.sources;
 
-/** Thrown when a source cannot be opened on this machine; the message says why and how to fix it. */
+/**
+ * Thrown when a source cannot be opened on this machine; the message says why and how to fix it.
+ */
 public final class SourceUnavailableException extends Exception {
   private static final long serialVersionUID = 1L;
 

@@ -17,8 +17,8 @@ public final class SampleTiming {
    * @param warmUp samples before timing (JIT, native method caches)
    * @param samples samples timed
    */
-  public static void report(String what, String detail, EnergySource source, int warmUp,
-      int samples) {
+  public static void report(
+      String what, String detail, EnergySource source, int warmUp, int samples) {
     double[] out = new double[source.devices().size()];
     for (int i = 0; i < warmUp; i++) {
       source.sample(out);
@@ -30,7 +30,13 @@ public final class SampleTiming {
       nanos[i] = System.nanoTime() - t0;
     }
     Arrays.sort(nanos);
-    System.out.printf(Locale.ROOT, "%-32s %s, %d samples: median %.2f us, p99 %.2f us%n", what,
-        detail, samples, nanos[samples / 2] / 1e3, nanos[(int) (samples * 0.99)] / 1e3);
+    System.out.printf(
+        Locale.ROOT,
+        "%-32s %s, %d samples: median %.2f us, p99 %.2f us%n",
+        what,
+        detail,
+        samples,
+        nanos[samples / 2] / 1e3,
+        nanos[(int) (samples * 0.99)] / 1e3);
   }
 }

@@ -17,8 +17,8 @@ import java.util.jar.JarFile;
 /**
  * Loads the agent's implementation and its dependencies (Byte Buddy, JNA, OSHI, client_java,
  * Jackson) from the {@value #PREFIX} folder of the agent jar, where their class files are stored
- * with the extension {@value #CLASS_SUFFIX}. The application's class loaders cannot see them, so
- * an application may carry other versions of the same libraries.
+ * with the extension {@value #CLASS_SUFFIX}. The application's class loaders cannot see them, so an
+ * application may carry other versions of the same libraries.
  *
  * <p>Parent is the platform class loader: JDK classes are shared, the application's class path is
  * not. The one exception is the bridge package {@value #BRIDGE}, which is taken from the loader
@@ -85,8 +85,8 @@ final class AgentClassLoader extends ClassLoader {
       if (getDefinedPackage(pkg) == null) {
         try {
           // Our packages carry the agent jar's version, which `version` and `list` report.
-          definePackage(pkg, null, null, null, implementationTitle, implementationVersion, null,
-              null);
+          definePackage(
+              pkg, null, null, null, implementationTitle, implementationVersion, null, null);
         } catch (IllegalArgumentException raced) {
           // another thread defined it first
         }
@@ -96,9 +96,11 @@ final class AgentClassLoader extends ClassLoader {
 
   @Override
   protected URL findResource(String name) {
-    String path = PREFIX + (name.endsWith(".class")
-        ? name.substring(0, name.length() - ".class".length()) + CLASS_SUFFIX
-        : name);
+    String path =
+        PREFIX
+            + (name.endsWith(".class")
+                ? name.substring(0, name.length() - ".class".length()) + CLASS_SUFFIX
+                : name);
     if (jar.getJarEntry(path) == null) {
       return null;
     }
@@ -112,7 +114,9 @@ final class AgentClassLoader extends ClassLoader {
   @Override
   protected Enumeration<URL> findResources(String name) {
     URL url = findResource(name);
-    return url == null ? Collections.emptyEnumeration() : Collections.enumeration(java.util.List.of(url));
+    return url == null
+        ? Collections.emptyEnumeration()
+        : Collections.enumeration(java.util.List.of(url));
   }
 
   private static java.util.jar.Attributes manifestAttributes(JarFile jar) {

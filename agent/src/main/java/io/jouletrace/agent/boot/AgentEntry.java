@@ -11,9 +11,9 @@ import java.util.jar.JarFile;
  * Entry point of the agent: {@code -javaagent:jouletrace-agent.jar[=key=value,...]} and dynamic
  * attach. ({@code java -jar jouletrace-agent.jar <command>} is {@link CommandLine}.)
  *
- * <p>This class is loaded by the application's system class loader and must stay small: it puts
- * the bridge in place, creates the isolated {@link AgentClassLoader} and hands
- * over. Nothing here may throw into the JVM or end it.
+ * <p>This class is loaded by the application's system class loader and must stay small: it puts the
+ * bridge in place, creates the isolated {@link AgentClassLoader} and hands over. Nothing here may
+ * throw into the JVM or end it.
  */
 public final class AgentEntry {
 
@@ -41,7 +41,8 @@ public final class AgentEntry {
       if (!Dispatch.claim()) {
         System.err.println(
             "jouletrace: agent already running in this JVM; this "
-                + (attached ? "attach" : "-javaagent") + " is ignored");
+                + (attached ? "attach" : "-javaagent")
+                + " is ignored");
         return;
       }
       // Tells 'attach' and 'list', which read it through the Attach API, that this JVM has the
@@ -54,8 +55,10 @@ public final class AgentEntry {
               .getMethod("start", String.class, Instrumentation.class, boolean.class);
       start.invoke(null, args, inst, attached);
     } catch (Throwable t) {
-      Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
-          ? t.getCause() : t;
+      Throwable cause =
+          t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
+              ? t.getCause()
+              : t;
       System.err.println("jouletrace: agent not started: " + cause);
     }
   }
@@ -78,7 +81,8 @@ public final class AgentEntry {
    * classes ahead of the agent jar on its class path.
    */
   static File agentJar() throws Exception {
-    String marker = AgentClassLoader.PREFIX + RUNTIME.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX;
+    String marker =
+        AgentClassLoader.PREFIX + RUNTIME.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX;
     ClassLoader system = ClassLoader.getSystemClassLoader();
     for (URL url : java.util.Collections.list(system.getResources(marker))) {
       String s = url.toString();

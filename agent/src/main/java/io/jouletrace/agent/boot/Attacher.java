@@ -19,9 +19,9 @@ import java.util.concurrent.TimeUnit;
  * {@code java -jar jouletrace-agent.jar attach <pid> [key=value,...]} and {@code list}: loads the
  * agent into a running JVM, and shows the JVMs it could be loaded into.
  *
- * <p>This class lives in the boot package because it needs the module {@code jdk.attach}, which
- * the agent's own class loader (its parent is the platform loader) cannot see. It uses JDK APIs
- * only, and it is never loaded inside a JVM that runs the agent.
+ * <p>This class lives in the boot package because it needs the module {@code jdk.attach}, which the
+ * agent's own class loader (its parent is the platform loader) cannot see. It uses JDK APIs only,
+ * and it is never loaded inside a JVM that runs the agent.
  */
 final class Attacher {
 
@@ -69,34 +69,52 @@ final class Attacher {
     try {
       vm = VirtualMachine.attach(Long.toString(pid));
     } catch (AttachNotSupportedException | IOException | RuntimeException e) {
-      err.println("jouletrace: cannot attach to process " + pid + ": " + oneLine(e)
-          + (isListed(pid) ? "" : " (it is not among the JVMs 'list' shows)"));
+      err.println(
+          "jouletrace: cannot attach to process "
+              + pid
+              + ": "
+              + oneLine(e)
+              + (isListed(pid) ? "" : " (it is not among the JVMs 'list' shows)"));
       return 1;
     }
     try {
       Properties system = vm.getSystemProperties();
       String running = system.getProperty(RUNNING_PROPERTY);
       if (running != null) {
-        err.println("jouletrace: JVM " + pid + " already runs the JouleTrace agent (" + running
-            + "); not attached again");
+        err.println(
+            "jouletrace: JVM "
+                + pid
+                + " already runs the JouleTrace agent ("
+                + running
+                + "); not attached again");
         return REFUSED;
       }
       Properties agent = vm.getAgentProperties();
-      String note = dynamicLoadingNote(system.getProperty("java.specification.version"),
-          agent.getProperty("sun.jvm.flags"), agent.getProperty("sun.jvm.args"));
+      String note =
+          dynamicLoadingNote(
+              system.getProperty("java.specification.version"),
+              agent.getProperty("sun.jvm.flags"),
+              agent.getProperty("sun.jvm.args"));
       if (note != null) {
         out.println("jouletrace: JVM " + pid + " " + note);
       }
       vm.loadAgent(agentJar.getAbsolutePath(), args.length == 3 ? args[2] : null);
       // loadAgent returns after agentmain has run; the property says whether the agent started.
       if (vm.getSystemProperties().getProperty(RUNNING_PROPERTY) == null) {
-        err.println("jouletrace: agent loaded into JVM " + pid
-            + " but not started; that JVM's standard error says why");
+        err.println(
+            "jouletrace: agent loaded into JVM "
+                + pid
+                + " but not started; that JVM's standard error says why");
         return 1;
       }
-      out.println("jouletrace: agent started in JVM " + pid + " (" + describe(system) + "); it"
-          + " measures from now, prints to that JVM's standard error and writes its report when"
-          + " that JVM exits");
+      out.println(
+          "jouletrace: agent started in JVM "
+              + pid
+              + " ("
+              + describe(system)
+              + "); it"
+              + " measures from now, prints to that JVM's standard error and writes its report when"
+              + " that JVM exits");
       return 0;
     } catch (Exception e) {
       err.println("jouletrace: agent not loaded into JVM " + pid + ": " + oneLine(e));
@@ -134,11 +152,13 @@ final class Attacher {
     vms.sort(Comparator.comparingLong(d -> parsePid(d.id())));
     // Asked in parallel, so that one JVM that does not answer (attach waits 10 s for it) holds up
     // the list by LIST_WAIT_MS at most.
-    ExecutorService pool = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "jouletrace-list");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "jouletrace-list");
+              t.setDaemon(true);
+              return t;
+            });
     List<Future<Properties>> answers = new ArrayList<>();
     for (VirtualMachineDescriptor d : vms) {
       answers.add(pool.submit(() -> systemProperties(d)));
@@ -161,8 +181,10 @@ final class Attacher {
       out.println("no other JVM of this user found");
     }
     if (unknown) {
-      out.println("?: its properties could not be read (attach refused, or no answer in "
-          + LIST_WAIT_MS / 1000 + " s)");
+      out.println(
+          "?: its properties could not be read (attach refused, or no answer in "
+              + LIST_WAIT_MS / 1000
+              + " s)");
     }
     return 0;
   }
@@ -193,8 +215,10 @@ final class Attacher {
    * @return pid, Java version, JouleTrace state, main class
    */
   static String[] row(String id, String displayName, Properties system) {
-    String name = displayName == null || displayName.isBlank() || displayName.equals(id)
-        ? "(unknown)" : displayName;
+    String name =
+        displayName == null || displayName.isBlank() || displayName.equals(id)
+            ? "(unknown)"
+            : displayName;
     if (system == null) {
       return new String[] {id, "?", "?", name};
     }
@@ -244,8 +268,12 @@ final class Attacher {
     if (feature < 21 || explicitSetting(jvmFlags) != null || explicitSetting(jvmArgs) != null) {
       return null;
     }
-    return "runs Java " + feature + ": it prints a warning about this dynamically loaded agent"
-        + " (start it with -XX:+" + FLAG + " to avoid that)";
+    return "runs Java "
+        + feature
+        + ": it prints a warning about this dynamically loaded agent"
+        + " (start it with -XX:+"
+        + FLAG
+        + " to avoid that)";
   }
 
   /**

@@ -3,9 +3,9 @@ package io.jouletrace.agent.boot;
 import java.lang.reflect.Method;
 
 /**
- * {@code java -jar jouletrace-agent.jar <command>}: a command-line tool beside the agent, never
- * run inside an application. {@code attach} and {@code list} run here, in the system class loader
- * (they need the module {@code jdk.attach}); the others run in the agent's own class loader.
+ * {@code java -jar jouletrace-agent.jar <command>}: a command-line tool beside the agent, never run
+ * inside an application. {@code attach} and {@code list} run here, in the system class loader (they
+ * need the module {@code jdk.attach}); the others run in the agent's own class loader.
  */
 public final class CommandLine {
 
@@ -31,9 +31,10 @@ public final class CommandLine {
         java.util.List<String> errors = (java.util.List<String>) check.invoke(null, args[2]);
         errors.forEach(System.err::println);
       }
-      code = command.equals("attach")
-          ? Attacher.attach(args, AgentEntry.agentJar(), System.out, System.err)
-          : Attacher.list(System.out, System.err);
+      code =
+          command.equals("attach")
+              ? Attacher.attach(args, AgentEntry.agentJar(), System.out, System.err)
+              : Attacher.list(System.out, System.err);
     } else {
       ClassLoader loader = AgentEntry.agentLoader(AgentEntry.agentJar());
       Method run = loader.loadClass(CLI).getMethod("run", String[].class);
@@ -44,5 +45,4 @@ public final class CommandLine {
       System.exit(code);
     }
   }
-
 }

@@ -5,10 +5,10 @@ package io.jouletrace.agent.carbon;
  *
  * <ul>
  *   <li>Operational: kWh x PUE x grid intensity (gCO2e/kWh).
- *   <li>Embodied: the hardware's manufacturing carbon amortised over the time it is busy during
- *       its life, {@code kg x 1000 / (lifetime x utilization)} grams per second of use, charged to
- *       the job for the time it runs. The machine's part is weighted by the job's CPU share, each
- *       GPU's part by the job's share of that GPU (both 1 under {@code attribution=host}).
+ *   <li>Embodied: the hardware's manufacturing carbon amortised over the time it is busy during its
+ *       life, {@code kg x 1000 / (lifetime x utilization)} grams per second of use, charged to the
+ *       job for the time it runs. The machine's part is weighted by the job's CPU share, each GPU's
+ *       part by the job's share of that GPU (both 1 under {@code attribution=host}).
  * </ul>
  *
  * @param intensityGramsPerKwh grid carbon intensity

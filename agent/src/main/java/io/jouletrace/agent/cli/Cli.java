@@ -25,11 +25,13 @@ public final class Cli {
         out.println("Use as: java -javaagent:jouletrace-agent.jar[=key=value,...] -jar app.jar");
         out.println("Commands:");
         out.println("  attach <pid> [key=value,...]");
-        out.println("                         load the agent into a running JVM;"
-            + " exit 2 when it already has the agent");
+        out.println(
+            "                         load the agent into a running JVM;"
+                + " exit 2 when it already has the agent");
         out.println("  list                   the JVMs it can be loaded into, and which have it");
-        out.println("  probe [key=value,...]  what this machine offers and what the agent would use;"
-            + " exit 0 when a counter is readable, 3 when only estimation is possible");
+        out.println(
+            "  probe [key=value,...]  what this machine offers and what the agent would use;"
+                + " exit 0 when a counter is readable, 3 when only estimation is possible");
         out.println("  version                the agent's version");
         return 0;
       }
@@ -55,12 +57,14 @@ public final class Cli {
    * @return one line per problem, empty when none
    */
   public static java.util.List<String> configurationErrors(String agentArgs) {
-    return io.jouletrace.agent.config.ConfigLoader.load(agentArgs, new java.util.Properties(),
-        java.util.Map.of()).errors();
+    return io.jouletrace.agent.config.ConfigLoader.load(
+            agentArgs, new java.util.Properties(), java.util.Map.of())
+        .errors();
   }
 
   static String version() {
-    String v = Cli.class.getPackage() == null ? null : Cli.class.getPackage().getImplementationVersion();
+    String v =
+        Cli.class.getPackage() == null ? null : Cli.class.getPackage().getImplementationVersion();
     return v == null ? "development" : v;
   }
 }

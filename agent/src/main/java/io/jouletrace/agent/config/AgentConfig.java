@@ -35,8 +35,8 @@ import java.util.Map;
  * @param nvmlLibrary the NVML library name or path, or {@code null} for the default
  * @param embodiedGpuKg manufacturing carbon per GPU in use, kg CO2e
  * @param phaseRules automatic phases declared with {@code phase.<name>} keys
- * @param instrumentWait a thread that loads a class to instrument waits for the instrumentation
- *     (no call is missed) instead of loading it as it is and having it retransformed moments later
+ * @param instrumentWait a thread that loads a class to instrument waits for the instrumentation (no
+ *     call is missed) instead of loading it as it is and having it retransformed moments later
  * @param strict refuse to start on any configuration error
  * @param errors one line per configuration problem found
  */

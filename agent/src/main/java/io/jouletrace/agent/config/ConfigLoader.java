@@ -42,7 +42,10 @@ public final class ConfigLoader {
     key("interval", "100ms", Durations.FORM);
     key("boundary.resolution", "1ms", Durations.FORM + ", or off");
     key("powercap.root", "/sys/class/powercap", "a directory path");
-    key("cpu.source", "auto", "auto (rapl-sysfs, else rapl-msr, else model), rapl-sysfs, rapl-msr or model");
+    key(
+        "cpu.source",
+        "auto",
+        "auto (rapl-sysfs, else rapl-msr, else model), rapl-sysfs, rapl-msr or model");
     key("msr.root", "/dev/cpu", "a directory path");
     key("attribution", "process", "process or host");
     key("prometheus.port", "9464", "a TCP port 0-65535, or off");
@@ -59,9 +62,15 @@ public final class ConfigLoader {
     key("cpu.idle", "", "watts, a number >= 0");
     key("dram.watts-per-gb", "", "watts per GB, a number >= 0");
     key("phases.max", "256", "an integer from 2 to 65535");
-    key("gpu", "auto", "auto (use NVIDIA GPUs when NVML is present), on (warn when it is not) or off");
-    key("gpu.devices", "", "GPU indices or UUIDs separated by commas or spaces, as in"
-        + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
+    key(
+        "gpu",
+        "auto",
+        "auto (use NVIDIA GPUs when NVML is present), on (warn when it is not) or off");
+    key(
+        "gpu.devices",
+        "",
+        "GPU indices or UUIDs separated by commas or spaces, as in"
+            + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
     key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
     key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
     key("instrument.wait", "true", "true or false");
@@ -117,8 +126,11 @@ public final class ConfigLoader {
         String key = l.keyForEnv(e.getKey());
         if (key == null) {
           l.errors.add(
-              "jouletrace: unknown configuration key '" + e.getKey() + "' (environment); known"
-                  + " keys: " + String.join(", ", KEYS.keySet()));
+              "jouletrace: unknown configuration key '"
+                  + e.getKey()
+                  + "' (environment); known"
+                  + " keys: "
+                  + String.join(", ", KEYS.keySet()));
         } else {
           environment.put(key, e.getValue());
           envNames.put(key, e.getKey());
@@ -136,8 +148,8 @@ public final class ConfigLoader {
     return l.build();
   }
 
-  private static String firstOf(String key, Map<String, String> a, Map<String, String> b,
-      Map<String, String> c) {
+  private static String firstOf(
+      String key, Map<String, String> a, Map<String, String> b, Map<String, String> c) {
     if (a.containsKey(key)) {
       return a.get(key);
     }
@@ -172,7 +184,8 @@ public final class ConfigLoader {
       int eq = part.indexOf('=');
       if (eq <= 0) {
         errors.add(
-            "jouletrace: malformed agent argument '" + part.trim()
+            "jouletrace: malformed agent argument '"
+                + part.trim()
                 + "': expected key=value pairs separated by commas");
         continue;
       }
@@ -187,8 +200,11 @@ public final class ConfigLoader {
       p.load(r);
     } catch (IOException | RuntimeException e) {
       errors.add(
-          "jouletrace: cannot read config file '" + file + "' (key 'config'): "
-              + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+          "jouletrace: cannot read config file '"
+              + file
+              + "' (key 'config'): "
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : ": " + e.getMessage()));
       return Map.of();
     }
     Map<String, String> out = new LinkedHashMap<>();
@@ -208,8 +224,12 @@ public final class ConfigLoader {
       }
       if (!KEYS.containsKey(e.getKey())) {
         errors.add(
-            "jouletrace: unknown configuration key '" + e.getKey() + "' (" + origin.apply(e.getKey())
-                + "); known keys: " + String.join(", ", KEYS.keySet()));
+            "jouletrace: unknown configuration key '"
+                + e.getKey()
+                + "' ("
+                + origin.apply(e.getKey())
+                + "); known keys: "
+                + String.join(", ", KEYS.keySet()));
         continue;
       }
       values.put(e.getKey(), e.getValue());
@@ -245,32 +265,68 @@ public final class ConfigLoader {
     double gpuKg = get("embodied.gpu-kg");
     boolean instrumentWait = get("instrument.wait");
     List<Rule> rules = new ArrayList<>();
-    phaseRules.forEach((name, spec) -> {
-      try {
-        rules.addAll(Rule.parse(name, spec));
-      } catch (IllegalArgumentException e) {
-        errors.add("jouletrace: invalid value '" + spec + "' for 'phase." + name + "' ("
-            + origins.get(PHASE_PREFIX + name) + "): " + e.getMessage() + "; expected"
-            + " <class pattern>#<method pattern>[;...], e.g. com.acme.Tokenizer#encode*");
-      }
-    });
-    return new AgentConfig(interval, boundary, powercap, cpuSource, msrRoot, attribution, port, host, report, intensity, pue,
-        stage, labels, embodiedKg, lifetime, utilization, tdp, idle, dram, phasesMax, gpu,
-        gpuDevices.isEmpty() ? null : gpuDevices, nvmlLibrary.isEmpty() ? null : nvmlLibrary, gpuKg,
-        List.copyOf(rules), instrumentWait, strict, List.copyOf(errors));
+    phaseRules.forEach(
+        (name, spec) -> {
+          try {
+            rules.addAll(Rule.parse(name, spec));
+          } catch (IllegalArgumentException e) {
+            errors.add(
+                "jouletrace: invalid value '"
+                    + spec
+                    + "' for 'phase."
+                    + name
+                    + "' ("
+                    + origins.get(PHASE_PREFIX + name)
+                    + "): "
+                    + e.getMessage()
+                    + "; expected"
+                    + " <class pattern>#<method pattern>[;...], e.g. com.acme.Tokenizer#encode*");
+          }
+        });
+    return new AgentConfig(
+        interval,
+        boundary,
+        powercap,
+        cpuSource,
+        msrRoot,
+        attribution,
+        port,
+        host,
+        report,
+        intensity,
+        pue,
+        stage,
+        labels,
+        embodiedKg,
+        lifetime,
+        utilization,
+        tdp,
+        idle,
+        dram,
+        phasesMax,
+        gpu,
+        gpuDevices.isEmpty() ? null : gpuDevices,
+        nvmlLibrary.isEmpty() ? null : nvmlLibrary,
+        gpuKg,
+        List.copyOf(rules),
+        instrumentWait,
+        strict,
+        List.copyOf(errors));
   }
 
   /**
-   * Parses one key's value; throws on a malformed one. A switch rather than a parser per key:
-   * this runs in {@code premain}, on the application's start-up path, where each lambda would cost
-   * a generated class.
+   * Parses one key's value; throws on a malformed one. A switch rather than a parser per key: this
+   * runs in {@code premain}, on the application's start-up path, where each lambda would cost a
+   * generated class.
    */
   private Object parse(String key, String s) {
     return switch (key) {
       case "strict", "instrument.wait" -> bool(s);
       case "interval" -> positive(Durations.parse(s), Duration.ofMillis(1));
-      case "boundary.resolution" -> "off".equalsIgnoreCase(s)
-          ? Duration.ZERO : positive(Durations.parse(s), Duration.ofNanos(100_000));
+      case "boundary.resolution" ->
+          "off".equalsIgnoreCase(s)
+              ? Duration.ZERO
+              : positive(Durations.parse(s), Duration.ofNanos(100_000));
       case "powercap.root" -> Path.of(nonEmpty(s));
       case "cpu.source" -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model");
       case "msr.root" -> Path.of(nonEmpty(s));
@@ -305,8 +361,16 @@ public final class ConfigLoader {
         return (T) parse(key, raw.trim());
       } catch (RuntimeException e) {
         errors.add(
-            "jouletrace: invalid value '" + raw + "' for '" + key + "' (" + origins.get(key)
-                + "): expected " + KEYS.get(key)[1] + "; using the default '" + KEYS.get(key)[0]
+            "jouletrace: invalid value '"
+                + raw
+                + "' for '"
+                + key
+                + "' ("
+                + origins.get(key)
+                + "): expected "
+                + KEYS.get(key)[1]
+                + "; using the default '"
+                + KEYS.get(key)[0]
                 + "'");
       }
     }
@@ -351,7 +415,8 @@ public final class ConfigLoader {
       }
       int eq = pair.indexOf('=');
       String name = eq > 0 ? pair.substring(0, eq).trim() : "";
-      if (!LABEL_NAME.matcher(name).matches() || name.startsWith("__")
+      if (!LABEL_NAME.matcher(name).matches()
+          || name.startsWith("__")
           || RESERVED_LABELS.contains(name)) {
         throw new IllegalArgumentException(pair);
       }

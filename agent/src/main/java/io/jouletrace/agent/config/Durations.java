@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 public final class Durations {
 
   /** The accepted form, for error messages. */
-  public static final String FORM = "a number with a unit ns, us, ms, s, m, h, d or y (e.g. 100ms, 1s)";
+  public static final String FORM =
+      "a number with a unit ns, us, ms, s, m, h, d or y (e.g. 100ms, 1s)";
 
   private static final Pattern P = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d|y)");
 

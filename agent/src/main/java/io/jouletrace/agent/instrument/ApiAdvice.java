@@ -6,8 +6,8 @@ import net.bytebuddy.asm.Advice;
 /**
  * Connects the hooks of {@code io.jouletrace.api.JouleTrace} to the bridge when the agent is
  * attached to a running JVM, where the API class may have been initialised before the bridge
- * existed. Each advice does the hook's work and skips the original body, so a hook that also
- * found the bridge itself does not record twice.
+ * existed. Each advice does the hook's work and skips the original body, so a hook that also found
+ * the bridge itself does not record twice.
  */
 public final class ApiAdvice {
 

@@ -1,6 +1,5 @@
 package io.jouletrace.agent.instrument;
 
-
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -52,8 +51,8 @@ public final class Instrumenter {
         Rule.exact("ai.djl.training.EasyTrain", "train-step", "trainBatch"),
         Rule.subtypes("ai.djl.training.Trainer", "train-step", "step"),
         Rule.exact("ai.djl.training.EasyTrain", "validation", "validateBatch", "evaluateDataset"),
-        Rule.subtypes("ai.djl.inference.Predictor", "inference", "batchPredict",
-            "streamingPredict"),
+        Rule.subtypes(
+            "ai.djl.inference.Predictor", "inference", "batchPredict", "streamingPredict"),
         Rule.subtypes("ai.djl.Model", "checkpoint", "save", "load"));
   }
 
@@ -71,9 +70,9 @@ public final class Instrumenter {
    * <p>With {@code wait}, a thread that loads a target class before Byte Buddy is ready waits for
    * it (at most {@value #READY_TIMEOUT_SECONDS} s), so that no call is missed. Without, the class
    * loads as it is and is queued, and the {@code jouletrace-instrument} thread retransforms it as
-   * soon as Byte Buddy is ready; a call that starts before then is not a phase, and its energy
-   * goes to the phase around it, or {@code other}. Either way, classes loaded later are
-   * transformed as they load.
+   * soon as Byte Buddy is ready; a call that starts before then is not a phase, and its energy goes
+   * to the phase around it, or {@code other}. Either way, classes loaded later are transformed as
+   * they load.
    *
    * @param inst the JVM's instrumentation
    * @param rules automatic phases
@@ -86,21 +85,26 @@ public final class Instrumenter {
       Instrumentation inst, List<Rule> rules, boolean apiBridge, boolean wait, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
     inst.addTransformer(gate, true);
-    Thread t = new Thread(() -> {
-      try {
-        gate.open(new Weaver(rules, apiBridge));
-        if (wait || apiBridge) {
-          // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
-          // queued and retransformed below; in a JVM started with the agent no other could be.
-          retransformLoaded(inst, gate.filter, log);
-        }
-      } catch (Throwable e) {
-        gate.open(null);
-        log.line("automatic phases not installed: " + e);
-        return;
-      }
-      gate.retransformDeferred();
-    }, "jouletrace-instrument");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                gate.open(new Weaver(rules, apiBridge));
+                if (wait || apiBridge) {
+                  // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads
+                  // are
+                  // queued and retransformed below; in a JVM started with the agent no other could
+                  // be.
+                  retransformLoaded(inst, gate.filter, log);
+                }
+              } catch (Throwable e) {
+                gate.open(null);
+                log.line("automatic phases not installed: " + e);
+                return;
+              }
+              gate.retransformDeferred();
+            },
+            "jouletrace-instrument");
     t.setDaemon(true);
     t.start();
     return gate;
@@ -127,12 +131,16 @@ public final class Instrumenter {
   }
 
   /**
-   * What the gate hands to Byte Buddy: classes named by a rule, classes whose name matches a
-   * rule's glob, classes that directly extend or implement a subtype rule's type or a class already
-   * handed over for that reason (a superclass is always loaded before its subclasses), and classes
-   * that carry {@code @EnergyPhase}. Everything else loads untouched and without waiting.
+   * What the gate hands to Byte Buddy: classes named by a rule, classes whose name matches a rule's
+   * glob, classes that directly extend or implement a subtype rule's type or a class already handed
+   * over for that reason (a superclass is always loaded before its subclasses), and classes that
+   * carry {@code @EnergyPhase}. Everything else loads untouched and without waiting.
    */
-  record Filter(Set<String> names, List<Pattern> globs, Set<String> roots, Set<String> subtypes,
+  record Filter(
+      Set<String> names,
+      List<Pattern> globs,
+      Set<String> roots,
+      Set<String> subtypes,
       byte[] annotation) {
 
     boolean matches(String internalName, byte[] bytes) {
@@ -194,9 +202,7 @@ public final class Instrumenter {
     }
   }
 
-  /**
-   * The gate's filter for a set of rules.
-   */
+  /** The gate's filter for a set of rules. */
   static Filter filter(List<Rule> rules, boolean apiBridge) {
     Set<String> names = new HashSet<>();
     List<Pattern> globs = new ArrayList<>();
@@ -214,7 +220,10 @@ public final class Instrumenter {
         }
       }
     }
-    return new Filter(Set.copyOf(names), List.copyOf(globs), Set.copyOf(roots),
+    return new Filter(
+        Set.copyOf(names),
+        List.copyOf(globs),
+        Set.copyOf(roots),
         ConcurrentHashMap.newKeySet(),
         ("L" + ENERGY_PHASE.replace('.', '/') + ";").getBytes(StandardCharsets.UTF_8));
   }
@@ -288,8 +297,10 @@ public final class Instrumenter {
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private final Instrumentation inst;
+
     /** Whether first loads before Byte Buddy is ready are deferred instead of waiting for it. */
     private final boolean deferEarly;
+
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private volatile Thread worker;
 
@@ -375,8 +386,13 @@ public final class Instrumenter {
     }
 
     @Override
-    public byte[] transform(Module module, ClassLoader loader, String className,
-        Class<?> redefined, ProtectionDomain domain, byte[] bytes) {
+    public byte[] transform(
+        Module module,
+        ClassLoader loader,
+        String className,
+        Class<?> redefined,
+        ProtectionDomain domain,
+        byte[] bytes) {
       if (className == null || loader == null || !filter.matches(className, bytes)) {
         return null;
       }
@@ -394,8 +410,12 @@ public final class Instrumenter {
         }
         if (t == null) {
           if (!ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            log.line("instrumentation was not ready in " + READY_TIMEOUT_SECONDS + " s; "
-                + className.replace('/', '.') + " is not instrumented");
+            log.line(
+                "instrumentation was not ready in "
+                    + READY_TIMEOUT_SECONDS
+                    + " s; "
+                    + className.replace('/', '.')
+                    + " is not instrumented");
             return null;
           }
           t = delegate;

@@ -5,8 +5,8 @@ import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
-import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameMatches;
+import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 
 import java.util.ArrayList;
@@ -22,9 +22,9 @@ import net.bytebuddy.matcher.ElementMatcher;
  * <p>The pattern syntax of {@code phase.<name>=<classes>#<methods>} (several separated by {@code
  * ;}): {@code <classes>} is a fully qualified class name, a glob over it ({@code *} any characters,
  * {@code ?} one character, e.g. {@code com.acme.*Loader}), or {@code +} and a class or interface
- * name for that type and every subtype (e.g. {@code +ai.djl.training.dataset.Dataset});
- * {@code <methods>} is a glob over the method name ({@code *} for all). Constructors and abstract
- * methods are never phases.
+ * name for that type and every subtype (e.g. {@code +ai.djl.training.dataset.Dataset}); {@code
+ * <methods>} is a glob over the method name ({@code *} for all). Constructors and abstract methods
+ * are never phases.
  *
  * @param kind how {@code type} is matched
  * @param type the class name, glob, or super type name
@@ -54,8 +54,7 @@ public record Rule(Kind kind, String type, String methods, String phase) {
 
   /** The methods that become phases: the rule's, never constructors or abstract methods. */
   ElementMatcher<? super MethodDescription> methodMatcher() {
-    return isMethod().and(not(isAbstract())).and(not(isConstructor()))
-        .and(nameMatches(methods));
+    return isMethod().and(not(isAbstract())).and(not(isConstructor())).and(nameMatches(methods));
   }
 
   /**
@@ -113,8 +112,8 @@ public record Rule(Kind kind, String type, String methods, String phase) {
       String cls = p.substring(0, hash).trim();
       String method = p.substring(hash + 1).trim();
       if (!method.matches("[\\w$*?]+")) {
-        throw new IllegalArgumentException("method pattern '" + method + "' may hold only name"
-            + " characters, * and ?");
+        throw new IllegalArgumentException(
+            "method pattern '" + method + "' may hold only name" + " characters, * and ?");
       }
       String m = globToRegex(method);
       if (cls.startsWith("+")) {

@@ -37,14 +37,14 @@ import net.bytebuddy.pool.TypePool;
  * everything else (listeners, redefinition strategies, a transformer class generated at start-up),
  * which costs several hundred milliseconds of CPU at start-up on a small machine.
  *
- * <p>Every class is described from its class file, never by reflection: reflection on a class
- * being retransformed would load the classes its methods name, and a class loaded during a
- * transformation reaches no transformer (the JVM does not re-enter them on that thread).
+ * <p>Every class is described from its class file, never by reflection: reflection on a class being
+ * retransformed would load the classes its methods name, and a class loaded during a transformation
+ * reaches no transformer (the JVM does not re-enter them on that thread).
  */
 final class Weaver implements ClassFileTransformer {
 
-  private static final List<String> NEVER = List.of("net.bytebuddy.", "io.jouletrace.agent.",
-      "io.jouletrace.bridge.");
+  private static final List<String> NEVER =
+      List.of("net.bytebuddy.", "io.jouletrace.agent.", "io.jouletrace.bridge.");
 
   /** A rule with its advice, parsed once. */
   private record Woven(ElementMatcher<? super TypeDescription> type, AsmVisitorWrapper advice) {}
@@ -56,43 +56,56 @@ final class Weaver implements ClassFileTransformer {
   private final TypeDescription phaseAdvice;
 
   Weaver(List<Rule> rules, boolean apiBridge) {
-    this.byteBuddy = new ByteBuddy()
-        .with(TypeValidation.DISABLED)
-        .with(Implementation.Context.Disabled.Factory.INSTANCE)
-        .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
+    this.byteBuddy =
+        new ByteBuddy()
+            .with(TypeValidation.DISABLED)
+            .with(Implementation.Context.Disabled.Factory.INSTANCE)
+            .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE);
     this.agentClasses = ClassFileLocator.ForClassLoader.of(Weaver.class.getClassLoader());
     // The advice class is parsed once for all rules.
-    this.phaseAdvice = TypePool.Default.of(agentClasses).describe(PhaseAdvice.class.getName())
-        .resolve();
+    this.phaseAdvice =
+        TypePool.Default.of(agentClasses).describe(PhaseAdvice.class.getName()).resolve();
     if (apiBridge) {
-      woven.add(new Woven(named(Instrumenter.API), new AsmVisitorWrapper.Compound(
-          Advice.to(ApiAdvice.Enter.class, agentClasses)
-              .on(named("enter").and(isStatic()).and(takesArguments(String.class))),
-          Advice.to(ApiAdvice.Exit.class, agentClasses)
-              .on(named("exit").and(isStatic()).and(takesArguments(long.class))),
-          Advice.to(ApiAdvice.Recording.class, agentClasses)
-              .on(named("recording").and(isStatic()).and(takesArguments(0))))));
+      woven.add(
+          new Woven(
+              named(Instrumenter.API),
+              new AsmVisitorWrapper.Compound(
+                  Advice.to(ApiAdvice.Enter.class, agentClasses)
+                      .on(named("enter").and(isStatic()).and(takesArguments(String.class))),
+                  Advice.to(ApiAdvice.Exit.class, agentClasses)
+                      .on(named("exit").and(isStatic()).and(takesArguments(long.class))),
+                  Advice.to(ApiAdvice.Recording.class, agentClasses)
+                      .on(named("recording").and(isStatic()).and(takesArguments(0))))));
     }
     for (Rule rule : rules) {
-      woven.add(new Woven(rule.typeMatcher(), Advice.withCustomMapping()
-          .bind(PhaseName.class, rule.phase())
-          .to(phaseAdvice, agentClasses)
-          .on(rule.methodMatcher())));
+      woven.add(
+          new Woven(
+              rule.typeMatcher(),
+              Advice.withCustomMapping()
+                  .bind(PhaseName.class, rule.phase())
+                  .to(phaseAdvice, agentClasses)
+                  .on(rule.methodMatcher())));
     }
     this.annotatedAdvice = Advice.withCustomMapping();
   }
 
   @Override
-  public byte[] transform(Module module, ClassLoader loader, String className,
-      Class<?> redefined, ProtectionDomain domain, byte[] bytes) {
+  public byte[] transform(
+      Module module,
+      ClassLoader loader,
+      String className,
+      Class<?> redefined,
+      ProtectionDomain domain,
+      byte[] bytes) {
     String name = className.replace('/', '.');
     for (String prefix : NEVER) {
       if (name.startsWith(prefix)) {
         return null;
       }
     }
-    ClassFileLocator locator = new ClassFileLocator.Compound(
-        ClassFileLocator.Simple.of(name, bytes), ClassFileLocator.ForClassLoader.of(loader));
+    ClassFileLocator locator =
+        new ClassFileLocator.Compound(
+            ClassFileLocator.Simple.of(name, bytes), ClassFileLocator.ForClassLoader.of(loader));
     // A pool per class: nothing parsed is kept, so no class loader is held on to.
     TypePool pool = TypePool.Default.WithLazyResolution.of(locator);
     TypeDescription type = pool.describe(name).resolve();
@@ -102,14 +115,21 @@ final class Weaver implements ClassFileTransformer {
         builder = (builder == null ? byteBuddy.decorate(type, locator) : builder).visit(w.advice());
       }
     }
-    for (MethodDescription.InDefinedShape m : type.getDeclaredMethods()
-        .filter(isAnnotatedWith(named(Instrumenter.ENERGY_PHASE)).and(not(isAbstract())))) {
-      AnnotationDescription a = m.getDeclaredAnnotations()
-          .filter(annotationType(named(Instrumenter.ENERGY_PHASE))).getOnly();
+    for (MethodDescription.InDefinedShape m :
+        type.getDeclaredMethods()
+            .filter(isAnnotatedWith(named(Instrumenter.ENERGY_PHASE)).and(not(isAbstract())))) {
+      AnnotationDescription a =
+          m.getDeclaredAnnotations()
+              .filter(annotationType(named(Instrumenter.ENERGY_PHASE)))
+              .getOnly();
       String phase = a.getValue("value").resolve(String.class);
-      builder = (builder == null ? byteBuddy.decorate(type, locator) : builder)
-          .visit(annotatedAdvice.bind(PhaseName.class, phase).to(phaseAdvice, agentClasses)
-              .on(is(m)));
+      builder =
+          (builder == null ? byteBuddy.decorate(type, locator) : builder)
+              .visit(
+                  annotatedAdvice
+                      .bind(PhaseName.class, phase)
+                      .to(phaseAdvice, agentClasses)
+                      .on(is(m)));
     }
     return builder == null ? null : builder.make(pool).getBytes();
   }

@@ -11,8 +11,7 @@ import java.util.function.Consumer;
 /**
  * Records phase boundaries for every thread. {@link #enter(String)} and {@link #exit(long)} run on
  * application threads: they take no lock, do no I/O and allocate nothing once a thread has entered
- * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents,
- * long)}.
+ * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents, long)}.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -32,8 +31,10 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
   private final List<ThreadPhases> live = new ArrayList<>();
   private volatile ThreadPhases[] liveArray = new ThreadPhases[0];
+
   /** Live threads by slot, so that closing a phase needs no thread-local lookup. */
   private volatile ThreadPhases[] bySlot = new ThreadPhases[16];
+
   private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
   private final AtomicBoolean crossThreadReported = new AtomicBoolean();
   private int nextSlot;
@@ -48,7 +49,6 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     this.registry = registry;
     this.warn = warn;
   }
-
 
   @Override
   public long enter(String phase) {
@@ -92,8 +92,8 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   }
 
   /**
-   * Sampler: tells whether any thread published a phase change since the last drain, without
-   * taking it. Cheap enough to poll every millisecond.
+   * Sampler: tells whether any thread published a phase change since the last drain, without taking
+   * it. Cheap enough to poll every millisecond.
    */
   public boolean pending() {
     for (ThreadPhases t : liveArray) {
@@ -121,7 +121,6 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     }
     return open;
   }
-
 
   /**
    * Sampler: hands over every published phase change, then for each thread that has ended, a last

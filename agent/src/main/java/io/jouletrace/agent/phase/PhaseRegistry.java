@@ -68,8 +68,13 @@ public final class PhaseRegistry {
     if (size == names.length) {
       if (overflowReported.compareAndSet(false, true)) {
         warn.accept(
-            "jouletrace: more than " + names.length + " distinct phase names (phases.max); phase '"
-                + name + "' and later new names are counted as '" + OVERFLOW_NAME + "'");
+            "jouletrace: more than "
+                + names.length
+                + " distinct phase names (phases.max); phase '"
+                + name
+                + "' and later new names are counted as '"
+                + OVERFLOW_NAME
+                + "'");
       }
       return OVERFLOW;
     }

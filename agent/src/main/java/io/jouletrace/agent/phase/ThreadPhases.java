@@ -23,12 +23,16 @@ final class ThreadPhases {
   static final int MAX_DEPTH = 1024;
   private static final int PHASE_BITS = 16;
   private static final long PHASE_MASK = (1L << PHASE_BITS) - 1;
+
   /** A phase code no registry hands out: the event only moves the thread's clock. */
   static final int TIME_ONLY = (int) PHASE_MASK;
+
   private static final long MAX_GAP = (1L << (64 - PHASE_BITS)) - 1;
+
   /** A string no caller holds: an empty cache entry (a null name must not match it). */
   @SuppressWarnings("StringOperationCanBeSimplified")
   private static final String NONE = new String("none");
+
   private static final VarHandle HEAD;
   private static final VarHandle TAIL;
   private static final VarHandle CURRENT;
@@ -49,6 +53,7 @@ final class ThreadPhases {
   final int slot;
   final long threadId;
   final WeakReference<Thread> thread;
+
   /** The instant the gaps of this thread's events count from. */
   private final long base;
 
@@ -71,12 +76,16 @@ final class ThreadPhases {
   // Ring: written by the owner, read by the sampler.
   private final long[] ring;
   private final int mask;
+
   @SuppressWarnings("unused") // accessed through HEAD
   private long head;
+
   @SuppressWarnings("unused") // accessed through TAIL
   private long tail;
+
   @SuppressWarnings("unused") // accessed through CURRENT
   private int current = PhaseRegistry.OTHER;
+
   @SuppressWarnings("unused") // accessed through OVERFLOWED
   private boolean overflowed;
 
@@ -134,8 +143,8 @@ final class ThreadPhases {
   }
 
   /**
-   * Owner: closes the frame a token names and every frame above it; does nothing when that frame
-   * is already closed.
+   * Owner: closes the frame a token names and every frame above it; does nothing when that frame is
+   * already closed.
    */
   void pop(long token, long now) {
     int d = Tokens.depth(token);
@@ -187,8 +196,8 @@ final class ThreadPhases {
 
   /**
    * Sampler: hands over published events. When the ring overflowed, events were dropped; the
-   * thread's current innermost phase is then handed over at {@code now} so the state is right
-   * again from here on.
+   * thread's current innermost phase is then handed over at {@code now} so the state is right again
+   * from here on.
    *
    * @return number of events handed over
    */

@@ -26,11 +26,11 @@ import java.util.Map;
  * so the sum over phases, {@code other} included, equals the total: no joule is created or lost.
  *
  * <p>Within a window that holds a phase boundary, power is not taken as constant: each phase's
- * share is its time in the window times its own recent power, learnt from the windows it filled
- * (at least 80 % of them). The counters cannot tell more: the sampler reads them soon after each
+ * share is its time in the window times its own recent power, learnt from the windows it filled (at
+ * least 80 % of them). The counters cannot tell more: the sampler reads them soon after each
  * boundary ({@code boundary.resolution}), and this keeps the energy of the instants between the
- * boundary and that read with the phase they belong to. The window's energy is still handed out
- * in full, so the weights move joules between phases, never create or lose them.
+ * boundary and that read with the phase they belong to. The window's energy is still handed out in
+ * full, so the weights move joules between phases, never create or lose them.
  *
  * <p>All methods are called by the sampler thread, except {@link #snapshot} which scrapes and the
  * shutdown hook may call; they synchronise on this object.
@@ -47,8 +47,10 @@ public final class EnergyLedger {
   private EnergySnapshot.ModelInfo model;
   private final EventLog log = new EventLog();
   private final Occupancy wall;
+
   /** A cursor left at the start, so that a source opened late can count from there; see seal(). */
   private Occupancy origin;
+
   private final int maxPhases;
   private final double[] scratch;
   private final double[][] phaseJoules;
@@ -192,8 +194,10 @@ public final class EnergyLedger {
       double[] target = phaseJoules[devices.get(d).domain().ordinal()];
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          double e = denominator > 0 && Double.isFinite(denominator)
-              ? job * (weights[p] / denominator) : job * (scratch[p] / window);
+          double e =
+              denominator > 0 && Double.isFinite(denominator)
+                  ? job * (weights[p] / denominator)
+                  : job * (scratch[p] / window);
           target[p] += e;
           operational[p] += e * gramsPerJoule;
         }
@@ -229,8 +233,10 @@ public final class EnergyLedger {
     if (!Double.isFinite(observed)) {
       return;
     }
-    est[dominant] = Double.isNaN(est[dominant])
-        ? observed : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
+    est[dominant] =
+        Double.isNaN(est[dominant])
+            ? observed
+            : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
   }
 
   /** Share of a window a phase must fill for the window to update its power estimate. */
@@ -321,8 +327,8 @@ public final class EnergyLedger {
   }
 
   /**
-   * Ends start-up: no source will be added with a time before now, so the events kept for that
-   * can go.
+   * Ends start-up: no source will be added with a time before now, so the events kept for that can
+   * go.
    */
   public synchronized void seal() {
     origin = null;
@@ -367,24 +373,54 @@ public final class EnergyLedger {
       String domain = dev.domain().label();
       String method = dev.measured() ? "measured" : "estimated";
       methods.merge(domain, method, (a, b) -> a.equals(b) ? a : "estimated");
-      devs.add(new DeviceEnergy(dev.id(), domain, dev.source(), dev.measured(), deviceJoules[d],
-          deviceWatts[d], (deviceUntil[d] - deviceSince[d]) * 1e-9, dev.detail()));
+      devs.add(
+          new DeviceEnergy(
+              dev.id(),
+              domain,
+              dev.source(),
+              dev.measured(),
+              deviceJoules[d],
+              deviceWatts[d],
+              (deviceUntil[d] - deviceSince[d]) * 1e-9,
+              dev.detail()));
     }
     List<PhaseEnergy> phases = new ArrayList<>();
     int n = Math.min(registry.size(), maxPhases);
     for (int p = 0; p < n; p++) {
-      boolean seen = phaseSeconds[p] > 0 || embodied[p] > 0 || operational[p] > 0
-          || phaseJoules[0][p] + phaseJoules[1][p] + phaseJoules[2][p] > 0;
+      boolean seen =
+          phaseSeconds[p] > 0
+              || embodied[p] > 0
+              || operational[p] > 0
+              || phaseJoules[0][p] + phaseJoules[1][p] + phaseJoules[2][p] > 0;
       if (p == PhaseRegistry.OTHER || seen) {
-        phases.add(new PhaseEnergy(registry.name(p), phaseSeconds[p],
-            phaseJoules[Domain.CPU.ordinal()][p], phaseJoules[Domain.DRAM.ordinal()][p],
-            phaseJoules[Domain.GPU.ordinal()][p], operational[p], embodied[p]));
+        phases.add(
+            new PhaseEnergy(
+                registry.name(p),
+                phaseSeconds[p],
+                phaseJoules[Domain.CPU.ordinal()][p],
+                phaseJoules[Domain.DRAM.ordinal()][p],
+                phaseJoules[Domain.GPU.ordinal()][p],
+                operational[p],
+                embodied[p]));
       }
     }
     List<EnergySnapshot.ZoneEnergy> zones = new ArrayList<>();
-    details.forEach((source, m) -> m.forEach((zone, j) ->
-        zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
-    return new EnergySnapshot(startedAt, endedAt, (lastTick - startNanos) * 1e-9, stage, labels,
-        attribution, methods, devs, phases, factors, warnings, zones, model);
+    details.forEach(
+        (source, m) ->
+            m.forEach((zone, j) -> zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        (lastTick - startNanos) * 1e-9,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devs,
+        phases,
+        factors,
+        warnings,
+        zones,
+        model);
   }
 }

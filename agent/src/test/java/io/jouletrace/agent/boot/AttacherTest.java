@@ -24,8 +24,9 @@ class AttacherTest {
     assertThat(Attacher.dynamicLoadingNote("1.8", null, null)).isNull();
     assertThat(Attacher.dynamicLoadingNote(null, null, null)).isNull();
     assertThat(Attacher.dynamicLoadingNote("21", null, "-Xmx1g"))
-        .isEqualTo("runs Java 21: it prints a warning about this dynamically loaded agent"
-            + " (start it with -XX:+EnableDynamicAgentLoading to avoid that)");
+        .isEqualTo(
+            "runs Java 21: it prints a warning about this dynamically loaded agent"
+                + " (start it with -XX:+EnableDynamicAgentLoading to avoid that)");
     assertThat(Attacher.dynamicLoadingNote("25", "", "")).startsWith("runs Java 25:");
     assertThat(Attacher.dynamicLoadingNote("25", null, "-Xmx1g -XX:+EnableDynamicAgentLoading"))
         .isNull();
@@ -38,8 +39,10 @@ class AttacherTest {
     assertThat(Attacher.explicitSetting("-Xmx1g -XX:+EnableDynamicAgentLoadingX")).isNull();
     assertThat(Attacher.explicitSetting("-XX:+EnableDynamicAgentLoading")).isTrue();
     assertThat(Attacher.explicitSetting(" -XX:-EnableDynamicAgentLoading ")).isFalse();
-    assertThat(Attacher.explicitSetting(
-        "-XX:-EnableDynamicAgentLoading -Xss1m -XX:+EnableDynamicAgentLoading")).isTrue();
+    assertThat(
+            Attacher.explicitSetting(
+                "-XX:-EnableDynamicAgentLoading -Xss1m -XX:+EnableDynamicAgentLoading"))
+        .isTrue();
     assertThat(Attacher.explicitSetting("+EnableDynamicAgentLoading\n-EnableDynamicAgentLoading"))
         .isFalse();
   }
@@ -71,12 +74,18 @@ class AttacherTest {
   @Test
   void tablePadsAllButTheLastColumn() {
     String nl = System.lineSeparator();
-    String table = Attacher.table(List.of(
-        new String[] {"12", "25", "yes 0.1.0", "app.Main --epochs 3"},
-        new String[] {"34567", "17", "no", "other.jar"}));
-    assertThat(table).isEqualTo(
-        "pid    java  jouletrace  main class and arguments" + nl
-            + "12     25    yes 0.1.0   app.Main --epochs 3" + nl
-            + "34567  17    no          other.jar" + nl);
+    String table =
+        Attacher.table(
+            List.of(
+                new String[] {"12", "25", "yes 0.1.0", "app.Main --epochs 3"},
+                new String[] {"34567", "17", "no", "other.jar"}));
+    assertThat(table)
+        .isEqualTo(
+            "pid    java  jouletrace  main class and arguments"
+                + nl
+                + "12     25    yes 0.1.0   app.Main --epochs 3"
+                + nl
+                + "34567  17    no          other.jar"
+                + nl);
   }
 }

@@ -38,14 +38,15 @@ class ConfigLoaderTest {
 
   @Test
   void phaseIdsHaveSixteenBitsAndInstrumentWaitIsABoolean() {
-    AgentConfig ok = ConfigLoader.load("phases.max=65535,instrument.wait=false", new Properties(),
-        Map.of());
+    AgentConfig ok =
+        ConfigLoader.load("phases.max=65535,instrument.wait=false", new Properties(), Map.of());
     assertThat(ok.errors()).isEmpty();
     assertThat(ok.phasesMax()).isEqualTo(65535);
     assertThat(ok.instrumentWait()).isFalse();
-    AgentConfig bad = ConfigLoader.load("phases.max=65536,instrument.wait=later",
-        new Properties(), Map.of());
-    assertThat(bad.errors()).hasSize(2)
+    AgentConfig bad =
+        ConfigLoader.load("phases.max=65536,instrument.wait=later", new Properties(), Map.of());
+    assertThat(bad.errors())
+        .hasSize(2)
         .anySatisfy(e -> assertThat(e).contains("'65536'", "'phases.max'", "from 2 to 65535"))
         .anySatisfy(e -> assertThat(e).contains("'later'", "'instrument.wait'", "true or false"));
     assertThat(bad.phasesMax()).isEqualTo(256);
@@ -55,14 +56,31 @@ class ConfigLoaderTest {
   void precedenceArgsOverPropertiesOverEnvironmentOverFileOverDefaults(@TempDir Path dir)
       throws Exception {
     Path file = dir.resolve("jt.properties");
-    Files.writeString(file, "interval=4s\npue=1.4\nstage=data\njouletrace.carbon.intensity=100\n"
-        + "attribution=host\n");
-    AgentConfig c = ConfigLoader.load(
-        "interval=1s",
-        props("jouletrace.interval", "2s", "jouletrace.pue", "1.2", "jouletrace.config",
-            file.toString(), "unrelated", "x"),
-        Map.of("JOULETRACE_INTERVAL", "3s", "JOULETRACE_PUE", "1.3", "JOULETRACE_STAGE",
-            "inference", "PATH", "/bin"));
+    Files.writeString(
+        file,
+        "interval=4s\npue=1.4\nstage=data\njouletrace.carbon.intensity=100\n"
+            + "attribution=host\n");
+    AgentConfig c =
+        ConfigLoader.load(
+            "interval=1s",
+            props(
+                "jouletrace.interval",
+                "2s",
+                "jouletrace.pue",
+                "1.2",
+                "jouletrace.config",
+                file.toString(),
+                "unrelated",
+                "x"),
+            Map.of(
+                "JOULETRACE_INTERVAL",
+                "3s",
+                "JOULETRACE_PUE",
+                "1.3",
+                "JOULETRACE_STAGE",
+                "inference",
+                "PATH",
+                "/bin"));
     assertThat(c.errors()).isEmpty();
     assertThat(c.interval()).isEqualTo(Duration.ofSeconds(1)); // args
     assertThat(c.pue()).isEqualTo(1.2); // property
@@ -74,9 +92,17 @@ class ConfigLoaderTest {
 
   @Test
   void environmentNamesMapDotsAndDashes() {
-    AgentConfig c = ConfigLoader.load(null, new Properties(),
-        Map.of("JOULETRACE_PROMETHEUS_PORT", "off", "JOULETRACE_DRAM_WATTS_PER_GB", "0.5",
-            "JOULETRACE_LABELS", "team=ml;run=42"));
+    AgentConfig c =
+        ConfigLoader.load(
+            null,
+            new Properties(),
+            Map.of(
+                "JOULETRACE_PROMETHEUS_PORT",
+                "off",
+                "JOULETRACE_DRAM_WATTS_PER_GB",
+                "0.5",
+                "JOULETRACE_LABELS",
+                "team=ml;run=42"));
     assertThat(c.errors()).isEmpty();
     assertThat(c.prometheusPort()).isEqualTo(-1);
     assertThat(c.dramWattsPerGb()).isEqualTo(0.5);
@@ -85,13 +111,15 @@ class ConfigLoaderTest {
 
   @Test
   void everyMalformedValueIsNamedWithItsOriginAndForm() {
-    AgentConfig c = ConfigLoader.load(
-        "interval=soon,prometheus.port=70000,attribution=mine,labels=phase=x,pue=0.9,"
-            + "embodied.utilization=0,carbon.intensity=-3,stage=prod,strict=maybe,nokey",
-        props("jouletrace.phases.max", "one", "jouletrace.cpu.tdp", "0"),
-        Map.of("JOULETRACE_EMBODIED_LIFETIME", "forever", "JOULETRACE_NOPE", "1"));
+    AgentConfig c =
+        ConfigLoader.load(
+            "interval=soon,prometheus.port=70000,attribution=mine,labels=phase=x,pue=0.9,"
+                + "embodied.utilization=0,carbon.intensity=-3,stage=prod,strict=maybe,nokey",
+            props("jouletrace.phases.max", "one", "jouletrace.cpu.tdp", "0"),
+            Map.of("JOULETRACE_EMBODIED_LIFETIME", "forever", "JOULETRACE_NOPE", "1"));
     assertThat(c.errors()).hasSize(14);
-    assertThat(c.errors()).allSatisfy(e -> assertThat(e).startsWith("jouletrace: ").doesNotContain("\n"));
+    assertThat(c.errors())
+        .allSatisfy(e -> assertThat(e).startsWith("jouletrace: ").doesNotContain("\n"));
     assertThat(c.errors())
         .anySatisfy(e -> assertThat(e).contains("'soon'", "'interval'", "agent arguments", "100ms"))
         .anySatisfy(e -> assertThat(e).contains("'70000'", "'prometheus.port'", "or off"))
@@ -105,7 +133,8 @@ class ConfigLoaderTest {
         .anySatisfy(e -> assertThat(e).contains("malformed agent argument 'nokey'"))
         .anySatisfy(e -> assertThat(e).contains("'phases.max'", "-Djouletrace.phases.max"))
         .anySatisfy(e -> assertThat(e).contains("'cpu.tdp'"))
-        .anySatisfy(e -> assertThat(e).contains("'embodied.lifetime'", "JOULETRACE_EMBODIED_LIFETIME"))
+        .anySatisfy(
+            e -> assertThat(e).contains("'embodied.lifetime'", "JOULETRACE_EMBODIED_LIFETIME"))
         .anySatisfy(e -> assertThat(e).contains("unknown configuration key 'JOULETRACE_NOPE'"));
     // defaults are used for the bad keys
     assertThat(c.interval()).isEqualTo(Duration.ofMillis(100));
@@ -115,9 +144,11 @@ class ConfigLoaderTest {
 
   @Test
   void unreadableConfigFileIsOneLine(@TempDir Path dir) {
-    AgentConfig c = ConfigLoader.load("config=" + dir.resolve("none.properties"),
-        new Properties(), Map.of());
-    assertThat(c.errors()).singleElement().asString()
+    AgentConfig c =
+        ConfigLoader.load("config=" + dir.resolve("none.properties"), new Properties(), Map.of());
+    assertThat(c.errors())
+        .singleElement()
+        .asString()
         .contains("cannot read config file", "none.properties", "'config'");
   }
 
@@ -131,15 +162,25 @@ class ConfigLoaderTest {
 
   @Test
   void phaseRulesFromEveryLayerAndTheirErrors() {
-    AgentConfig c = ConfigLoader.load("phase.tokenize=com.acme.Tokenizer#encode*",
-        props("jouletrace.phase.load", "+com.acme.Loader#next;com.acme.*Cache#get?"),
-        Map.of("JOULETRACE_PHASE_SCORE", "com.acme.Scorer#score", "JOULETRACE_PHASE_BAD",
-            "com.acme.Scorer"));
-    assertThat(c.phaseRules()).extracting(r -> r.phase() + " " + r.kind() + " " + r.type())
-        .containsExactlyInAnyOrder("tokenize EXACT com.acme.Tokenizer",
-            "load SUBTYPES com.acme.Loader", "load GLOB com.acme.*Cache",
+    AgentConfig c =
+        ConfigLoader.load(
+            "phase.tokenize=com.acme.Tokenizer#encode*",
+            props("jouletrace.phase.load", "+com.acme.Loader#next;com.acme.*Cache#get?"),
+            Map.of(
+                "JOULETRACE_PHASE_SCORE",
+                "com.acme.Scorer#score",
+                "JOULETRACE_PHASE_BAD",
+                "com.acme.Scorer"));
+    assertThat(c.phaseRules())
+        .extracting(r -> r.phase() + " " + r.kind() + " " + r.type())
+        .containsExactlyInAnyOrder(
+            "tokenize EXACT com.acme.Tokenizer",
+            "load SUBTYPES com.acme.Loader",
+            "load GLOB com.acme.*Cache",
             "score EXACT com.acme.Scorer");
-    assertThat(c.errors()).singleElement().asString()
+    assertThat(c.errors())
+        .singleElement()
+        .asString()
         .contains("'phase.bad'", "JOULETRACE_PHASE_BAD", "<class pattern>#<method pattern>");
   }
 }

@@ -1,6 +1,5 @@
 package io.jouletrace.agent.instrument;
 
-import static net.bytebuddy.matcher.ElementMatchers.named;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jouletrace.agent.Log;
@@ -49,19 +48,27 @@ class InstrumenterTest {
 
   private final Instrumentation inst = ByteBuddyAgent.install();
   private final List<String> log = new ArrayList<>();
-  private final Instrumenter.Gate transformer = Instrumenter.install(inst,
-      List.of(Rule.exact(Workload.class.getName(), "work", "step", "fail"),
-          Rule.subtypes(Shapes.Shape.class.getName(), "area", "area"),
-          Rule.parse("count", "io.jouletrace.testapp.Shapes$Tok*#countdown").get(0)),
-      true, new Log(log::add));
+  private final Instrumenter.Gate transformer =
+      Instrumenter.install(
+          inst,
+          List.of(
+              Rule.exact(Workload.class.getName(), "work", "step", "fail"),
+              Rule.subtypes(Shapes.Shape.class.getName(), "area", "area"),
+              Rule.parse("count", "io.jouletrace.testapp.Shapes$Tok*#countdown").get(0)),
+          true,
+          new Log(log::add));
 
   @AfterEach
   void reset() {
     Dispatch.install(null);
     inst.removeTransformer(transformer);
     try {
-      inst.retransformClasses(Workload.class, JouleTrace.class, Shapes.Square.class,
-          Shapes.BigSquare.class, Shapes.Tokenizer.class);
+      inst.retransformClasses(
+          Workload.class,
+          JouleTrace.class,
+          Shapes.Square.class,
+          Shapes.BigSquare.class,
+          Shapes.Tokenizer.class);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -121,24 +128,31 @@ class InstrumenterTest {
     r.calls.clear();
     assertThat(t.countdown(2)).isEqualTo(2);
     // the glob rule instruments each recursive call; the recorder keeps one phase (see below)
-    assertThat(r.calls).containsExactly("enter count", "enter count", "enter count", "exit 7",
-        "exit 7", "exit 7");
+    assertThat(r.calls)
+        .containsExactly("enter count", "enter count", "enter count", "exit 7", "exit 7", "exit 7");
   }
 
   @Test
   void aClassFirstLoadedBeforeByteBuddyIsReadyIsRetransformedOnceItIs() throws Exception {
     List<Rule> rules = List.of(Rule.exact(Late.class.getName(), "late", "tick"));
-    Instrumenter.Gate gate = new Instrumenter.Gate(Instrumenter.filter(rules, false),
-        new Log(log::add), inst, true);
+    Instrumenter.Gate gate =
+        new Instrumenter.Gate(Instrumenter.filter(rules, false), new Log(log::add), inst, true);
     // The JVM's first-load callback, before Byte Buddy is ready: the class loads as it is.
     String internal = Late.class.getName().replace('.', '/');
     byte[] bytes;
-    try (java.io.InputStream in = Late.class.getClassLoader()
-        .getResourceAsStream(internal + ".class")) {
+    try (java.io.InputStream in =
+        Late.class.getClassLoader().getResourceAsStream(internal + ".class")) {
       bytes = in.readAllBytes();
     }
-    assertThat(gate.transform(Late.class.getModule(), Late.class.getClassLoader(), internal, null,
-        Late.class.getProtectionDomain(), bytes)).isNull();
+    assertThat(
+            gate.transform(
+                Late.class.getModule(),
+                Late.class.getClassLoader(),
+                internal,
+                null,
+                Late.class.getProtectionDomain(),
+                bytes))
+        .isNull();
     Recording r = new Recording(false);
     Dispatch.install(r);
     assertThat(Late.tick(2)).isEqualTo(4);

@@ -54,10 +54,12 @@ class PhaseRecorderTest {
   @Test
   void closeFromAnotherThreadIsIgnoredAndReportedOnce() throws Exception {
     long a = recorder.enter("a");
-    Thread t = new Thread(() -> {
-      recorder.exit(a);
-      recorder.exit(a);
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              recorder.exit(a);
+              recorder.exit(a);
+            });
     t.start();
     t.join();
     assertThat(warnings).singleElement().asString().contains("other than the one that opened it");
@@ -114,7 +116,7 @@ class PhaseRecorderTest {
     recorder.exit(inner);
     recorder.exit(again);
     recorder.exit(outer);
-    assertThat(names(drain())).containsExactly("step", "other-work", "step", "other-work", "step",
-        "other");
+    assertThat(names(drain()))
+        .containsExactly("step", "other-work", "step", "other-work", "step", "other");
   }
 }

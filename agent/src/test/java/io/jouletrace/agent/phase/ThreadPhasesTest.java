@@ -50,8 +50,8 @@ class ThreadPhasesTest {
     long threeDays = 3L * 86_400 * 1_000_000_000L; // more than 2^48 ns
     long token = t.push(5, 7);
     t.pop(token, 7 + 2 * threeDays + 11);
-    assertThat(drain(t, 0)).containsExactly(new Event(7, 5),
-        new Event(7 + 2 * threeDays + 11, PhaseRegistry.OTHER));
+    assertThat(drain(t, 0))
+        .containsExactly(new Event(7, 5), new Event(7 + 2 * threeDays + 11, PhaseRegistry.OTHER));
   }
 
   @Test

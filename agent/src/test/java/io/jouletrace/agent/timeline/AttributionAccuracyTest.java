@@ -20,12 +20,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Per-phase accuracy against a scripted power trace, in virtual time, with the sampler's policy:
- * a tick every {@code interval}, and, when phases changed, a read of the CPU counter at the next
- * {@code boundary.resolution} poll. The counter behaves like RAPL: it integrates the trace but
- * only updates every millisecond. Two phases alternate between 80 W and 20 W; boundaries fall at
- * random offsets from the millisecond grid. The truth per phase is its power times its time,
- * computed from the script alone.
+ * Per-phase accuracy against a scripted power trace, in virtual time, with the sampler's policy: a
+ * tick every {@code interval}, and, when phases changed, a read of the CPU counter at the next
+ * {@code boundary.resolution} poll. The counter behaves like RAPL: it integrates the trace but only
+ * updates every millisecond. Two phases alternate between 80 W and 20 W; boundaries fall at random
+ * offsets from the millisecond grid. The truth per phase is its power times its time, computed from
+ * the script alone.
  */
 class AttributionAccuracyTest {
 
@@ -39,10 +39,10 @@ class AttributionAccuracyTest {
   /** Runs the script; returns relative errors of phase "high" and "low", and of the sum. */
   private static double[] run(long phaseNanos, long resolution, long seed) {
     PhaseRegistry registry = new PhaseRegistry(16, w -> {});
-    EnergyLedger ledger = new EnergyLedger(registry, 16,
-        new CarbonModel(475, 1, 1000, 1e8, 1, 150), 0);
-    int src = ledger.addSource(
-        List.of(new Device("package-0", Domain.CPU, "sim", true, Map.of())), 0);
+    EnergyLedger ledger =
+        new EnergyLedger(registry, 16, new CarbonModel(475, 1, 1000, 1e8, 1, 150), 0);
+    int src =
+        ledger.addSource(List.of(new Device("package-0", Domain.CPU, "sim", true, Map.of())), 0);
     ledger.seal();
     int high = registry.idOf("high");
     int low = registry.idOf("low");
@@ -79,8 +79,10 @@ class AttributionAccuracyTest {
         changed = true;
       }
       boolean tick = now >= nextTick;
-      boolean boundaryRead = resolution > 0 && changed
-          && boundaryReads < io.jouletrace.agent.SamplerLimits.MAX_BOUNDARY_READS_PER_TICK;
+      boolean boundaryRead =
+          resolution > 0
+              && changed
+              && boundaryReads < io.jouletrace.agent.SamplerLimits.MAX_BOUNDARY_READS_PER_TICK;
       if (boundaryRead && !tick) {
         boundaryReads++;
       }
@@ -96,8 +98,14 @@ class AttributionAccuracyTest {
       lastPoll = now;
     }
     assertThat(lastPoll).isPositive();
-    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host",
-        new CarbonFactors(475, "t", 1, 1000, 150, 4, 1));
+    EnergySnapshot s =
+        ledger.snapshot(
+            Instant.EPOCH,
+            null,
+            "training",
+            Map.of(),
+            "host",
+            new CarbonFactors(475, "t", 1, 1000, 150, 4, 1));
     Map<String, PhaseEnergy> phases = new HashMap<>();
     s.phases().forEach(p -> phases.put(p.name(), p));
     double measuredTotal = counter(stop + INTERVAL, bounds, cycles);
@@ -136,9 +144,15 @@ class AttributionAccuracyTest {
       worstSum = Math.max(worstSum, Math.abs(e[2]));
       plainHigh = Math.max(plainHigh, Math.abs(run(phaseMs * MS, 0, seed)[0]));
     }
-    System.out.printf(Locale.ROOT, "phases %4d ms: worst error high %.3f %%, low %.3f %%, sum %.2e"
-        + " (interpolation between ticks only: high %.2f %%)%n", phaseMs, worstHigh * 100,
-        worstLow * 100, worstSum, plainHigh * 100);
+    System.out.printf(
+        Locale.ROOT,
+        "phases %4d ms: worst error high %.3f %%, low %.3f %%, sum %.2e"
+            + " (interpolation between ticks only: high %.2f %%)%n",
+        phaseMs,
+        worstHigh * 100,
+        worstLow * 100,
+        worstSum,
+        plainHigh * 100);
     assertThat(worstHigh).isLessThanOrEqualTo(target);
     assertThat(worstLow).isLessThanOrEqualTo(target);
     assertThat(worstSum).isLessThanOrEqualTo(0.001);
@@ -148,8 +162,12 @@ class AttributionAccuracyTest {
   @CsvSource({"2", "5"})
   void phasesShorterThanTheBudgetAllowsStillConserveAndStayClose(long phaseMs) {
     double[] e = run(phaseMs * MS, RESOLUTION, 3);
-    System.out.printf(Locale.ROOT, "phases %4d ms: error high %.3f %%, low %.3f %%%n", phaseMs,
-        Math.abs(e[0]) * 100, Math.abs(e[1]) * 100);
+    System.out.printf(
+        Locale.ROOT,
+        "phases %4d ms: error high %.3f %%, low %.3f %%%n",
+        phaseMs,
+        Math.abs(e[0]) * 100,
+        Math.abs(e[1]) * 100);
     assertThat(e[2]).isCloseTo(0, within(1e-9));
   }
 

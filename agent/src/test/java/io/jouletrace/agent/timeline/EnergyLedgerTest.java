@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class EnergyLedgerTest {
 
   private static final long MS = 1_000_000L;
-  private static final CarbonModel CARBON = new CarbonModel(400, 1.5, 1000, 4 * 365 * 86400.0, 0.5, 150);
+  private static final CarbonModel CARBON =
+      new CarbonModel(400, 1.5, 1000, 4 * 365 * 86400.0, 0.5, 150);
   private static final List<Device> CPU =
       List.of(new Device("package-0", Domain.CPU, "test", true, Map.of()));
 
@@ -38,8 +39,14 @@ class EnergyLedgerTest {
   }
 
   private Map<String, PhaseEnergy> phases() {
-    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host",
-        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+    EnergySnapshot s =
+        ledger.snapshot(
+            Instant.EPOCH,
+            null,
+            "training",
+            Map.of(),
+            "host",
+            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
     Map<String, PhaseEnergy> m = new HashMap<>();
     s.phases().forEach(p -> m.put(p.name(), p));
     return m;
@@ -63,7 +70,8 @@ class EnergyLedgerTest {
     assertThat(p.get("other").cpuJoules()).isCloseTo(50 * (0.130 + 0.070 + 0.099), within(1e-9));
     assertThat(p.get("a").wallSeconds()).isCloseTo(0.174, within(1e-12));
     // operational: J x 400 g/kWh x PUE 1.5 / 3.6e6 J/kWh
-    assertThat(p.get("b").operationalGrams()).isCloseTo(50 * 0.527 * 400 * 1.5 / 3.6e6, within(1e-15));
+    assertThat(p.get("b").operationalGrams())
+        .isCloseTo(50 * 0.527 * 400 * 1.5 / 3.6e6, within(1e-15));
     // embodied: 1000 kg over 4 years at 50 % use, for the phase's seconds
     double perSecond = 1e6 / (4 * 365 * 86400.0 * 0.5);
     assertThat(p.get("b").embodiedGrams()).isCloseTo(0.527 * perSecond, within(1e-12));
@@ -97,8 +105,10 @@ class EnergyLedgerTest {
     int threads = 5;
     long end = 20_000 * MS;
     for (int i = 0; i < 2000; i++) {
-      ledger.event(r.nextLong(end), r.nextInt(threads), r.nextInt(8) == 0
-          ? PhaseRegistry.OTHER : registry.idOf("p" + r.nextInt(10)));
+      ledger.event(
+          r.nextLong(end),
+          r.nextInt(threads),
+          r.nextInt(8) == 0 ? PhaseRegistry.OTHER : registry.idOf("p" + r.nextInt(10)));
     }
     // events must be appended in time order for this test's expectations of timing; the log
     // clamps out-of-order events, which keeps conservation: shuffled order is fine here.
@@ -117,8 +127,14 @@ class EnergyLedgerTest {
     double sum = phases().values().stream().mapToDouble(PhaseEnergy::cpuJoules).sum();
     assertThat(shareSum).isPositive();
     assertThat(sum).isCloseTo(jobTruth, within(1e-9 * jobTruth));
-    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "process",
-        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+    EnergySnapshot s =
+        ledger.snapshot(
+            Instant.EPOCH,
+            null,
+            "training",
+            Map.of(),
+            "process",
+            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
     assertThat(s.devices().get(0).joules()).isCloseTo(cumulative[0], within(1e-9 * cumulative[0]));
     assertThat(s.totals().cpuJoules()).isCloseTo(jobTruth, within(1e-9 * jobTruth));
   }
@@ -127,8 +143,9 @@ class EnergyLedgerTest {
   void sourceAddedLateSeesPhasesOpenedBeforeIt() {
     int a = registry.idOf("a");
     ledger.event(10 * MS, 0, a);
-    int late = ledger.addSource(
-        List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 500 * MS);
+    int late =
+        ledger.addSource(
+            List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 500 * MS);
     ledger.sample(late, 600 * MS, new double[] {30}, new double[] {1});
     assertThat(phases().get("a").gpuJoules()).isCloseTo(30, within(1e-12));
   }
@@ -145,17 +162,24 @@ class EnergyLedgerTest {
 
   @Test
   void aDeviceIsMeasuredFromItsOpeningToItsLastAdvancingReading() {
-    int late = ledger.addSource(
-        List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 300 * MS);
+    int late =
+        ledger.addSource(
+            List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 300 * MS);
     // the counter advances until 700 ms, then stands still (a lost GPU reports no more energy)
     for (long t = 400 * MS; t <= 1200 * MS; t += 100 * MS) {
       double joules = 80 * (Math.min(t, 700 * MS) - 300 * MS) * 1e-9;
       ledger.sample(late, t, new double[] {joules}, new double[] {1});
     }
-    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host",
-        new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
-    EnergySnapshot.DeviceEnergy gpu = s.devices().stream()
-        .filter(d -> d.id().equals("gpu-0")).findFirst().orElseThrow();
+    EnergySnapshot s =
+        ledger.snapshot(
+            Instant.EPOCH,
+            null,
+            "training",
+            Map.of(),
+            "host",
+            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+    EnergySnapshot.DeviceEnergy gpu =
+        s.devices().stream().filter(d -> d.id().equals("gpu-0")).findFirst().orElseThrow();
     assertThat(gpu.seconds()).isCloseTo(0.4, within(1e-12));
     assertThat(gpu.joules()).isCloseTo(32, within(1e-9));
   }

@@ -13,17 +13,17 @@ import oshi.util.GlobalConfig;
  * {@link CpuTimes} from OSHI (host ticks) and the JVM's process CPU clock.
  *
  * <p>The process clock ({@code OperatingSystemMXBean#getProcessCpuTime}) counts every task of the
- * process in nanoseconds, including the native threads that {@code ThreadMXBean} never lists; OSHI's
- * per-process figure is the same total at 10 ms resolution, so the JVM clock is preferred.
+ * process in nanoseconds, including the native threads that {@code ThreadMXBean} never lists;
+ * OSHI's per-process figure is the same total at 10 ms resolution, so the JVM clock is preferred.
  *
  * <p>OSHI caches system tick counts for 300 ms by default, longer than a sampling interval; this
  * class turns the cache off ({@code oshi.util.memoizer.expiration=0}) before OSHI reads it. The
  * agent carries its own copy of OSHI, so the application's OSHI is not affected.
  *
  * <p>On Linux the host ticks come from OSHI's {@code /proc/stat} driver, converted to milliseconds
- * with the kernel's tick rate ({@code AT_CLKTCK}), as OSHI's processor does: building OSHI's
- * {@link CentralProcessor} (CPU identity, topology, caches) takes over 100 ms of CPU at start-up,
- * and only the estimation model and {@code probe} need it, so it is built on first use.
+ * with the kernel's tick rate ({@code AT_CLKTCK}), as OSHI's processor does: building OSHI's {@link
+ * CentralProcessor} (CPU identity, topology, caches) takes over 100 ms of CPU at start-up, and only
+ * the estimation model and {@code probe} need it, so it is built on first use.
  */
 public final class OshiCpuTimes implements CpuTimes {
 

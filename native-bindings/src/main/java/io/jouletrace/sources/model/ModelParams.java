@@ -11,7 +11,8 @@ package io.jouletrace.sources.model;
  * @param cpuIdleWatts whole-host CPU power at 0 % utilisation
  * @param cpuMaxWatts whole-host CPU power at 100 % utilisation (the TDP when known)
  * @param dramWattsPerGb memory power per installed gigabyte
- * @param origin where these figures came from, shown in reports ({@code defaults} or {@code config})
+ * @param origin where these figures came from, shown in reports ({@code defaults} or {@code
+ *     config})
  */
 public record ModelParams(
     double cpuIdleWatts, double cpuMaxWatts, double dramWattsPerGb, String origin) {
@@ -29,7 +30,11 @@ public record ModelParams(
     if (!(cpuIdleWatts >= 0) || !(cpuMaxWatts >= cpuIdleWatts) || !(dramWattsPerGb >= 0)) {
       throw new IllegalArgumentException(
           "power model needs 0 <= cpu.idle <= cpu.tdp and dram.watts-per-gb >= 0, got idle="
-              + cpuIdleWatts + " tdp=" + cpuMaxWatts + " dram=" + dramWattsPerGb);
+              + cpuIdleWatts
+              + " tdp="
+              + cpuMaxWatts
+              + " dram="
+              + dramWattsPerGb);
     }
   }
 
@@ -54,19 +59,39 @@ public record ModelParams(
       boolean all = !model.isEmpty();
       for (String word : row[0].toLowerCase(java.util.Locale.ROOT).split("\\s+")) {
         // whole words: "i7-8700" must not match "i7-8700K"
-        all &= java.util.regex.Pattern.compile("(?<![a-z0-9])" + java.util.regex.Pattern.quote(word)
-            + "(?![a-z0-9])").matcher(model).find();
+        all &=
+            java.util.regex.Pattern.compile(
+                    "(?<![a-z0-9])" + java.util.regex.Pattern.quote(word) + "(?![a-z0-9])")
+                .matcher(model)
+                .find();
       }
       if (all) {
         int sockets = Math.max(1, packages);
         double max = Double.parseDouble(row[1]) * sockets;
-        return new ModelParams(max * IDLE_FRACTION, max, DRAM_WATTS_PER_GB,
-            "table: " + row[0] + " " + row[1] + " W x " + sockets + " socket(s) (" + row[2]
-                + "), idle " + Math.round(IDLE_FRACTION * 100) + " %, " + DRAM_WATTS_PER_GB + " W/GB");
+        return new ModelParams(
+            max * IDLE_FRACTION,
+            max,
+            DRAM_WATTS_PER_GB,
+            "table: "
+                + row[0]
+                + " "
+                + row[1]
+                + " W x "
+                + sockets
+                + " socket(s) ("
+                + row[2]
+                + "), idle "
+                + Math.round(IDLE_FRACTION * 100)
+                + " %, "
+                + DRAM_WATTS_PER_GB
+                + " W/GB");
       }
     }
     ModelParams d = defaults(logicalCpus);
-    return new ModelParams(d.cpuIdleWatts(), d.cpuMaxWatts(), d.dramWattsPerGb(),
+    return new ModelParams(
+        d.cpuIdleWatts(),
+        d.cpuMaxWatts(),
+        d.dramWattsPerGb(),
         "CPU model '" + cpuModel + "' not in the table; " + d.origin());
   }
 
@@ -76,8 +101,9 @@ public record ModelParams(
       if (in == null) {
         return rows;
       }
-      java.io.BufferedReader r = new java.io.BufferedReader(
-          new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+      java.io.BufferedReader r =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
       String line;
       boolean header = true;
       while ((line = r.readLine()) != null) {
@@ -110,7 +136,14 @@ public record ModelParams(
         IDLE_WATTS_PER_THREAD * logicalCpus,
         MAX_WATTS_PER_THREAD * logicalCpus,
         DRAM_WATTS_PER_GB,
-        "defaults: Cloud Carbon Footprint per-vCPU " + IDLE_WATTS_PER_THREAD + "-"
-            + MAX_WATTS_PER_THREAD + " W x " + logicalCpus + " CPUs, " + DRAM_WATTS_PER_GB + " W/GB");
+        "defaults: Cloud Carbon Footprint per-vCPU "
+            + IDLE_WATTS_PER_THREAD
+            + "-"
+            + MAX_WATTS_PER_THREAD
+            + " W x "
+            + logicalCpus
+            + " CPUs, "
+            + DRAM_WATTS_PER_GB
+            + " W/GB");
   }
 }

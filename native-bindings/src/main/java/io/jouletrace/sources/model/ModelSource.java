@@ -10,9 +10,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Estimated host CPU and DRAM energy for machines without readable counters (VMs, containers,
- * RAPL restricted to root). Every device it reports has {@code measured=false} and source {@code
- * model}.
+ * Estimated host CPU and DRAM energy for machines without readable counters (VMs, containers, RAPL
+ * restricted to root). Every device it reports has {@code measured=false} and source {@code model}.
  *
  * <p>Between two samples the host utilisation u is busy ticks / total ticks; the CPU device gains
  * (idle + (max - idle) x u) x elapsed seconds, the DRAM device memory GB x W/GB x elapsed seconds.
@@ -53,8 +52,8 @@ public final class ModelSource implements EnergySource {
   }
 
   /**
-   * Adds the estimate of a window that ended when this source was opened, for which host ticks
-   * were not available (OSHI takes a moment to start): CPU at the given utilisation, DRAM as usual.
+   * Adds the estimate of a window that ended when this source was opened, for which host ticks were
+   * not available (OSHI takes a moment to start): CPU at the given utilisation, DRAM as usual.
    *
    * @param seconds length of that window
    * @param utilisation host CPU utilisation assumed over it, in [0, 1]

@@ -38,11 +38,7 @@ record MsrLayout(
   /** AMD family 17h (Zen) and later. */
   static final MsrLayout AMD =
       new MsrLayout(
-          "AuthenticAMD",
-          0xC0010299L,
-          0xC001029BL,
-          -1,
-          List.of(new Detail("core", 0xC001029AL)));
+          "AuthenticAMD", 0xC0010299L, 0xC001029BL, -1, List.of(new Detail("core", 0xC001029AL)));
 
   /**
    * Finds the layout for a vendor string.

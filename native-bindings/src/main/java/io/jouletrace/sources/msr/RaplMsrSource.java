@@ -55,14 +55,14 @@ import java.util.OptionalDouble;
  * than the previous one is taken as exactly one wrap of 2<sup>32</sup> steps, per register, before
  * anything is summed. Two wraps between reads cannot be seen, so {@link #sample(double[])} must be
  * called more often than {@link #maxSafeIntervalNanos(double)}: at 200 W and ESU = 14 a counter
- * wraps every 2<sup>32</sup> × 2<sup>-14</sup> J / 200 W ≈ 21.8 min; at ESU = 16 every ≈ 5.5 min.
- * A counter that restarted from zero (which MSRs do not do short of a power cycle) would be read as
+ * wraps every 2<sup>32</sup> × 2<sup>-14</sup> J / 200 W ≈ 21.8 min; at ESU = 16 every ≈ 5.5 min. A
+ * counter that restarted from zero (which MSRs do not do short of a power cycle) would be read as
  * one wrap as well.
  *
  * <p><b>DRAM unit quirk.</b> On Intel server parts (Haswell-EP and later Xeons, and Xeon Phi) the
  * DRAM counter counts in a fixed 2<sup>-16</sup> J ≈ 15.3 µJ, not in the ESU of 0x606; Linux's
- * {@code intel_rapl} driver knows this per CPU model, this source cannot. With the default (the
- * ESU unit) DRAM energy on such a part reads about 4 times too high at ESU = 14; pass {@link
+ * {@code intel_rapl} driver knows this per CPU model, this source cannot. With the default (the ESU
+ * unit) DRAM energy on such a part reads about 4 times too high at ESU = 14; pass {@link
  * #SERVER_DRAM_UNIT_JOULES} as {@code dramUnitJoules} there.
  *
  * <p><b>Permissions.</b> The files are root-only ({@code 0600}) and opening them also needs {@code
@@ -131,8 +131,8 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     double joules;
     boolean failing;
 
-    Counter(String key, FileChannel channel, Path file, long register, double unitJoules,
-        long first) {
+    Counter(
+        String key, FileChannel channel, Path file, long register, double unitJoules, long first) {
       this.key = key;
       this.channel = channel;
       this.file = file;
@@ -149,8 +149,12 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   private final Diagnostics diagnostics;
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
 
-  private RaplMsrSource(List<Counter> counted, List<Counter> detail, List<Device> devices,
-      List<FileChannel> channels, Diagnostics diagnostics) {
+  private RaplMsrSource(
+      List<Counter> counted,
+      List<Counter> detail,
+      List<Device> devices,
+      List<FileChannel> channels,
+      Diagnostics diagnostics) {
     this.counted = counted.toArray(new Counter[0]);
     this.detail = detail.toArray(new Counter[0]);
     this.devices = List.copyOf(devices);
@@ -165,14 +169,16 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
    * @param msrRoot normally {@link #DEFAULT_MSR_ROOT}
    * @param cpuSysfsRoot normally {@link #DEFAULT_CPU_ROOT}
    * @param vendor the CPUID vendor string ({@code GenuineIntel} or {@code AuthenticAMD}), e.g.
-   *     {@code vendor_id} of {@code /proc/cpuinfo} or OSHI's {@code ProcessorIdentifier.getVendor()}
+   *     {@code vendor_id} of {@code /proc/cpuinfo} or OSHI's {@code
+   *     ProcessorIdentifier.getVendor()}
    * @param diagnostics where problems found while opening and sampling are reported
    * @return an open source; close it
    * @throws SourceUnavailableException when the registers cannot be read; the message names the
    *     file, the register and the fix
    */
-  public static RaplMsrSource open(Path msrRoot, Path cpuSysfsRoot, String vendor,
-      Diagnostics diagnostics) throws SourceUnavailableException {
+  public static RaplMsrSource open(
+      Path msrRoot, Path cpuSysfsRoot, String vendor, Diagnostics diagnostics)
+      throws SourceUnavailableException {
     return open(msrRoot, cpuSysfsRoot, vendor, OptionalDouble.empty(), diagnostics, FILES);
   }
 
@@ -192,13 +198,23 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
    * @throws IllegalArgumentException when {@code dramUnitJoules} is present but not a positive
    *     finite number
    */
-  public static RaplMsrSource open(Path msrRoot, Path cpuSysfsRoot, String vendor,
-      OptionalDouble dramUnitJoules, Diagnostics diagnostics) throws SourceUnavailableException {
+  public static RaplMsrSource open(
+      Path msrRoot,
+      Path cpuSysfsRoot,
+      String vendor,
+      OptionalDouble dramUnitJoules,
+      Diagnostics diagnostics)
+      throws SourceUnavailableException {
     return open(msrRoot, cpuSysfsRoot, vendor, dramUnitJoules, diagnostics, FILES);
   }
 
-  static RaplMsrSource open(Path msrRoot, Path cpuSysfsRoot, String vendor,
-      OptionalDouble dramUnitJoules, Diagnostics diagnostics, ChannelOpener opener)
+  static RaplMsrSource open(
+      Path msrRoot,
+      Path cpuSysfsRoot,
+      String vendor,
+      OptionalDouble dramUnitJoules,
+      Diagnostics diagnostics,
+      ChannelOpener opener)
       throws SourceUnavailableException {
     if (dramUnitJoules.isPresent()) {
       double u = dramUnitJoules.getAsDouble();
@@ -209,15 +225,19 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     }
     MsrLayout layout = MsrLayout.forVendor(vendor);
     if (layout == null) {
-      throw new SourceUnavailableException("rapl-msr knows the CPU vendors GenuineIntel and"
-          + " AuthenticAMD (family 17h and later), not '" + vendor
-          + "': use the rapl-sysfs source or the estimation model on this machine");
+      throw new SourceUnavailableException(
+          "rapl-msr knows the CPU vendors GenuineIntel and"
+              + " AuthenticAMD (family 17h and later), not '"
+              + vendor
+              + "': use the rapl-sysfs source or the estimation model on this machine");
     }
     Map<Integer, Integer> firstCpu = CpuPackages.firstCpuPerPackage(cpuSysfsRoot);
     if (firstCpu.isEmpty()) {
-      throw new SourceUnavailableException("no CPU topology under " + cpuSysfsRoot
-          + " (cpuN/topology/physical_package_id): cannot tell which CPU to read for each"
-          + " package; mount sysfs (/sys) or point the cpu sysfs root at it");
+      throw new SourceUnavailableException(
+          "no CPU topology under "
+              + cpuSysfsRoot
+              + " (cpuN/topology/physical_package_id): cannot tell which CPU to read for each"
+              + " package; mount sysfs (/sys) or point the cpu sysfs root at it");
     }
     List<FileChannel> channels = new ArrayList<>();
     try {
@@ -236,9 +256,13 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
         int esu = (int) ((units >>> 8) & 0x1F);
         double unit = Math.scalb(1.0, -esu);
         if (units == 0) {
-          diagnostics.warn(NAME + ".units.package-" + pkg, file + " register "
-              + MsrLayout.hex(layout.units()) + " (units) reads 0, so one step is taken as 1 J;"
-              + " a hypervisor may be hiding RAPL and the energy is likely meaningless");
+          diagnostics.warn(
+              NAME + ".units.package-" + pkg,
+              file
+                  + " register "
+                  + MsrLayout.hex(layout.units())
+                  + " (units) reads 0, so one step is taken as 1 J;"
+                  + " a hypervisor may be hiding RAPL and the energy is likely meaningless");
         }
         String pkgId = "package-" + pkg;
         long first = readAtOpen(ch, buf, file, layout.packageEnergy(), "package energy");
@@ -269,24 +293,42 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   }
 
   private static Device device(String id, Domain domain, int cpu, long register, double unit) {
-    return new Device(id, domain, NAME, true, Map.of(
-        "cpu", Integer.toString(cpu),
-        "msr", MsrLayout.hex(register),
-        "unit_joules", Double.toString(unit)));
+    return new Device(
+        id,
+        domain,
+        NAME,
+        true,
+        Map.of(
+            "cpu", Integer.toString(cpu),
+            "msr", MsrLayout.hex(register),
+            "unit_joules", Double.toString(unit)));
   }
 
-  private static FileChannel openChannel(ChannelOpener opener, Path file, Path msrRoot, int cpu,
-      int pkg) throws SourceUnavailableException {
+  private static FileChannel openChannel(
+      ChannelOpener opener, Path file, Path msrRoot, int cpu, int pkg)
+      throws SourceUnavailableException {
     try {
       return opener.open(file);
     } catch (NoSuchFileException e) {
       if (!anyMsrFile(msrRoot)) {
-        throw new SourceUnavailableException("no MSR device files under " + msrRoot + " (" + file
-            + " is missing): load the msr module: sudo modprobe msr", e);
+        throw new SourceUnavailableException(
+            "no MSR device files under "
+                + msrRoot
+                + " ("
+                + file
+                + " is missing): load the msr module: sudo modprobe msr",
+            e);
       }
-      throw new SourceUnavailableException(file + " is missing although other CPUs have one:"
-          + " CPU " + cpu + " (the first CPU of package " + pkg + ") may have gone offline;"
-          + " bring it online or reload the msr module (sudo modprobe msr)", e);
+      throw new SourceUnavailableException(
+          file
+              + " is missing although other CPUs have one:"
+              + " CPU "
+              + cpu
+              + " (the first CPU of package "
+              + pkg
+              + ") may have gone offline;"
+              + " bring it online or reload the msr module (sudo modprobe msr)",
+          e);
     } catch (AccessDeniedException e) {
       throw permission(file, e);
     } catch (FileSystemException e) {
@@ -301,9 +343,12 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   }
 
   private static SourceUnavailableException permission(Path file, IOException e) {
-    return new SourceUnavailableException(file + ": permission denied; reading /dev/cpu/*/msr"
-        + " needs root or CAP_SYS_RAWIO: e.g. sudo setcap cap_sys_rawio=ep"
-        + " $(readlink -f $(which java)) — and the msr files must be readable by the user", e);
+    return new SourceUnavailableException(
+        file
+            + ": permission denied; reading /dev/cpu/*/msr"
+            + " needs root or CAP_SYS_RAWIO: e.g. sudo setcap cap_sys_rawio=ep"
+            + " $(readlink -f $(which java)) — and the msr files must be readable by the user",
+        e);
   }
 
   private static boolean anyMsrFile(Path msrRoot) {
@@ -322,8 +367,9 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     return false;
   }
 
-  private static long readAtOpen(FileChannel ch, ByteBuffer buf, Path file, long register,
-      String what) throws SourceUnavailableException {
+  private static long readAtOpen(
+      FileChannel ch, ByteBuffer buf, Path file, long register, String what)
+      throws SourceUnavailableException {
     try {
       return read(ch, buf, register);
     } catch (ShortReadException e) {
@@ -333,15 +379,32 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
       } catch (IOException | RuntimeException ignored) {
         // the size only decorates the message
       }
-      throw new SourceUnavailableException(file + " ends before register "
-          + MsrLayout.hex(register) + " (" + what + "): " + e.got + " of 8 bytes at offset "
-          + register + (size >= 0 ? ", file size " + size : "")
-          + "; not an msr device file, or a copy that lacks this register", e);
+      throw new SourceUnavailableException(
+          file
+              + " ends before register "
+              + MsrLayout.hex(register)
+              + " ("
+              + what
+              + "): "
+              + e.got
+              + " of 8 bytes at offset "
+              + register
+              + (size >= 0 ? ", file size " + size : "")
+              + "; not an msr device file, or a copy that lacks this register",
+          e);
     } catch (IOException | RuntimeException e) {
-      throw new SourceUnavailableException(file + ": register " + MsrLayout.hex(register) + " ("
-          + what + ") cannot be read (" + e.getMessage() + "): this CPU does not expose RAPL"
-          + " through MSRs (Intel before Sandy Bridge, AMD before family 17h, or a VM that hides"
-          + " them); try the rapl-sysfs source", e);
+      throw new SourceUnavailableException(
+          file
+              + ": register "
+              + MsrLayout.hex(register)
+              + " ("
+              + what
+              + ") cannot be read ("
+              + e.getMessage()
+              + "): this CPU does not expose RAPL"
+              + " through MSRs (Intel before Sandy Bridge, AMD before family 17h, or a VM that hides"
+              + " them); try the rapl-sysfs source",
+          e);
     }
   }
 
@@ -395,9 +458,18 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     } catch (IOException | RuntimeException e) {
       if (!c.failing) {
         c.failing = true;
-        diagnostics.warn(NAME + ".read." + c.key, c.file + " register " + MsrLayout.hex(c.register)
-            + " (" + c.key + ") could not be read (" + e.getClass().getSimpleName() + ": "
-            + e.getMessage() + "); its energy is carried over to the next good read");
+        diagnostics.warn(
+            NAME + ".read." + c.key,
+            c.file
+                + " register "
+                + MsrLayout.hex(c.register)
+                + " ("
+                + c.key
+                + ") could not be read ("
+                + e.getClass().getSimpleName()
+                + ": "
+                + e.getMessage()
+                + "); its energy is carried over to the next good read");
       }
       return c.joules;
     }
@@ -441,7 +513,8 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
    */
   public long maxSafeIntervalNanos(double assumedMaxWatts) {
     if (!(assumedMaxWatts > 0) || Double.isInfinite(assumedMaxWatts)) {
-      throw new IllegalArgumentException("assumedMaxWatts must be positive, not " + assumedMaxWatts);
+      throw new IllegalArgumentException(
+          "assumedMaxWatts must be positive, not " + assumedMaxWatts);
     }
     double unit = Double.MAX_VALUE;
     for (Counter[] list : new Counter[][] {counted, detail}) {

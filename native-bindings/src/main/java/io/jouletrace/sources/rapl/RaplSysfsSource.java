@@ -19,8 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -54,13 +54,14 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   public static final Path DEFAULT_ROOT = Path.of("/sys/class/powercap");
 
   /** The fixes for unreadable counters, ready to paste. */
-  public static final String PERMISSION_FIX = "Fix, any one of: run as root;"
-      + " `sudo chmod a+r /sys/class/powercap/intel-rapl*/energy_uj"
-      + " /sys/class/powercap/intel-rapl*/*/energy_uj` (until reboot); to keep it across reboots,"
-      + " the udev rule `ACTION==\"add\", SUBSYSTEM==\"powercap\", RUN+=\"/bin/chmod a+r"
-      + " /sys%p/energy_uj\"` in /etc/udev/rules.d/90-rapl.rules; or read the MSRs instead"
-      + " (cpu.source=rapl-msr): `sudo modprobe msr` and `sudo setcap cap_sys_rawio=ep"
-      + " $(readlink -f $(which java))`";
+  public static final String PERMISSION_FIX =
+      "Fix, any one of: run as root;"
+          + " `sudo chmod a+r /sys/class/powercap/intel-rapl*/energy_uj"
+          + " /sys/class/powercap/intel-rapl*/*/energy_uj` (until reboot); to keep it across reboots,"
+          + " the udev rule `ACTION==\"add\", SUBSYSTEM==\"powercap\", RUN+=\"/bin/chmod a+r"
+          + " /sys%p/energy_uj\"` in /etc/udev/rules.d/90-rapl.rules; or read the MSRs instead"
+          + " (cpu.source=rapl-msr): `sudo modprobe msr` and `sudo setcap cap_sys_rawio=ep"
+          + " $(readlink -f $(which java))`";
 
   /** Power assumed for a zone before any has been observed, for the safe read interval. */
   static final double ASSUMED_MAX_WATTS = 500;
@@ -103,8 +104,12 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     }
   }
 
-  private RaplSysfsSource(List<Zone> counted, List<Zone> detail, Diagnostics diagnostics,
-      CounterReader reader, LongSupplier clock) {
+  private RaplSysfsSource(
+      List<Zone> counted,
+      List<Zone> detail,
+      Diagnostics diagnostics,
+      CounterReader reader,
+      LongSupplier clock) {
     this.clock = clock;
     this.counted = List.copyOf(counted);
     this.detail = List.copyOf(detail);
@@ -113,8 +118,13 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     List<Device> list = new ArrayList<>();
     for (Zone z : counted) {
       boolean dram = "dram".equals(z.zone.name());
-      list.add(new Device(z.id, dram ? Domain.DRAM : Domain.CPU, "rapl-sysfs", true,
-          Map.of("zone", z.zone.dir().getFileName().toString())));
+      list.add(
+          new Device(
+              z.id,
+              dram ? Domain.DRAM : Domain.CPU,
+              "rapl-sysfs",
+              true,
+              Map.of("zone", z.zone.dir().getFileName().toString())));
     }
     this.devices = List.copyOf(list);
   }
@@ -164,12 +174,15 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     return open(root, diagnostics, FILES, System::nanoTime);
   }
 
-  static RaplSysfsSource open(Path root, Diagnostics diagnostics, CounterReader reader,
-      LongSupplier clock) throws SourceUnavailableException {
+  static RaplSysfsSource open(
+      Path root, Diagnostics diagnostics, CounterReader reader, LongSupplier clock)
+      throws SourceUnavailableException {
     List<RaplZone> all = discover(root);
     if (all.isEmpty()) {
-      throw new SourceUnavailableException("no RAPL zones under " + root
-          + " (no powercap driver, a VM, or a container without /sys)");
+      throw new SourceUnavailableException(
+          "no RAPL zones under "
+              + root
+              + " (no powercap driver, a VM, or a container without /sys)");
     }
     long now = clock.getAsLong();
     Map<RaplZone, Long> firstValue = new LinkedHashMap<>();
@@ -182,16 +195,20 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
       } catch (AccessDeniedException e) {
         denied = denied == null ? file : denied;
       } catch (IOException | RuntimeException e) {
-        unreadable = unreadable == null ? file + " (" + e.getClass().getSimpleName() + ")" : unreadable;
+        unreadable =
+            unreadable == null ? file + " (" + e.getClass().getSimpleName() + ")" : unreadable;
       }
     }
     if (firstValue.isEmpty()) {
       if (denied != null) {
-        throw new SourceUnavailableException(denied + " is not readable by this user (RAPL counters"
-            + " are root-only since Linux 5.10). " + PERMISSION_FIX);
+        throw new SourceUnavailableException(
+            denied
+                + " is not readable by this user (RAPL counters"
+                + " are root-only since Linux 5.10). "
+                + PERMISSION_FIX);
       }
-      throw new SourceUnavailableException("no RAPL counter under " + root + " can be read: "
-          + unreadable);
+      throw new SourceUnavailableException(
+          "no RAPL counter under " + root + " can be read: " + unreadable);
     }
 
     List<Zone> counted = new ArrayList<>();
@@ -201,8 +218,9 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     Map<String, Long> countedValues = new LinkedHashMap<>();
     // Top-level packages: intel-rapl first, so an mmio twin of the same name is the mirror.
     List<RaplZone> tops = new ArrayList<>(firstValue.keySet());
-    tops.sort(Comparator.comparing((RaplZone z) -> isMmio(z) ? 1 : 0)
-        .thenComparing(z -> z.dir().getFileName().toString()));
+    tops.sort(
+        Comparator.comparing((RaplZone z) -> isMmio(z) ? 1 : 0)
+            .thenComparing(z -> z.dir().getFileName().toString()));
     for (RaplZone z : tops) {
       if (z.subZone() || !z.name().startsWith("package-")) {
         continue;
@@ -211,11 +229,14 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
       String label = label(z);
       if (!packageNames.add(z.name())) {
         Long other = countedValues.get(z.name());
-        String why = isMmio(z) ? "an intel-rapl-mmio mirror of " + z.name()
-            : (other != null && other == value ? "the same counter as" : "a second zone named")
-                + " " + z.name();
-        diagnostics.warn("rapl.duplicate." + label,
-            z.dir() + " is " + why + "; not added to the totals");
+        String why =
+            isMmio(z)
+                ? "an intel-rapl-mmio mirror of " + z.name()
+                : (other != null && other == value ? "the same counter as" : "a second zone named")
+                    + " "
+                    + z.name();
+        diagnostics.warn(
+            "rapl.duplicate." + label, z.dir() + " is " + why + "; not added to the totals");
         detail.add(new Zone(z, label, value, now));
         continue;
       }
@@ -237,32 +258,44 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
         detail.add(new Zone(z, label(z), firstValue.get(z), now));
       }
     }
-    counted.sort(Comparator.comparingInt((Zone z) -> z.zone.packageIndex())
-        .thenComparing(z -> z.zone.subZone()));
+    counted.sort(
+        Comparator.comparingInt((Zone z) -> z.zone.packageIndex())
+            .thenComparing(z -> z.zone.subZone()));
     if (counted.stream().noneMatch(z -> z.id.startsWith("package-"))) {
-      Zone psys = detail.stream().filter(z -> "psys".equals(z.zone.name())).findFirst().orElse(null);
+      Zone psys =
+          detail.stream().filter(z -> "psys".equals(z.zone.name())).findFirst().orElse(null);
       if (psys == null) {
-        throw new SourceUnavailableException(denied != null
-            ? denied + " is not readable by this user (root-only since Linux 5.10). "
-                + PERMISSION_FIX
-            : "no package RAPL zone under " + root + " can be read");
+        throw new SourceUnavailableException(
+            denied != null
+                ? denied
+                    + " is not readable by this user (root-only since Linux 5.10). "
+                    + PERMISSION_FIX
+                : "no package RAPL zone under " + root + " can be read");
       }
       detail.remove(psys);
       Zone cpu = new Zone(psys.zone, "psys", psys.last, now);
       counted.add(0, cpu);
-      diagnostics.warn("rapl.psys", "no readable package RAPL zone; using " + psys.zone.dir()
-          + " (psys: the whole platform, more than the CPU packages) as CPU energy");
+      diagnostics.warn(
+          "rapl.psys",
+          "no readable package RAPL zone; using "
+              + psys.zone.dir()
+              + " (psys: the whole platform, more than the CPU packages) as CPU energy");
     }
     for (Zone z : counted) {
       if (z.zone.maxRangeMicrojoules() <= 0) {
-        diagnostics.warn("rapl.max." + z.zone.dir().getFileName(),
-            z.zone.dir().resolve("max_energy_range_uj") + " is missing or zero: a decreasing"
+        diagnostics.warn(
+            "rapl.max." + z.zone.dir().getFileName(),
+            z.zone.dir().resolve("max_energy_range_uj")
+                + " is missing or zero: a decreasing"
                 + " counter in this zone will be treated as a reset, not a wrap");
       }
     }
     if (denied != null) {
-      diagnostics.warn("rapl.denied", denied + " and possibly other zones are not readable by this"
-          + " user; only readable zones are counted");
+      diagnostics.warn(
+          "rapl.denied",
+          denied
+              + " and possibly other zones are not readable by this"
+              + " user; only readable zones are counted");
     }
     return new RaplSysfsSource(counted, detail, diagnostics, reader, clock);
   }
@@ -310,8 +343,8 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   }
 
   /**
-   * Returns the longest time between two reads for which no zone can wrap twice: half the time
-   * the zone with the shortest wrap period takes to wrap at its highest observed power (or {@value
+   * Returns the longest time between two reads for which no zone can wrap twice: half the time the
+   * zone with the shortest wrap period takes to wrap at its highest observed power (or {@value
    * #ASSUMED_MAX_WATTS} W before any was observed).
    *
    * @return nanoseconds, {@link Long#MAX_VALUE} when no zone has a known range
@@ -347,8 +380,12 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     try {
       value = reader.read(file);
     } catch (IOException | RuntimeException e) {
-      diagnostics.warn("rapl.read." + z.zone.dir().getFileName(), file + " could not be read ("
-          + e.getClass().getSimpleName() + "); its energy is carried over to the next good read");
+      diagnostics.warn(
+          "rapl.read." + z.zone.dir().getFileName(),
+          file
+              + " could not be read ("
+              + e.getClass().getSimpleName()
+              + "); its energy is carried over to the next good read");
       return z.joules;
     }
     long max = z.zone.maxRangeMicrojoules();
@@ -359,16 +396,27 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
       if (wrapped >= 0 && wrapped * 1e-6 / seconds <= PLAUSIBLE_MAX_WATTS) {
         delta = wrapped;
       } else {
-        diagnostics.warn("rapl.reset." + z.zone.dir().getFileName(), file + " went from " + z.last
-            + " to " + value + " uJ, which is not a wrap at max_energy_range_uj=" + max
-            + "; treated as a counter reset (no energy counted for that step)");
+        diagnostics.warn(
+            "rapl.reset." + z.zone.dir().getFileName(),
+            file
+                + " went from "
+                + z.last
+                + " to "
+                + value
+                + " uJ, which is not a wrap at max_energy_range_uj="
+                + max
+                + "; treated as a counter reset (no energy counted for that step)");
         delta = 0;
       }
     }
     if (max > 0 && z.maxWatts > 0 && seconds * z.maxWatts > max * 1e-6) {
-      diagnostics.warn("rapl.slow." + z.zone.dir().getFileName(), file + " was read "
-          + String.format(java.util.Locale.ROOT, "%.1f", seconds) + " s after the previous read,"
-          + " longer than one wrap period at its observed power: energy may be undercounted");
+      diagnostics.warn(
+          "rapl.slow." + z.zone.dir().getFileName(),
+          file
+              + " was read "
+              + String.format(java.util.Locale.ROOT, "%.1f", seconds)
+              + " s after the previous read,"
+              + " longer than one wrap period at its observed power: energy may be undercounted");
     }
     double watts = delta * 1e-6 / seconds;
     if (seconds > 0.005) { // a power from a very short step is noise from the counter's update

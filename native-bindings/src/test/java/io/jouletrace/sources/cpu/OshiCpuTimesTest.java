@@ -34,8 +34,8 @@ class OshiCpuTimesTest {
   }
 
   /**
-   * On Linux the host ticks are read without OSHI's processor; they must be the processor's
-   * figures (milliseconds since boot, idle and busy), read a moment apart.
+   * On Linux the host ticks are read without OSHI's processor; they must be the processor's figures
+   * (milliseconds since boot, idle and busy), read a moment apart.
    */
   @Test
   void linuxHostTicksAreThoseOfOshisProcessor() {

@@ -90,9 +90,12 @@ class ModelSourceTest {
 
   @Test
   void everyTableRowHasPowerAndSource() {
-    assertThat(ModelParams.table()).hasSizeGreaterThan(10).allSatisfy(row -> {
-      assertThat(Double.parseDouble(row[1])).isBetween(10.0, 1000.0);
-      assertThat(row[2]).isNotBlank();
-    });
+    assertThat(ModelParams.table())
+        .hasSizeGreaterThan(10)
+        .allSatisfy(
+            row -> {
+              assertThat(Double.parseDouble(row[1])).isBetween(10.0, 1000.0);
+              assertThat(row[2]).isNotBlank();
+            });
   }
 }

@@ -38,12 +38,15 @@ class MsrAmdTest {
     assertThat(coreBefore).isNotZero();
 
     try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "AuthenticAMD", diag)) {
-      assertThat(s.devices()).singleElement().satisfies(d -> {
-        assertThat(d.id()).isEqualTo("package-0");
-        assertThat(d.domain()).isEqualTo(Domain.CPU);
-        assertThat(d.source()).isEqualTo("rapl-msr");
-        assertThat(d.detail()).containsEntry("cpu", "0").containsEntry("msr", "0xC001029B");
-      });
+      assertThat(s.devices())
+          .singleElement()
+          .satisfies(
+              d -> {
+                assertThat(d.id()).isEqualTo("package-0");
+                assertThat(d.domain()).isEqualTo(Domain.CPU);
+                assertThat(d.source()).isEqualTo("rapl-msr");
+                assertThat(d.detail()).containsEntry("cpu", "0").containsEntry("msr", "0xC001029B");
+              });
       double unit = Math.pow(0.5, 16);
       put(f, AMD_PKG, 123_456L + 655_360L);
       long coreAfter = get32(f, AMD_CORE);

@@ -17,8 +17,8 @@ import java.util.List;
  * the code under test. MSR files are sparse ({@link RandomAccessFile#setLength}), so AMD registers
  * near 0xC001029B (3.2 GB) cost no disk.
  *
- * <p>The real driver takes the file offset as a register <em>index</em>, so registers never
- * overlap there. In a plain file they are byte addresses: Intel's are at least 8 apart, but AMD's
+ * <p>The real driver takes the file offset as a register <em>index</em>, so registers never overlap
+ * there. In a plain file they are byte addresses: Intel's are at least 8 apart, but AMD's
  * 0xC0010299, 0xC001029A and 0xC001029B are 1 apart and share bytes. AMD tests therefore write the
  * registers in a known order and read back what the other registers became with {@link #get32}.
  */
@@ -40,8 +40,8 @@ final class MsrFakes {
   private MsrFakes() {}
 
   /**
-   * A units register value as hardware reports it: power unit 3 (bits 3:0), the given energy
-   * status unit (bits 12:8), time unit 10 (bits 19:16).
+   * A units register value as hardware reports it: power unit 3 (bits 3:0), the given energy status
+   * unit (bits 12:8), time unit 10 (bits 19:16).
    */
   static long units(int esu) {
     return 0x3L | ((long) esu << 8) | (0xAL << 16);
@@ -64,8 +64,7 @@ final class MsrFakes {
 
   /** Writes a register: 8 bytes, little-endian, at offset = register. */
   static void put(Path msr, long register, long value) throws IOException {
-    byte[] bytes =
-        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
+    byte[] bytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
     try (RandomAccessFile f = new RandomAccessFile(msr.toFile(), "rw")) {
       f.seek(register);
       f.write(bytes);

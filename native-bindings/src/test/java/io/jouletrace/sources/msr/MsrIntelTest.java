@@ -48,11 +48,13 @@ class MsrIntelTest {
       assertThat(s.name()).isEqualTo("rapl-msr");
       assertThat(s.devices()).extracting(Device::id).containsExactly("package-0", "dram-0");
       assertThat(s.devices()).extracting(Device::domain).containsExactly(Domain.CPU, Domain.DRAM);
-      assertThat(s.devices()).allSatisfy(d -> {
-        assertThat(d.source()).isEqualTo("rapl-msr");
-        assertThat(d.measured()).isTrue();
-        assertThat(d.detail()).containsEntry("cpu", "0");
-      });
+      assertThat(s.devices())
+          .allSatisfy(
+              d -> {
+                assertThat(d.source()).isEqualTo("rapl-msr");
+                assertThat(d.measured()).isTrue();
+                assertThat(d.detail()).containsEntry("cpu", "0");
+              });
 
       double unit = Math.pow(0.5, 14);
       put(f, INTEL_PKG, 0x0123_0000_0000_0000L | 1_163_840L);
@@ -103,9 +105,11 @@ class MsrIntelTest {
     put(cpu4, INTEL_DRAM, 40_000L);
 
     try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
-      assertThat(s.devices()).extracting(Device::id)
+      assertThat(s.devices())
+          .extracting(Device::id)
           .containsExactly("package-0", "dram-0", "package-1", "dram-1");
-      assertThat(s.devices()).extracting(d -> d.detail().get("cpu"))
+      assertThat(s.devices())
+          .extracting(d -> d.detail().get("cpu"))
           .containsExactly("0", "0", "4", "4");
 
       for (int c = 0; c < 8; c++) {
@@ -121,9 +125,10 @@ class MsrIntelTest {
       double[] j = new double[4];
       s.sample(j);
       double unit = Math.pow(0.5, 14);
-      assertThat(j).containsExactly(
-          new double[] {16_384L * unit, 1_638L * unit, 81_920L * unit, 4_096L * unit},
-          within(1e-12));
+      assertThat(j)
+          .containsExactly(
+              new double[] {16_384L * unit, 1_638L * unit, 81_920L * unit, 4_096L * unit},
+              within(1e-12));
     }
     assertThat(diag.calls).isEmpty();
   }
@@ -141,7 +146,8 @@ class MsrIntelTest {
       put(msr(dev, c, INTEL_FILE_LENGTH), INTEL_UNITS, units(14));
     }
     try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
-      assertThat(s.devices()).extracting(d -> d.id() + "@" + d.detail().get("cpu"))
+      assertThat(s.devices())
+          .extracting(d -> d.id() + "@" + d.detail().get("cpu"))
           .containsExactly("package-0@0", "dram-0@0", "package-1@3", "dram-1@3");
     }
   }
@@ -155,8 +161,13 @@ class MsrIntelTest {
     put(f, INTEL_UNITS, units(14));
     put(f, INTEL_PKG, 100L);
     put(f, INTEL_DRAM, 200L);
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel",
-        OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES), diag)) {
+    try (RaplMsrSource s =
+        RaplMsrSource.open(
+            dev,
+            sys,
+            "GenuineIntel",
+            OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES),
+            diag)) {
       put(f, INTEL_PKG, 100L + 65_536L);
       put(f, INTEL_DRAM, 200L + 65_536L);
       double[] j = new double[2];
@@ -181,8 +192,7 @@ class MsrIntelTest {
   }
 
   @Test
-  void maxSafeIntervalFollowsTheSmallestUnitAndTheCounterWidth(@TempDir Path tmp)
-      throws Exception {
+  void maxSafeIntervalFollowsTheSmallestUnitAndTheCounterWidth(@TempDir Path tmp) throws Exception {
     Path dev = tmp.resolve("dev-cpu");
     Path sys = tmp.resolve("sys-cpu");
     cpu(sys, 0, 0);
@@ -193,8 +203,13 @@ class MsrIntelTest {
       assertThat(expected).isEqualTo(1_310_720_000_000L);
       assertThat(s.maxSafeIntervalNanos(200)).isCloseTo(expected, within(1000L));
     }
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel",
-        OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES), diag)) {
+    try (RaplMsrSource s =
+        RaplMsrSource.open(
+            dev,
+            sys,
+            "GenuineIntel",
+            OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES),
+            diag)) {
       // The 15.3 uJ DRAM counter wraps 4 times sooner: 65536 J at 200 W is 327.68 s.
       assertThat(s.maxSafeIntervalNanos(200)).isCloseTo(327_680_000_000L, within(1000L));
     }

@@ -15,9 +15,9 @@ import java.nio.file.Path;
  * java -cp target/test-classes:target/classes io.jouletrace.sources.msr.MsrSampleTiming
  * </pre>
  *
- * The fake files live in the page cache, so this measures JouleTrace's and the JDK's overhead
- * (one {@code pread} per register), not the real driver's, whose every read interrupts the target
- * CPU to run {@code rdmsr} there.
+ * The fake files live in the page cache, so this measures JouleTrace's and the JDK's overhead (one
+ * {@code pread} per register), not the real driver's, whose every read interrupts the target CPU to
+ * run {@code rdmsr} there.
  */
 final class MsrSampleTiming {
 

@@ -87,8 +87,7 @@ class MsrSamplingTest {
       assertThat(diag.count("rapl-msr.read.package-0/pp0")).isEqualTo(1);
       assertThat(diag.calls).hasSize(5);
       assertThat(diag.calls.get(0))
-          .contains(f.toString(), "0x611", "package-0", "short read: 0 of 8 bytes",
-              "carried over");
+          .contains(f.toString(), "0x611", "package-0", "short read: 0 of 8 bytes", "carried over");
 
       // It comes back: everything since the last good read is counted.
       truncate(f, INTEL_FILE_LENGTH);
@@ -96,8 +95,8 @@ class MsrSamplingTest {
       put(f, INTEL_PKG, 26_384L + 8_192L);
       put(f, INTEL_DRAM, 21_000L + 512L);
       s.sample(j);
-      assertThat(j).containsExactly(
-          new double[] {pkg + 8_192L * UNIT, dram + 512L * UNIT}, within(1e-12));
+      assertThat(j)
+          .containsExactly(new double[] {pkg + 8_192L * UNIT, dram + 512L * UNIT}, within(1e-12));
       assertThat(diag.calls).hasSize(5);
     }
   }
@@ -110,8 +109,10 @@ class MsrSamplingTest {
       double[] j = new double[2];
       s.sample(j);
       assertThat(j).containsExactly(0.0, 0.0);
-      assertThat(diag.calls).filteredOn(c -> c.startsWith("rapl-msr.read.package-0|"))
-          .singleElement().asString()
+      assertThat(diag.calls)
+          .filteredOn(c -> c.startsWith("rapl-msr.read.package-0|"))
+          .singleElement()
+          .asString()
           .contains(f.toString(), "register 0x611", "short read: 4 of 8 bytes");
     }
   }

@@ -44,11 +44,15 @@ class RaplSysfsSourceTest {
 
   private RaplSysfsSource open(Path root, RaplSysfsSource.CounterReader reader)
       throws SourceUnavailableException {
-    return RaplSysfsSource.open(root, (k, m) -> {
-      if (byKey.putIfAbsent(k, m) == null) {
-        warnings.add(m);
-      }
-    }, reader, () -> now[0]);
+    return RaplSysfsSource.open(
+        root,
+        (k, m) -> {
+          if (byKey.putIfAbsent(k, m) == null) {
+            warnings.add(m);
+          }
+        },
+        reader,
+        () -> now[0]);
   }
 
   private void sample(RaplSysfsSource s, double[] j) {
@@ -67,14 +71,18 @@ class RaplSysfsSourceTest {
     zone(root, "intel-rapl:2", "psys", 9_000_000, 262_143_328_850L);
 
     RaplSysfsSource s = open(root);
-    assertThat(s.devices()).extracting(Device::id)
+    assertThat(s.devices())
+        .extracting(Device::id)
         .containsExactly("package-0", "dram-0", "package-1", "dram-1");
-    assertThat(s.devices()).extracting(Device::domain)
+    assertThat(s.devices())
+        .extracting(Device::domain)
         .containsExactly(Domain.CPU, Domain.DRAM, Domain.CPU, Domain.DRAM);
-    assertThat(s.devices()).allSatisfy(d -> {
-      assertThat(d.measured()).isTrue();
-      assertThat(d.source()).isEqualTo("rapl-sysfs");
-    });
+    assertThat(s.devices())
+        .allSatisfy(
+            d -> {
+              assertThat(d.measured()).isTrue();
+              assertThat(d.source()).isEqualTo("rapl-sysfs");
+            });
 
     // +2.5 J, +0.5 J dram, +4 J, +1 J dram; core/uncore/psys move too but must not count.
     set(root, "intel-rapl:0", "3500000");
@@ -161,10 +169,12 @@ class RaplSysfsSourceTest {
   @Test
   void missingTreeOrNoCountedZoneIsUnavailableWithReason(@TempDir Path root) throws Exception {
     assertThatThrownBy(() -> open(root.resolve("absent")))
-        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no RAPL zones");
+        .isInstanceOf(SourceUnavailableException.class)
+        .hasMessageContaining("no RAPL zones");
     zone(root, "intel-rapl:0:0", "core", 0, 1000);
     assertThatThrownBy(() -> open(root))
-        .isInstanceOf(SourceUnavailableException.class).hasMessageContaining("no package RAPL zone");
+        .isInstanceOf(SourceUnavailableException.class)
+        .hasMessageContaining("no package RAPL zone");
   }
 
   @Test
@@ -189,7 +199,8 @@ class RaplSysfsSourceTest {
     double[] j = new double[1];
     sample(s, j);
     assertThat(j[0]).isCloseTo(2.0, within(1e-12));
-    assertThat(s.detailJoules()).containsEntry("intel-rapl-mmio:0/package-0", 2.0)
+    assertThat(s.detailJoules())
+        .containsEntry("intel-rapl-mmio:0/package-0", 2.0)
         .containsEntry("intel-rapl:1/psys", 5.0);
     assertThat(warnings).singleElement().asString().contains("mmio mirror", "not added");
   }
@@ -215,12 +226,15 @@ class RaplSysfsSourceTest {
   void psysIsUsedOnlyWhenNoPackageIsReadable(@TempDir Path root) throws Exception {
     zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
     zone(root, "intel-rapl:1", "psys", 0, 262_143_328_850L);
-    RaplSysfsSource s = open(root, file -> {
-      if (file.toString().contains("intel-rapl:0/")) {
-        throw new java.nio.file.AccessDeniedException(file.toString());
-      }
-      return RaplSysfsSource.FILES.read(file);
-    });
+    RaplSysfsSource s =
+        open(
+            root,
+            file -> {
+              if (file.toString().contains("intel-rapl:0/")) {
+                throw new java.nio.file.AccessDeniedException(file.toString());
+              }
+              return RaplSysfsSource.FILES.read(file);
+            });
     assertThat(s.devices()).extracting(Device::id).containsExactly("psys");
     assertThat(s.devices().get(0).domain()).isEqualTo(Domain.CPU);
     assertThat(warnings).anySatisfy(w -> assertThat(w).contains("psys", "whole platform"));
@@ -230,9 +244,14 @@ class RaplSysfsSourceTest {
   void permissionDeniedNamesTheFileAndTheFixes(@TempDir Path root) throws Exception {
     zone(root, "intel-rapl:0", "package-0", 0, 262_143_328_850L);
     zone(root, "intel-rapl:0:0", "dram", 0, 262_143_328_850L);
-    assertThatThrownBy(() -> open(root, file -> {
-      throw new java.nio.file.AccessDeniedException(file.toString());
-    })).isInstanceOf(SourceUnavailableException.class)
+    assertThatThrownBy(
+            () ->
+                open(
+                    root,
+                    file -> {
+                      throw new java.nio.file.AccessDeniedException(file.toString());
+                    }))
+        .isInstanceOf(SourceUnavailableException.class)
         .hasMessageContaining("energy_uj is not readable by this user")
         .hasMessageContaining("run as root")
         .hasMessageContaining("sudo chmod a+r")
@@ -292,7 +311,9 @@ class RaplSysfsSourceTest {
     zone(root, "intel-rapl-mmio:0", "package-0", 10_000_000, big);
     RaplSysfsSource s = open(root);
     // one step: each counted zone advances by a known amount; every other zone moves too
-    long[] step = {7_500_000, 1_250_000, 4_000_000, 750_000}; // package-0, dram-0, package-1, dram-1
+    long[] step = {
+      7_500_000, 1_250_000, 4_000_000, 750_000
+    }; // package-0, dram-0, package-1, dram-1
     set(root, "intel-rapl:0", Long.toString(10_000_000 + step[0]));
     set(root, "intel-rapl:0:2", Long.toString(1_000_000 + step[1]));
     set(root, "intel-rapl:1", Long.toString(20_000_000 + step[2]));
@@ -303,7 +324,8 @@ class RaplSysfsSourceTest {
     set(root, "intel-rapl-mmio:0", Long.toString(10_000_000 + step[0]));
     double[] j = new double[4];
     sample(s, j);
-    assertThat(s.devices()).extracting(Device::id)
+    assertThat(s.devices())
+        .extracting(Device::id)
         .containsExactly("package-0", "dram-0", "package-1", "dram-1");
     double total = 0;
     for (double v : j) {
@@ -311,8 +333,12 @@ class RaplSysfsSourceTest {
     }
     double expected = (step[0] + step[1] + step[2] + step[3]) * 1e-6; // 13.5 J
     assertThat(total).isCloseTo(expected, within(1e-12));
-    assertThat(s.detailJoules()).containsOnlyKeys("intel-rapl:0:0/core", "intel-rapl:0:1/uncore",
-        "intel-rapl:2/psys", "intel-rapl-mmio:0/package-0");
+    assertThat(s.detailJoules())
+        .containsOnlyKeys(
+            "intel-rapl:0:0/core",
+            "intel-rapl:0:1/uncore",
+            "intel-rapl:2/psys",
+            "intel-rapl-mmio:0/package-0");
     assertThat(s.detailJoules().get("intel-rapl:2/psys")).isCloseTo(40.0, within(1e-12));
   }
 }

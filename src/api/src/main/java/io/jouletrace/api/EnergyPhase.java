@@ -7,8 +7,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Marks a method whose every execution is an energy phase, with no code change inside it. Needs
- * the agent; without it the annotation does nothing.
+ * Marks a method whose every execution is an energy phase, with no code change inside it. Needs the
+ * agent; without it the annotation does nothing.
  *
  * <pre>{@code
  * @EnergyPhase("tokenize")

@@ -31,8 +31,8 @@ public final class JouleTrace {
     MethodHandle recording = null;
     try {
       // The agent jar is on the system class path exactly when an agent was loaded.
-      Class<?> bridge = Class.forName("io.jouletrace.bridge.Dispatch", true,
-          ClassLoader.getSystemClassLoader());
+      Class<?> bridge =
+          Class.forName("io.jouletrace.bridge.Dispatch", true, ClassLoader.getSystemClassLoader());
       MethodHandles.Lookup lookup = MethodHandles.publicLookup();
       enter = lookup.findStatic(bridge, "enter", MethodType.methodType(long.class, String.class));
       exit = lookup.findStatic(bridge, "exit", MethodType.methodType(void.class, long.class));

@@ -10,8 +10,8 @@ package io.jouletrace.api;
  * }
  * }</pre>
  *
- * <p>Closing twice is harmless; closing an outer phase also closes the phases opened inside it
- * that are still open.
+ * <p>Closing twice is harmless; closing an outer phase also closes the phases opened inside it that
+ * are still open.
  */
 public interface Phase extends AutoCloseable {
 

@@ -18,9 +18,11 @@ class JouleTraceTest {
   @Test
   void closingTwiceWithoutAgentIsHarmless() {
     Phase p = JouleTrace.phase("a");
-    assertThatCode(() -> {
-      p.close();
-      p.close();
-    }).doesNotThrowAnyException();
+    assertThatCode(
+            () -> {
+              p.close();
+              p.close();
+            })
+        .doesNotThrowAnyException();
   }
 }

@@ -30,14 +30,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code apiNoAgent}: the real no-agent JVM. The bridge is in this jar, so the fork runs with
  *       {@code -Djava.system.class.loader=}{@link NoBridgeClassLoader}, which hides {@code
- *       io.jouletrace.bridge.*} from the system class loader through which {@code JouleTrace}
- *       looks it up; {@code JouleTrace} then holds no method handles and {@code phase} returns the
- *       shared no-op phase without calling anything. The setup fails if the bridge is visible
- *       (e.g. when {@code -jvmArgsAppend} on the command line replaced this fork's arguments).
+ *       io.jouletrace.bridge.*} from the system class loader through which {@code JouleTrace} looks
+ *       it up; {@code JouleTrace} then holds no method handles and {@code phase} returns the shared
+ *       no-op phase without calling anything. The setup fails if the bridge is visible (e.g. when
+ *       {@code -jvmArgsAppend} on the command line replaced this fork's arguments).
  *   <li>{@code apiBridgeNoRecorder}: an agent jar present but not recording (no recorder
  *       installed): {@code JouleTrace} is bound to {@code Dispatch}, whose {@code enter} reads its
- *       volatile recorder field, finds none and returns 0, so {@code phase} again returns the
- *       no-op phase. Its own plain fork; the setup fails unless the bridge is bound and idle.
+ *       volatile recorder field, finds none and returns 0, so {@code phase} again returns the no-op
+ *       phase. Its own plain fork; the setup fails unless the bridge is bound and idle.
  * </ul>
  *
  * <p>{@code baseline} (empty, void) and {@code baselineConstant} (returns a constant, which JMH
@@ -72,9 +72,11 @@ public class ApiNoAgentBenchmark {
         }
         return;
       }
-      throw new IllegalStateException("the bridge is visible to the system class loader ("
-          + ClassLoader.getSystemClassLoader() + "): run with -Djava.system.class.loader="
-          + NoBridgeClassLoader.class.getName());
+      throw new IllegalStateException(
+          "the bridge is visible to the system class loader ("
+              + ClassLoader.getSystemClassLoader()
+              + "): run with -Djava.system.class.loader="
+              + NoBridgeClassLoader.class.getName());
     }
   }
 

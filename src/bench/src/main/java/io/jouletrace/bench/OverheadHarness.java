@@ -51,11 +51,16 @@ public final class OverheadHarness {
       }
     }
     Path tmp = Files.createTempDirectory("jouletrace-overhead");
-    String agentOpt = "-javaagent:" + agent + "=" + agentArgs + ",report.json=" + tmp.resolve("r.json");
-    String self = Path.of(OverheadHarness.class.getProtectionDomain().getCodeSource().getLocation()
-        .toURI()).toString();
+    String agentOpt =
+        "-javaagent:" + agent + "=" + agentArgs + ",report.json=" + tmp.resolve("r.json");
+    String self =
+        Path.of(OverheadHarness.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
 
-    System.out.printf(Locale.ROOT, "JouleTrace overhead, %d alternating runs each, %s%n", runs,
+    System.out.printf(
+        Locale.ROOT,
+        "JouleTrace overhead, %d alternating runs each, %s%n",
+        runs,
         Runtime.version());
     double[][] djl = new double[6][runs];
     double[][] hello = new double[2][runs];
@@ -65,8 +70,15 @@ public final class OverheadHarness {
       boolean agentFirst = i % 2 == 1;
       for (int k = 0; k < 2; k++) {
         boolean withAgent = (k == 0) == agentFirst;
-        Result r = run(tmp, java, withAgent ? agentOpt : null, "-jar", example, "--epochs",
-            Integer.toString(epochs));
+        Result r =
+            run(
+                tmp,
+                java,
+                withAgent ? agentOpt : null,
+                "-jar",
+                example,
+                "--epochs",
+                Integer.toString(epochs));
         djl[withAgent ? 1 : 0][i] = r.wallSeconds;
         djl[withAgent ? 3 : 2][i] = r.innerSeconds;
         djl[withAgent ? 5 : 4][i] = r.laterEpochsSeconds;
@@ -74,7 +86,8 @@ public final class OverheadHarness {
       for (int k = 0; k < 2; k++) {
         boolean withAgent = (k == 0) == agentFirst;
         hello[withAgent ? 1 : 0][i] =
-            run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName()).wallSeconds;
+            run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName())
+                .wallSeconds;
       }
     }
     report("DJL example, JVM wall time", djl[0], djl[1], "s");
@@ -83,7 +96,9 @@ public final class OverheadHarness {
       report("DJL epochs 2.." + epochs, djl[4], djl[5], "s");
     }
     report("empty main, JVM wall time", hello[0], hello[1], "s");
-    System.out.printf(Locale.ROOT, "agent start-up and exit cost (median difference): %.0f ms%n",
+    System.out.printf(
+        Locale.ROOT,
+        "agent start-up and exit cost (median difference): %.0f ms%n",
         (median(hello[1]) - median(hello[0])) * 1000);
   }
 
@@ -126,8 +141,13 @@ public final class OverheadHarness {
   }
 
   private static void report(String what, double[] without, double[] with, String unit) {
-    System.out.printf(Locale.ROOT, "%-28s without %s  with %s  median ratio %.3f%n", what,
-        fmt(without), fmt(with), median(with) / median(without));
+    System.out.printf(
+        Locale.ROOT,
+        "%-28s without %s  with %s  median ratio %.3f%n",
+        what,
+        fmt(without),
+        fmt(with),
+        median(with) / median(without));
   }
 
   private static String fmt(double[] v) {

@@ -80,8 +80,8 @@ public class PhaseBoundaryBenchmark {
 
     @Setup(Level.Trial)
     public void install() {
-      recorder = new PhaseRecorder(new PhaseRegistry(256, System.err::println),
-          System.err::println);
+      recorder =
+          new PhaseRecorder(new PhaseRegistry(256, System.err::println), System.err::println);
       Dispatch.install(recorder);
       long token = Dispatch.enter(PHASE);
       if (token == 0L) {
@@ -113,8 +113,8 @@ public class PhaseBoundaryBenchmark {
 
     @Setup(Level.Trial)
     public void install() {
-      Dispatch.install(new PhaseRecorder(new PhaseRegistry(256, System.err::println),
-          System.err::println));
+      Dispatch.install(
+          new PhaseRecorder(new PhaseRegistry(256, System.err::println), System.err::println));
       if (!Dispatch.isRecording()) {
         throw new IllegalStateException("the recorder is not installed");
       }
@@ -195,9 +195,9 @@ public class PhaseBoundaryBenchmark {
   }
 
   /**
-   * The floor of {@code enterExit} as it runs: two clock reads while the drainer works on the
-   * other core (on a virtual machine the two vCPUs may share a physical core, and a busy sibling
-   * slows this one down whatever it does).
+   * The floor of {@code enterExit} as it runs: two clock reads while the drainer works on the other
+   * core (on a virtual machine the two vCPUs may share a physical core, and a busy sibling slows
+   * this one down whatever it does).
    */
   @Benchmark
   @Threads(1)

@@ -16,8 +16,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One sample of every zone of a two-socket powercap tree (4 counted zones, 3 detail zones), as
- * the sampler takes it each interval. Sample-time mode reports the median (p0.50).
+ * One sample of every zone of a two-socket powercap tree (4 counted zones, 3 detail zones), as the
+ * sampler takes it each interval. Sample-time mode reports the median (p0.50).
  *
  * <pre>java -jar src/bench/target/benchmarks.jar RaplSampleBenchmark</pre>
  */

@@ -200,16 +200,27 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     long now = System.nanoTime();
     long dOps = ops - lastOps;
     long dEvents = e - lastEvents;
-    print("iteration", dEvents, r - lastResyncs, d - lastDrains, b < 0 ? -1 : b - lastBytes,
-        now - lastReportNs, workers.isEmpty() ? -1 : dOps);
+    print(
+        "iteration",
+        dEvents,
+        r - lastResyncs,
+        d - lastDrains,
+        b < 0 ? -1 : b - lastBytes,
+        now - lastReportNs,
+        workers.isEmpty() ? -1 : dOps);
     if (!workers.isEmpty()) {
       long bytes = w - lastWorkerBytes;
       long lost = Math.max(0, 2 * dOps - dEvents);
-      System.out.println(String.format(Locale.ROOT,
-          "[benchmark threads] %d enter/exit pairs, events lost to full rings: %d (%.3f %%);"
-              + " allocated %d B (JMH's bookkeeping included) = %.5f B/op",
-          dOps, lost, dOps == 0 ? 0.0 : 100.0 * lost / (2.0 * dOps), bytes,
-          dOps == 0 ? 0.0 : (double) bytes / dOps));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "[benchmark threads] %d enter/exit pairs, events lost to full rings: %d (%.3f %%);"
+                  + " allocated %d B (JMH's bookkeeping included) = %.5f B/op",
+              dOps,
+              lost,
+              dOps == 0 ? 0.0 : 100.0 * lost / (2.0 * dOps),
+              bytes,
+              dOps == 0 ? 0.0 : (double) bytes / dOps));
     }
     lastWorkerBytes = workerBytes(); // after printing: this report's own garbage is not counted
     lastOps = ops;
@@ -222,21 +233,43 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
 
   /** Prints the totals of the trial. */
   void reportTrial() {
-    print("trial", eventsSeen, resyncsSeen, drainsSeen, allocatedBytes(),
-        System.nanoTime() - firstReportNs, -1);
+    print(
+        "trial",
+        eventsSeen,
+        resyncsSeen,
+        drainsSeen,
+        allocatedBytes(),
+        System.nanoTime() - firstReportNs,
+        -1);
   }
 
   private void print(String what, long e, long r, long d, long bytes, long ns, long ops) {
     double pairs = ops >= 0 ? ops : e / 2.0;
     String per = ops >= 0 ? "B/op" : "B per drained enter/exit pair";
     String mode = fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced";
-    String alloc = bytes < 0 ? "n/a" : String.format(Locale.ROOT,
-        "%d B = %.3f %s (included in gc.alloc.rate.norm)", bytes,
-        pairs == 0 ? 0.0 : bytes / pairs, per);
-    System.out.println(String.format(Locale.ROOT,
-        "%n[drainer %s, %s, ring %d] %d drains in %.2f s, %d events (%.0f per drain),"
-            + " overflows: %d, drainer allocated %s",
-        what, mode, RING_CAPACITY, d, ns * 1e-9, e, d == 0 ? 0.0 : (double) e / d, r, alloc));
+    String alloc =
+        bytes < 0
+            ? "n/a"
+            : String.format(
+                Locale.ROOT,
+                "%d B = %.3f %s (included in gc.alloc.rate.norm)",
+                bytes,
+                pairs == 0 ? 0.0 : bytes / pairs,
+                per);
+    System.out.println(
+        String.format(
+            Locale.ROOT,
+            "%n[drainer %s, %s, ring %d] %d drains in %.2f s, %d events (%.0f per drain),"
+                + " overflows: %d, drainer allocated %s",
+            what,
+            mode,
+            RING_CAPACITY,
+            d,
+            ns * 1e-9,
+            e,
+            d == 0 ? 0.0 : (double) e / d,
+            r,
+            alloc));
   }
 
   private long ops() {
@@ -263,8 +296,9 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     long sum = 0;
     for (Thread t : workers) {
       try {
-        long b = ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-            .getThreadAllocatedBytes(t.getId());
+        long b =
+            ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(t.getId());
         sum += Math.max(0, b);
       } catch (RuntimeException | LinkageError e) {
         return 0;

@@ -37,13 +37,27 @@ public final class SamplerCpuShare {
       }
     }
     Path root = FakeTree.create();
-    String self = Path.of(SamplerCpuShare.class.getProtectionDomain().getCodeSource().getLocation()
-        .toURI()).toString();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-javaagent:" + agent + "=interval=" + interval + ",prometheus.port=off," + System.getProperty("extra", "") + "report.json="
-            + root.resolve("r.json") + (model ? ",cpu.source=model" : ",powercap.root=" + root),
-        "-cp", self, SamplerCpuShare.class.getName(), "--child", Double.toString(seconds)));
+    String self =
+        Path.of(SamplerCpuShare.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:"
+                    + agent
+                    + "=interval="
+                    + interval
+                    + ",prometheus.port=off,"
+                    + System.getProperty("extra", "")
+                    + "report.json="
+                    + root.resolve("r.json")
+                    + (model ? ",cpu.source=model" : ",powercap.root=" + root),
+                "-cp",
+                self,
+                SamplerCpuShare.class.getName(),
+                "--child",
+                Double.toString(seconds)));
     Process p = new ProcessBuilder(cmd).inheritIO().start();
     System.exit(p.waitFor());
   }
@@ -57,8 +71,12 @@ public final class SamplerCpuShare {
     long[] after = cpu(mx);
     double wall = (System.nanoTime() - start) * 1e-9;
     double sampler = (after[0] - before[0]) * 1e-9;
-    System.out.printf(Locale.ROOT, "sampler thread: %.1f ms CPU in %.1f s = %.3f %% of one core"
-        + " (%.1f us per second)%n", sampler * 1000, wall, sampler / wall * 100,
+    System.out.printf(
+        Locale.ROOT,
+        "sampler thread: %.1f ms CPU in %.1f s = %.3f %% of one core" + " (%.1f us per second)%n",
+        sampler * 1000,
+        wall,
+        sampler / wall * 100,
         sampler / wall * 1e6);
   }
 

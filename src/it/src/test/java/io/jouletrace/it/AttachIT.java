@@ -28,15 +28,22 @@ class AttachIT {
     Path pidFile = dir.resolve("djl.pid");
     Path report = dir.resolve("attached-report.json");
     String java = ForkedJvm.javaExecutable();
-    ForkedJvm.Running job = target(dir, java)
-        .env("DJL_OFFLINE", "true")
-        .env("OPT_OUT_TRACKING", "true")
-        // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other, and on
-        // a loaded 2-core machine that turns seconds of training into minutes.
-        .env("OMP_NUM_THREADS", "1")
-        .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "30", "--pid-file",
-            pidFile.toString())
-        .start();
+    ForkedJvm.Running job =
+        target(dir, java)
+            .env("DJL_OFFLINE", "true")
+            .env("OPT_OUT_TRACKING", "true")
+            // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other,
+            // and on
+            // a loaded 2-core machine that turns seconds of training into minutes.
+            .env("OMP_NUM_THREADS", "1")
+            .arg(
+                "-jar",
+                ForkedJvm.DJL_JAR.toString(),
+                "--epochs",
+                "30",
+                "--pid-file",
+                pidFile.toString())
+            .start();
     long pid = awaitPid(pidFile, job);
 
     ForkedJvm.Result first =
@@ -83,35 +90,49 @@ class AttachIT {
   void pidThatIsNoJvmGivesOneLineAndNonZeroExit(@TempDir Path dir) throws Exception {
     ForkedJvm.Result gone = cli(dir, BUILD_JAVA.toString(), "attach", "2147483646");
     assertThat(gone.exitCode()).isEqualTo(1);
-    assertThat(gone.stderr()).isEqualTo("jouletrace: no process 2147483646; 'list' shows the JVMs"
-        + System.lineSeparator());
+    assertThat(gone.stderr())
+        .isEqualTo(
+            "jouletrace: no process 2147483646; 'list' shows the JVMs" + System.lineSeparator());
     ForkedJvm.Result bad = cli(dir, BUILD_JAVA.toString(), "attach", "twelve");
     assertThat(bad.exitCode()).isEqualTo(2);
-    assertThat(bad.stderr()).isEqualTo(
-        "jouletrace: 'twelve' is not a process id; 'list' shows the JVMs" + System.lineSeparator());
+    assertThat(bad.stderr())
+        .isEqualTo(
+            "jouletrace: 'twelve' is not a process id; 'list' shows the JVMs"
+                + System.lineSeparator());
     // arguments are checked here as well as in the target, whose stderr may be out of sight
-    ForkedJvm.Result typo = cli(dir, BUILD_JAVA.toString(), "attach", "2147483646",
-        "prometheus.prot=off");
-    assertThat(typo.stderr()).startsWith(
-        "jouletrace: unknown configuration key 'prometheus.prot' (agent arguments)");
+    ForkedJvm.Result typo =
+        cli(dir, BUILD_JAVA.toString(), "attach", "2147483646", "prometheus.prot=off");
+    assertThat(typo.stderr())
+        .startsWith("jouletrace: unknown configuration key 'prometheus.prot' (agent arguments)");
     ForkedJvm.Result version = cli(dir, BUILD_JAVA.toString(), "version");
     assertThat(version.stdout().trim()).matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
   }
 
   private static void attachAcrossVersions(Path dir, String cliJava, String targetJava)
       throws Exception {
-    assertThat(Java25IT.JAVA25).as("Java 25 is needed for this test; set"
-        + " -Djouletrace.it.java25Home").isExecutable();
+    assertThat(Java25IT.JAVA25)
+        .as("Java 25 is needed for this test; set" + " -Djouletrace.it.java25Home")
+        .isExecutable();
     Path pidFile = dir.resolve("app.pid");
     Path report = dir.resolve("r.json");
-    ForkedJvm.Running app = target(dir, targetJava)
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.AttachTargetApp",
-            pidFile.toString(), "attached-work")
-        .start();
+    ForkedJvm.Running app =
+        target(dir, targetJava)
+            .arg(
+                "-cp",
+                ForkedJvm.appClassPath(),
+                "io.jouletrace.it.apps.AttachTargetApp",
+                pidFile.toString(),
+                "attached-work")
+            .start();
     long pid = awaitPid(pidFile, app);
 
     ForkedJvm.Result attach =
-        cli(dir, cliJava, "attach", Long.toString(pid), "prometheus.port=off,report.json=" + report);
+        cli(
+            dir,
+            cliJava,
+            "attach",
+            Long.toString(pid),
+            "prometheus.port=off,report.json=" + report);
     ForkedJvm.Result r = app.await(60);
 
     assertThat(attach.exitCode()).as(attach.stdout() + attach.stderr()).isZero();
@@ -145,13 +166,12 @@ class AttachIT {
   }
 
   private static ForkedJvm.Result cli(Path dir, String java, String... args) throws Exception {
-    return new ForkedJvm(dir, java)
-        .arg("-jar", ForkedJvm.AGENT_JAR.toString())
-        .arg(args)
-        .run(60);
+    return new ForkedJvm(dir, java).arg("-jar", ForkedJvm.AGENT_JAR.toString()).arg(args).run(60);
   }
 
-  /** Waits for the pid the target writes once its main method runs, the moment it can be attached. */
+  /**
+   * Waits for the pid the target writes once its main method runs, the moment it can be attached.
+   */
   private static long awaitPid(Path pidFile, ForkedJvm.Running target) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {

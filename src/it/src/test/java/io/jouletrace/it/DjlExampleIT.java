@@ -24,16 +24,22 @@ class DjlExampleIT {
   void djlTrainingHasAutomaticPhasesAndServesMetrics(@TempDir Path dir) throws Exception {
     int port = freePort();
     Path report = dir.resolve("djl-report.json");
-    ForkedJvm.Running run = new ForkedJvm(dir)
-        .env("DJL_OFFLINE", "true")
-        .env("OPT_OUT_TRACKING", "true")
-        // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other, and on
-        // a loaded 2-core machine that turns seconds of training into minutes.
-        .env("OMP_NUM_THREADS", "1")
-        .agent("prometheus.port=" + port + ",prometheus.host=127.0.0.1,report.json=" + report
-            + ",labels=job=djl-it")
-        .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "2", "--hold-ms", "6000")
-        .start();
+    ForkedJvm.Running run =
+        new ForkedJvm(dir)
+            .env("DJL_OFFLINE", "true")
+            .env("OPT_OUT_TRACKING", "true")
+            // One intra-op thread: PyTorch's OpenMP workers spin while they wait for each other,
+            // and on
+            // a loaded 2-core machine that turns seconds of training into minutes.
+            .env("OMP_NUM_THREADS", "1")
+            .agent(
+                "prometheus.port="
+                    + port
+                    + ",prometheus.host=127.0.0.1,report.json="
+                    + report
+                    + ",labels=job=djl-it")
+            .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "2", "--hold-ms", "6000")
+            .start();
 
     String metrics = scrapeUntil(port, "phase=\"inference\"", Duration.ofSeconds(120), run);
     ForkedJvm.Result r = run.await(120);
@@ -45,17 +51,25 @@ class DjlExampleIT {
         .contains("# TYPE jouletrace_power_watts gauge")
         .contains("# TYPE jouletrace_phase_seconds_total counter")
         .contains("# TYPE jouletrace_co2e_grams_total counter")
-        .containsPattern("jouletrace_energy_joules_total\\{domain=\"cpu\",job=\"djl-it\","
-            + "method=\"estimated\",phase=\"train-step\",stage=\"training\"} [0-9.eE+-]+")
+        .containsPattern(
+            "jouletrace_energy_joules_total\\{domain=\"cpu\",job=\"djl-it\","
+                + "method=\"estimated\",phase=\"train-step\",stage=\"training\"} [0-9.eE+-]+")
         .contains("kind=\"embodied\"", "kind=\"operational\"");
 
     JsonNode root = new ObjectMapper().readTree(report.toFile());
     Map<String, JsonNode> phases = new HashMap<>();
     root.get("phases").forEach(p -> phases.put(p.get("name").asText(), p));
-    assertThat(phases).containsKeys("data-loading", "train-step", "validation", "inference",
-        "checkpoint", "data-generation", "other");
-    for (String name : new String[] {"data-loading", "train-step", "validation", "inference",
-        "checkpoint"}) {
+    assertThat(phases)
+        .containsKeys(
+            "data-loading",
+            "train-step",
+            "validation",
+            "inference",
+            "checkpoint",
+            "data-generation",
+            "other");
+    for (String name :
+        new String[] {"data-loading", "train-step", "validation", "inference", "checkpoint"}) {
       assertThat(phases.get(name).at("/joules/total").asDouble()).as(name).isPositive();
       assertThat(phases.get(name).at("/co2eGrams/operational").asDouble()).as(name).isPositive();
     }
@@ -64,8 +78,8 @@ class DjlExampleIT {
     for (JsonNode p : root.get("phases")) {
       sum += p.at("/joules/total").asDouble();
     }
-    assertThat(root.at("/totals/joules/total").asDouble()).isCloseTo(sum,
-        org.assertj.core.api.Assertions.within(1e-9 * Math.max(1, sum)));
+    assertThat(root.at("/totals/joules/total").asDouble())
+        .isCloseTo(sum, org.assertj.core.api.Assertions.within(1e-9 * Math.max(1, sum)));
     assertThat(r.stderr()).contains("phase", "train-step", "total");
   }
 
@@ -78,8 +92,10 @@ class DjlExampleIT {
   static String scrapeUntil(int port, String needle, Duration limit, ForkedJvm.Running run)
       throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-        .timeout(Duration.ofSeconds(5)).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
     long deadline = System.nanoTime() + limit.toNanos();
     String last = "";
     while (System.nanoTime() < deadline && run.process().isAlive()) {
@@ -94,6 +110,7 @@ class DjlExampleIT {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("no '" + needle + "' in /metrics while the job ran; last scrape:\n" + last);
+    throw new AssertionError(
+        "no '" + needle + "' in /metrics while the job ran; last scrape:\n" + last);
   }
 }

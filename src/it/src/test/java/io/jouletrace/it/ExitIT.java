@@ -13,23 +13,26 @@ class ExitIT {
   @Test
   void systemExitInsideAPhase(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .agent("prometheus.port=off,report.json=" + report)
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "exit")
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,report.json=" + report)
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "exit")
+            .run(60);
     assertThat(r.exitCode()).isEqualTo(3);
     assertThat(Files.readString(report)).contains("\"name\" : \"unfinished\"");
-    assertThat(r.stderr()).contains("unfinished", "total")
+    assertThat(r.stderr())
+        .contains("unfinished", "total")
         .contains("1 phase(s) still open at exit, closed there: unfinished (thread main)");
   }
 
   @Test
   void sigtermInsideAPhase(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Running running = new ForkedJvm(dir)
-        .agent("prometheus.port=off,report.json=" + report)
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "wait")
-        .start();
+    ForkedJvm.Running running =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,report.json=" + report)
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "wait")
+            .start();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!Files.readString(running.out()).contains("ready") && System.nanoTime() < deadline) {
       Thread.sleep(50);

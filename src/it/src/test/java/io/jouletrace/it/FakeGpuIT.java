@@ -24,36 +24,52 @@ class FakeGpuIT {
 
   private Path script(Path dir, long origin) throws Exception {
     Path script = dir.resolve("nvml.script");
-    Files.writeString(script, String.join("\n",
-        "origin_ns " + origin,
-        "devices 2",
-        "name 0 Fake H100 80GB HBM3",
-        "name 1 Fake A10",
-        "energy 1 unsupported",
-        "power 0 0 " + GPU0_WATTS,
-        "power 1 0 " + GPU1_WATTS,
-        "energy_offset 0 123456789",
-        "proc 0 self 1000000",
-        "util 0 self 90",
-        "proc 1 1 1000000",
-        "util 1 1 50",
-        ""));
+    Files.writeString(
+        script,
+        String.join(
+            "\n",
+            "origin_ns " + origin,
+            "devices 2",
+            "name 0 Fake H100 80GB HBM3",
+            "name 1 Fake A10",
+            "energy 1 unsupported",
+            "power 0 0 " + GPU0_WATTS,
+            "power 1 0 " + GPU1_WATTS,
+            "energy_offset 0 123456789",
+            "proc 0 self 1000000",
+            "util 0 self 90",
+            "proc 1 1 1000000",
+            "util 1 1 50",
+            ""));
     return script;
   }
 
   private JsonNode run(Path dir, String attribution, PhaseTruth[] truthOut) throws Exception {
     Path report = dir.resolve("r.json");
     Path truth = dir.resolve("truth.txt");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .env("FAKE_NVML_SCRIPT", script(dir, System.nanoTime()).toString())
-        .unsetEnv("CUDA_VISIBLE_DEVICES")
-        .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=" + attribution
-            + ",prometheus.port=off,report.json=" + report)
-        // GPU energy is counted from NVML's first reading, a fraction of a second after start-up
-        // (see the README): the phases under test come after that.
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp", truth.toString(),
-            "start-up:1500", "alpha:600", "beta:1000")
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .env("FAKE_NVML_SCRIPT", script(dir, System.nanoTime()).toString())
+            .unsetEnv("CUDA_VISIBLE_DEVICES")
+            .agent(
+                "nvml.library="
+                    + ForkedJvm.FAKE_NVML
+                    + ",attribution="
+                    + attribution
+                    + ",prometheus.port=off,report.json="
+                    + report)
+            // GPU energy is counted from NVML's first reading, a fraction of a second after
+            // start-up
+            // (see the README): the phases under test come after that.
+            .arg(
+                "-cp",
+                ForkedJvm.appClassPath(),
+                "io.jouletrace.it.apps.PhasesApp",
+                truth.toString(),
+                "start-up:1500",
+                "alpha:600",
+                "beta:1000")
+            .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stderr()).doesNotContain("GPU energy unavailable");
     truthOut[0] = PhaseTruth.read(truth);
@@ -77,8 +93,11 @@ class FakeGpuIT {
     for (String name : List.of("alpha", "beta")) {
       double watts = GPU0_WATTS + GPU1_WATTS;
       // constant power: interpolation is exact; 1 % is the target for phases of 0.5 s and longer
-      PhaseTruth.assertBetween(name, phases(root).get(name).at("/joules/gpu").asDouble(),
-          watts * truth[0].innerSeconds(name), watts * truth[0].outerSeconds(name),
+      PhaseTruth.assertBetween(
+          name,
+          phases(root).get(name).at("/joules/gpu").asDouble(),
+          watts * truth[0].innerSeconds(name),
+          watts * truth[0].outerSeconds(name),
           0.01 * watts * truth[0].outerSeconds(name));
     }
     double sum = 0;
@@ -103,8 +122,11 @@ class FakeGpuIT {
     JsonNode root = run(dir, "process", truth);
     for (String name : List.of("alpha", "beta")) {
       // gpu-0 lists this JVM as its only process; gpu-1 belongs to pid 1
-      PhaseTruth.assertBetween(name, phases(root).get(name).at("/joules/gpu").asDouble(),
-          GPU0_WATTS * truth[0].innerSeconds(name), GPU0_WATTS * truth[0].outerSeconds(name),
+      PhaseTruth.assertBetween(
+          name,
+          phases(root).get(name).at("/joules/gpu").asDouble(),
+          GPU0_WATTS * truth[0].innerSeconds(name),
+          GPU0_WATTS * truth[0].outerSeconds(name),
           0.01 * GPU0_WATTS * truth[0].outerSeconds(name));
     }
   }
@@ -113,35 +135,47 @@ class FakeGpuIT {
   void aGpuLostMidRunKeepsItsEnergyAndTheRestGoesOn(@TempDir Path dir) throws Exception {
     // no origin_ns: the script's clock starts at nvmlInit, however slowly the JVM started
     Path script = dir.resolve("lost.script");
-    Files.writeString(script, String.join("\n", "devices 2",
-        "power 0 0 100", "power 1 0 200", "lost 1 1.5", ""));
+    Files.writeString(
+        script, String.join("\n", "devices 2", "power 0 0 100", "power 1 0 200", "lost 1 1.5", ""));
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .env("FAKE_NVML_SCRIPT", script.toString())
-        .unsetEnv("CUDA_VISIBLE_DEVICES")
-        .agent("nvml.library=" + ForkedJvm.FAKE_NVML + ",attribution=host,prometheus.port=off,"
-            + "report.json=" + report)
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp",
-            dir.resolve("t.txt").toString(), "work:4000")
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .env("FAKE_NVML_SCRIPT", script.toString())
+            .unsetEnv("CUDA_VISIBLE_DEVICES")
+            .agent(
+                "nvml.library="
+                    + ForkedJvm.FAKE_NVML
+                    + ",attribution=host,prometheus.port=off,"
+                    + "report.json="
+                    + report)
+            .arg(
+                "-cp",
+                ForkedJvm.appClassPath(),
+                "io.jouletrace.it.apps.PhasesApp",
+                dir.resolve("t.txt").toString(),
+                "work:4000")
+            .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stdout()).contains("phases done");
     assertThat(r.stderr()).containsIgnoringCase("lost");
     JsonNode root = new ObjectMapper().readTree(report.toFile());
     Map<String, Double> joules = new HashMap<>();
     Map<String, Double> seconds = new HashMap<>();
-    root.get("devices").forEach(d -> {
-      joules.put(d.get("id").asText(), d.get("joules").asDouble());
-      seconds.put(d.get("id").asText(), d.get("seconds").asDouble());
-    });
+    root.get("devices")
+        .forEach(
+            d -> {
+              joules.put(d.get("id").asText(), d.get("joules").asDouble());
+              seconds.put(d.get("id").asText(), d.get("seconds").asDouble());
+            });
     double wall = root.at("/run/wallSeconds").asDouble();
     // gpu-1 counted only until it was lost 1.5 s after nvmlInit; gpu-0 for the whole run, at its
     // scripted 100 W
     assertThat(joules.get("gpu-1")).isPositive().isLessThanOrEqualTo(200 * 1.5 * 1.005);
     assertThat(seconds.get("gpu-1")).isLessThan(1.5);
-    assertThat(seconds.get("gpu-0")).isGreaterThan(seconds.get("gpu-1") + 1.5)
+    assertThat(seconds.get("gpu-0"))
+        .isGreaterThan(seconds.get("gpu-1") + 1.5)
         .isLessThanOrEqualTo(wall);
-    assertThat(joules.get("gpu-0")).isCloseTo(100 * seconds.get("gpu-0"),
-        within(0.01 * 100 * seconds.get("gpu-0")));
+    assertThat(joules.get("gpu-0"))
+        .isCloseTo(100 * seconds.get("gpu-0"), within(0.01 * 100 * seconds.get("gpu-0")));
   }
 }

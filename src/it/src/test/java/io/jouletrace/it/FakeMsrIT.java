@@ -35,11 +35,12 @@ class FakeMsrIT {
   void perPhaseEnergyFromMsrCounters(@TempDir Path dir) throws Exception {
     Path msr = dir.resolve("cpu");
     List<FileChannel> channels = new ArrayList<>();
-    try (DirectoryStream<Path> cpus = Files.newDirectoryStream(Path.of("/sys/devices/system/cpu"),
-        "cpu[0-9]*")) {
+    try (DirectoryStream<Path> cpus =
+        Files.newDirectoryStream(Path.of("/sys/devices/system/cpu"), "cpu[0-9]*")) {
       for (Path cpu : cpus) {
-        Path file = Files.createDirectories(msr.resolve(cpu.getFileName().toString().substring(3)))
-            .resolve("msr");
+        Path file =
+            Files.createDirectories(msr.resolve(cpu.getFileName().toString().substring(3)))
+                .resolve("msr");
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
           f.setLength(0xC0010299L + 64); // sparse: no disk used
         }
@@ -51,33 +52,46 @@ class FakeMsrIT {
     }
     long t0 = System.nanoTime();
     WriterLag lag = new WriterLag();
-    Thread writer = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        long now = System.nanoTime();
-        long raw = (long) (WATTS * (now - t0) * 1e-9 / UNIT) & 0xFFFFFFFFL;
-        for (FileChannel ch : channels) {
-          try {
-            write(ch, 0x611, raw); // Intel package
-            write(ch, 0xC001029BL, raw); // AMD package
-          } catch (Exception e) {
-            return;
-          }
-        }
-        lag.pass(now, System.nanoTime());
-        LockSupport.parkNanos(2_000_000L);
-      }
-    });
+    Thread writer =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                long now = System.nanoTime();
+                long raw = (long) (WATTS * (now - t0) * 1e-9 / UNIT) & 0xFFFFFFFFL;
+                for (FileChannel ch : channels) {
+                  try {
+                    write(ch, 0x611, raw); // Intel package
+                    write(ch, 0xC001029BL, raw); // AMD package
+                  } catch (Exception e) {
+                    return;
+                  }
+                }
+                lag.pass(now, System.nanoTime());
+                LockSupport.parkNanos(2_000_000L);
+              }
+            });
     writer.setDaemon(true);
     writer.start();
     Path report = dir.resolve("r.json");
     Path truth = dir.resolve("t.txt");
     try {
-      ForkedJvm.Result r = new ForkedJvm(dir)
-          .agent("cpu.source=rapl-msr,msr.root=" + msr + ",attribution=host,prometheus.port=off,"
-              + "report.json=" + report)
-          .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp", truth.toString(),
-              "start-up:1500", "alpha:600", "beta:900")
-          .run(60);
+      ForkedJvm.Result r =
+          new ForkedJvm(dir)
+              .agent(
+                  "cpu.source=rapl-msr,msr.root="
+                      + msr
+                      + ",attribution=host,prometheus.port=off,"
+                      + "report.json="
+                      + report)
+              .arg(
+                  "-cp",
+                  ForkedJvm.appClassPath(),
+                  "io.jouletrace.it.apps.PhasesApp",
+                  truth.toString(),
+                  "start-up:1500",
+                  "alpha:600",
+                  "beta:900")
+              .run(60);
       assertThat(r.exitCode()).as(r.stderr()).isZero();
       assertThat(r.stderr()).doesNotContain("ESTIMATED");
     } finally {
@@ -98,10 +112,14 @@ class FakeMsrIT {
       // how far the counters lagged around each boundary (measured by the writer), plus 2 ms.
       PhaseTruth.Span span = spans.spans(name).get(0);
       long around = 20_000_000L;
-      double late = (lag.maxLagNanos(span.outerStart(), span.start() + around)
-          + lag.maxLagNanos(span.end(), span.outerEnd() + around)) * 1e-9;
-      PhaseTruth.assertBetween(name + ", counters' lag " + late + " s",
-          phases.get(name).at("/joules/cpu").asDouble(), WATTS * spans.innerSeconds(name),
+      double late =
+          (lag.maxLagNanos(span.outerStart(), span.start() + around)
+                  + lag.maxLagNanos(span.end(), span.outerEnd() + around))
+              * 1e-9;
+      PhaseTruth.assertBetween(
+          name + ", counters' lag " + late + " s",
+          phases.get(name).at("/joules/cpu").asDouble(),
+          WATTS * spans.innerSeconds(name),
           WATTS * spans.outerSeconds(name),
           WATTS * (0.02 * spans.outerSeconds(name) + 0.002 + late));
     }

@@ -46,20 +46,23 @@ final class FakePowercap implements AutoCloseable {
   }
 
   FakePowercap start() {
-    writer = new Thread(() -> {
-      while (running) {
-        long now = System.nanoTime();
-        for (Zone z : zones) {
-          try {
-            write(z, now);
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        }
-        lag.pass(now, System.nanoTime());
-        LockSupport.parkNanos(1_000_000L);
-      }
-    }, "fake-rapl-writer");
+    writer =
+        new Thread(
+            () -> {
+              while (running) {
+                long now = System.nanoTime();
+                for (Zone z : zones) {
+                  try {
+                    write(z, now);
+                  } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+                lag.pass(now, System.nanoTime());
+                LockSupport.parkNanos(1_000_000L);
+              }
+            },
+            "fake-rapl-writer");
     writer.setDaemon(true);
     writer.start();
     return this;
@@ -71,7 +74,10 @@ final class FakePowercap implements AutoCloseable {
     Path d = root.resolve(z.dir());
     Path tmp = d.resolve("energy_uj.tmp");
     Files.writeString(tmp, value + "\n", StandardCharsets.US_ASCII);
-    Files.move(tmp, d.resolve("energy_uj"), StandardCopyOption.REPLACE_EXISTING,
+    Files.move(
+        tmp,
+        d.resolve("energy_uj"),
+        StandardCopyOption.REPLACE_EXISTING,
         StandardCopyOption.ATOMIC_MOVE);
   }
 
@@ -81,10 +87,14 @@ final class FakePowercap implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
     if (writer != null) {
-      writer.join(2000);
+      try {
+        writer.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

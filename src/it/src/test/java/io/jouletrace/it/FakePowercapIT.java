@@ -30,21 +30,35 @@ class FakePowercapIT {
     Path report = dir.resolve("report.json");
     Path truth = dir.resolve("truth.txt");
     FakePowercap fake;
-    try (FakePowercap rapl = new FakePowercap(dir.resolve("powercap"))
-        .zone("intel-rapl:0", "package-0", 30, 4_000_000L, 3_500_000L)
-        .zone("intel-rapl:0:0", "core", 20, BIG, 0)
-        .zone("intel-rapl:0:1", "dram", 4, BIG, 0)
-        .zone("intel-rapl:1", "package-1", 10, BIG, 7_000_000L)
-        .zone("intel-rapl:1:0", "dram", 2, BIG, 0)
-        .zone("intel-rapl:2", "psys", 80, BIG, 0)
-        .start()) {
+    try (FakePowercap rapl =
+        new FakePowercap(dir.resolve("powercap"))
+            .zone("intel-rapl:0", "package-0", 30, 4_000_000L, 3_500_000L)
+            .zone("intel-rapl:0:0", "core", 20, BIG, 0)
+            .zone("intel-rapl:0:1", "dram", 4, BIG, 0)
+            .zone("intel-rapl:1", "package-1", 10, BIG, 7_000_000L)
+            .zone("intel-rapl:1:0", "dram", 2, BIG, 0)
+            .zone("intel-rapl:2", "psys", 80, BIG, 0)
+            .start()) {
       fake = rapl;
-      ForkedJvm.Result r = new ForkedJvm(dir)
-          .agent("powercap.root=" + rapl.root() + ",interval=20ms,attribution=host,"
-              + "prometheus.port=off,report.json=" + report + ",labels=suite=it;case=powercap")
-          .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp", truth.toString(),
-              "alpha:300", "beta:500", "alpha:200", "gamma:1000")
-          .run(60);
+      ForkedJvm.Result r =
+          new ForkedJvm(dir)
+              .agent(
+                  "powercap.root="
+                      + rapl.root()
+                      + ",interval=20ms,attribution=host,"
+                      + "prometheus.port=off,report.json="
+                      + report
+                      + ",labels=suite=it;case=powercap")
+              .arg(
+                  "-cp",
+                  ForkedJvm.appClassPath(),
+                  "io.jouletrace.it.apps.PhasesApp",
+                  truth.toString(),
+                  "alpha:300",
+                  "beta:500",
+                  "alpha:200",
+                  "gamma:1000")
+              .run(60);
       assertThat(r.exitCode()).as(r.stderr()).isZero();
       assertThat(r.stdout()).contains("phases done");
       assertThat(r.stderr()).doesNotContain("ESTIMATED");
@@ -57,8 +71,12 @@ class FakePowercapIT {
       for (PhaseTruth.Span span : truthSpans.spans(name)) {
         // how far behind the fake's files were around each boundary (the agent reads within ms)
         long around = 20_000_000L;
-        lag.merge(name, (fake.lag().maxLagNanos(span.outerStart(), span.start() + around)
-            + fake.lag().maxLagNanos(span.end(), span.outerEnd() + around)) * 1e-9, Double::sum);
+        lag.merge(
+            name,
+            (fake.lag().maxLagNanos(span.outerStart(), span.start() + around)
+                    + fake.lag().maxLagNanos(span.end(), span.outerEnd() + around))
+                * 1e-9,
+            Double::sum);
       }
     }
 
@@ -78,14 +96,21 @@ class FakePowercapIT {
       // left its files behind around that boundary: 1 ms steps, and more when the writer thread
       // was descheduled (measured by the fake, not by the agent). Allow that, 2 % and 2 ms.
       double slack = 0.02 * outer + 0.002 + lag.get(name);
-      PhaseTruth.assertBetween(name + " cpu, fake lag " + lag.get(name) + " s",
-          p.at("/joules/cpu").asDouble(), CPU_WATTS * inner, CPU_WATTS * outer, CPU_WATTS * slack);
-      PhaseTruth.assertBetween(name + " dram, fake lag " + lag.get(name) + " s",
-          p.at("/joules/dram").asDouble(), DRAM_WATTS * inner, DRAM_WATTS * outer,
+      PhaseTruth.assertBetween(
+          name + " cpu, fake lag " + lag.get(name) + " s",
+          p.at("/joules/cpu").asDouble(),
+          CPU_WATTS * inner,
+          CPU_WATTS * outer,
+          CPU_WATTS * slack);
+      PhaseTruth.assertBetween(
+          name + " dram, fake lag " + lag.get(name) + " s",
+          p.at("/joules/dram").asDouble(),
+          DRAM_WATTS * inner,
+          DRAM_WATTS * outer,
           DRAM_WATTS * slack);
       // the agent's stamps lie between the application's inner and outer ones
-      PhaseTruth.assertBetween(name + " seconds", p.get("wallSeconds").asDouble(), inner, outer,
-          1e-6);
+      PhaseTruth.assertBetween(
+          name + " seconds", p.get("wallSeconds").asDouble(), inner, outer, 1e-6);
     }
 
     // Counted devices only: two packages and two dram zones, never core or psys.
@@ -101,9 +126,12 @@ class FakePowercapIT {
       }
     }
     // Devices are read from when the sampler opened them (after JVM start) to exit.
-    assertThat(deviceCpu).isLessThanOrEqualTo(CPU_WATTS * wall * 1.02).isGreaterThan(CPU_WATTS * 2.0);
+    assertThat(deviceCpu)
+        .isLessThanOrEqualTo(CPU_WATTS * wall * 1.02)
+        .isGreaterThan(CPU_WATTS * 2.0);
 
-    // Conservation: totals are the sum over phases, and with attribution=host they are the devices'.
+    // Conservation: totals are the sum over phases, and with attribution=host they are the
+    // devices'.
     double sumCpu = 0;
     for (JsonNode p : root.get("phases")) {
       sumCpu += p.at("/joules/cpu").asDouble();

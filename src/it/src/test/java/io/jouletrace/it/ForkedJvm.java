@@ -80,13 +80,14 @@ final class ForkedJvm {
     Path out = Files.createTempFile(dir, "stdout", ".txt");
     Path err = Files.createTempFile(dir, "stderr", ".txt");
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-    env.forEach((k, v) -> {
-      if (v == null) {
-        pb.environment().remove(k);
-      } else {
-        pb.environment().put(k, v);
-      }
-    });
+    env.forEach(
+        (k, v) -> {
+          if (v == null) {
+            pb.environment().remove(k);
+          } else {
+            pb.environment().put(k, v);
+          }
+        });
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     return new Running(pb.start(), out, err);
   }
@@ -97,8 +98,11 @@ final class ForkedJvm {
       if (!done) {
         process.destroyForcibly();
       }
-      Result r = new Result(done ? process.exitValue() : -1,
-          Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      Result r =
+          new Result(
+              done ? process.exitValue() : -1,
+              Files.readString(out, StandardCharsets.UTF_8),
+              Files.readString(err, StandardCharsets.UTF_8));
       assertThat(done).as("JVM finished in %d s; stderr:%n%s", timeoutSeconds, r.stderr()).isTrue();
       return r;
     }

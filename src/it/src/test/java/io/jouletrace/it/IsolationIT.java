@@ -17,18 +17,25 @@ class IsolationIT {
   @Test
   void applicationKeepsItsOwnLibraryVersions(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .agent("prometheus.port=0,report.json=" + report)
-        .arg("-cp", ForkedJvm.appClassPath(ForkedJvm.LIBS), "io.jouletrace.it.apps.IsolationApp")
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=0,report.json=" + report)
+            .arg(
+                "-cp", ForkedJvm.appClassPath(ForkedJvm.LIBS), "io.jouletrace.it.apps.IsolationApp")
+            .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stdout())
         .contains("bytebuddy byte-buddy-1.14.12.jar made app.Made")
         .contains("jna 5.13.0")
         .contains("jackson 2.17.2 {\"a\":1}")
         .contains("prometheus prometheus-metrics-core-1.3.10.jar 1");
-    assertThat(r.stderr()).doesNotContain("LinkageError", "NoSuchMethod", "ClassCastException",
-        "could not instrument", "agent not started");
+    assertThat(r.stderr())
+        .doesNotContain(
+            "LinkageError",
+            "NoSuchMethod",
+            "ClassCastException",
+            "could not instrument",
+            "agent not started");
     assertThat(Files.readString(report)).contains("\"name\" : \"own-libraries\"");
   }
 
@@ -44,8 +51,11 @@ class IsolationIT {
           if (n.endsWith(".class")) {
             unexpected.add(n);
           }
-        } else if (!(n.startsWith("META-INF/") || n.startsWith("io/jouletrace/agent/boot/")
-            || n.startsWith("io/jouletrace/bridge/") || n.equals("io/") || n.equals("io/jouletrace/")
+        } else if (!(n.startsWith("META-INF/")
+            || n.startsWith("io/jouletrace/agent/boot/")
+            || n.startsWith("io/jouletrace/bridge/")
+            || n.equals("io/")
+            || n.equals("io/jouletrace/")
             || n.equals("io/jouletrace/agent/"))) {
           unexpected.add(n);
         }

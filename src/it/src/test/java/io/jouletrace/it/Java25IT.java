@@ -13,11 +13,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class Java25IT {
 
-  static final Path JAVA25 = Path.of(System.getProperty("jouletrace.it.java25Home",
-      "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java");
+  static final Path JAVA25 =
+      Path.of(
+          System.getProperty("jouletrace.it.java25Home", "/usr/lib/jvm/temurin-25-jdk-amd64"),
+          "bin",
+          "java");
 
   private static ForkedJvm java25(Path dir) {
-    assertThat(JAVA25).as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
+    assertThat(JAVA25)
+        .as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
         .isExecutable();
     return new ForkedJvm(dir, JAVA25.toString()).arg("--enable-native-access=ALL-UNNAMED");
   }
@@ -25,32 +29,41 @@ class Java25IT {
   @Test
   void phasesAndMeasuredEnergyOnJava25(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    try (FakePowercap rapl = new FakePowercap(dir.resolve("powercap"))
-        .zone("intel-rapl:0", "package-0", 25, 262_143_328_850L, 0).start()) {
-      ForkedJvm.Result r = java25(dir)
-          .agent("powercap.root=" + rapl.root() + ",prometheus.port=0,report.json=" + report)
-          .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp",
-              dir.resolve("t.txt").toString(), "alpha:400")
-          .run(60);
+    try (FakePowercap rapl =
+        new FakePowercap(dir.resolve("powercap"))
+            .zone("intel-rapl:0", "package-0", 25, 262_143_328_850L, 0)
+            .start()) {
+      ForkedJvm.Result r =
+          java25(dir)
+              .agent("powercap.root=" + rapl.root() + ",prometheus.port=0,report.json=" + report)
+              .arg(
+                  "-cp",
+                  ForkedJvm.appClassPath(),
+                  "io.jouletrace.it.apps.PhasesApp",
+                  dir.resolve("t.txt").toString(),
+                  "alpha:400")
+              .run(60);
       assertThat(r.exitCode()).as(r.stderr()).isZero();
       assertThat(r.stderr()).doesNotContain("WARNING", "Exception", "agent not started");
     }
     assertThat(Files.readAllLines(dir.resolve("t.txt")).get(0)).isEqualTo("recording true");
-    assertThat(Files.readString(report)).contains("\"name\" : \"alpha\"", "\"source\" : \"rapl-sysfs\"");
+    assertThat(Files.readString(report))
+        .contains("\"name\" : \"alpha\"", "\"source\" : \"rapl-sysfs\"");
   }
 
   @Test
   void djlExampleOnJava25(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = java25(dir)
-        .env("DJL_OFFLINE", "true")
-        .env("OPT_OUT_TRACKING", "true")
-        .agent("prometheus.port=0,report.json=" + report)
-        .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "1", "--samples", "1024")
-        .run(120);
+    ForkedJvm.Result r =
+        java25(dir)
+            .env("DJL_OFFLINE", "true")
+            .env("OPT_OUT_TRACKING", "true")
+            .agent("prometheus.port=0,report.json=" + report)
+            .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "1", "--samples", "1024")
+            .run(120);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stderr()).doesNotContain("WARNING: A restricted", "sun.misc.Unsafe");
-    assertThat(Files.readString(report)).contains("\"name\" : \"train-step\"",
-        "\"name\" : \"inference\"");
+    assertThat(Files.readString(report))
+        .contains("\"name\" : \"train-step\"", "\"name\" : \"inference\"");
   }
 }

@@ -20,10 +20,11 @@ class NativeHeavyIT {
   @Test
   void workerThreadsEnergyGoesToTheDrivingPhase(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .agent("cpu.source=model,prometheus.port=off,report.json=" + report)
-        .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.NativeHeavyApp")
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("cpu.source=model,prometheus.port=off,report.json=" + report)
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.NativeHeavyApp")
+            .run(60);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     JsonNode root = new ObjectMapper().readTree(report.toFile());
     Map<String, JsonNode> phases = new HashMap<>();
@@ -34,7 +35,8 @@ class NativeHeavyIT {
     double otherWatts = other.at("/joules/cpu").asDouble() / other.get("wallSeconds").asDouble();
     assertThat(drive.get("wallSeconds").asDouble()).isGreaterThan(1.9);
     // two busy workers against an idle JVM: the phase's CPU power is well above the idle time's
-    assertThat(driveWatts).as("drive %.2f W, other %.2f W", driveWatts, otherWatts)
+    assertThat(driveWatts)
+        .as("drive %.2f W, other %.2f W", driveWatts, otherWatts)
         .isGreaterThan(1.5 * otherWatts);
   }
 }

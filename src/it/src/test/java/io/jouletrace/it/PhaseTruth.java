@@ -33,8 +33,14 @@ final class PhaseTruth {
     PhaseTruth t = new PhaseTruth(lines.get(0).equals("recording true"));
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(" ");
-      t.spans.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new Span(Long.parseLong(f[1]),
-          Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])));
+      t.spans
+          .computeIfAbsent(f[0], k -> new ArrayList<>())
+          .add(
+              new Span(
+                  Long.parseLong(f[1]),
+                  Long.parseLong(f[2]),
+                  Long.parseLong(f[3]),
+                  Long.parseLong(f[4])));
     }
     return t;
   }
@@ -59,7 +65,8 @@ final class PhaseTruth {
 
   /** {@code actual} lies in {@code [low - slack, high + slack]}. */
   static void assertBetween(String what, double actual, double low, double high, double slack) {
-    assertThat(actual).as("%s: %s not in [%s, %s] +- %s", what, actual, low, high, slack)
+    assertThat(actual)
+        .as("%s: %s not in [%s, %s] +- %s", what, actual, low, high, slack)
         .isBetween(low - slack, high + slack);
   }
 }

@@ -12,18 +12,23 @@ class ProbeIT {
 
   @Test
   void countersFoundExitZero(@TempDir Path dir) throws Exception {
-    try (FakePowercap rapl = new FakePowercap(dir.resolve("powercap"))
-        .zone("intel-rapl:0", "package-0", 30, 262_143_328_850L, 0)
-        .zone("intel-rapl:0:0", "core", 20, 262_143_328_850L, 0)
-        .zone("intel-rapl:0:1", "dram", 4, 262_143_328_850L, 0)) {
+    try (FakePowercap rapl =
+        new FakePowercap(dir.resolve("powercap"))
+            .zone("intel-rapl:0", "package-0", 30, 262_143_328_850L, 0)
+            .zone("intel-rapl:0:0", "core", 20, 262_143_328_850L, 0)
+            .zone("intel-rapl:0:1", "dram", 4, 262_143_328_850L, 0)) {
       Path script = dir.resolve("nvml.script");
       Files.writeString(script, "devices 1\nname 0 Fake H100\npower 0 0 300\nlimit 0 700\n");
-      ForkedJvm.Result r = new ForkedJvm(dir)
-          .env("FAKE_NVML_SCRIPT", script.toString())
-          .unsetEnv("CUDA_VISIBLE_DEVICES")
-          .arg("-jar", ForkedJvm.AGENT_JAR.toString(), "probe",
-              "powercap.root=" + rapl.root() + ",nvml.library=" + ForkedJvm.FAKE_NVML)
-          .run(60);
+      ForkedJvm.Result r =
+          new ForkedJvm(dir)
+              .env("FAKE_NVML_SCRIPT", script.toString())
+              .unsetEnv("CUDA_VISIBLE_DEVICES")
+              .arg(
+                  "-jar",
+                  ForkedJvm.AGENT_JAR.toString(),
+                  "probe",
+                  "powercap.root=" + rapl.root() + ",nvml.library=" + ForkedJvm.FAKE_NVML)
+              .run(60);
       assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
       assertThat(r.stdout())
           .contains("intel-rapl:0 ", "package-0", "readable", "intel-rapl:0:0", "core")
@@ -36,11 +41,19 @@ class ProbeIT {
 
   @Test
   void nothingMeasurableExitThreeWithReasonsAndFixes(@TempDir Path dir) throws Exception {
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .arg("-jar", ForkedJvm.AGENT_JAR.toString(), "probe",
-            "powercap.root=" + dir.resolve("none") + ",msr.root=" + dir.resolve("nomsr")
-                + ",nvml.library=" + dir.resolve("libnvidia-ml.so.1"))
-        .run(60);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .arg(
+                "-jar",
+                ForkedJvm.AGENT_JAR.toString(),
+                "probe",
+                "powercap.root="
+                    + dir.resolve("none")
+                    + ",msr.root="
+                    + dir.resolve("nomsr")
+                    + ",nvml.library="
+                    + dir.resolve("libnvidia-ml.so.1"))
+            .run(60);
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isEqualTo(3);
     assertThat(r.stdout())
         .contains("no zones. Fix:")

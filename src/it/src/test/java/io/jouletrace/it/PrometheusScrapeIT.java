@@ -34,31 +34,54 @@ class PrometheusScrapeIT {
   @Test
   void prometheusScrapesPhaseEnergyWhileTheJobRuns(@TempDir Path dir) throws Exception {
     Path prometheus = prometheusBinary();
-    Assumptions.assumeTrue(prometheus != null,
+    Assumptions.assumeTrue(
+        prometheus != null,
         "prometheus is not installed (apt-get install prometheus; .ci/run does)");
     int agentPort = DjlExampleIT.freePort();
     int promPort = DjlExampleIT.freePort();
     Path config = dir.resolve("prometheus.yml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         global:
           scrape_interval: 1s
         scrape_configs:
           - job_name: jouletrace
             static_configs:
               - targets: ['127.0.0.1:%d']
-        """.formatted(agentPort));
-    Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort)
-        .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        """
+            .formatted(agentPort));
+    Process server =
+        new ProcessBuilder(
+                prometheus.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + promPort)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("prometheus.log").toFile())
+            .start();
     try {
-      ForkedJvm.Running job = new ForkedJvm(dir)
-          .agent("prometheus.port=" + agentPort + ",prometheus.host=127.0.0.1,report.json="
-              + dir.resolve("r.json") + ",labels=team=it")
-          .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.PhasesApp",
-              dir.resolve("t.txt").toString(), "alpha:4000", "beta:4000")
-          .start();
-      JsonNode result = queryUntilPresent(promPort,
-          "jouletrace_energy_joules_total{phase=\"alpha\",domain=\"cpu\"}", Duration.ofSeconds(60));
+      ForkedJvm.Running job =
+          new ForkedJvm(dir)
+              .agent(
+                  "prometheus.port="
+                      + agentPort
+                      + ",prometheus.host=127.0.0.1,report.json="
+                      + dir.resolve("r.json")
+                      + ",labels=team=it")
+              .arg(
+                  "-cp",
+                  ForkedJvm.appClassPath(),
+                  "io.jouletrace.it.apps.PhasesApp",
+                  dir.resolve("t.txt").toString(),
+                  "alpha:4000",
+                  "beta:4000")
+              .start();
+      JsonNode result =
+          queryUntilPresent(
+              promPort,
+              "jouletrace_energy_joules_total{phase=\"alpha\",domain=\"cpu\"}",
+              Duration.ofSeconds(60));
       ForkedJvm.Result r = job.await(60);
       assertThat(r.exitCode()).as(r.stderr()).isZero();
 
@@ -78,10 +101,16 @@ class PrometheusScrapeIT {
 
   private static JsonNode query(int port, String promql) throws Exception {
     HttpClient client = HttpClient.newHttpClient();
-    URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
-        + URLEncoder.encode(promql, StandardCharsets.UTF_8));
-    HttpResponse<String> resp = client.send(HttpRequest.newBuilder(uri)
-        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    URI uri =
+        URI.create(
+            "http://127.0.0.1:"
+                + port
+                + "/api/v1/query?query="
+                + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+    HttpResponse<String> resp =
+        client.send(
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
     JsonNode body = new ObjectMapper().readTree(resp.body());
     assertThat(body.get("status").asText()).as(resp.body()).isEqualTo("success");
     return body.at("/data/result");

@@ -21,17 +21,25 @@ class StressIT {
     for (JsonNode p : root.get("phases")) {
       sum += p.at("/joules/total").asDouble();
     }
-    assertThat(root.at("/totals/joules/total").asDouble()).isCloseTo(sum, within(1e-9 * sum + 1e-12));
+    assertThat(root.at("/totals/joules/total").asDouble())
+        .isCloseTo(sum, within(1e-9 * sum + 1e-12));
   }
 
   @Test
   void thousandThreadsEnteringAndLeavingPhasesForTenSeconds(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .agent("prometheus.port=off,attribution=host,report.json=" + report)
-        .arg("-Xmx256m", "-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.StressApp",
-            "threads", "1000", "10")
-        .run(120);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,attribution=host,report.json=" + report)
+            .arg(
+                "-Xmx256m",
+                "-cp",
+                ForkedJvm.appClassPath(),
+                "io.jouletrace.it.apps.StressApp",
+                "threads",
+                "1000",
+                "10")
+            .run(120);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     Matcher m = SUMMARY.matcher(r.stdout());
     assertThat(m.find()).as(r.stdout()).isTrue();
@@ -50,11 +58,17 @@ class StressIT {
   @Test
   void aMillionDistinctNamesAreCappedAndReportedOnce(@TempDir Path dir) throws Exception {
     Path report = dir.resolve("r.json");
-    ForkedJvm.Result r = new ForkedJvm(dir)
-        .agent("prometheus.port=off,phases.max=100,report.json=" + report)
-        .arg("-Xmx256m", "-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.StressApp",
-            "names", "1000000")
-        .run(120);
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,phases.max=100,report.json=" + report)
+            .arg(
+                "-Xmx256m",
+                "-cp",
+                ForkedJvm.appClassPath(),
+                "io.jouletrace.it.apps.StressApp",
+                "names",
+                "1000000")
+            .run(120);
     assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stdout()).contains("phases 1000000");
     assertThat(r.stderr().lines().filter(l -> l.contains("phases.max"))).hasSize(1);

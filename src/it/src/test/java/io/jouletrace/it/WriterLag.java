@@ -14,14 +14,16 @@ final class WriterLag {
 
   private final List<long[]> passes = new ArrayList<>();
 
-  /** One completed pass: values for instant {@code valueNanos}, all published by {@code doneNanos}. */
+  /**
+   * One completed pass: values for instant {@code valueNanos}, all published by {@code doneNanos}.
+   */
   synchronized void pass(long valueNanos, long doneNanos) {
     passes.add(new long[] {valueNanos, doneNanos});
   }
 
   /**
-   * The most the published values lagged at any instant in {@code [from, to]}: a reader at instant t
-   * sees values at least as new as the last pass completed before t.
+   * The most the published values lagged at any instant in {@code [from, to]}: a reader at instant
+   * t sees values at least as new as the last pass completed before t.
    */
   synchronized long maxLagNanos(long from, long to) {
     long worst = 0;

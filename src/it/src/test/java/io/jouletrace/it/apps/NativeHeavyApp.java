@@ -20,15 +20,17 @@ public final class NativeHeavyApp {
     List<Thread> workers = new ArrayList<>();
     try (Phase p = JouleTrace.phase("drive")) {
       for (int i = 0; i < 2; i++) {
-        Thread t = new Thread(() -> {
-          double x = 0;
-          while (!stop.get()) {
-            x += Math.sqrt(x + 1);
-          }
-          if (x == 42) {
-            System.out.println();
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  double x = 0;
+                  while (!stop.get()) {
+                    x += Math.sqrt(x + 1);
+                  }
+                  if (x == 42) {
+                    System.out.println();
+                  }
+                });
         workers.add(t);
         t.start();
       }

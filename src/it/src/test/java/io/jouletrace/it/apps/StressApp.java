@@ -24,17 +24,19 @@ public final class StressApp {
       long end = System.nanoTime() + (long) (Double.parseDouble(args[2]) * 1e9);
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        Thread t = new Thread(() -> {
-          ThreadLocalRandom r = ThreadLocalRandom.current();
-          while (System.nanoTime() < end) {
-            try (Phase outer = JouleTrace.phase("stress-" + r.nextInt(20))) {
-              try (Phase inner = JouleTrace.phase("inner-" + r.nextInt(5))) {
-                LockSupport.parkNanos(r.nextInt(200_000));
-              }
-            }
-            count.add(2);
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  ThreadLocalRandom r = ThreadLocalRandom.current();
+                  while (System.nanoTime() < end) {
+                    try (Phase outer = JouleTrace.phase("stress-" + r.nextInt(20))) {
+                      try (Phase inner = JouleTrace.phase("inner-" + r.nextInt(5))) {
+                        LockSupport.parkNanos(r.nextInt(200_000));
+                      }
+                    }
+                    count.add(2);
+                  }
+                });
         threads.add(t);
         t.start();
       }
@@ -50,7 +52,10 @@ public final class StressApp {
     }
     System.gc();
     Runtime rt = Runtime.getRuntime();
-    System.out.println("phases " + count.sum() + " heap-used-mb "
-        + (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024));
+    System.out.println(
+        "phases "
+            + count.sum()
+            + " heap-used-mb "
+            + (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024));
   }
 }

@@ -88,17 +88,17 @@ import java.util.stream.Stream;
  * environment variables are absent ({@code Utils.isOfflineMode()} and {@code
  * Utils.getEnvOrSystemProperty("OPT_OUT_TRACKING")}). Environment variables take precedence over
  * the properties in DJL, so the example warns when one of them is set to something other than
- * {@code true}. Do not set {@code PYTORCH_VERSION} or {@code PYTORCH_FLAVOR}: either makes DJL
- * look for (and download) another native build.
+ * {@code true}. Do not set {@code PYTORCH_VERSION} or {@code PYTORCH_FLAVOR}: either makes DJL look
+ * for (and download) another native build.
  *
  * <h2>Options</h2>
  *
  * <ul>
  *   <li>{@code --epochs N}: training epochs, at least 1 (default 3).
  *   <li>{@code --samples N}: training samples, at least 320 (default 4096); validation uses N/4.
- *   <li>{@code --checkpoint-dir DIR}: where {@code mlp-NNNN.params} is written (created if
- *       missing, checked before training, kept; default a new temporary directory that is
- *       removed when the JVM exits).
+ *   <li>{@code --checkpoint-dir DIR}: where {@code mlp-NNNN.params} is written (created if missing,
+ *       checked before training, kept; default a new temporary directory that is removed when the
+ *       JVM exits).
  *   <li>{@code --hold-ms N}: milliseconds to keep the JVM alive after the run (default 0).
  *   <li>{@code --pid-file PATH}: writes this JVM's pid to PATH at start-up.
  * </ul>
@@ -253,8 +253,7 @@ public final class DjlTrainingExample {
       DefaultTrainingConfig config =
           new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
               .optDevices(new Device[] {Device.cpu()})
-              .optOptimizer(
-                  Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build())
+              .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build())
               .addEvaluator(new Accuracy())
               .addTrainingListeners(
                   evaluations,
@@ -274,7 +273,9 @@ public final class DjlTrainingExample {
           "training: %d epoch(s) in %.2f s, final validation accuracy %s%n",
           options.epochs,
           seconds(trainStart),
-          validationAccuracy == null ? "n/a" : String.format(Locale.ROOT, "%.4f", validationAccuracy));
+          validationAccuracy == null
+              ? "n/a"
+              : String.format(Locale.ROOT, "%.4f", validationAccuracy));
 
       // 4. Checkpoint.
       model.setProperty("Epoch", Integer.toString(options.epochs));
@@ -500,8 +501,7 @@ public final class DjlTrainingExample {
       Files.createDirectories(parent);
     }
     Files.write(
-        pidFile,
-        (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
+        pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
   }
 
   /** Registers the files under dir (not dir itself) for deletion, deepest first, at exit. */
