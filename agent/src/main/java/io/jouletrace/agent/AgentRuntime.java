@@ -3,6 +3,7 @@ package io.jouletrace.agent;
 import io.jouletrace.agent.carbon.CarbonModel;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
+import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
@@ -58,9 +59,7 @@ public final class AgentRuntime {
     this.factors =
         new CarbonFactors(
             config.carbonIntensity(),
-            config.carbonIntensity() == ConfigLoader.DEFAULT_INTENSITY
-                ? "default: world average (CodeCarbon)"
-                : "config",
+            !config.isSet(Key.CARBON_INTENSITY) ? "default: world average (CodeCarbon)" : "config",
             config.pue(),
             config.embodiedKg(),
             config.embodiedGpuKg(),

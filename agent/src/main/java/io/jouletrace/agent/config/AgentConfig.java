@@ -1,77 +1,200 @@
 package io.jouletrace.agent.config;
 
+import io.jouletrace.agent.instrument.Rule;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The agent's configuration after all layers were merged and validated. See {@link ConfigLoader}
- * for keys, defaults and precedence.
+ * The agent's configuration after all layers were merged and validated: one parsed value per {@link
+ * Key}, where it came from, the {@code phase.<name>} rules, and one line per problem found. See
+ * {@link ConfigLoader} for precedence; {@link Key} for every key's type, default and meaning.
  *
- * @param interval sampling interval
- * @param boundaryResolution how soon after a phase boundary the CPU counters are read; zero when
- *     off
- * @param powercapRoot root of the powercap tree
- * @param cpuSource {@code auto}, {@code rapl-sysfs}, {@code rapl-msr} or {@code model}
- * @param msrRoot folder of the {@code <cpu>/msr} files
- * @param attribution {@code process} or {@code host}
- * @param prometheusPort TCP port of the pull endpoint, or -1 when off
- * @param prometheusHost bind address
- * @param reportJson where the JSON report is written at exit
- * @param carbonIntensity grid intensity, gCO2e per kWh
- * @param pue power usage effectiveness
- * @param stage ML lifecycle stage
- * @param labels job labels
- * @param embodiedKg manufacturing carbon of the machine, kg CO2e
- * @param embodiedLifetime amortisation period
- * @param embodiedUtilization busy fraction of the machine's lifetime
- * @param cpuTdp model: host CPU watts at full load, or NaN for the default
- * @param cpuIdle model: host CPU watts at idle, or NaN for the default
- * @param dramWattsPerGb model: memory watts per GB, or NaN for the default
- * @param phasesMax most distinct phase names tracked
- * @param gpu {@code auto}, {@code on} or {@code off}
- * @param gpuDevices the {@code gpu.devices} override, or {@code null}
- * @param nvmlLibrary the NVML library name or path, or {@code null} for the default
- * @param embodiedGpuKg manufacturing carbon per GPU in use, kg CO2e
- * @param phaseRules automatic phases declared with {@code phase.<name>} keys
- * @param instrumentWait a thread that loads a class to instrument waits for the instrumentation (no
- *     call is missed) instead of loading it as it is and having it retransformed moments later
- * @param strict refuse to start on any configuration error
- * @param errors one line per configuration problem found
+ * <p>The typed accessors below are shorthands for {@link #get(Key)}.
  */
-public record AgentConfig(
-    Duration interval,
-    Duration boundaryResolution,
-    Path powercapRoot,
-    String cpuSource,
-    Path msrRoot,
-    String attribution,
-    int prometheusPort,
-    String prometheusHost,
-    Path reportJson,
-    double carbonIntensity,
-    double pue,
-    String stage,
-    Map<String, String> labels,
-    double embodiedKg,
-    Duration embodiedLifetime,
-    double embodiedUtilization,
-    double cpuTdp,
-    double cpuIdle,
-    double dramWattsPerGb,
-    int phasesMax,
-    String gpu,
-    String gpuDevices,
-    String nvmlLibrary,
-    double embodiedGpuKg,
-    List<io.jouletrace.agent.instrument.Rule> phaseRules,
-    boolean instrumentWait,
-    boolean strict,
-    List<String> errors) {
+public final class AgentConfig {
+
+  private final EnumMap<Key, Object> values;
+  private final EnumMap<Key, String> origins;
+  private final List<Rule> phaseRules;
+  private final List<String> errors;
+
+  AgentConfig(
+      EnumMap<Key, Object> values,
+      EnumMap<Key, String> origins,
+      List<Rule> phaseRules,
+      List<String> errors) {
+    this.values = values;
+    this.origins = origins;
+    this.phaseRules = List.copyOf(phaseRules);
+    this.errors = List.copyOf(errors);
+  }
+
+  /**
+   * Returns a key's value, parsed as its {@link Key.Type} says: {@link Duration}, {@link Path},
+   * {@code String}, {@code Double}, {@code Integer}, {@code Boolean}, {@code Map<String, String>}
+   * (labels) or {@code List<String>} (lists).
+   *
+   * @param key the key
+   * @param <T> the value's type
+   * @return the configured value, or the default when the key was not set or was malformed
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T get(Key key) {
+    return (T) values.get(key);
+  }
+
+  /**
+   * Returns where a key's value came from.
+   *
+   * @param key the key
+   * @return e.g. {@code agent arguments}, {@code environment JOULETRACE_PUE}, or {@code null} when
+   *     the default is in force
+   */
+  public String origin(Key key) {
+    return origins.get(key);
+  }
+
+  /** Returns {@code true} when the key was set (validly) rather than left at its default. */
+  public boolean isSet(Key key) {
+    return origins.containsKey(key);
+  }
+
+  /** Returns automatic phases declared with {@code phase.<name>} keys. */
+  public List<Rule> phaseRules() {
+    return phaseRules;
+  }
+
+  /** Returns one line per configuration problem found. */
+  public List<String> errors() {
+    return errors;
+  }
+
+  public Duration interval() {
+    return get(Key.INTERVAL);
+  }
+
+  /** Returns how soon after a boundary the CPU counters are read; zero when off. */
+  public Duration boundaryResolution() {
+    return get(Key.BOUNDARY_RESOLUTION);
+  }
+
+  public Path powercapRoot() {
+    return get(Key.POWERCAP_ROOT);
+  }
+
+  public String cpuSource() {
+    return get(Key.CPU_SOURCE);
+  }
+
+  public Path msrRoot() {
+    return get(Key.MSR_ROOT);
+  }
+
+  public String attribution() {
+    return get(Key.ATTRIBUTION);
+  }
 
   /** Returns {@code true} when the job gets all of each device's energy. */
   public boolean hostAttribution() {
-    return "host".equals(attribution);
+    return "host".equals(attribution());
+  }
+
+  /** Returns the endpoint's port, or -1 when off. */
+  public int prometheusPort() {
+    return this.<Integer>get(Key.PROMETHEUS_PORT);
+  }
+
+  public String prometheusHost() {
+    return get(Key.PROMETHEUS_HOST);
+  }
+
+  public Path reportJson() {
+    return get(Key.REPORT_JSON);
+  }
+
+  /** Returns the grid intensity, gCO2e per kWh. */
+  public double carbonIntensity() {
+    return this.<Double>get(Key.CARBON_INTENSITY);
+  }
+
+  public double pue() {
+    return this.<Double>get(Key.PUE);
+  }
+
+  public String stage() {
+    return get(Key.STAGE);
+  }
+
+  public Map<String, String> labels() {
+    return get(Key.LABELS);
+  }
+
+  /** Returns the machine's manufacturing carbon, kg CO2e. */
+  public double embodiedKg() {
+    return this.<Double>get(Key.EMBODIED_KG);
+  }
+
+  public Duration embodiedLifetime() {
+    return get(Key.EMBODIED_LIFETIME);
+  }
+
+  public double embodiedUtilization() {
+    return this.<Double>get(Key.EMBODIED_UTILIZATION);
+  }
+
+  /** Returns the model's host CPU watts at full load, or NaN for the default. */
+  public double cpuTdp() {
+    return this.<Double>get(Key.CPU_TDP);
+  }
+
+  /** Returns the model's host CPU watts at idle, or NaN for the default. */
+  public double cpuIdle() {
+    return this.<Double>get(Key.CPU_IDLE);
+  }
+
+  /** Returns the model's memory watts per GB, or NaN for the default. */
+  public double dramWattsPerGb() {
+    return this.<Double>get(Key.DRAM_WATTS_PER_GB);
+  }
+
+  public int phasesMax() {
+    return this.<Integer>get(Key.PHASES_MAX);
+  }
+
+  public String gpu() {
+    return get(Key.GPU);
+  }
+
+  /** Returns the {@code gpu.devices} override as one comma-separated string, or {@code null}. */
+  public String gpuDevices() {
+    List<String> l = get(Key.GPU_DEVICES);
+    return l.isEmpty() ? null : String.join(",", l);
+  }
+
+  /** Returns the NVML library name or path, or {@code null} for the default. */
+  public String nvmlLibrary() {
+    String s = get(Key.NVML_LIBRARY);
+    return s.isEmpty() ? null : s;
+  }
+
+  /** Returns the manufacturing carbon per GPU in use, kg CO2e. */
+  public double embodiedGpuKg() {
+    return this.<Double>get(Key.EMBODIED_GPU_KG);
+  }
+
+  public boolean instrumentWait() {
+    return this.<Boolean>get(Key.INSTRUMENT_WAIT);
+  }
+
+  /** Returns {@code true} with {@code log.level=debug}. */
+  public boolean debug() {
+    return "debug".equals(get(Key.LOG_LEVEL));
+  }
+
+  public boolean strict() {
+    return this.<Boolean>get(Key.STRICT);
   }
 }

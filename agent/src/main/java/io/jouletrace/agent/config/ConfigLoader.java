@@ -1,6 +1,7 @@
 package io.jouletrace.agent.config;
 
 import io.jouletrace.agent.instrument.Rule;
+import io.jouletrace.exporter.MetricFamily;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -8,19 +9,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.function.Function;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The one configuration loader. Precedence, highest first: agent arguments ({@code
- * key=value,key=value}), system properties {@code jouletrace.<key>}, environment variables {@code
- * JOULETRACE_<KEY>} (dots and dashes become underscores, upper case), the properties file named by
- * the key {@code config}, defaults.
+ * The one configuration loader, driven by the {@link Key} catalogue. Precedence, highest first:
+ * agent arguments ({@code key=value,key=value}), system properties {@code jouletrace.<key>},
+ * environment variables ({@link Key#environmentName()}), the properties file named by the key
+ * {@code config}, defaults.
  *
  * <p>A bad key or value never stops the application: it yields one line in {@link
  * AgentConfig#errors()} naming the key, where it came from and the accepted form, and the default
@@ -28,67 +30,18 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
 
-  /** Grid intensity default: CodeCarbon's world average, gCO2e/kWh. */
-  public static final double DEFAULT_INTENSITY = 475;
-
   private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-  private static final List<String> RESERVED_LABELS =
-      List.of("phase", "domain", "method", "device", "source", "kind", "stage");
-
-  /** Every key, with its default and the form it accepts. */
-  static final Map<String, String[]> KEYS = new LinkedHashMap<>();
-
-  static {
-    key("interval", "100ms", Durations.FORM);
-    key("boundary.resolution", "1ms", Durations.FORM + ", or off");
-    key("powercap.root", "/sys/class/powercap", "a directory path");
-    key(
-        "cpu.source",
-        "auto",
-        "auto (rapl-sysfs, else rapl-msr, else model), rapl-sysfs, rapl-msr or model");
-    key("msr.root", "/dev/cpu", "a directory path");
-    key("attribution", "process", "process or host");
-    key("prometheus.port", "9464", "a TCP port 0-65535, or off");
-    key("prometheus.host", "0.0.0.0", "a bind address such as 127.0.0.1");
-    key("report.json", "jouletrace-report.json", "a file path");
-    key("carbon.intensity", "475", "gCO2e per kWh, a number >= 0");
-    key("pue", "1.0", "a number >= 1.0");
-    key("stage", "training", "data, experimentation, training or inference");
-    key("labels", "", "name=value pairs separated by ';' (e.g. team=ml;run=42)");
-    key("embodied.kg", "1000", "kg CO2e, a number >= 0");
-    key("embodied.lifetime", "4y", Durations.FORM);
-    key("embodied.utilization", "1.0", "a fraction in (0, 1]");
-    key("cpu.tdp", "", "watts, a number > 0");
-    key("cpu.idle", "", "watts, a number >= 0");
-    key("dram.watts-per-gb", "", "watts per GB, a number >= 0");
-    key("phases.max", "256", "an integer from 2 to 65535");
-    key(
-        "gpu",
-        "auto",
-        "auto (use NVIDIA GPUs when NVML is present), on (warn when it is not) or off");
-    key(
-        "gpu.devices",
-        "",
-        "GPU indices or UUIDs separated by commas or spaces, as in"
-            + " CUDA_VISIBLE_DEVICES (default: CUDA_VISIBLE_DEVICES, else all GPUs)");
-    key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
-    key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
-    key("instrument.wait", "true", "true or false");
-    key("strict", "false", "true or false");
-    key("config", "", "a properties file path");
-  }
-
-  private static void key(String name, String def, String form) {
-    KEYS.put(name, new String[] {def, form});
-  }
-
-  private final List<String> errors = new ArrayList<>();
-  private final Map<String, String> values = new LinkedHashMap<>();
-  private final Map<String, String> origins = new LinkedHashMap<>();
-  private final Map<String, String> phaseRules = new LinkedHashMap<>();
 
   /** Keys {@code phase.<name>} declare automatic phases; see {@link Rule} for the syntax. */
   static final String PHASE_PREFIX = "phase.";
+
+  private static final String KNOWN = "; known keys: ";
+
+  private final List<String> errors = new ArrayList<>();
+  private final EnumMap<Key, String> raw = new EnumMap<>(Key.class);
+  private final EnumMap<Key, String> origins = new EnumMap<>(Key.class);
+  private final Map<String, String> phaseRules = new LinkedHashMap<>();
+  private final Map<String, String> phaseOrigins = new LinkedHashMap<>();
 
   private ConfigLoader() {}
 
@@ -123,14 +76,14 @@ public final class ConfigLoader {
     Map<String, String> envNames = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : env.entrySet()) {
       if (e.getKey().startsWith("JOULETRACE_")) {
-        String key = l.keyForEnv(e.getKey());
+        String key = keyForEnv(e.getKey());
         if (key == null) {
           l.errors.add(
               "jouletrace: unknown configuration key '"
                   + e.getKey()
-                  + "' (environment); known"
-                  + " keys: "
-                  + String.join(", ", KEYS.keySet()));
+                  + "' (environment)"
+                  + KNOWN
+                  + knownKeys());
         } else {
           environment.put(key, e.getValue());
           envNames.put(key, e.getKey());
@@ -138,13 +91,13 @@ public final class ConfigLoader {
       }
     }
     // Lowest layer first: each later layer overwrites what the earlier ones set.
-    String configFile = firstOf("config", args, props, environment);
+    String configFile = firstOf(Key.CONFIG.key(), args, props, environment);
     if (configFile != null && !configFile.isBlank()) {
-      l.layer(l.readFile(configFile.trim()), k -> "config file " + configFile.trim());
+      l.layer(l.readFile(configFile.trim()), null, "config file " + configFile.trim());
     }
-    l.layer(environment, k -> "environment " + envNames.get(k));
-    l.layer(props, k -> "-Djouletrace." + k);
-    l.layer(args, k -> "agent arguments");
+    l.layer(environment, envNames, null);
+    l.layer(props, null, "-Djouletrace.");
+    l.layer(args, null, "agent arguments");
     return l.build();
   }
 
@@ -159,37 +112,57 @@ public final class ConfigLoader {
     return c.get(key);
   }
 
-  private String keyForEnv(String envName) {
+  private static String knownKeys() {
+    StringBuilder b = new StringBuilder();
+    for (Key k : Key.values()) {
+      b.append(b.length() == 0 ? "" : ", ").append(k.key());
+    }
+    return b.append(", phase.<name>").toString();
+  }
+
+  private static String keyForEnv(String envName) {
     String wanted = envName.substring("JOULETRACE_".length());
     if (wanted.startsWith("PHASE_") && wanted.length() > "PHASE_".length()) {
-      return "phase." + wanted.substring("PHASE_".length()).toLowerCase(Locale.ROOT);
+      return PHASE_PREFIX + wanted.substring("PHASE_".length()).toLowerCase(Locale.ROOT);
     }
-    for (String k : KEYS.keySet()) {
-      if (k.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT).equals(wanted)) {
-        return k;
+    for (Key k : Key.values()) {
+      if (k.environmentName().equals(envName)) {
+        return k.key();
       }
     }
     return null;
   }
 
+  /**
+   * Splits {@code key=value,key=value}. A part without {@code =} continues the previous value when
+   * that key takes a list, so that {@code gpu.devices=0,1} keeps both GPUs.
+   */
   private Map<String, String> parseArgs(String agentArgs) {
     Map<String, String> out = new LinkedHashMap<>();
     if (agentArgs == null || agentArgs.isBlank()) {
       return out;
     }
+    String previous = null;
     for (String part : agentArgs.split(",")) {
       if (part.isBlank()) {
         continue;
       }
       int eq = part.indexOf('=');
+      Key prev = previous == null ? null : Key.byName(previous);
+      if (eq < 0 && prev != null && prev.type() == Key.Type.LIST) {
+        out.put(previous, out.get(previous) + "," + part.trim());
+        continue;
+      }
       if (eq <= 0) {
         errors.add(
             "jouletrace: malformed agent argument '"
                 + part.trim()
                 + "': expected key=value pairs separated by commas");
+        previous = null;
         continue;
       }
-      out.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+      previous = part.substring(0, eq).trim();
+      out.put(previous, part.substring(eq + 1).trim());
     }
     return out;
   }
@@ -215,55 +188,71 @@ public final class ConfigLoader {
     return out;
   }
 
-  private void layer(Map<String, String> layer, Function<String, String> origin) {
+  /**
+   * Lays one source over the ones below it.
+   *
+   * @param envNames for the environment: key to variable name, else {@code null}
+   * @param origin the source's name; for system properties the prefix {@code -Djouletrace.}
+   */
+  private void layer(Map<String, String> layer, Map<String, String> envNames, String origin) {
     for (Map.Entry<String, String> e : layer.entrySet()) {
-      if (e.getKey().startsWith(PHASE_PREFIX) && e.getKey().length() > PHASE_PREFIX.length()) {
-        phaseRules.put(e.getKey().substring(PHASE_PREFIX.length()), e.getValue());
-        origins.put(e.getKey(), origin.apply(e.getKey()));
+      String name = e.getKey();
+      String from =
+          envNames != null
+              ? "environment " + envNames.get(name)
+              : origin.endsWith(".") ? origin + name : origin;
+      if (name.startsWith(PHASE_PREFIX) && name.length() > PHASE_PREFIX.length()) {
+        phaseRules.put(name.substring(PHASE_PREFIX.length()), e.getValue());
+        phaseOrigins.put(name, from);
         continue;
       }
-      if (!KEYS.containsKey(e.getKey())) {
+      Key key = Key.byName(name);
+      if (key == null) {
         errors.add(
             "jouletrace: unknown configuration key '"
-                + e.getKey()
+                + name
                 + "' ("
-                + origin.apply(e.getKey())
-                + "); known keys: "
-                + String.join(", ", KEYS.keySet()));
+                + from
+                + ")"
+                + KNOWN
+                + knownKeys());
         continue;
       }
-      values.put(e.getKey(), e.getValue());
-      origins.put(e.getKey(), origin.apply(e.getKey()));
+      raw.put(key, e.getValue());
+      origins.put(key, from);
     }
   }
 
   private AgentConfig build() {
-    boolean strict = get("strict");
-    Duration interval = get("interval");
-    Duration boundary = get("boundary.resolution");
-    Path powercap = get("powercap.root");
-    String cpuSource = get("cpu.source");
-    Path msrRoot = get("msr.root");
-    String attribution = get("attribution");
-    int port = get("prometheus.port");
-    String host = get("prometheus.host");
-    Path report = get("report.json");
-    double intensity = get("carbon.intensity");
-    double pue = get("pue");
-    String stage = get("stage");
-    Map<String, String> labels = get("labels");
-    double embodiedKg = get("embodied.kg");
-    Duration lifetime = get("embodied.lifetime");
-    double utilization = get("embodied.utilization");
-    double tdp = get("cpu.tdp");
-    double idle = get("cpu.idle");
-    double dram = get("dram.watts-per-gb");
-    int phasesMax = get("phases.max");
-    String gpu = get("gpu");
-    String gpuDevices = get("gpu.devices");
-    String nvmlLibrary = get("nvml.library");
-    double gpuKg = get("embodied.gpu-kg");
-    boolean instrumentWait = get("instrument.wait");
+    EnumMap<Key, Object> values = new EnumMap<>(Key.class);
+    EnumMap<Key, String> valid = new EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      String given = raw.get(k);
+      Object v = null;
+      if (given != null) {
+        try {
+          v = parse(k, given.trim(), true);
+          valid.put(k, origins.get(k));
+        } catch (RuntimeException e) {
+          errors.add(
+              "jouletrace: invalid value '"
+                  + given
+                  + "' for '"
+                  + k.key()
+                  + "' ("
+                  + origins.get(k)
+                  + "): expected "
+                  + k.form()
+                  + (e.getMessage() != null && e.getMessage().startsWith("(")
+                      ? " " + e.getMessage()
+                      : "")
+                  + "; using the default '"
+                  + k.defaultValue()
+                  + "'");
+        }
+      }
+      values.put(k, v != null ? v : parse(k, k.defaultValue(), false));
+    }
     List<Rule> rules = new ArrayList<>();
     phaseRules.forEach(
         (name, spec) -> {
@@ -276,108 +265,53 @@ public final class ConfigLoader {
                     + "' for 'phase."
                     + name
                     + "' ("
-                    + origins.get(PHASE_PREFIX + name)
+                    + phaseOrigins.get(PHASE_PREFIX + name)
                     + "): "
                     + e.getMessage()
-                    + "; expected"
-                    + " <class pattern>#<method pattern>[;...], e.g. com.acme.Tokenizer#encode*");
+                    + "; expected <class pattern>#<method pattern>[;...], e.g."
+                    + " com.acme.Tokenizer#encode*");
           }
         });
-    return new AgentConfig(
-        interval,
-        boundary,
-        powercap,
-        cpuSource,
-        msrRoot,
-        attribution,
-        port,
-        host,
-        report,
-        intensity,
-        pue,
-        stage,
-        labels,
-        embodiedKg,
-        lifetime,
-        utilization,
-        tdp,
-        idle,
-        dram,
-        phasesMax,
-        gpu,
-        gpuDevices.isEmpty() ? null : gpuDevices,
-        nvmlLibrary.isEmpty() ? null : nvmlLibrary,
-        gpuKg,
-        List.copyOf(rules),
-        instrumentWait,
-        strict,
-        List.copyOf(errors));
+    return new AgentConfig(values, valid, rules, errors);
   }
 
   /**
-   * Parses one key's value; throws on a malformed one. A switch rather than a parser per key: this
-   * runs in {@code premain}, on the application's start-up path, where each lambda would cost a
-   * generated class.
+   * Parses one value as its key's type says; throws on a malformed one.
+   *
+   * @param given {@code true} for a configured value (checked against the file system where the
+   *     type says so), {@code false} for the default
    */
-  private Object parse(String key, String s) {
-    return switch (key) {
-      case "strict", "instrument.wait" -> bool(s);
-      case "interval" -> positive(Durations.parse(s), Duration.ofMillis(1));
-      case "boundary.resolution" ->
-          "off".equalsIgnoreCase(s)
-              ? Duration.ZERO
-              : positive(Durations.parse(s), Duration.ofNanos(100_000));
-      case "powercap.root" -> Path.of(nonEmpty(s));
-      case "cpu.source" -> oneOf(s, "auto", "rapl-sysfs", "rapl-msr", "model");
-      case "msr.root" -> Path.of(nonEmpty(s));
-      case "attribution" -> oneOf(s, "process", "host");
-      case "prometheus.port" -> port(s);
-      case "prometheus.host" -> nonEmpty(s);
-      case "report.json" -> Path.of(nonEmpty(s));
-      case "carbon.intensity" -> atLeast(s, 0);
-      case "pue" -> atLeast(s, 1.0);
-      case "stage" -> oneOf(s, "data", "experimentation", "training", "inference");
-      case "labels" -> labels(s);
-      case "embodied.kg" -> atLeast(s, 0);
-      case "embodied.lifetime" -> positive(Durations.parse(s), Duration.ofDays(1));
-      case "embodied.utilization" -> fraction(s);
-      case "cpu.tdp" -> s.isEmpty() ? Double.NaN : above(s, 0);
-      case "cpu.idle" -> s.isEmpty() ? Double.NaN : atLeast(s, 0);
-      case "dram.watts-per-gb" -> s.isEmpty() ? Double.NaN : atLeast(s, 0);
-      case "phases.max" -> (int) Math.round(between(s, 2, 65535));
-      case "gpu" -> oneOf(s, "auto", "on", "off");
-      case "gpu.devices" -> s;
-      case "nvml.library" -> s;
-      case "embodied.gpu-kg" -> atLeast(s, 0);
-      default -> throw new IllegalStateException("no parser for " + key);
+  static Object parse(Key k, String s, boolean given) {
+    return switch (k.type()) {
+      case BOOLEAN -> bool(s);
+      case DURATION -> atLeast(Durations.parse(s), k.min());
+      case DURATION_OR_OFF ->
+          "off".equalsIgnoreCase(s) ? Duration.ZERO : atLeast(Durations.parse(s), k.min());
+      case DIRECTORY -> directory(s, given);
+      case FILE -> s.isEmpty() ? null : Path.of(s);
+      case CHOICE -> oneOf(s, k.choices());
+      case PORT -> port(s);
+      case TEXT -> s;
+      case TEXT_REQUIRED -> nonEmpty(s);
+      case NUMBER -> number(s, k.min(), k.max());
+      case OPTIONAL_NUMBER -> s.isEmpty() ? Double.NaN : number(s, k.min(), k.max());
+      case FRACTION -> fraction(s);
+      case INTEGER -> (int) Math.round(whole(number(s, k.min(), k.max())));
+      case LABELS -> labels(s);
+      case LIST -> list(s);
     };
   }
 
-  @SuppressWarnings("unchecked")
-  private <T> T get(String key) {
-    String raw = values.get(key);
-    if (raw != null) {
-      try {
-        return (T) parse(key, raw.trim());
-      } catch (RuntimeException e) {
-        errors.add(
-            "jouletrace: invalid value '"
-                + raw
-                + "' for '"
-                + key
-                + "' ("
-                + origins.get(key)
-                + "): expected "
-                + KEYS.get(key)[1]
-                + "; using the default '"
-                + KEYS.get(key)[0]
-                + "'");
-      }
+  private static Path directory(String s, boolean given) {
+    Path p = Path.of(nonEmpty(s));
+    if (given && !Files.isDirectory(p)) {
+      throw new IllegalArgumentException(
+          "(" + (Files.exists(p) ? "it is not a directory" : "it does not exist") + ")");
     }
-    return (T) parse(key, KEYS.get(key)[0]);
+    return p;
   }
 
-  private boolean bool(String s) {
+  private static boolean bool(String s) {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "true" -> true;
       case "false" -> false;
@@ -385,7 +319,7 @@ public final class ConfigLoader {
     };
   }
 
-  private int port(String s) {
+  private static int port(String s) {
     if ("off".equalsIgnoreCase(s)) {
       return -1;
     }
@@ -396,7 +330,7 @@ public final class ConfigLoader {
     return p;
   }
 
-  private double fraction(String s) {
+  private static double fraction(String s) {
     double v = Double.parseDouble(s);
     if (!(v > 0 && v <= 1)) {
       throw new IllegalArgumentException(s);
@@ -404,30 +338,51 @@ public final class ConfigLoader {
     return v;
   }
 
-  private Map<String, String> labels(String s) {
-    Map<String, String> out = new LinkedHashMap<>();
-    if (s.isEmpty()) {
-      return out;
+  private static double whole(double v) {
+    if (v != Math.rint(v)) {
+      throw new IllegalArgumentException(Double.toString(v));
     }
+    return v;
+  }
+
+  private static List<String> list(String s) {
+    List<String> out = new ArrayList<>();
+    for (String item : s.split("[,\\s]+")) {
+      if (!item.isEmpty()) {
+        out.add(item);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static Map<String, String> labels(String s) {
+    Set<String> reserved = MetricFamily.reservedLabelNames();
+    Map<String, String> out = new LinkedHashMap<>();
     for (String pair : s.split(";")) {
       if (pair.isBlank()) {
         continue;
       }
       int eq = pair.indexOf('=');
       String name = eq > 0 ? pair.substring(0, eq).trim() : "";
-      if (!LABEL_NAME.matcher(name).matches()
-          || name.startsWith("__")
-          || RESERVED_LABELS.contains(name)) {
-        throw new IllegalArgumentException(pair);
+      if (!LABEL_NAME.matcher(name).matches() || name.startsWith("__")) {
+        throw new IllegalArgumentException("('" + pair.trim() + "' is not name=value)");
+      }
+      if (reserved.contains(name)) {
+        throw new IllegalArgumentException(
+            "('"
+                + name
+                + "' is a label of JouleTrace's own series; reserved: "
+                + String.join(", ", reserved)
+                + ")");
       }
       out.put(name, pair.substring(eq + 1).trim());
     }
-    return out;
+    return java.util.Collections.unmodifiableMap(out);
   }
 
-  private static Duration positive(Duration d, Duration min) {
-    if (d.compareTo(min) < 0) {
-      throw new IllegalArgumentException("at least " + min);
+  private static Duration atLeast(Duration d, double minSeconds) {
+    if (d.toNanos() < Math.round(minSeconds * 1e9)) {
+      throw new IllegalArgumentException("at least " + Durations.describe(minSeconds));
     }
     return d;
   }
@@ -449,25 +404,9 @@ public final class ConfigLoader {
     throw new IllegalArgumentException(s);
   }
 
-  private static double atLeast(String s, double min) {
+  private static double number(String s, double min, double max) {
     double v = Double.parseDouble(s);
-    if (!(v >= min) || Double.isInfinite(v)) {
-      throw new IllegalArgumentException(s);
-    }
-    return v;
-  }
-
-  private static double between(String s, double min, double max) {
-    double v = atLeast(s, min);
-    if (v > max) {
-      throw new IllegalArgumentException(s);
-    }
-    return v;
-  }
-
-  private static double above(String s, double min) {
-    double v = Double.parseDouble(s);
-    if (!(v > min) || Double.isInfinite(v)) {
+    if (!(v >= min && v <= max) || Double.isInfinite(v)) {
       throw new IllegalArgumentException(s);
     }
     return v;

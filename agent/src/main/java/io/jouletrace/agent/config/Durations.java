@@ -46,4 +46,23 @@ public final class Durations {
     }
     return Duration.ofNanos(Math.round(nanos));
   }
+
+  /**
+   * Writes a number of seconds in the largest unit that keeps it whole, e.g. {@code 1ms}, {@code
+   * 1d}.
+   *
+   * @param seconds a duration in seconds
+   * @return the text
+   */
+  public static String describe(double seconds) {
+    String[] units = {"d", "h", "m", "s", "ms", "us", "ns"};
+    double[] size = {86400, 3600, 60, 1, 1e-3, 1e-6, 1e-9};
+    for (int i = 0; i < units.length; i++) {
+      double n = seconds / size[i];
+      if (n >= 1 && Math.abs(n - Math.rint(n)) < 1e-9) {
+        return (long) Math.rint(n) + units[i];
+      }
+    }
+    return seconds + "s";
+  }
 }

@@ -2,9 +2,19 @@ package io.jouletrace.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jouletrace.exporter.EnergyMetrics;
+import io.jouletrace.exporter.EnergySnapshot;
+import io.jouletrace.exporter.MetricFamily;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -125,7 +135,7 @@ class ConfigLoaderTest {
         .anySatisfy(e -> assertThat(e).contains("'70000'", "'prometheus.port'", "or off"))
         .anySatisfy(e -> assertThat(e).contains("'mine'", "'attribution'", "process or host"))
         .anySatisfy(e -> assertThat(e).contains("'labels'", "name=value"))
-        .anySatisfy(e -> assertThat(e).contains("'pue'", ">= 1.0"))
+        .anySatisfy(e -> assertThat(e).contains("'pue'", ">= 1"))
         .anySatisfy(e -> assertThat(e).contains("'embodied.utilization'"))
         .anySatisfy(e -> assertThat(e).contains("'carbon.intensity'"))
         .anySatisfy(e -> assertThat(e).contains("'stage'"))
@@ -182,5 +192,118 @@ class ConfigLoaderTest {
         .singleElement()
         .asString()
         .contains("'phase.bad'", "JOULETRACE_PHASE_BAD", "<class pattern>#<method pattern>");
+  }
+
+  @Test
+  void defect1_labelNamedLikeASeriesLabelIsRefusedAndScrapesStillWork() throws Exception {
+    for (String name : MetricFamily.reservedLabelNames()) {
+      AgentConfig c = ConfigLoader.load("labels=team=a;" + name + "=x", new Properties(), Map.of());
+      assertThat(c.errors())
+          .as(name)
+          .singleElement()
+          .asString()
+          .contains("'labels'", "'" + name + "'", "reserved");
+      assertThat(c.labels()).as(name).isEmpty();
+    }
+    // The case seen in the field: labels=zone=... on a machine with RAPL detail zones.
+    AgentConfig c = ConfigLoader.load("labels=zone=eu-west-1a", new Properties(), Map.of());
+    EnergySnapshot s =
+        new EnergySnapshot(
+            Instant.EPOCH,
+            null,
+            1,
+            "training",
+            c.labels(),
+            "process",
+            Map.of("cpu", "measured"),
+            List.of(),
+            List.of(new EnergySnapshot.PhaseEnergy("other", 1, 1, 0, 0, 0, 0)),
+            new EnergySnapshot.CarbonFactors(475, "test", 1, 1000, 150, 4, 1),
+            List.of(),
+            List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 2)),
+            null);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    registry.register(new EnergyMetrics(() -> s));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("jouletrace_zone_energy_joules_total{", "zone=\"intel-rapl:0:0/core\"");
+  }
+
+  @Test
+  void defect2_gpuDevicesListKeepsItsCommasInEverySource() {
+    AgentConfig args =
+        ConfigLoader.load("gpu.devices=0,1,report.json=r.json", new Properties(), Map.of());
+    assertThat(args.errors()).isEmpty();
+    assertThat(args.gpuDevices()).isEqualTo("0,1");
+    assertThat(args.reportJson()).isEqualTo(Path.of("r.json"));
+    AgentConfig uuids =
+        ConfigLoader.load("gpu.devices=GPU-aa,GPU-bb,GPU-cc", new Properties(), Map.of());
+    assertThat(uuids.gpuDevices()).isEqualTo("GPU-aa,GPU-bb,GPU-cc");
+    assertThat(
+            ConfigLoader.load(null, props("jouletrace.gpu.devices", "2,3"), Map.of()).gpuDevices())
+        .isEqualTo("2,3");
+    assertThat(
+            ConfigLoader.load(null, new Properties(), Map.of("JOULETRACE_GPU_DEVICES", "0, 1"))
+                .gpuDevices())
+        .isEqualTo("0,1");
+    // Elsewhere a part without '=' is still an error.
+    assertThat(ConfigLoader.load("pue=1.2,1", new Properties(), Map.of()).errors())
+        .singleElement()
+        .asString()
+        .contains("malformed agent argument '1'");
+  }
+
+  @Test
+  void defect3_configuredPathThatDoesNotExistIsNamedWithItsKey(@TempDir Path dir) throws Exception {
+    AgentConfig c =
+        ConfigLoader.load(
+            "powercap.root=/nonexistent",
+            props("jouletrace.msr.root", "/nonexistent/cpu"),
+            Map.of());
+    assertThat(c.errors())
+        .hasSize(2)
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .contains(
+                        "'/nonexistent'", "'powercap.root'", "agent arguments", "does not exist"))
+        .anySatisfy(
+            e -> assertThat(e).contains("'msr.root'", "-Djouletrace.msr.root", "does not exist"));
+    Path file = Files.createFile(dir.resolve("plain"));
+    assertThat(ConfigLoader.load("powercap.root=" + file, new Properties(), Map.of()).errors())
+        .singleElement()
+        .asString()
+        .contains("'powercap.root'", "not a directory");
+    assertThat(ConfigLoader.load("powercap.root=" + dir, new Properties(), Map.of()).errors())
+        .isEmpty();
+  }
+
+  @Test
+  void readmeKeyTableIsTheCatalogue() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("| key | default | meaning |");
+    assertThat(start).as("README has a key table").isGreaterThan(0);
+    int end = readme.indexOf("\n\n", start);
+    assertThat(readme.substring(start, end + 1))
+        .as("README's key table; the catalogue renders it as:%n%s", Key.markdownTable())
+        .isEqualTo(Key.markdownTable());
+  }
+
+  @Test
+  void everyKeyDefaultParsesAndEveryEnvironmentNameMapsBack() {
+    AgentConfig c = ConfigLoader.load(null, new Properties(), Map.of());
+    for (Key k : Key.values()) {
+      if (!k.defaultValue().isEmpty()) {
+        assertThat(c.<Object>get(k)).as(k.key()).isNotNull();
+      }
+      assertThat(
+              ConfigLoader.load(
+                      null, new Properties(), Map.of(k.environmentName(), k.defaultValue()))
+                  .isSet(k))
+          .as(k.environmentName())
+          .isEqualTo(
+              k.type() != Key.Type.DIRECTORY || Files.isDirectory(Path.of(k.defaultValue())));
+    }
   }
 }
