@@ -1,9 +1,8 @@
 package io.jouletrace.agent;
 
-import io.jouletrace.agent.carbon.CarbonModel;
+import io.jouletrace.agent.carbon.CarbonStage;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
-import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
@@ -11,7 +10,6 @@ import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
 import io.jouletrace.exporter.EnergySnapshot;
-import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
@@ -37,7 +35,7 @@ public final class AgentRuntime {
   private final Sampler sampler;
   private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
-  private final CarbonFactors factors;
+  private final CarbonStage carbon;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
   private Thread initThread;
@@ -48,23 +46,15 @@ public final class AgentRuntime {
       Log log,
       PhaseRecorder recorder,
       EnergyLedger ledger,
+      CarbonStage carbon,
       long startNanos,
       long startCpuNanos) {
     this.config = config;
+    this.carbon = carbon;
     this.log = log;
     this.ledger = ledger;
     this.recorder = recorder;
     this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
-    double years = config.embodiedLifetime().toSeconds() / (365 * 86400.0);
-    this.factors =
-        new CarbonFactors(
-            config.carbonIntensity(),
-            !config.isSet(Key.CARBON_INTENSITY) ? "default: world average (CodeCarbon)" : "config",
-            config.pue(),
-            config.embodiedKg(),
-            config.embodiedGpuKg(),
-            years,
-            config.embodiedUtilization());
   }
 
   /**
@@ -99,14 +89,8 @@ public final class AgentRuntime {
               });
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
-      CarbonModel carbon =
-          new CarbonModel(
-              config.carbonIntensity(),
-              config.pue(),
-              config.embodiedKg(),
-              config.embodiedLifetime().toSeconds(),
-              config.embodiedUtilization(),
-              config.embodiedGpuKg());
+      CarbonStage carbon =
+          new CarbonStage(CarbonStage.factors(config), registry, config.phasesMax());
       long startNanos = System.nanoTime();
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
       long startCpuNanos =
@@ -119,7 +103,7 @@ public final class AgentRuntime {
       holder[0] = ledger;
       config.errors().forEach(ledger::warning);
       AgentRuntime runtime =
-          new AgentRuntime(config, log, recorder, ledger, startNanos, startCpuNanos);
+          new AgentRuntime(config, log, recorder, ledger, carbon, startNanos, startCpuNanos);
       // The counters' first reading is the zero of everything measured: take it before the
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
@@ -185,8 +169,13 @@ public final class AgentRuntime {
   }
 
   private EnergySnapshot liveSnapshot() {
-    return ledger.snapshot(
-        startedAt, null, config.stage(), config.labels(), config.attribution(), factors);
+    return snapshot(null);
+  }
+
+  /** The ledger's energy with the carbon stage's grams; {@code endedAt} is null while running. */
+  private EnergySnapshot snapshot(Instant endedAt) {
+    return carbon.apply(
+        ledger.snapshot(startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
   }
 
   private void shutdown() {
@@ -210,14 +199,7 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
-      EnergySnapshot last =
-          ledger.snapshot(
-              startedAt,
-              Instant.now(),
-              config.stage(),
-              config.labels(),
-              config.attribution(),
-              factors);
+      EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
       } catch (Exception e) {

@@ -11,6 +11,7 @@ import static io.jouletrace.exporter.MetricFamily.ZONE_ENERGY;
 
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import io.jouletrace.sources.Domain;
 import io.prometheus.metrics.model.registry.MetricType;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -56,10 +57,11 @@ public final class EnergyMetrics implements MultiCollector {
     CounterSnapshot.Builder seconds = counter(PHASE_SECONDS);
     CounterSnapshot.Builder co2 = counter(CO2E);
     for (PhaseEnergy p : s.phases()) {
-      for (String domain : EnergySnapshot.DOMAINS) {
+      for (Domain domain : Domain.values()) {
         String method = s.methods().get(domain);
         if (method != null) {
-          energy.dataPoint(counter(ENERGY, p.joules(domain), common, p.name(), domain, method));
+          energy.dataPoint(
+              counter(ENERGY, p.joules(domain), common, p.name(), domain.label(), method));
         }
       }
       seconds.dataPoint(counter(PHASE_SECONDS, p.wallSeconds(), common, p.name()));
@@ -71,10 +73,11 @@ public final class EnergyMetrics implements MultiCollector {
     GaugeSnapshot.Builder power = gauge(POWER);
     GaugeSnapshot.Builder gpuInfo = gauge(GPU_INFO);
     for (DeviceEnergy d : s.devices()) {
+      String domain = d.domain().label();
       deviceEnergy.dataPoint(
-          counter(DEVICE_ENERGY, d.joules(), common, d.id(), d.domain(), d.source()));
-      power.dataPoint(gauge(POWER, d.watts(), common, d.id(), d.domain(), d.source()));
-      if (d.domain().equals("gpu")) {
+          counter(DEVICE_ENERGY, d.joules(), common, d.id(), domain, d.source()));
+      power.dataPoint(gauge(POWER, d.watts(), common, d.id(), domain, d.source()));
+      if (d.domain() == Domain.GPU) {
         Map<String, String> x = d.detail();
         gpuInfo.dataPoint(
             gauge(

@@ -1,6 +1,9 @@
 package io.jouletrace.exporter;
 
+import io.jouletrace.sources.Domain;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,11 +20,11 @@ import java.util.Objects;
  *     inference})
  * @param labels job labels added to every series and to the report
  * @param attribution {@code process} or {@code host}
- * @param methods per domain label ({@code cpu}, {@code dram}, {@code gpu}): {@code measured} or
- *     {@code estimated}; a domain absent here was not observed
+ * @param methods per domain: {@code measured} or {@code estimated}; a domain absent here was not
+ *     observed
  * @param devices raw energy per device since the agent started
  * @param phases energy attributed to this job, per phase (exclusive; includes {@code other})
- * @param carbon the carbon factors used
+ * @param carbon the carbon factors used; {@code null} before the carbon stage has filled them in
  * @param warnings one-line problems met during the run
  * @param zones energy of counters read for detail only, never added to any total (RAPL {@code
  *     core}, {@code uncore}, {@code psys}, mirrors)
@@ -34,16 +37,13 @@ public record EnergySnapshot(
     String stage,
     Map<String, String> labels,
     String attribution,
-    Map<String, String> methods,
+    Map<Domain, String> methods,
     List<DeviceEnergy> devices,
     List<PhaseEnergy> phases,
     CarbonFactors carbon,
     List<String> warnings,
     List<ZoneEnergy> zones,
     ModelInfo model) {
-
-  /** The domains in their fixed order. */
-  public static final List<String> DOMAINS = List.of("cpu", "dram", "gpu");
 
   public EnergySnapshot {
     Objects.requireNonNull(startedAt, "startedAt");
@@ -76,26 +76,48 @@ public record EnergySnapshot(
       double cpuIdleWatts, double cpuMaxWatts, double dramWattsPerGb, String origin) {}
 
   /**
+   * Returns this snapshot with carbon filled in by the carbon stage.
+   *
+   * @param factors the factors used
+   * @param withGrams the same phases, in the same order, with their grams
+   * @return a copy
+   */
+  public EnergySnapshot withCarbon(CarbonFactors factors, List<PhaseEnergy> withGrams) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        withGrams,
+        factors,
+        warnings,
+        zones,
+        model);
+  }
+
+  /**
    * Sums the phases.
    *
    * @return joules and grams over every phase, {@code other} included
    */
   public PhaseEnergy totals() {
-    double cpu = 0;
-    double dram = 0;
-    double gpu = 0;
+    double[] joules = new double[Domain.values().length];
     double wall = 0;
     double op = 0;
     double emb = 0;
     for (PhaseEnergy p : phases) {
-      cpu += p.cpuJoules();
-      dram += p.dramJoules();
-      gpu += p.gpuJoules();
+      for (Domain d : Domain.values()) {
+        joules[d.ordinal()] += p.joules(d);
+      }
       wall += p.wallSeconds();
       op += p.operationalGrams();
       emb += p.embodiedGrams();
     }
-    return new PhaseEnergy("total", wall, cpu, dram, gpu, op, emb);
+    return new PhaseEnergy("total", wall, PhaseEnergy.joules(joules), op, emb);
   }
 
   /**
@@ -114,7 +136,7 @@ public record EnergySnapshot(
    * Raw energy of one device.
    *
    * @param id device id, e.g. {@code package-0}
-   * @param domain {@code cpu}, {@code dram} or {@code gpu}
+   * @param domain what the energy belongs to
    * @param source how it was read, e.g. {@code rapl-sysfs}, {@code model}
    * @param measured counter ({@code true}) or estimate
    * @param joules energy since the agent started
@@ -126,7 +148,7 @@ public record EnergySnapshot(
    */
   public record DeviceEnergy(
       String id,
-      String domain,
+      Domain domain,
       String source,
       boolean measured,
       double joules,
@@ -144,24 +166,56 @@ public record EnergySnapshot(
    *
    * @param name phase name
    * @param wallSeconds wall time in the phase (shared equally when phases overlap on threads)
-   * @param cpuJoules CPU package energy
-   * @param dramJoules memory energy
-   * @param gpuJoules GPU energy
+   * @param joules per domain (every domain present, zero where none was attributed)
    * @param operationalGrams grams CO2e from electricity (energy x PUE x grid intensity)
    * @param embodiedGrams grams CO2e of hardware manufacturing amortised over the phase's time
    */
   public record PhaseEnergy(
       String name,
       double wallSeconds,
-      double cpuJoules,
-      double dramJoules,
-      double gpuJoules,
+      Map<Domain, Double> joules,
       double operationalGrams,
       double embodiedGrams) {
 
-    /** Returns CPU + DRAM + GPU joules. */
+    public PhaseEnergy {
+      EnumMap<Domain, Double> all = new EnumMap<>(Domain.class);
+      for (Domain d : Domain.values()) {
+        all.put(d, joules.getOrDefault(d, 0.0));
+      }
+      joules = Collections.unmodifiableMap(all);
+    }
+
+    /**
+     * Builds the per-domain map from an array indexed by {@link Domain#ordinal()}.
+     *
+     * @param byOrdinal joules per domain
+     * @return the map
+     */
+    public static Map<Domain, Double> joules(double[] byOrdinal) {
+      EnumMap<Domain, Double> m = new EnumMap<>(Domain.class);
+      for (Domain d : Domain.values()) {
+        m.put(d, byOrdinal[d.ordinal()]);
+      }
+      return m;
+    }
+
+    /**
+     * Returns the joules of one domain.
+     *
+     * @param domain the domain
+     * @return joules
+     */
+    public double joules(Domain domain) {
+      return joules.get(domain);
+    }
+
+    /** Returns the joules of every domain together. */
     public double totalJoules() {
-      return cpuJoules + dramJoules + gpuJoules;
+      double sum = 0;
+      for (double j : joules.values()) {
+        sum += j;
+      }
+      return sum;
     }
 
     /** Returns operational + embodied grams. */
@@ -170,18 +224,14 @@ public record EnergySnapshot(
     }
 
     /**
-     * Returns the joules of one domain.
+     * Returns this phase with its carbon set.
      *
-     * @param domain {@code cpu}, {@code dram} or {@code gpu}
-     * @return joules
+     * @param operational grams CO2e from electricity
+     * @param embodied grams CO2e of hardware manufacturing
+     * @return a copy
      */
-    public double joules(String domain) {
-      return switch (domain) {
-        case "cpu" -> cpuJoules;
-        case "dram" -> dramJoules;
-        case "gpu" -> gpuJoules;
-        default -> throw new IllegalArgumentException("unknown domain " + domain);
-      };
+    public PhaseEnergy withGrams(double operational, double embodied) {
+      return new PhaseEnergy(name, wallSeconds, joules, operational, embodied);
     }
   }
 
@@ -203,5 +253,33 @@ public record EnergySnapshot(
       double embodiedKg,
       double embodiedGpuKg,
       double lifetimeYears,
-      double utilization) {}
+      double utilization) {
+
+    private static final double JOULES_PER_KWH = 3.6e6;
+    private static final double SECONDS_PER_YEAR = 365 * 86400.0;
+
+    /**
+     * Returns operational grams CO2e per joule of IT energy at this intensity: kWh x PUE x
+     * intensity.
+     */
+    public double gramsPerJoule() {
+      return intensityGramsPerKwh * pue / JOULES_PER_KWH;
+    }
+
+    /**
+     * Returns embodied grams CO2e per second charged to the job: the hardware's manufacturing
+     * carbon amortised over the time it is busy during its life, {@code kg x 1000 / (lifetime x
+     * utilization)}, the machine's part weighted by the job's share of it, each GPU's by the job's
+     * share of that GPU (after Wu et al., "Sustainable AI", 2022, and the ACT model).
+     *
+     * @param machineShare the job's share of the machine (its CPU share), in [0, 1]
+     * @param gpuShares the sum over the GPUs in use of the job's share of each
+     * @return grams per second
+     */
+    public double embodiedGramsPerSecond(double machineShare, double gpuShares) {
+      return (embodiedKg * machineShare + embodiedGpuKg * gpuShares)
+          * 1000
+          / (lifetimeYears * SECONDS_PER_YEAR * utilization);
+    }
+  }
 }

@@ -6,6 +6,7 @@ import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
 import io.jouletrace.exporter.EnergySnapshot.ZoneEnergy;
+import io.jouletrace.sources.Domain;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.Writer;
@@ -62,9 +63,9 @@ public final class JsonReport {
       g.writeEndObject();
       g.writeStringField("attribution", s.attribution());
       g.writeObjectFieldStart("methods");
-      for (String d : EnergySnapshot.DOMAINS) {
+      for (Domain d : Domain.values()) {
         if (s.methods().containsKey(d)) {
-          g.writeStringField(d, s.methods().get(d));
+          g.writeStringField(d.label(), s.methods().get(d));
         }
       }
       g.writeEndObject();
@@ -72,7 +73,7 @@ public final class JsonReport {
       for (DeviceEnergy d : s.devices()) {
         g.writeStartObject();
         g.writeStringField("id", d.id());
-        g.writeStringField("domain", d.domain());
+        g.writeStringField("domain", d.domain().label());
         g.writeStringField("source", d.source());
         g.writeBooleanField("measured", d.measured());
         g.writeNumberField("joules", d.joules());
@@ -143,9 +144,9 @@ public final class JsonReport {
 
   private static void energy(JsonGenerator g, PhaseEnergy p) throws IOException {
     g.writeObjectFieldStart("joules");
-    g.writeNumberField("cpu", p.cpuJoules());
-    g.writeNumberField("dram", p.dramJoules());
-    g.writeNumberField("gpu", p.gpuJoules());
+    for (Domain d : Domain.values()) {
+      g.writeNumberField(d.label(), p.joules(d));
+    }
     g.writeNumberField("total", p.totalJoules());
     g.writeEndObject();
     g.writeObjectFieldStart("co2eGrams");

@@ -1,6 +1,7 @@
 package io.jouletrace.exporter;
 
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import io.jouletrace.sources.Domain;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -59,13 +60,13 @@ public final class PhaseTable {
   /** One word per domain, e.g. {@code cpu:estimated dram:estimated}. */
   static String methodSummary(EnergySnapshot s) {
     StringBuilder b = new StringBuilder();
-    for (String d : EnergySnapshot.DOMAINS) {
+    for (Domain d : Domain.values()) {
       String m = s.methods().get(d);
       if (m != null) {
         if (b.length() > 0) {
           b.append(' ');
         }
-        b.append(d).append(':').append(m);
+        b.append(d.label()).append(':').append(m);
       }
     }
     return b.length() == 0 ? "none" : b.toString();

@@ -2,6 +2,7 @@ package io.jouletrace.exporter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jouletrace.sources.Domain;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -62,11 +63,11 @@ class EnergyMetricsTest {
             "inference",
             java.util.Map.of(),
             "host",
-            java.util.Map.of("gpu", "measured", "cpu", "estimated"),
+            java.util.Map.of(Domain.GPU, "measured", Domain.CPU, "estimated"),
             java.util.List.of(
                 new EnergySnapshot.DeviceEnergy(
                     "gpu-0",
-                    "gpu",
+                    Domain.GPU,
                     "nvml-energy",
                     true,
                     9.5,

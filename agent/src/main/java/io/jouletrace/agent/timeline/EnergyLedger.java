@@ -1,10 +1,8 @@
 package io.jouletrace.agent.timeline;
 
-import io.jouletrace.agent.carbon.CarbonModel;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
-import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
 import io.jouletrace.sources.Device;
@@ -12,6 +10,7 @@ import io.jouletrace.sources.Domain;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ import java.util.Map;
 public final class EnergyLedger {
 
   private final PhaseRegistry registry;
-  private final CarbonModel carbon;
+  private final AttributionListener listener;
   private final List<Device> devices = new ArrayList<>();
   private final List<int[]> sourceDevices = new ArrayList<>();
   private final List<Occupancy> sourceCursors = new ArrayList<>();
@@ -55,8 +54,6 @@ public final class EnergyLedger {
   private final double[] scratch;
   private final double[][] phaseJoules;
   private final double[] phaseSeconds;
-  private final double[] operational;
-  private final double[] embodied;
   private double[] deviceJoules = new double[0];
   private double[] deviceLast = new double[0];
   private double[] deviceWatts = new double[0];
@@ -75,19 +72,18 @@ public final class EnergyLedger {
    *
    * @param registry phase names (its capacity bounds the per-phase arrays)
    * @param maxPhases capacity of {@code registry}
-   * @param carbon carbon factors
+   * @param listener receives each window's attribution (the carbon stage)
    * @param startNanos {@link System#nanoTime()} at which measurement starts
    */
-  public EnergyLedger(PhaseRegistry registry, int maxPhases, CarbonModel carbon, long startNanos) {
+  public EnergyLedger(
+      PhaseRegistry registry, int maxPhases, AttributionListener listener, long startNanos) {
     this.registry = registry;
-    this.carbon = carbon;
+    this.listener = listener;
     this.maxPhases = Math.max(2, maxPhases);
     this.scratch = new double[this.maxPhases];
     this.weights = new double[this.maxPhases];
     this.phaseJoules = new double[Domain.values().length][this.maxPhases];
     this.phaseSeconds = new double[this.maxPhases];
-    this.operational = new double[this.maxPhases];
-    this.embodied = new double[this.maxPhases];
     this.wall = new Occupancy(log, startNanos, this.maxPhases);
     this.origin = wall.copy();
     this.startNanos = startNanos;
@@ -162,8 +158,8 @@ public final class EnergyLedger {
     int[] idx = sourceDevices.get(source);
     Occupancy cursor = sourceCursors.get(source);
     Arrays.fill(scratch, 0);
+    long from = cursor.time();
     double window = cursor.advance(time, scratch);
-    double gramsPerJoule = carbon.gramsPerJoule();
     for (int i = 0; i < idx.length; i++) {
       int d = idx[i];
       double delta = Math.max(0, cumulative[i] - deviceLast[d]);
@@ -191,7 +187,8 @@ public final class EnergyLedger {
           denominator += weights[p];
         }
       }
-      double[] target = phaseJoules[devices.get(d).domain().ordinal()];
+      Domain domain = devices.get(d).domain();
+      double[] target = phaseJoules[domain.ordinal()];
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
           double e =
@@ -199,7 +196,7 @@ public final class EnergyLedger {
                   ? job * (weights[p] / denominator)
                   : job * (scratch[p] / window);
           target[p] += e;
-          operational[p] += e * gramsPerJoule;
+          listener.energy(p, domain, e, from, time);
         }
       }
       learn(est, delta, window);
@@ -266,7 +263,7 @@ public final class EnergyLedger {
   }
 
   /**
-   * Advances wall time and embodied carbon to {@code time}, for a machine without GPUs.
+   * Advances wall time to {@code time}, for a machine without GPUs.
    *
    * @param time the current {@link System#nanoTime()}
    * @param share the job's share of the machine over the window, in [0, 1]
@@ -276,7 +273,8 @@ public final class EnergyLedger {
   }
 
   /**
-   * Advances wall time and embodied carbon to {@code time}.
+   * Advances wall time to {@code time}; the listener gets each phase's seconds with the shares
+   * (embodied carbon).
    *
    * @param time the current {@link System#nanoTime()}
    * @param share the job's share of the machine over the window, in [0, 1]
@@ -284,12 +282,14 @@ public final class EnergyLedger {
    */
   public synchronized void tick(long time, double share, double gpuShares) {
     Arrays.fill(scratch, 0);
+    long from = wall.time();
     wall.advance(time, scratch);
-    double perSecond = carbon.embodiedGramsPerSecond(clamp(share), Math.max(0, gpuShares));
+    double machine = clamp(share);
+    double gpus = Math.max(0, gpuShares);
     for (int p = 0; p < maxPhases; p++) {
       if (scratch[p] != 0) {
         phaseSeconds[p] += scratch[p];
-        embodied[p] += scratch[p] * perSecond;
+        listener.time(p, scratch[p], from, time, machine, gpus);
       }
     }
     lastTick = Math.max(lastTick, time);
@@ -356,7 +356,6 @@ public final class EnergyLedger {
    * @param stage lifecycle stage
    * @param labels job labels
    * @param attribution {@code process} or {@code host}
-   * @param factors carbon factors for the report
    * @return the snapshot
    */
   public synchronized EnergySnapshot snapshot(
@@ -364,19 +363,17 @@ public final class EnergyLedger {
       Instant endedAt,
       String stage,
       Map<String, String> labels,
-      String attribution,
-      CarbonFactors factors) {
-    Map<String, String> methods = new LinkedHashMap<>();
+      String attribution) {
+    Map<Domain, String> methods = new EnumMap<>(Domain.class);
     List<DeviceEnergy> devs = new ArrayList<>();
     for (int d = 0; d < devices.size(); d++) {
       Device dev = devices.get(d);
-      String domain = dev.domain().label();
       String method = dev.measured() ? "measured" : "estimated";
-      methods.merge(domain, method, (a, b) -> a.equals(b) ? a : "estimated");
+      methods.merge(dev.domain(), method, (a, b) -> a.equals(b) ? a : "estimated");
       devs.add(
           new DeviceEnergy(
               dev.id(),
-              domain,
+              dev.domain(),
               dev.source(),
               dev.measured(),
               deviceJoules[d],
@@ -387,21 +384,15 @@ public final class EnergyLedger {
     List<PhaseEnergy> phases = new ArrayList<>();
     int n = Math.min(registry.size(), maxPhases);
     for (int p = 0; p < n; p++) {
-      boolean seen =
-          phaseSeconds[p] > 0
-              || embodied[p] > 0
-              || operational[p] > 0
-              || phaseJoules[0][p] + phaseJoules[1][p] + phaseJoules[2][p] > 0;
+      double[] joules = new double[phaseJoules.length];
+      boolean seen = phaseSeconds[p] > 0;
+      for (Domain d : Domain.values()) {
+        joules[d.ordinal()] = phaseJoules[d.ordinal()][p];
+        seen |= joules[d.ordinal()] > 0;
+      }
       if (p == PhaseRegistry.OTHER || seen) {
         phases.add(
-            new PhaseEnergy(
-                registry.name(p),
-                phaseSeconds[p],
-                phaseJoules[Domain.CPU.ordinal()][p],
-                phaseJoules[Domain.DRAM.ordinal()][p],
-                phaseJoules[Domain.GPU.ordinal()][p],
-                operational[p],
-                embodied[p]));
+            new PhaseEnergy(registry.name(p), phaseSeconds[p], PhaseEnergy.joules(joules), 0, 0));
       }
     }
     List<EnergySnapshot.ZoneEnergy> zones = new ArrayList<>();
@@ -418,7 +409,7 @@ public final class EnergyLedger {
         methods,
         devs,
         phases,
-        factors,
+        null,
         warnings,
         zones,
         model);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jouletrace.exporter.EnergyMetrics;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.MetricFamily;
+import io.jouletrace.sources.Domain;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -215,9 +216,9 @@ class ConfigLoaderTest {
             "training",
             c.labels(),
             "process",
-            Map.of("cpu", "measured"),
+            Map.of(Domain.CPU, "measured"),
             List.of(),
-            List.of(new EnergySnapshot.PhaseEnergy("other", 1, 1, 0, 0, 0, 0)),
+            List.of(new EnergySnapshot.PhaseEnergy("other", 1, Map.of(Domain.CPU, 1.0), 0, 0)),
             new EnergySnapshot.CarbonFactors(475, "test", 1, 1000, 150, 4, 1),
             List.of(),
             List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 2)),

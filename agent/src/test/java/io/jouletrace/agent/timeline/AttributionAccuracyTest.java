@@ -3,10 +3,8 @@ package io.jouletrace.agent.timeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.jouletrace.agent.carbon.CarbonModel;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
-import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
@@ -39,8 +37,7 @@ class AttributionAccuracyTest {
   /** Runs the script; returns relative errors of phase "high" and "low", and of the sum. */
   private static double[] run(long phaseNanos, long resolution, long seed) {
     PhaseRegistry registry = new PhaseRegistry(16, w -> {});
-    EnergyLedger ledger =
-        new EnergyLedger(registry, 16, new CarbonModel(475, 1, 1000, 1e8, 1, 150), 0);
+    EnergyLedger ledger = new EnergyLedger(registry, 16, AttributionListener.NONE, 0);
     int src =
         ledger.addSource(List.of(new Device("package-0", Domain.CPU, "sim", true, Map.of())), 0);
     ledger.seal();
@@ -98,21 +95,14 @@ class AttributionAccuracyTest {
       lastPoll = now;
     }
     assertThat(lastPoll).isPositive();
-    EnergySnapshot s =
-        ledger.snapshot(
-            Instant.EPOCH,
-            null,
-            "training",
-            Map.of(),
-            "host",
-            new CarbonFactors(475, "t", 1, 1000, 150, 4, 1));
+    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host");
     Map<String, PhaseEnergy> phases = new HashMap<>();
     s.phases().forEach(p -> phases.put(p.name(), p));
     double measuredTotal = counter(stop + INTERVAL, bounds, cycles);
     return new double[] {
-      phases.get("high").cpuJoules() / truth[0] - 1,
-      phases.get("low").cpuJoules() / truth[1] - 1,
-      s.totals().cpuJoules() / measuredTotal - 1
+      phases.get("high").joules(Domain.CPU) / truth[0] - 1,
+      phases.get("low").joules(Domain.CPU) / truth[1] - 1,
+      s.totals().joules(Domain.CPU) / measuredTotal - 1
     };
   }
 

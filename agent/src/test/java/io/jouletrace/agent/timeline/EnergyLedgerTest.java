@@ -3,7 +3,7 @@ package io.jouletrace.agent.timeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.jouletrace.agent.carbon.CarbonModel;
+import io.jouletrace.agent.carbon.CarbonStage;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
@@ -21,13 +21,13 @@ import org.junit.jupiter.api.Test;
 class EnergyLedgerTest {
 
   private static final long MS = 1_000_000L;
-  private static final CarbonModel CARBON =
-      new CarbonModel(400, 1.5, 1000, 4 * 365 * 86400.0, 0.5, 150);
   private static final List<Device> CPU =
       List.of(new Device("package-0", Domain.CPU, "test", true, Map.of()));
 
   private final PhaseRegistry registry = new PhaseRegistry(64, w -> {});
-  private final EnergyLedger ledger = new EnergyLedger(registry, 64, CARBON, 0);
+  private final CarbonStage carbon =
+      new CarbonStage(new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5), registry, 64);
+  private final EnergyLedger ledger = new EnergyLedger(registry, 64, carbon, 0);
   private final int src = ledger.addSource(CPU, 0);
 
   /** Samples every {@code interval} up to {@code end}, cumulative energy from {@code energyAt}. */
@@ -40,13 +40,7 @@ class EnergyLedgerTest {
 
   private Map<String, PhaseEnergy> phases() {
     EnergySnapshot s =
-        ledger.snapshot(
-            Instant.EPOCH,
-            null,
-            "training",
-            Map.of(),
-            "host",
-            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+        carbon.apply(ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host"));
     Map<String, PhaseEnergy> m = new HashMap<>();
     s.phases().forEach(p -> m.put(p.name(), p));
     return m;
@@ -65,9 +59,10 @@ class EnergyLedgerTest {
     run(100 * MS, 1000 * MS, t -> 50 * t, 1.0);
 
     Map<String, PhaseEnergy> p = phases();
-    assertThat(p.get("a").cpuJoules()).isCloseTo(50 * (0.050 + 0.124), within(1e-9));
-    assertThat(p.get("b").cpuJoules()).isCloseTo(50 * 0.527, within(1e-9));
-    assertThat(p.get("other").cpuJoules()).isCloseTo(50 * (0.130 + 0.070 + 0.099), within(1e-9));
+    assertThat(p.get("a").joules(Domain.CPU)).isCloseTo(50 * (0.050 + 0.124), within(1e-9));
+    assertThat(p.get("b").joules(Domain.CPU)).isCloseTo(50 * 0.527, within(1e-9));
+    assertThat(p.get("other").joules(Domain.CPU))
+        .isCloseTo(50 * (0.130 + 0.070 + 0.099), within(1e-9));
     assertThat(p.get("a").wallSeconds()).isCloseTo(0.174, within(1e-12));
     // operational: J x 400 g/kWh x PUE 1.5 / 3.6e6 J/kWh
     assertThat(p.get("b").operationalGrams())
@@ -91,10 +86,10 @@ class EnergyLedgerTest {
     run(100 * MS, 2000 * MS, t -> 40 * t, 1.0);
 
     Map<String, PhaseEnergy> p = phases();
-    assertThat(p.get("inner").cpuJoules()).isCloseTo(40 * 0.1, within(1e-9));
-    assertThat(p.get("a").cpuJoules()).isCloseTo(40 * (0.4 + 0.25), within(1e-9));
-    assertThat(p.get("b").cpuJoules()).isCloseTo(40 * (0.25 + 0.5), within(1e-9));
-    assertThat(p.get("other").cpuJoules()).isCloseTo(40 * 0.5, within(1e-9));
+    assertThat(p.get("inner").joules(Domain.CPU)).isCloseTo(40 * 0.1, within(1e-9));
+    assertThat(p.get("a").joules(Domain.CPU)).isCloseTo(40 * (0.4 + 0.25), within(1e-9));
+    assertThat(p.get("b").joules(Domain.CPU)).isCloseTo(40 * (0.25 + 0.5), within(1e-9));
+    assertThat(p.get("other").joules(Domain.CPU)).isCloseTo(40 * 0.5, within(1e-9));
     double wall = p.values().stream().mapToDouble(PhaseEnergy::wallSeconds).sum();
     assertThat(wall).isCloseTo(2.0, within(1e-12));
   }
@@ -124,19 +119,13 @@ class EnergyLedgerTest {
       ledger.sample(src, t, cumulative.clone(), new double[] {share});
       ledger.tick(t, share);
     }
-    double sum = phases().values().stream().mapToDouble(PhaseEnergy::cpuJoules).sum();
+    double sum = phases().values().stream().mapToDouble(p -> p.joules(Domain.CPU)).sum();
     assertThat(shareSum).isPositive();
     assertThat(sum).isCloseTo(jobTruth, within(1e-9 * jobTruth));
     EnergySnapshot s =
-        ledger.snapshot(
-            Instant.EPOCH,
-            null,
-            "training",
-            Map.of(),
-            "process",
-            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+        carbon.apply(ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "process"));
     assertThat(s.devices().get(0).joules()).isCloseTo(cumulative[0], within(1e-9 * cumulative[0]));
-    assertThat(s.totals().cpuJoules()).isCloseTo(jobTruth, within(1e-9 * jobTruth));
+    assertThat(s.totals().joules(Domain.CPU)).isCloseTo(jobTruth, within(1e-9 * jobTruth));
   }
 
   @Test
@@ -147,7 +136,7 @@ class EnergyLedgerTest {
         ledger.addSource(
             List.of(new Device("gpu-0", Domain.GPU, "test", true, Map.of())), 500 * MS);
     ledger.sample(late, 600 * MS, new double[] {30}, new double[] {1});
-    assertThat(phases().get("a").gpuJoules()).isCloseTo(30, within(1e-12));
+    assertThat(phases().get("a").joules(Domain.GPU)).isCloseTo(30, within(1e-12));
   }
 
   @Test
@@ -157,7 +146,7 @@ class EnergyLedgerTest {
     ledger.sample(src, 0, new double[] {5}, new double[] {1});
     assertThat(phases().get("a")).isNull();
     ledger.sample(src, 100 * MS, new double[] {7}, new double[] {1});
-    assertThat(phases().get("a").cpuJoules()).isCloseTo(7, within(1e-12));
+    assertThat(phases().get("a").joules(Domain.CPU)).isCloseTo(7, within(1e-12));
   }
 
   @Test
@@ -171,13 +160,7 @@ class EnergyLedgerTest {
       ledger.sample(late, t, new double[] {joules}, new double[] {1});
     }
     EnergySnapshot s =
-        ledger.snapshot(
-            Instant.EPOCH,
-            null,
-            "training",
-            Map.of(),
-            "host",
-            new CarbonFactors(400, "t", 1.5, 1000, 150, 4, 0.5));
+        carbon.apply(ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host"));
     EnergySnapshot.DeviceEnergy gpu =
         s.devices().stream().filter(d -> d.id().equals("gpu-0")).findFirst().orElseThrow();
     assertThat(gpu.seconds()).isCloseTo(0.4, within(1e-12));

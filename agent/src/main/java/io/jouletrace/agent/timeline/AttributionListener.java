@@ -1,0 +1,46 @@
+package io.jouletrace.agent.timeline;
+
+import io.jouletrace.sources.Domain;
+
+/**
+ * Receives the ledger's attribution as it is made, window by window: the stages after attribution
+ * (carbon) are fed from here, so that they see exactly the joules and seconds the phases got, and
+ * when. Called on the sampler thread with the ledger's lock held: implementations must be quick,
+ * must not block and must not call back into the ledger.
+ */
+public interface AttributionListener {
+
+  /**
+   * Energy of one domain handed to one phase for a window.
+   *
+   * @param phase phase id
+   * @param domain the devices' domain
+   * @param joules energy charged to the job in that phase
+   * @param from start of the window ({@link System#nanoTime()})
+   * @param to end of the window
+   */
+  void energy(int phase, Domain domain, double joules, long from, long to);
+
+  /**
+   * Wall time of one phase over a tick window.
+   *
+   * @param phase phase id
+   * @param seconds the phase's seconds in the window
+   * @param from start of the window ({@link System#nanoTime()})
+   * @param to end of the window
+   * @param machineShare the job's share of the machine over the window, in [0, 1]
+   * @param gpuShares the sum over the GPUs in use of the job's share of each
+   */
+  void time(int phase, double seconds, long from, long to, double machineShare, double gpuShares);
+
+  /** A listener that ignores everything. */
+  AttributionListener NONE =
+      new AttributionListener() {
+        @Override
+        public void energy(int phase, Domain domain, double joules, long from, long to) {}
+
+        @Override
+        public void time(
+            int phase, double seconds, long from, long to, double machineShare, double gpuShares) {}
+      };
+}
