@@ -17,6 +17,7 @@ import java.lang.instrument.Instrumentation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The agent's life: configuration and instrumentation on the calling thread, everything else
@@ -24,6 +25,9 @@ import java.util.List;
  * shutdown hook (normal exit, {@code System.exit}, SIGTERM).
  */
 public final class AgentRuntime {
+
+  /** The one place the agent writes to standard error; everything else goes through {@link Log}. */
+  private static final Consumer<String> STDERR = System.err::println;
 
   private static final long START_WAIT_MS = 5_000;
   private static final long INIT_WAIT_AT_EXIT_MS = 100;
@@ -67,26 +71,15 @@ public final class AgentRuntime {
   public static void start(String args, Instrumentation inst, boolean attached) {
     try {
       AgentConfig config = ConfigLoader.load(args);
-      for (String error : config.errors()) {
-        System.err.println(error);
-      }
+      Log log = new Log(STDERR, config.debug());
+      config.errors().forEach(log::line);
       if (config.strict() && !config.errors().isEmpty()) {
-        System.err.println(
-            "jouletrace: agent not started: "
+        log.line(
+            "agent not started: "
                 + config.errors().size()
                 + " configuration error(s) and strict=true");
         return;
       }
-      EnergyLedger[] holder = new EnergyLedger[1];
-      Log log =
-          new Log(
-              line -> {
-                System.err.println(line);
-                EnergyLedger l = holder[0];
-                if (l != null) {
-                  l.warning(line);
-                }
-              });
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
       CarbonStage carbon =
@@ -100,8 +93,8 @@ public final class AgentRuntime {
               .map(java.time.Duration::toNanos)
               .orElse(-1L);
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
-      holder[0] = ledger;
       config.errors().forEach(ledger::warning);
+      log.problemsTo(ledger::warning);
       AgentRuntime runtime =
           new AgentRuntime(config, log, recorder, ledger, carbon, startNanos, startCpuNanos);
       // The counters' first reading is the zero of everything measured: take it before the
@@ -114,7 +107,7 @@ public final class AgentRuntime {
           Instrumenter.installInBackground(inst, rules, attached, config.instrumentWait(), log);
       runtime.launch();
     } catch (Throwable t) {
-      System.err.println("jouletrace: agent not started: " + t);
+      STDERR.accept("jouletrace: agent not started: " + t);
     }
   }
 
@@ -151,6 +144,7 @@ public final class AgentRuntime {
           endpoint =
               PrometheusEndpoint.start(
                   this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
+          log.debug("/metrics served on " + config.prometheusHost() + ":" + endpoint.port());
         } catch (Exception e) {
           log.line(
               "Prometheus endpoint not started on "
@@ -202,19 +196,19 @@ public final class AgentRuntime {
       EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
+        log.debug("report written: " + config.reportJson().toAbsolutePath());
       } catch (Exception e) {
-        System.err.println(
-            "jouletrace: report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
+        log.line("report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
       }
-      System.err.print(PhaseTable.render(last));
-      System.err.println("jouletrace: report " + config.reportJson().toAbsolutePath());
+      log.text(PhaseTable.render(last));
+      log.info("report " + config.reportJson().toAbsolutePath());
       PrometheusEndpoint e = endpoint;
       if (e != null) {
         e.close();
       }
       sampler.close();
     } catch (Throwable t) {
-      System.err.println("jouletrace: shutdown failed: " + t);
+      log.line("shutdown failed: " + t);
     }
   }
 }
