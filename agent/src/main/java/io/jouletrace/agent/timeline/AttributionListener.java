@@ -43,4 +43,30 @@ public interface AttributionListener {
         public void time(
             int phase, double seconds, long from, long to, double machineShare, double gpuShares) {}
       };
+
+  /**
+   * Returns a listener that hands every call to each of {@code listeners}, in order.
+   *
+   * @param listeners the stages after attribution (carbon, the profiler, ...)
+   * @return one listener
+   */
+  static AttributionListener all(AttributionListener... listeners) {
+    AttributionListener[] ls = listeners.clone();
+    return new AttributionListener() {
+      @Override
+      public void energy(int phase, Domain domain, double joules, long from, long to) {
+        for (AttributionListener l : ls) {
+          l.energy(phase, domain, joules, from, to);
+        }
+      }
+
+      @Override
+      public void time(
+          int phase, double seconds, long from, long to, double machineShare, double gpuShares) {
+        for (AttributionListener l : ls) {
+          l.time(phase, seconds, from, to, machineShare, gpuShares);
+        }
+      }
+    };
+  }
 }
