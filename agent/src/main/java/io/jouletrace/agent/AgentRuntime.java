@@ -13,10 +13,13 @@ import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
+import io.jouletrace.sources.Domain;
 import java.lang.instrument.Instrumentation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -40,6 +43,7 @@ public final class AgentRuntime {
   private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
   private final CarbonStage carbon;
+  private final long startCpuNanos;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
   private Thread initThread;
@@ -55,6 +59,7 @@ public final class AgentRuntime {
       long startCpuNanos) {
     this.config = config;
     this.carbon = carbon;
+    this.startCpuNanos = startCpuNanos;
     this.log = log;
     this.ledger = ledger;
     this.recorder = recorder;
@@ -86,12 +91,7 @@ public final class AgentRuntime {
           new CarbonStage(CarbonStage.factors(config), registry, config.phasesMax());
       long startNanos = System.nanoTime();
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
-      long startCpuNanos =
-          ProcessHandle.current()
-              .info()
-              .totalCpuDuration()
-              .map(java.time.Duration::toNanos)
-              .orElse(-1L);
+      long startCpuNanos = processCpuNanos();
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
       config.errors().forEach(ledger::warning);
       log.problemsTo(ledger::warning);
@@ -112,13 +112,11 @@ public final class AgentRuntime {
   }
 
   private void launch() {
-    samplerThread = new Thread(this::sample, "jouletrace-sampler");
-    samplerThread.setDaemon(true);
+    samplerThread = AgentThreads.daemon("sampler", this::sample);
     samplerThread.start();
-    initThread = new Thread(this::init, "jouletrace-init");
-    initThread.setDaemon(true);
+    initThread = AgentThreads.daemon("init", this::init);
     initThread.start();
-    Thread hook = new Thread(this::shutdown, "jouletrace-shutdown");
+    Thread hook = AgentThreads.daemon("shutdown", this::shutdown);
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
@@ -166,10 +164,47 @@ public final class AgentRuntime {
     return snapshot(null);
   }
 
-  /** The ledger's energy with the carbon stage's grams; {@code endedAt} is null while running. */
+  /**
+   * The ledger's energy with the carbon stage's grams and what measuring cost; {@code endedAt} is
+   * null while running.
+   */
   private EnergySnapshot snapshot(Instant endedAt) {
-    return carbon.apply(
-        ledger.snapshot(startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
+    EnergySnapshot s =
+        carbon.apply(
+            ledger.snapshot(
+                startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
+    return s.withAgent(cost(s));
+  }
+
+  /**
+   * The agent's CPU time, and the energy and carbon it stands for: its share of this process's CPU
+   * time since the agent started, applied to the job's CPU and DRAM energy, at the run's average
+   * operational grams per joule.
+   */
+  private EnergySnapshot.AgentCost cost(EnergySnapshot s) {
+    Map<String, Double> threads = new TreeMap<>();
+    double agent = 0;
+    for (Map.Entry<String, Long> t : AgentThreads.cpuNanosByThread().entrySet()) {
+      threads.put(t.getKey().substring("jouletrace-".length()), t.getValue() * 1e-9);
+      agent += t.getValue() * 1e-9;
+    }
+    long now = processCpuNanos();
+    double process = now < 0 || startCpuNanos < 0 ? 0 : (now - startCpuNanos) * 1e-9;
+    double share = process > 0 ? Math.min(1, agent / process) : 0;
+    EnergySnapshot.PhaseEnergy total = s.totals();
+    double joules = (total.joules(Domain.CPU) + total.joules(Domain.DRAM)) * share;
+    double gramsPerJoule =
+        total.totalJoules() > 0 ? total.operationalGrams() / total.totalJoules() : 0;
+    return new EnergySnapshot.AgentCost(agent, threads, process, joules, joules * gramsPerJoule);
+  }
+
+  /** This process's CPU time from /proc, without JMX or OSHI; -1 where unknown. */
+  static long processCpuNanos() {
+    return ProcessHandle.current()
+        .info()
+        .totalCpuDuration()
+        .map(java.time.Duration::toNanos)
+        .orElse(-1L);
   }
 
   private void shutdown() {

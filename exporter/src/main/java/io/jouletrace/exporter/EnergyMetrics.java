@@ -1,5 +1,7 @@
 package io.jouletrace.exporter;
 
+import static io.jouletrace.exporter.MetricFamily.AGENT_CPU_SECONDS;
+import static io.jouletrace.exporter.MetricFamily.AGENT_ENERGY;
 import static io.jouletrace.exporter.MetricFamily.CO2E;
 import static io.jouletrace.exporter.MetricFamily.DEVICE_ENERGY;
 import static io.jouletrace.exporter.MetricFamily.ENERGY;
@@ -101,7 +103,18 @@ public final class EnergyMetrics implements MultiCollector {
       model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuIdleWatts(), common, "idle", origin));
       model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuMaxWatts(), common, "max", origin));
     }
+    CounterSnapshot.Builder agentCpu = counter(AGENT_CPU_SECONDS);
+    CounterSnapshot.Builder agentEnergy = counter(AGENT_ENERGY);
+    if (s.agent() != null) {
+      s.agent()
+          .threads()
+          .forEach(
+              (thread, cpu) -> agentCpu.dataPoint(counter(AGENT_CPU_SECONDS, cpu, common, thread)));
+      agentEnergy.dataPoint(counter(AGENT_ENERGY, s.agent().joules(), common));
+    }
     return MetricSnapshots.of(
+        agentCpu.build(),
+        agentEnergy.build(),
         energy.build(),
         deviceEnergy.build(),
         power.build(),

@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param zones energy of counters read for detail only, never added to any total (RAPL {@code
  *     core}, {@code uncore}, {@code psys}, mirrors)
  * @param model the estimation model, or {@code null} when no figure is estimated
+ * @param agent what measuring cost in this run, or {@code null} where it is not known
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -43,7 +44,8 @@ public record EnergySnapshot(
     CarbonFactors carbon,
     List<String> warnings,
     List<ZoneEnergy> zones,
-    ModelInfo model) {
+    ModelInfo model,
+    AgentCost agent) {
 
   public EnergySnapshot {
     Objects.requireNonNull(startedAt, "startedAt");
@@ -96,7 +98,60 @@ public record EnergySnapshot(
         factors,
         warnings,
         zones,
-        model);
+        model,
+        agent);
+  }
+
+  /**
+   * Returns this snapshot with what measuring cost.
+   *
+   * @param cost the agent's own cost
+   * @return a copy
+   */
+  public EnergySnapshot withAgent(AgentCost cost) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        cost);
+  }
+
+  /**
+   * What measuring cost in this run: the CPU time of the agent's own threads, and the energy and
+   * carbon that CPU time stands for under the run's attribution (its share of this process's CPU
+   * time, applied to the job's CPU and DRAM energy, at the run's average grams per joule).
+   *
+   * @param cpuSeconds CPU time of the agent's threads
+   * @param threads CPU seconds per agent thread name
+   * @param processCpuSeconds CPU time of the whole process over the same run
+   * @param joules energy the agent's CPU time stands for
+   * @param grams carbon of that energy, grams CO2e (operational)
+   */
+  public record AgentCost(
+      double cpuSeconds,
+      Map<String, Double> threads,
+      double processCpuSeconds,
+      double joules,
+      double grams) {
+
+    public AgentCost {
+      threads = Collections.unmodifiableMap(new java.util.TreeMap<>(threads));
+    }
+
+    /** Returns the agent's share of this process's CPU time, in [0, 1], or 0 when unknown. */
+    public double cpuShare() {
+      return processCpuSeconds > 0 ? Math.min(1, cpuSeconds / processCpuSeconds) : 0;
+    }
   }
 
   /**

@@ -126,6 +126,21 @@ public final class JsonReport {
         g.writeStringField("origin", s.model().origin());
         g.writeEndObject();
       }
+      if (s.agent() != null) {
+        EnergySnapshot.AgentCost a = s.agent();
+        g.writeObjectFieldStart("agent");
+        g.writeNumberField("cpuSeconds", a.cpuSeconds());
+        g.writeNumberField("processCpuSeconds", a.processCpuSeconds());
+        g.writeNumberField("cpuShare", a.cpuShare());
+        g.writeNumberField("joules", a.joules());
+        g.writeNumberField("co2eGrams", a.grams());
+        g.writeObjectFieldStart("threads");
+        for (Map.Entry<String, Double> t : a.threads().entrySet()) {
+          g.writeNumberField(t.getKey(), t.getValue());
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+      }
       g.writeArrayFieldStart("warnings");
       for (String w : s.warnings()) {
         g.writeString(w);

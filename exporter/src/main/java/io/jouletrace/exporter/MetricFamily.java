@@ -78,7 +78,21 @@ public enum MetricFamily {
       "watts",
       "Estimation model: host CPU watts at idle and at full load",
       "bound",
-      "origin");
+      "origin"),
+  /** CPU time of the agent's own threads. */
+  AGENT_CPU_SECONDS(
+      "jouletrace_agent_cpu_seconds",
+      true,
+      "seconds",
+      "CPU time of JouleTrace's own threads: what measuring costs",
+      "thread"),
+  /** The energy the agent's CPU time stands for; part of the job's energy, not in addition. */
+  AGENT_ENERGY(
+      "jouletrace_agent_energy_joules",
+      true,
+      "joules",
+      "Energy that JouleTrace's own CPU time stands for (part of the job's energy, not added to"
+          + " it)");
 
   /** The label every series carries besides the job labels. */
   public static final String STAGE = "stage";

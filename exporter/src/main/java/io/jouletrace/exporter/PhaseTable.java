@@ -40,6 +40,18 @@ public final class PhaseTable {
       row(b, fmt, p, total.totalJoules(), method);
     }
     row(b, fmt, total, total.totalJoules(), method);
+    if (s.agent() != null) {
+      EnergySnapshot.AgentCost a = s.agent();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "measuring cost: %.2f CPU-s of the agent's threads (%.1f %% of the process), %.2f J,"
+                  + " %.4f gCO2e, included above%n",
+              a.cpuSeconds(),
+              a.cpuShare() * 100,
+              a.joules(),
+              a.grams()));
+    }
     return b.toString();
   }
 

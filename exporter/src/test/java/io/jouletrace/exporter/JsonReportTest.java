@@ -48,4 +48,29 @@ class JsonReportTest {
     assertThat(lines[4]).startsWith("total").contains("350.00", "100.0%", "0.9375");
     assertThat(lines[2]).endsWith("cpu:measured dram:measured");
   }
+
+  @Test
+  void agentCostInReportTableAndMetrics() throws IOException {
+    EnergySnapshot s =
+        Snapshots.known()
+            .withAgent(
+                new EnergySnapshot.AgentCost(
+                    0.25, java.util.Map.of("sampler", 0.2, "init", 0.05), 10.0, 8.75, 0.01));
+    JsonNode root = new ObjectMapper().readTree(JsonReport.render(s));
+    assertThat(root.at("/agent/cpuSeconds").asDouble()).isEqualTo(0.25);
+    assertThat(root.at("/agent/cpuShare").asDouble()).isEqualTo(0.025);
+    assertThat(root.at("/agent/threads/sampler").asDouble()).isEqualTo(0.2);
+    assertThat(root.at("/agent/joules").asDouble()).isEqualTo(8.75);
+    assertThat(PhaseTable.render(s))
+        .contains("measuring cost: 0.25 CPU-s of the agent's threads (2.5 % of the process)");
+    var registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
+    registry.register(new EnergyMetrics(() -> s));
+    var out = new java.io.ByteArrayOutputStream();
+    io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create()
+        .write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8);
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains(
+            "jouletrace_agent_cpu_seconds_total{job=\"mlp\",stage=\"training\",thread=\"sampler\"} 0.2\n",
+            "jouletrace_agent_energy_joules_total{job=\"mlp\",stage=\"training\"} 8.75\n");
+  }
 }

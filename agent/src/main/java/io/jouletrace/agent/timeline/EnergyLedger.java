@@ -412,6 +412,7 @@ public final class EnergyLedger {
         null,
         warnings,
         zones,
-        model);
+        model,
+        null);
   }
 }
