@@ -294,6 +294,7 @@ public final class Instrumenter {
 
     private final Filter filter;
     private final Log log;
+    private final BridgeCheck bridge;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private final Instrumentation inst;
@@ -310,6 +311,7 @@ public final class Instrumenter {
     Gate(Filter filter, Log log, Instrumentation inst, boolean deferEarly) {
       this.filter = filter;
       this.log = log;
+      this.bridge = new BridgeCheck(log);
       this.inst = inst;
       this.deferEarly = deferEarly;
     }
@@ -419,6 +421,9 @@ public final class Instrumenter {
         return null;
       }
       try {
+        if (!bridge.reachable(loader, className)) {
+          return null; // its advice could not link: left as it is, the loader named once
+        }
         ClassFileTransformer t = delegate;
         // A first load while Byte Buddy is still starting: unless loading threads are to wait,
         // the class loads as it is and is retransformed as soon as Byte Buddy is ready.
