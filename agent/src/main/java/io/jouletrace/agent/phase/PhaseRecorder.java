@@ -112,8 +112,8 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   }
 
   private ThreadPhases register() {
-    Thread thread = Thread.currentThread();
-    ThreadPhases t;
+    // Built outside the lock: the lock only hands out a slot.
+    ThreadPhases t = new ThreadPhases(-1, Thread.currentThread(), RING, System.nanoTime(), changed);
     synchronized (this) {
       int slot;
       if (freeCount > 0) {
@@ -126,7 +126,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
       if (slot < 0) {
         t = null;
       } else {
-        t = new ThreadPhases(slot, thread, RING, System.nanoTime(), changed);
+        t.slot = slot;
         ThreadPhases[] slots = bySlot;
         if (slot >= slots.length) {
           // Doubling: registering n threads copies fewer than 2n references in all.

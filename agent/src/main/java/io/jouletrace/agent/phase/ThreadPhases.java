@@ -64,7 +64,9 @@ final class ThreadPhases {
     }
   }
 
-  final int slot;
+  /** Set once, before the recorder publishes this thread in its slot table. */
+  int slot;
+
   final long threadId;
   final WeakReference<Thread> thread;
 
@@ -281,7 +283,7 @@ final class ThreadPhases {
     int n = drainRing(sink);
     // Taken atomically: an overflow flagged while this drain runs is not lost. The events
     // published before the flagged drop are handed over first, then the current phase.
-    if ((boolean) OVERFLOWED.getAndSet(this, false)) {
+    if ((boolean) OVERFLOWED.getAcquire(this) && (boolean) OVERFLOWED.getAndSet(this, false)) {
       n += drainRing(sink);
       sink.accept(now, slot, (int) CURRENT.getAcquire(this));
       n++;
@@ -292,6 +294,9 @@ final class ThreadPhases {
   private int drainRing(PhaseEvents sink) {
     long t = (long) TAIL.getOpaque(this);
     long h = (long) HEAD.getAcquire(this);
+    if (h == t) {
+      return 0; // nothing new; and no write to a line the owner is using
+    }
     long[] r = (long[]) RING.getAcquire(this); // as new as HEAD, or newer
     int mask = r.length - 1;
     int n = 0;
