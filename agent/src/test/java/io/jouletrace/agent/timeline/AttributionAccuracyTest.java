@@ -65,7 +65,6 @@ class AttributionAccuracyTest {
     }
 
     int nextBound = 0;
-    long lastPoll = 0;
     int boundaryReads = 0;
     long nextTick = INTERVAL;
     double[] reading = new double[1];
@@ -95,9 +94,7 @@ class AttributionAccuracyTest {
           boundaryReads = 0;
         }
       }
-      lastPoll = now;
     }
-    assertThat(lastPoll).isPositive();
     EnergySnapshot s =
         ledger.snapshot(
             Instant.EPOCH,
@@ -169,6 +166,9 @@ class AttributionAccuracyTest {
         Math.abs(e[0]) * 100,
         Math.abs(e[1]) * 100);
     assertThat(e[2]).isCloseTo(0, within(1e-9));
+    // "stay close": within the target of the shortest phases above (measured: about 0.01 %)
+    assertThat(Math.abs(e[0])).isLessThanOrEqualTo(0.05);
+    assertThat(Math.abs(e[1])).isLessThanOrEqualTo(0.05);
   }
 
   @ParameterizedTest(name = "sum equals the measured total, phases of {0} ms")
