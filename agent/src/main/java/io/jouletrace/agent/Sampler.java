@@ -320,7 +320,7 @@ final class Sampler {
     if (!any) {
       return;
     }
-    ledger.collect(recorder, System.nanoTime());
+    ledger.collectChanged(recorder, System.nanoTime());
     for (Open o : sources) {
       if (cheap(o.source)) {
         ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick

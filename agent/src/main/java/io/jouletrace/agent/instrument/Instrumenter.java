@@ -294,6 +294,7 @@ public final class Instrumenter {
 
     private final Filter filter;
     private final Log log;
+    private final BridgeCheck bridge;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private final Instrumentation inst;
@@ -310,6 +311,7 @@ public final class Instrumenter {
     Gate(Filter filter, Log log, Instrumentation inst, boolean deferEarly) {
       this.filter = filter;
       this.log = log;
+      this.bridge = new BridgeCheck(log);
       this.inst = inst;
       this.deferEarly = deferEarly;
     }
@@ -350,38 +352,60 @@ public final class Instrumenter {
         }
         // Let the loading threads finish defining what they just handed over, and gather more.
         LockSupport.parkNanos(2_000_000L);
-        Map<String, List<Pending>> wanted = new HashMap<>();
-        for (Pending p; (p = pending.poll()) != null; ) {
-          wanted.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(p);
-        }
-        List<Class<?>> found = new ArrayList<>();
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-          List<Pending> ps = wanted.get(c.getName());
-          if (ps == null) {
-            continue;
-          }
-          for (java.util.Iterator<Pending> it = ps.iterator(); it.hasNext(); ) {
-            if (it.next().loader().get() == c.getClassLoader()) {
-              it.remove();
-              if (inst.isModifiableClass(c)) {
-                found.add(c);
-              }
-            }
-          }
-        }
-        retransform(inst, found, log);
-        boolean waiting = false;
-        for (List<Pending> ps : wanted.values()) {
-          for (Pending p : ps) {
-            if (p.loader().get() != null && p.rounds() < MAX_ROUNDS) {
-              pending.add(new Pending(p.name(), p.loader(), p.rounds() + 1));
-              waiting = true;
-            }
-          }
-        }
-        if (waiting) {
+        if (retransformPending()) {
           LockSupport.parkNanos(20_000_000L); // still being defined (or never will be)
         }
+      }
+    }
+
+    /**
+     * One round of {@link #retransformDeferred}: retransforms, in one batch, the queued classes
+     * that are loaded by now, and queues the others again (at most {@value #MAX_ROUNDS} rounds).
+     *
+     * @return whether some queued class is still waiting to be defined
+     */
+    boolean retransformPending() {
+      Map<String, List<Pending>> wanted = new HashMap<>();
+      for (Pending p; (p = pending.poll()) != null; ) {
+        wanted.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(p);
+      }
+      if (wanted.isEmpty()) {
+        return false;
+      }
+      List<Class<?>> found = new ArrayList<>();
+      for (Class<?> c : inst.getAllLoadedClasses()) {
+        List<Pending> ps = wanted.get(c.getName());
+        if (ps == null) {
+          continue;
+        }
+        for (java.util.Iterator<Pending> it = ps.iterator(); it.hasNext(); ) {
+          if (it.next().loader().get() == c.getClassLoader()) {
+            it.remove();
+            if (inst.isModifiableClass(c)) {
+              found.add(c);
+            }
+          }
+        }
+      }
+      retransform(inst, found, log);
+      boolean waiting = false;
+      for (List<Pending> ps : wanted.values()) {
+        for (Pending p : ps) {
+          if (p.loader().get() != null && p.rounds() < MAX_ROUNDS) {
+            pending.add(new Pending(p.name(), p.loader(), p.rounds() + 1));
+            waiting = true;
+          }
+        }
+      }
+      return waiting;
+    }
+
+    /** Queues a class that loads untouched, for the instrument thread to retransform. */
+    private void defer(String className, ClassLoader loader) {
+      pending.add(new Pending(className.replace('/', '.'), new WeakReference<>(loader), 0));
+      Thread w = worker;
+      if (w != null) {
+        LockSupport.unpark(w);
       }
     }
 
@@ -397,19 +421,30 @@ public final class Instrumenter {
         return null;
       }
       try {
+        if (!bridge.reachable(loader, className)) {
+          return null; // its advice could not link: left as it is, the loader named once
+        }
         ClassFileTransformer t = delegate;
         // A first load while Byte Buddy is still starting: unless loading threads are to wait,
         // the class loads as it is and is retransformed as soon as Byte Buddy is ready.
         if (redefined == null && t == null && deferEarly) {
-          pending.add(new Pending(className.replace('/', '.'), new WeakReference<>(loader), 0));
-          Thread w = worker;
-          if (w != null) {
-            LockSupport.unpark(w);
-          }
+          defer(className, loader);
           return null;
         }
         if (t == null) {
-          if (!ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+          boolean isReady;
+          try {
+            isReady = ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            // The interrupt is the application's: keep it for its own code to see. The class
+            // loads as it is and is retransformed once Byte Buddy is ready, as without waiting.
+            Thread.currentThread().interrupt();
+            if (redefined == null) {
+              defer(className, loader);
+            }
+            return null;
+          }
+          if (!isReady) {
             log.line(
                 "instrumentation was not ready in "
                     + READY_TIMEOUT_SECONDS

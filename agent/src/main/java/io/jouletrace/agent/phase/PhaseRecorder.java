@@ -1,7 +1,8 @@
 package io.jouletrace.agent.phase;
 
 import io.jouletrace.bridge.Dispatch;
-import java.util.ArrayDeque;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,7 +12,15 @@ import java.util.function.Consumer;
 /**
  * Records phase boundaries for every thread. {@link #enter(String)} and {@link #exit(long)} run on
  * application threads: they take no lock, do no I/O and allocate nothing once a thread has entered
- * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents, long)}.
+ * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents, long)}
+ * (every thread; at each tick) and {@link #drainChanged(PhaseEvents, long)} (only the threads that
+ * changed phase since; at phase boundaries).
+ *
+ * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
+ * slot of a thread that has ended is freed at the next {@link #drain} and given to the next new
+ * thread, so the slots in use are as many as the threads alive with phases, however many come and
+ * go. Registering a thread costs a short lock and no copy of the other threads' state: a JVM may
+ * start a hundred thousand virtual threads that each open one phase.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -22,22 +31,36 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * Events per thread between two drains. The sampler drains at every phase boundary it notices
    * (within {@code boundary.resolution}) and every tick, so this holds even a thread that changes
    * phase every microsecond; beyond it the thread's current phase is resynchronised (see {@link
-   * ThreadPhases}). 8 KB per thread.
+   * ThreadPhases}). At most 8 KB per thread; a ring starts at 128 bytes and grows only when its
+   * thread publishes more between two drains.
    */
   private static final int RING = 1024;
 
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadPhases[].class);
+
   private final PhaseRegistry registry;
   private final Consumer<String> warn;
+  private final int maxSlots;
   private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
-  private final List<ThreadPhases> live = new ArrayList<>();
-  private volatile ThreadPhases[] liveArray = new ThreadPhases[0];
+  private final ChangedThreads changed = new ChangedThreads();
 
-  /** Live threads by slot, so that closing a phase needs no thread-local lookup. */
-  private volatile ThreadPhases[] bySlot = new ThreadPhases[16];
+  /**
+   * Threads by slot (null where free), so that closing a phase needs no thread-local lookup and the
+   * sampler can walk them all. Elements are written with release and read with acquire semantics;
+   * the array is replaced by a larger copy, under the lock, when a slot beyond it is needed.
+   */
+  private volatile ThreadPhases[] bySlot = new ThreadPhases[64];
 
-  private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
-  private final AtomicBoolean crossThreadReported = new AtomicBoolean();
+  // Guarded by this.
+  private int[] freeSlots = new int[64];
+  private int freeCount;
   private int nextSlot;
+
+  // Sampler state: ended threads found by a drain, to be freed under one lock.
+  private ThreadPhases[] ended = new ThreadPhases[16];
+
+  private final AtomicBoolean crossThreadReported = new AtomicBoolean();
+  private final AtomicBoolean slotsReported = new AtomicBoolean();
 
   /**
    * Creates a recorder.
@@ -46,13 +69,27 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * @param warn receives one-line warnings
    */
   public PhaseRecorder(PhaseRegistry registry, Consumer<String> warn) {
+    this(registry, warn, Tokens.MAX_SLOT + 1);
+  }
+
+  /**
+   * Creates a recorder with fewer slots than tokens can carry (tests).
+   *
+   * @param maxSlots most threads with phases alive at once
+   */
+  PhaseRecorder(PhaseRegistry registry, Consumer<String> warn, int maxSlots) {
     this.registry = registry;
     this.warn = warn;
+    this.maxSlots = Math.max(1, Math.min(Tokens.MAX_SLOT + 1, maxSlots));
   }
 
   @Override
   public long enter(String phase) {
     ThreadPhases t = local.get();
+    if (t == null) {
+      local.remove(); // no slot was free: try again at this thread's next phase
+      return 0L;
+    }
     return t.push(t.idOf(phase, registry), System.nanoTime());
   }
 
@@ -61,7 +98,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     long now = System.nanoTime();
     ThreadPhases[] slots = bySlot;
     int slot = Tokens.slot(token);
-    ThreadPhases t = slot < slots.length ? slots[slot] : null;
+    ThreadPhases t = slot < slots.length ? (ThreadPhases) SLOT.getAcquire(slots, slot) : null;
     // Thread.getId() is final and reads a field; the slot's owner is this thread or nobody's.
     if (t == null || t.threadId != Thread.currentThread().getId()) {
       if (crossThreadReported.compareAndSet(false, true)) {
@@ -74,34 +111,50 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     t.pop(token, now);
   }
 
-  private synchronized ThreadPhases register() {
-    Integer free = freeSlots.poll();
-    int slot = free != null ? free : nextSlot++;
-    ThreadPhases t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime());
-    live.add(t);
-    liveArray = live.toArray(new ThreadPhases[0]);
-    ThreadPhases[] slots = bySlot;
-    if (slot >= slots.length) {
-      slots = Arrays.copyOf(slots, Math.max(slot + 1, slots.length * 2));
-    } else {
-      slots = slots.clone();
+  private ThreadPhases register() {
+    // Built outside the lock: the lock only hands out a slot.
+    ThreadPhases t = new ThreadPhases(-1, Thread.currentThread(), RING, System.nanoTime(), changed);
+    synchronized (this) {
+      int slot;
+      if (freeCount > 0) {
+        slot = freeSlots[--freeCount];
+      } else if (nextSlot < maxSlots) {
+        slot = nextSlot++;
+      } else {
+        slot = -1;
+      }
+      if (slot < 0) {
+        t = null;
+      } else {
+        t.slot = slot;
+        ThreadPhases[] slots = bySlot;
+        if (slot >= slots.length) {
+          // Doubling: registering n threads copies fewer than 2n references in all.
+          slots = Arrays.copyOf(slots, Math.min(maxSlots, Math.max(slot + 1, slots.length * 2)));
+        }
+        SLOT.setRelease(slots, slot, t);
+        if (slots != bySlot) {
+          bySlot = slots;
+        }
+      }
     }
-    slots[slot] = t;
-    bySlot = slots;
+    if (t == null && slotsReported.compareAndSet(false, true)) {
+      warn.accept(
+          "jouletrace: more than "
+              + maxSlots
+              + " threads alive at once have opened phases; phases of threads beyond them are"
+              + " not recorded (their time goes to the phases of the others, or other) until"
+              + " earlier threads end");
+    }
     return t;
   }
 
   /**
    * Sampler: tells whether any thread published a phase change since the last drain, without taking
-   * it. Cheap enough to poll every millisecond.
+   * it: one read, whatever the number of threads. Cheap enough to poll every millisecond.
    */
   public boolean pending() {
-    for (ThreadPhases t : liveArray) {
-      if (t.pending()) {
-        return true;
-      }
-    }
-    return false;
+    return !changed.isEmpty();
   }
 
   /**
@@ -112,7 +165,12 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    */
   public List<String> openPhases() {
     List<String> open = new ArrayList<>();
-    for (ThreadPhases t : liveArray) {
+    ThreadPhases[] slots = bySlot;
+    for (int i = 0; i < slots.length; i++) {
+      ThreadPhases t = (ThreadPhases) SLOT.getAcquire(slots, i);
+      if (t == null) {
+        continue;
+      }
       int phase = t.current();
       Thread thread = t.thread.get();
       if (phase != PhaseRegistry.OTHER && thread != null && thread.isAlive()) {
@@ -123,6 +181,22 @@ public final class PhaseRecorder implements Dispatch.Recorder {
   }
 
   /**
+   * Sampler: hands over the phase changes of the threads that published some since they were last
+   * drained, without looking at the others. A change that raced with the previous drain may wait
+   * for the next {@link #drain}.
+   *
+   * @param sink receives events, per thread in time order
+   * @param now the current {@link System#nanoTime()}
+   */
+  public void drainChanged(PhaseEvents sink, long now) {
+    for (ThreadPhases t = changed.takeAll(); t != null; ) {
+      ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
+      t.drain(sink, now);
+      t = next;
+    }
+  }
+
+  /**
    * Sampler: hands over every published phase change, then for each thread that has ended, a last
    * change to {@code other} at {@code now} (its open phases end with it) and frees its slot.
    *
@@ -130,8 +204,14 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * @param now the current {@link System#nanoTime()}
    */
   public void drain(PhaseEvents sink, long now) {
-    List<ThreadPhases> ended = null;
-    for (ThreadPhases t : liveArray) {
+    drainChanged(sink, now);
+    ThreadPhases[] slots = bySlot;
+    int endedCount = 0;
+    for (int i = 0; i < slots.length; i++) {
+      ThreadPhases t = (ThreadPhases) SLOT.getAcquire(slots, i);
+      if (t == null) {
+        continue;
+      }
       t.drain(sink, now);
       if (t.ended()) {
         // A dead thread publishes nothing more, and its termination makes its stack visible
@@ -140,23 +220,32 @@ public final class PhaseRecorder implements Dispatch.Recorder {
         if (t.depth() > 0) {
           sink.accept(now, t.slot, PhaseRegistry.OTHER);
         }
-        if (ended == null) {
-          ended = new ArrayList<>();
+        if (endedCount == ended.length) {
+          ended = Arrays.copyOf(ended, endedCount * 2);
         }
-        ended.add(t);
+        ended[endedCount++] = t;
       }
     }
-    if (ended != null) {
-      synchronized (this) {
-        ThreadPhases[] slots = bySlot.clone();
-        for (ThreadPhases t : ended) {
-          live.remove(t);
-          freeSlots.add(t.slot);
-          slots[t.slot] = null;
-        }
-        liveArray = live.toArray(new ThreadPhases[0]);
-        bySlot = slots;
-      }
+    if (endedCount > 0) {
+      free(endedCount);
     }
+  }
+
+  private synchronized void free(int count) {
+    ThreadPhases[] slots = bySlot; // the current array: it may have grown since the walk
+    if (freeCount + count > freeSlots.length) {
+      freeSlots = Arrays.copyOf(freeSlots, Math.max(freeCount + count, freeSlots.length * 2));
+    }
+    for (int i = 0; i < count; i++) {
+      ThreadPhases t = ended[i];
+      ended[i] = null;
+      SLOT.setRelease(slots, t.slot, null);
+      freeSlots[freeCount++] = t.slot;
+    }
+  }
+
+  /** Slots handed out so far and not freed (tests). */
+  synchronized int slotsInUse() {
+    return nextSlot - freeCount;
   }
 }

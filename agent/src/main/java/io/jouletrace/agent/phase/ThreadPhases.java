@@ -17,10 +17,20 @@ import java.util.Arrays;
  * time-only events ({@link #TIME_ONLY}). When the ring is full the owner drops the event, leaves
  * its own clock where the last published event put it (so the gaps still add up), and marks the
  * ring overflowed; the sampler then hands over the thread's current phase at the drain's time.
+ *
+ * <p>The ring starts small ({@value #FIRST_RING} events) and doubles, up to its capacity, when the
+ * thread publishes more between two drains: most threads change phase a few times between drains,
+ * and a JVM may run a hundred thousand of them. After its first change since a drain, the thread
+ * puts itself on the recorder's {@link ChangedThreads} stack, so that the sampler finds the threads
+ * with news without looking at the others.
  */
 final class ThreadPhases {
 
   static final int MAX_DEPTH = 1024;
+
+  /** Events a ring holds at first. */
+  static final int FIRST_RING = 16;
+
   private static final int PHASE_BITS = 16;
   private static final long PHASE_MASK = (1L << PHASE_BITS) - 1;
 
@@ -37,6 +47,8 @@ final class ThreadPhases {
   private static final VarHandle TAIL;
   private static final VarHandle CURRENT;
   private static final VarHandle OVERFLOWED;
+  private static final VarHandle QUEUED;
+  private static final VarHandle RING;
 
   static {
     try {
@@ -45,21 +57,30 @@ final class ThreadPhases {
       TAIL = l.findVarHandle(ThreadPhases.class, "tail", long.class);
       CURRENT = l.findVarHandle(ThreadPhases.class, "current", int.class);
       OVERFLOWED = l.findVarHandle(ThreadPhases.class, "overflowed", boolean.class);
+      QUEUED = l.findVarHandle(ThreadPhases.class, "queued", boolean.class);
+      RING = l.findVarHandle(ThreadPhases.class, "ring", long[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  final int slot;
+  /** Set once, before the recorder publishes this thread in its slot table. */
+  int slot;
+
   final long threadId;
   final WeakReference<Thread> thread;
 
   /** The instant the gaps of this thread's events count from. */
   private final long base;
 
+  private final ChangedThreads changed;
+
+  /** The next thread on the {@link ChangedThreads} stack; written before each push. */
+  ThreadPhases nextChanged;
+
   // Owner-thread state.
-  private int[] stack = new int[16];
-  private int[] generations = new int[16];
+  private int[] stack = new int[4];
+  private int[] generations = new int[4];
   private int depth;
   private int nextGeneration = 1;
   private long published;
@@ -73,9 +94,10 @@ final class ThreadPhases {
   // Sampler state.
   private long drained;
 
-  // Ring: written by the owner, read by the sampler.
-  private final long[] ring;
-  private final int mask;
+  // Ring: written by the owner, read by the sampler. The owner replaces it by a larger copy when
+  // it is full (until it holds capacity events); the sampler reads it after HEAD.
+  private long[] ring;
+  private final int capacity;
 
   @SuppressWarnings("unused") // accessed through HEAD
   private long head;
@@ -89,13 +111,25 @@ final class ThreadPhases {
   @SuppressWarnings("unused") // accessed through OVERFLOWED
   private boolean overflowed;
 
+  /**
+   * On the {@link ChangedThreads} stack: set by the owner when it pushes, cleared by the sampler
+   * when it has taken it off.
+   */
+  @SuppressWarnings("unused") // accessed through QUEUED
+  private boolean queued;
+
+  /** A thread that no recorder drains by its changes (tests). */
   ThreadPhases(int slot, Thread thread, int ringCapacity, long base) {
+    this(slot, thread, ringCapacity, base, new ChangedThreads());
+  }
+
+  ThreadPhases(int slot, Thread thread, int ringCapacity, long base, ChangedThreads changed) {
     this.slot = slot;
     this.threadId = thread.getId();
     this.thread = new WeakReference<>(thread);
-    int cap = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
-    this.ring = new long[cap];
-    this.mask = cap - 1;
+    this.changed = changed;
+    this.capacity = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
+    this.ring = new long[Math.min(FIRST_RING, capacity)];
     this.base = base;
     this.published = base;
     this.drained = base;
@@ -165,33 +199,77 @@ final class ThreadPhases {
     long gap = Math.max(0, now - published);
     if (gap > MAX_GAP) {
       publishLongGap(now, phase);
-      return;
+    } else if (append((gap << PHASE_BITS) | phase)) {
+      published += gap;
+    } else {
+      OVERFLOWED.setRelease(this, true);
     }
-    long h = (long) HEAD.getOpaque(this);
-    if (h - tailSeen > mask) {
-      tailSeen = (long) TAIL.getAcquire(this);
-      if (h - tailSeen > mask) {
-        OVERFLOWED.setRelease(this, true);
-        return;
-      }
+    // The first change since the sampler took this thread: tell it. A later one finds it queued.
+    if (!(boolean) QUEUED.getOpaque(this)) {
+      QUEUED.setRelease(this, true);
+      changed.push(this);
     }
-    ring[(int) (h & mask)] = (gap << PHASE_BITS) | phase;
-    published += gap;
-    HEAD.setRelease(this, h + 1);
   }
 
   private void publishLongGap(long now, int phase) {
     while (now - published > MAX_GAP) {
-      long h = (long) HEAD.getOpaque(this);
-      if (h - (long) TAIL.getAcquire(this) > mask) {
+      if (!append((MAX_GAP << PHASE_BITS) | TIME_ONLY)) {
         OVERFLOWED.setRelease(this, true);
         return;
       }
-      ring[(int) (h & mask)] = (MAX_GAP << PHASE_BITS) | TIME_ONLY;
       published += MAX_GAP;
-      HEAD.setRelease(this, h + 1);
     }
     publish(now, phase);
+  }
+
+  /** Owner: writes one event at the head; {@code false} when the ring is full and at capacity. */
+  private boolean append(long event) {
+    long[] r = ring;
+    long h = (long) HEAD.getOpaque(this);
+    if (h - tailSeen >= r.length) {
+      tailSeen = (long) TAIL.getAcquire(this);
+      if (h - tailSeen >= r.length) {
+        if (r.length >= capacity) {
+          return false;
+        }
+        r = grow(r, h);
+      }
+    }
+    r[(int) h & (r.length - 1)] = event;
+    HEAD.setRelease(this, h + 1);
+    return true;
+  }
+
+  /**
+   * Owner: replaces a full ring by one twice its size holding the same events. The old one is never
+   * written again, so a sampler still reading it reads what it holds; one that reads the new one
+   * (after a HEAD that covers it) finds every event it has not taken yet, from {@link #tailSeen}.
+   */
+  private long[] grow(long[] old, long h) {
+    long[] r = new long[old.length * 2];
+    for (long i = tailSeen; i < h; i++) {
+      r[(int) i & (r.length - 1)] = old[(int) i & (old.length - 1)];
+    }
+    RING.setRelease(this, r);
+    return r;
+  }
+
+  /**
+   * Sampler: takes this thread off the {@link ChangedThreads} stack it was taken from; its next
+   * change pushes it again.
+   *
+   * @return the next thread of that stack
+   */
+  ThreadPhases dequeued() {
+    ThreadPhases next = nextChanged;
+    nextChanged = null;
+    QUEUED.setVolatile(this, false);
+    return next;
+  }
+
+  /** Sampler: events the ring holds now (its capacity grows up to the one it was created with). */
+  int ringSize() {
+    return ((long[]) RING.getAcquire(this)).length;
   }
 
   /**
@@ -202,12 +280,29 @@ final class ThreadPhases {
    * @return number of events handed over
    */
   int drain(PhaseEvents sink, long now) {
+    int n = drainRing(sink);
+    // Taken atomically: an overflow flagged while this drain runs is not lost. The events
+    // published before the flagged drop are handed over first, then the current phase.
+    if ((boolean) OVERFLOWED.getAcquire(this) && (boolean) OVERFLOWED.getAndSet(this, false)) {
+      n += drainRing(sink);
+      sink.accept(now, slot, (int) CURRENT.getAcquire(this));
+      n++;
+    }
+    return n;
+  }
+
+  private int drainRing(PhaseEvents sink) {
     long t = (long) TAIL.getOpaque(this);
     long h = (long) HEAD.getAcquire(this);
+    if (h == t) {
+      return 0; // nothing new; and no write to a line the owner is using
+    }
+    long[] r = (long[]) RING.getAcquire(this); // as new as HEAD, or newer
+    int mask = r.length - 1;
     int n = 0;
     long time = drained;
     for (long i = t; i < h; i++) {
-      long e = ring[(int) (i & mask)];
+      long e = r[(int) i & mask];
       time += e >>> PHASE_BITS;
       int phase = (int) (e & PHASE_MASK);
       if (phase != TIME_ONLY) {
@@ -217,11 +312,6 @@ final class ThreadPhases {
     }
     drained = time;
     TAIL.setRelease(this, h);
-    if ((boolean) OVERFLOWED.getAcquire(this)) {
-      OVERFLOWED.setRelease(this, false);
-      sink.accept(now, slot, (int) CURRENT.getAcquire(this));
-      n++;
-    }
     return n;
   }
 

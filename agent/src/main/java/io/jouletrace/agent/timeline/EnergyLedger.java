@@ -141,6 +141,17 @@ public final class EnergyLedger {
     recorder.drain(log::append, now);
   }
 
+  /**
+   * Moves the phase changes of the threads that published some since the last collection into the
+   * timeline, without looking at the other threads: for reads at phase boundaries.
+   *
+   * @param recorder the recorder
+   * @param now the current {@link System#nanoTime()}
+   */
+  public synchronized void collectChanged(PhaseRecorder recorder, long now) {
+    recorder.drainChanged(log::append, now);
+  }
+
   /** Appends one phase change directly; for tests that script the timeline. */
   synchronized void event(long time, int slot, int phase) {
     log.append(time, slot, phase);

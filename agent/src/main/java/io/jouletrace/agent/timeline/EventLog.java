@@ -60,6 +60,13 @@ final class EventLog {
     System.arraycopy(phases, n, phases, 0, size - n);
     size -= n;
     first = seq;
+    if (times.length > 4096 && size < times.length / 4) {
+      // After a burst (a hundred thousand threads starting at once), give the memory back.
+      int capacity = Math.max(1024, size * 2);
+      times = Arrays.copyOf(times, capacity);
+      slots = Arrays.copyOf(slots, capacity);
+      phases = Arrays.copyOf(phases, capacity);
+    }
   }
 
   int size() {

@@ -19,11 +19,22 @@ final class Occupancy {
   private int[] count;
   private int active;
 
+  /**
+   * The phases whose count is not zero, in {@code inUse[0..inUseCount)}, and where each sits there:
+   * a window is spread over these only, not over every possible phase.
+   */
+  private int[] inUse;
+
+  private int[] inUseAt;
+  private int inUseCount;
+
   Occupancy(EventLog log, long startTime, int maxPhases) {
     this.log = log;
     this.seq = 0;
     this.time = startTime;
     this.count = new int[maxPhases];
+    this.inUse = new int[maxPhases];
+    this.inUseAt = new int[maxPhases];
   }
 
   /** Returns a cursor with this one's state, to be advanced on its own from here. */
@@ -33,6 +44,9 @@ final class Occupancy {
     c.slotPhase = slotPhase.clone();
     c.count = count.clone();
     c.active = active;
+    c.inUse = inUse.clone();
+    c.inUseAt = inUseAt.clone();
+    c.inUseCount = inUseCount;
     return c;
   }
 
@@ -75,10 +89,9 @@ final class Occupancy {
       return;
     }
     double each = s / active;
-    for (int p = 1; p < count.length; p++) {
-      if (count[p] != 0) {
-        seconds[p] += each * count[p];
-      }
+    for (int i = 0; i < inUseCount; i++) {
+      int p = inUse[i];
+      seconds[p] += each * count[p];
     }
   }
 
@@ -88,11 +101,19 @@ final class Occupancy {
     }
     int old = slotPhase[slot];
     if (old != PhaseRegistry.OTHER) {
-      count[old]--;
+      if (--count[old] == 0) {
+        int at = inUseAt[old];
+        int last = inUse[--inUseCount];
+        inUse[at] = last;
+        inUseAt[last] = at;
+      }
       active--;
     }
     if (phase != PhaseRegistry.OTHER) {
-      count[phase]++;
+      if (count[phase]++ == 0) {
+        inUse[inUseCount] = phase;
+        inUseAt[phase] = inUseCount++;
+      }
       active++;
     }
     slotPhase[slot] = phase;

@@ -1,6 +1,7 @@
 package io.jouletrace.agent.instrument;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jouletrace.agent.Log;
 import io.jouletrace.api.JouleTrace;
@@ -82,11 +83,10 @@ class InstrumenterTest {
     assertThat(Workload.step(1)).isEqualTo(2);
     assertThat(r.calls).containsExactly("enter work", "exit 7");
     r.calls.clear();
-    try {
-      Workload.fail();
-    } catch (IllegalStateException expected) {
-      assertThat(expected).hasMessage("from the application");
-    }
+    // the application's own exception goes through the exit advice unchanged, and still closes
+    assertThatThrownBy(Workload::fail)
+        .isExactlyInstanceOf(IllegalStateException.class)
+        .hasMessage("from the application");
     assertThat(r.calls).containsExactly("enter work", "exit 7");
     assertThat(log).isEmpty();
   }
@@ -132,49 +132,75 @@ class InstrumenterTest {
         .containsExactly("enter count", "enter count", "enter count", "exit 7", "exit 7", "exit 7");
   }
 
+  private static byte[] classBytes(Class<?> c) throws java.io.IOException {
+    String internal = c.getName().replace('.', '/');
+    try (java.io.InputStream in = c.getClassLoader().getResourceAsStream(internal + ".class")) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** The JVM's first-load callback for {@link Late}, as a loading thread makes it. */
+  private static byte[] firstLoad(Instrumenter.Gate gate) throws java.io.IOException {
+    return gate.transform(
+        Late.class.getModule(),
+        Late.class.getClassLoader(),
+        Late.class.getName().replace('.', '/'),
+        null,
+        Late.class.getProtectionDomain(),
+        classBytes(Late.class));
+  }
+
+  /**
+   * Opens the gate on the real weaver, runs one round of the instrument thread's work (what its
+   * loop does once a deferred class is queued), and returns what {@link Late#tick} records then.
+   */
+  private List<String> lateCallsOnceReady(Instrumenter.Gate gate, List<Rule> rules)
+      throws Exception {
+    Recording r = new Recording(false);
+    Dispatch.install(r);
+    assertThat(Late.tick(2)).isEqualTo(4);
+    assertThat(r.calls).as("not instrumented before Byte Buddy is ready").isEmpty();
+    inst.addTransformer(gate, true);
+    try {
+      gate.open(Instrumenter.weaver(rules, false));
+      assertThat(gate.retransformPending()).as("nothing left waiting").isFalse();
+      assertThat(Late.tick(3)).isEqualTo(6);
+      return List.copyOf(r.calls);
+    } finally {
+      inst.removeTransformer(gate);
+      inst.retransformClasses(Late.class);
+    }
+  }
+
   @Test
   void aClassFirstLoadedBeforeByteBuddyIsReadyIsRetransformedOnceItIs() throws Exception {
     List<Rule> rules = List.of(Rule.exact(Late.class.getName(), "late", "tick"));
     Instrumenter.Gate gate =
         new Instrumenter.Gate(Instrumenter.filter(rules, false), new Log(log::add), inst, true);
-    // The JVM's first-load callback, before Byte Buddy is ready: the class loads as it is.
-    String internal = Late.class.getName().replace('.', '/');
-    byte[] bytes;
-    try (java.io.InputStream in =
-        Late.class.getClassLoader().getResourceAsStream(internal + ".class")) {
-      bytes = in.readAllBytes();
-    }
-    assertThat(
-            gate.transform(
-                Late.class.getModule(),
-                Late.class.getClassLoader(),
-                internal,
-                null,
-                Late.class.getProtectionDomain(),
-                bytes))
-        .isNull();
-    Recording r = new Recording(false);
-    Dispatch.install(r);
-    assertThat(Late.tick(2)).isEqualTo(4);
-    assertThat(r.calls).isEmpty();
+    // Before Byte Buddy is ready, a first load is not held up: the class loads as it is.
+    assertThat(firstLoad(gate)).isNull();
+    assertThat(lateCallsOnceReady(gate, rules)).containsExactly("enter late", "exit 7");
+    assertThat(log).isEmpty();
+  }
 
-    inst.addTransformer(gate, true);
-    Thread worker = new Thread(gate::retransformDeferred, "test-instrument");
-    worker.setDaemon(true);
+  @Test
+  void aLoadingThreadInterruptedWhileWaitingForByteBuddyKeepsItsInterrupt() throws Exception {
+    List<Rule> rules = List.of(Rule.exact(Late.class.getName(), "late", "tick"));
+    // Loading threads wait for Byte Buddy (the default); this one is interrupted meanwhile.
+    Instrumenter.Gate gate =
+        new Instrumenter.Gate(Instrumenter.filter(rules, false), new Log(log::add), inst, false);
+    byte[] transformed;
+    boolean interruptedAfter;
+    Thread.currentThread().interrupt();
     try {
-      gate.open(Instrumenter.weaver(rules, false));
-      worker.start();
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      while (r.calls.isEmpty() && System.nanoTime() < deadline) {
-        assertThat(Late.tick(3)).isEqualTo(6);
-        Thread.sleep(5);
-      }
-      assertThat(r.calls).startsWith("enter late", "exit 7");
-      assertThat(log).isEmpty();
+      transformed = firstLoad(gate);
     } finally {
-      worker.interrupt();
-      inst.removeTransformer(gate);
-      inst.retransformClasses(Late.class);
+      interruptedAfter = Thread.interrupted(); // reads and clears it, for the tests after this
     }
+    assertThat(interruptedAfter).as("the application's interrupt status is kept").isTrue();
+    assertThat(transformed).isNull();
+    // not lost either: it is retransformed once Byte Buddy is ready
+    assertThat(lateCallsOnceReady(gate, rules)).containsExactly("enter late", "exit 7");
+    assertThat(log).isEmpty();
   }
 }

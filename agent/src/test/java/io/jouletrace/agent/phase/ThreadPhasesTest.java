@@ -86,4 +86,71 @@ class ThreadPhasesTest {
     assertThat(t.idOf(null, registry)).isEqualTo(registry.idOf("unnamed"));
     assertThat(registry.name(idA)).isEqualTo("alpha");
   }
+
+  @Test
+  void theRingStartsSmallAndGrowsToItsCapacityKeepingEveryEvent() {
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0);
+    assertThat(t.ringSize()).isEqualTo(ThreadPhases.FIRST_RING);
+    long now = 0;
+    List<Event> expected = new ArrayList<>();
+    for (int i = 0; i < 300; i++) { // 600 events, no drain: grows to 1024 without dropping any
+      long token = t.push(2 + i % 7, now += 3);
+      expected.add(new Event(now, 2 + i % 7));
+      t.pop(token, now += 5);
+      expected.add(new Event(now, PhaseRegistry.OTHER));
+    }
+    assertThat(t.ringSize()).isEqualTo(1024);
+    assertThat(drain(t, -1)).isEqualTo(expected);
+  }
+
+  /**
+   * The owner grows the ring while the sampler drains it from another thread: every event the
+   * sampler gets is one the owner published (its time says which), in order.
+   */
+  @Test
+  void aRingGrowingWhileTheSamplerDrainsHandsOverOnlyPublishedEvents() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      long resync = Long.MIN_VALUE;
+      ThreadPhases[] shared = new ThreadPhases[1];
+      java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Thread owner =
+          new Thread(
+              () -> {
+                ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0);
+                shared[0] = t;
+                created.countDown();
+                long now = 0;
+                for (int i = 0; i < 20_000; i++) {
+                  // event k is published at time k; phase 2 at odd times, other at even ones
+                  long token = t.push(2, ++now);
+                  t.pop(token, ++now);
+                }
+                done.set(true);
+              });
+      owner.start();
+      created.await();
+      ThreadPhases t = shared[0];
+      List<Event> got = new ArrayList<>();
+      while (!done.get()) {
+        t.drain((time, slot, phase) -> got.add(new Event(time, phase)), resync);
+      }
+      owner.join();
+      t.drain((time, slot, phase) -> got.add(new Event(time, phase)), resync);
+      long last = 0;
+      for (Event e : got) {
+        if (e.time() == resync) {
+          continue; // a full ring's resynchronisation
+        }
+        assertThat(e.time()).isGreaterThan(last).isLessThanOrEqualTo(40_000);
+        assertThat(e.phase()).isEqualTo(e.time() % 2 == 1 ? 2 : PhaseRegistry.OTHER);
+        last = e.time();
+      }
+      // the state at the end is right: the last event, or the resynchronisation after it
+      Event end = got.get(got.size() - 1);
+      assertThat(end.phase()).isEqualTo(PhaseRegistry.OTHER);
+      assertThat(end.time()).isIn(40_000L, resync);
+    }
+  }
 }

@@ -62,7 +62,6 @@ class AttributionAccuracyTest {
     }
 
     int nextBound = 0;
-    long lastPoll = 0;
     int boundaryReads = 0;
     long nextTick = INTERVAL;
     double[] reading = new double[1];
@@ -92,9 +91,7 @@ class AttributionAccuracyTest {
           boundaryReads = 0;
         }
       }
-      lastPoll = now;
     }
-    assertThat(lastPoll).isPositive();
     EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host");
     Map<String, PhaseEnergy> phases = new HashMap<>();
     s.phases().forEach(p -> phases.put(p.name(), p));
@@ -159,6 +156,9 @@ class AttributionAccuracyTest {
         Math.abs(e[0]) * 100,
         Math.abs(e[1]) * 100);
     assertThat(e[2]).isCloseTo(0, within(1e-9));
+    // "stay close": within the target of the shortest phases above (measured: about 0.01 %)
+    assertThat(Math.abs(e[0])).isLessThanOrEqualTo(0.05);
+    assertThat(Math.abs(e[1])).isLessThanOrEqualTo(0.05);
   }
 
   @ParameterizedTest(name = "sum equals the measured total, phases of {0} ms")

@@ -46,9 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * time. Each iteration it prints two lines. The first: drains, events, <em>overflows</em> (drains
  * that found a ring had been full: 0 means no op took the overflow path) and the bytes the drainer
  * allocated itself, which {@code -prof gc} counts into {@code gc.alloc.rate.norm}, a JVM-wide
- * figure ({@code PhaseRecorder.drain} copies its thread list, ~100 B per drain: a few tenths of a
- * byte per op at these rates). The second: the benchmark threads' ops (counted in their own state,
- * one increment per op), the events lost to full rings, and the bytes these threads allocated
+ * figure ({@code PhaseRecorder.drain} allocates nothing; what shows there is the drainer's own
+ * bookkeeping, if any). The second: the benchmark threads' ops (counted in their own state, one
+ * increment per op), the events lost to full rings, and the bytes these threads allocated
  * themselves, i.e. the enter/exit path's own allocation plus JMH's bookkeeping (~2 KB per iteration
  * in AverageTime; a few hundred KB in SampleTime, whose sample buffers live on those threads: read
  * allocation from an AverageTime run). The drainer needs a core of its own: with fewer free cores

@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
  * event that follows an overflow (and the end of a dead thread's open phases, which the benchmarks
  * never leave), so the drainer passes a sentinel time and counts those events as overflows exactly.
  * Every iteration it prints one line: drains, events, overflows, and the bytes the drainer thread
- * itself allocated ({@link PhaseRecorder#drain} copies its thread list each call, ~100 B), which
+ * itself allocated ({@link PhaseRecorder#drain} allocates nothing; this should stay near 0), which
  * {@code -prof gc} counts into {@code gc.alloc.rate.norm} since that is a JVM-wide figure; the line
  * gives that share per op so it can be subtracted. Benchmark threads added with {@link #watch} get
  * a second line: their enter/exit pairs, the events lost to full rings (each pair publishes two;

@@ -37,6 +37,8 @@ class ExitIT {
     while (!Files.readString(running.out()).contains("ready") && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
+    // the phase is open when the signal comes, or this test would prove nothing
+    assertThat(Files.readString(running.out())).as("the application got ready").contains("ready");
     running.process().destroy(); // SIGTERM
     ForkedJvm.Result r = running.await(30);
     assertThat(r.exitCode()).isEqualTo(143);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +53,7 @@ class FakeMsrIT {
     }
     long t0 = System.nanoTime();
     WriterLag lag = new WriterLag();
+    AtomicReference<Exception> writerFailure = new AtomicReference<>();
     Thread writer =
         new Thread(
             () -> {
@@ -63,6 +65,9 @@ class FakeMsrIT {
                     write(ch, 0x611, raw); // Intel package
                     write(ch, 0xC001029BL, raw); // AMD package
                   } catch (Exception e) {
+                    if (!Thread.currentThread().isInterrupted()) {
+                      writerFailure.set(e); // not the end of the test: the counters froze
+                    }
                     return;
                   }
                 }
@@ -94,6 +99,10 @@ class FakeMsrIT {
               .run(60);
       assertThat(r.exitCode()).as(r.stderr()).isZero();
       assertThat(r.stderr()).doesNotContain("ESTIMATED");
+      // A writer that stopped early would freeze the counters and make the lag (and with it the
+      // tolerance below) unbounded: it must have run until now.
+      assertThat(writerFailure.get()).as("fake MSR writer failure").isNull();
+      assertThat(writer.isAlive()).as("fake MSR writer still running").isTrue();
     } finally {
       writer.interrupt();
       writer.join(2000);

@@ -1,0 +1,111 @@
+package io.jouletrace.bench;
+
+import io.jouletrace.api.JouleTrace;
+import io.jouletrace.api.Phase;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The workload of {@link ManyThreadsHarness}: {@code n} threads, each opening one phase ({@code
+ * JouleTrace.phase("x")} in try-with-resources) around a sleep. Virtual threads are all submitted
+ * at once to a thread-per-task executor (Java 21 and later); platform threads are all started, then
+ * joined. Prints one line: the workload's own time, the phases closed, the peak heap in use (sum of
+ * the heap pools' peaks) and the heap in use after a full GC at the end.
+ *
+ * <pre>
+ * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS]
+ * </pre>
+ *
+ * <p>With more than one round, the same workload runs again once the first is over, and the line
+ * gives the first round's time and the last's: the last is the steady state, once the JVM and the
+ * agent have started up and the code is compiled.
+ */
+public final class ManyThreads {
+
+  private ManyThreads() {}
+
+  /** Starts the threads and waits for them all; returns the seconds it took. */
+  private static double round(boolean virtual, int n, Runnable task) throws Exception {
+    long start = System.nanoTime();
+    if (virtual) {
+      // Java 21 API, called reflectively: this module is built for Java 17.
+      ExecutorService ex =
+          (ExecutorService)
+              Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+      for (int i = 0; i < n; i++) {
+        ex.execute(task);
+      }
+      ex.shutdown();
+      if (!ex.awaitTermination(10, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("virtual threads did not finish");
+      }
+    } else {
+      List<Thread> threads = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        Thread t = new Thread(task);
+        threads.add(t);
+        t.start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+    }
+    return (System.nanoTime() - start) * 1e-9;
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean virtual = args[0].equals("virtual");
+    int n = Integer.parseInt(args[1]);
+    long sleepMs = Long.parseLong(args[2]);
+    LongAdder done = new LongAdder();
+    Runnable task =
+        () -> {
+          try (Phase p = JouleTrace.phase("x")) {
+            Thread.sleep(sleepMs);
+            done.increment();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    double first = 0;
+    double last = 0;
+    for (int round = 0; round < rounds; round++) {
+      last = round(virtual, n, task);
+      if (round == 0) {
+        first = last;
+      }
+    }
+
+    long peak = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    // Give the agent two of its default 100 ms ticks to take in the ended threads, then count
+    // what is still held.
+    Thread.sleep(250);
+    System.gc();
+    Runtime rt = Runtime.getRuntime();
+    long after = rt.totalMemory() - rt.freeMemory();
+    System.out.printf(
+        Locale.ROOT,
+        "workload-s %.4f last-round-s %.4f phases %d peak-heap-mb %.1f heap-after-gc-mb %.1f"
+            + " recording %b%n",
+        first,
+        last,
+        done.sum(),
+        peak / 1048576.0,
+        after / 1048576.0,
+        JouleTrace.isRecording());
+  }
+}

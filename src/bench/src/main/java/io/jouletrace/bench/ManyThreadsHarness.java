@@ -1,0 +1,320 @@
+package io.jouletrace.bench;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Many short-lived threads, each opening one phase, with and without the agent: the {@link
+ * ManyThreads} workload run in pairs of JVMs (the order alternating from pair to pair), reporting
+ * the medians of the workload's own time and of the JVM's wall time, their ratio, and the heap.
+ * Each run with the agent is checked: every phase closed, its JSON report conserves energy (the
+ * phases' joules add up to the total) and its standard error holds no error line.
+ *
+ * <pre>
+ * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ManyThreadsHarness
+ *     [--kind virtual|platform] [--threads 100000] [--sleep-ms 5] [--runs 5]
+ *     [--java /usr/lib/jvm/temurin-25-jdk-amd64/bin/java] [--agent agent/target/jouletrace-agent.jar]
+ *     [--agent-args prometheus.port=off] [--jvm-arg -Xmx512m] [--rapl true] [--rounds 1]
+ * </pre>
+ *
+ * <p>With {@code --rounds N} each JVM runs the workload N times in a row and the last round is
+ * reported too: the steady state, without the agent's start-up (Byte Buddy, OSHI and the JIT
+ * compiling the agent's code take about a second of CPU on a small machine, and a workload of a
+ * second or two shares the cores with them).
+ *
+ * <p>With {@code --rapl true} the agent reads a fake powercap tree (one package at a known power)
+ * instead of estimating: it then reads the counters at phase boundaries, and the conservation check
+ * has real joules to add up.
+ *
+ * <p>On Java 24 and later add {@code --jvm-arg --enable-native-access=ALL-UNNAMED} (for the agent's
+ * JNA; both runs get it).
+ *
+ * <p>The workload runs from a class directory that holds only it and the public API (copied out of
+ * this jar), so that without the agent {@code JouleTrace} finds no bridge, as in a real
+ * application.
+ */
+public final class ManyThreadsHarness {
+
+  private static final Pattern LINE =
+      Pattern.compile(
+          "workload-s ([0-9.]+) last-round-s ([0-9.]+) phases (\\d+) peak-heap-mb ([0-9.]+)"
+              + " heap-after-gc-mb ([0-9.]+) recording (true|false)");
+
+  private ManyThreadsHarness() {}
+
+  private record Run(
+      double workload, double lastRound, double wall, double peakMb, double afterGcMb) {}
+
+  public static void main(String[] args) throws Exception {
+    String kind = "virtual";
+    int threads = 100_000;
+    int sleepMs = 5;
+    int runs = 5;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String agent = "agent/target/jouletrace-agent.jar";
+    String agentArgs = "prometheus.port=off";
+    List<String> jvmArgs = new ArrayList<>();
+    boolean rapl = false;
+    int rounds = 1;
+    for (int i = 0; i < args.length - 1; i += 2) {
+      switch (args[i]) {
+        case "--kind" -> kind = args[i + 1];
+        case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+        case "--sleep-ms" -> sleepMs = Integer.parseInt(args[i + 1]);
+        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+        case "--java" -> java = args[i + 1];
+        case "--agent" -> agent = args[i + 1];
+        case "--agent-args" -> agentArgs = args[i + 1];
+        case "--jvm-arg" -> jvmArgs.add(args[i + 1]);
+        case "--rapl" -> rapl = Boolean.parseBoolean(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    Path tmp = Files.createTempDirectory("jouletrace-threads");
+    Path classes = extractWorkload(tmp.resolve("classes"));
+    Thread writer = null;
+    if (rapl) {
+      Path root = tmp.resolve("powercap");
+      writer = startFakeRapl(root);
+      agentArgs += ",powercap.root=" + root;
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "JouleTrace, %d %s threads each opening one phase around a %d ms sleep;"
+            + " %d pairs of runs, %s%n",
+        threads,
+        kind,
+        sleepMs,
+        runs,
+        java);
+    Run[][] r = new Run[2][runs];
+    int failures = 0;
+    for (int i = 0; i < runs; i++) {
+      boolean agentFirst = i % 2 == 1;
+      for (int k = 0; k < 2; k++) {
+        boolean withAgent = (k == 0) == agentFirst;
+        Path report = tmp.resolve("r-" + i + ".json");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmArgs);
+        if (withAgent) {
+          cmd.add("-javaagent:" + agent + "=" + agentArgs + ",report.json=" + report);
+        }
+        cmd.addAll(
+            List.of(
+                "-cp",
+                classes.toString(),
+                ManyThreads.class.getName(),
+                kind,
+                Integer.toString(threads),
+                Integer.toString(sleepMs),
+                Integer.toString(rounds)));
+        Path out = tmp.resolve("out.txt");
+        Path err = tmp.resolve("err.txt");
+        long start = System.nanoTime();
+        int code =
+            new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start()
+                .waitFor();
+        double wall = (System.nanoTime() - start) * 1e-9;
+        String stdout = Files.readString(out, StandardCharsets.UTF_8);
+        String stderr = Files.readString(err, StandardCharsets.UTF_8);
+        Matcher m = LINE.matcher(stdout);
+        if (code != 0 || !m.find()) {
+          throw new IllegalStateException(
+              "run failed (" + code + "): " + cmd + "\n" + stdout + stderr);
+        }
+        r[withAgent ? 1 : 0][i] =
+            new Run(
+                Double.parseDouble(m.group(1)),
+                Double.parseDouble(m.group(2)),
+                wall,
+                Double.parseDouble(m.group(4)),
+                Double.parseDouble(m.group(5)));
+        List<String> problems = new ArrayList<>();
+        if (Long.parseLong(m.group(3)) != (long) threads * rounds) {
+          problems.add("phases closed: " + m.group(3));
+        }
+        if (Boolean.parseBoolean(m.group(6)) != withAgent) {
+          problems.add("recording " + m.group(6));
+        }
+        if (withAgent) {
+          stderr
+              .lines()
+              .filter(l -> l.matches("(?i).*(exception|error|failed|not recorded).*"))
+              .forEach(l -> problems.add("stderr: " + l));
+          double[] c = conservation(report);
+          if (Math.abs(c[0] - c[1]) > 1e-9 * Math.abs(c[0]) + 1e-12) {
+            problems.add("phases sum to " + c[1] + " J, total " + c[0] + " J");
+          }
+          System.out.printf(
+              Locale.ROOT,
+              "  pair %d with agent: total %.3f J, phases sum %.3f J, phase x %.3f s%n",
+              i,
+              c[0],
+              c[1],
+              c[2]);
+        }
+        for (String p : problems) {
+          System.out.println("  PROBLEM (pair " + i + (withAgent ? ", agent" : "") + "): " + p);
+          failures++;
+        }
+      }
+    }
+    report("workload (own timing), s", r, Run::workload);
+    if (rounds > 1) {
+      report("last of " + rounds + " rounds, s", r, Run::lastRound);
+    }
+    report("JVM wall time, s", r, Run::wall);
+    report("peak heap, MB", r, Run::peakMb);
+    report("heap after GC, MB", r, Run::afterGcMb);
+    System.out.println(failures == 0 ? "checks: all passed" : "checks: " + failures + " problems");
+    if (writer != null) {
+      writer.interrupt();
+    }
+  }
+
+  /** Watts of the fake RAPL package with {@code --rapl true}. */
+  private static final double FAKE_WATTS = 20;
+
+  /**
+   * A one-package powercap tree whose counter advances at {@value #FAKE_WATTS} W, rewritten every
+   * millisecond (write, then rename: a reader never sees half a file), for both runs of each pair:
+   * with it, the agent reads RAPL at phase boundaries, the path that many threads load most.
+   */
+  private static Thread startFakeRapl(Path root) throws IOException {
+    Path zone = Files.createDirectories(root.resolve("intel-rapl:0"));
+    Files.writeString(zone.resolve("name"), "package-0\n");
+    Files.writeString(zone.resolve("max_energy_range_uj"), "262143328850\n");
+    long t0 = System.nanoTime();
+    Runnable write =
+        () -> {
+          long uj = (long) (FAKE_WATTS * (System.nanoTime() - t0) * 1e-3);
+          try {
+            Path tmp = zone.resolve("energy_uj.tmp");
+            Files.writeString(tmp, uj + "\n", StandardCharsets.US_ASCII);
+            Files.move(
+                tmp,
+                zone.resolve("energy_uj"),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        };
+    write.run();
+    Thread t =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                write.run();
+                LockSupport.parkNanos(1_000_000L);
+              }
+            },
+            "fake-rapl-writer");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private interface Field {
+    double of(Run run);
+  }
+
+  private static void report(String what, Run[][] r, Field f) {
+    double[] without = new double[r[0].length];
+    double[] with = new double[r[1].length];
+    for (int i = 0; i < without.length; i++) {
+      without[i] = f.of(r[0][i]);
+      with[i] = f.of(r[1][i]);
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "%-26s without median %.3f %s  with median %.3f %s  ratio %.3f%n",
+        what,
+        OverheadHarness.median(without),
+        values(without),
+        OverheadHarness.median(with),
+        values(with),
+        OverheadHarness.median(with) / OverheadHarness.median(without));
+  }
+
+  private static String values(double[] v) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < v.length; i++) {
+      b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.3f", v[i]));
+    }
+    return b.append("]").toString();
+  }
+
+  /** The report's total joules, the sum of its phases' joules, and phase x's seconds. */
+  private static double[] conservation(Path report) throws IOException {
+    double total = Double.NaN;
+    double sum = 0;
+    double x = 0;
+    String name = null;
+    try (JsonParser p = new JsonFactory().createParser(report.toFile())) {
+      for (JsonToken t; (t = p.nextToken()) != null; ) {
+        String path = p.getParsingContext().pathAsPointer().toString();
+        if (t == JsonToken.VALUE_STRING && path.matches("/phases/\\d+/name")) {
+          name = p.getText();
+        } else if (t.isNumeric()) {
+          if (path.equals("/totals/joules/total")) {
+            total = p.getDoubleValue();
+          } else if (path.matches("/phases/\\d+/joules/total")) {
+            sum += p.getDoubleValue();
+          } else if (path.matches("/phases/\\d+/wallSeconds") && "x".equals(name)) {
+            x = p.getDoubleValue();
+          }
+        }
+      }
+    }
+    return new double[] {total, sum, x};
+  }
+
+  /** Copies the workload and the public API out of this jar into a class directory. */
+  private static Path extractWorkload(Path dir) throws Exception {
+    Path jar =
+        Path.of(ManyThreads.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    String workload = ManyThreads.class.getName().replace('.', '/');
+    try (JarFile j = new JarFile(jar.toFile())) {
+      for (Enumeration<JarEntry> e = j.entries(); e.hasMoreElements(); ) {
+        JarEntry entry = e.nextElement();
+        String n = entry.getName();
+        boolean wanted =
+            n.endsWith(".class")
+                && (n.startsWith("io/jouletrace/api/")
+                    || n.equals(workload + ".class")
+                    || n.startsWith(workload + "$"));
+        if (wanted) {
+          Path target = dir.resolve(n);
+          Files.createDirectories(target.getParent());
+          try (InputStream in = j.getInputStream(entry)) {
+            Files.copy(in, target);
+          }
+        }
+      }
+    }
+    return dir;
+  }
+}
