@@ -85,7 +85,7 @@ public final class Probe {
             + (Files.isDirectory(config.msrRoot()) ? "present" : "absent"));
 
     CpuSources.Choice choice =
-        CpuSources.open(config, () -> p.getProcessorIdentifier().getVendor(), log);
+        CpuSources.open(config, () -> CpuSources.identity(p.getProcessorIdentifier()), log);
     for (String problem : choice.problems()) {
       out.println("  not used: " + problem);
     }

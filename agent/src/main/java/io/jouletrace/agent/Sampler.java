@@ -136,13 +136,13 @@ final class Sampler {
                 config,
                 earlyProblem,
                 () ->
-                    cpuTimes
-                        .get()
-                        .system()
-                        .getHardware()
-                        .getProcessor()
-                        .getProcessorIdentifier()
-                        .getVendor(),
+                    CpuSources.identity(
+                        cpuTimes
+                            .get()
+                            .system()
+                            .getHardware()
+                            .getProcessor()
+                            .getProcessorIdentifier()),
                 log);
     if (counters.source() != null && counters.source() != earlyCpu) {
       add(counters.source());
