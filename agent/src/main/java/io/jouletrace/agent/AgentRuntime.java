@@ -18,6 +18,7 @@ import java.lang.instrument.Instrumentation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The agent's life: configuration and instrumentation on the calling thread, everything else
@@ -37,7 +38,11 @@ public final class AgentRuntime {
   private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
   private final CarbonFactors factors;
-  private volatile PrometheusEndpoint endpoint;
+
+  /** The endpoint once started; taken (set to null) by whoever closes it, init or shutdown. */
+  private final AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
+
+  private volatile boolean shuttingDown;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -161,27 +166,47 @@ public final class AgentRuntime {
       // Byte Buddy first: an application thread may be waiting for it to load a class. The
       // sources opened here lose nothing by starting a moment later (see Sampler.open).
       gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
+    } catch (Throwable t) {
+      log.line("waiting for instrumentation failed: " + t + "; the energy sources start now");
+    }
+    try {
+      // Never throws, and ends start-up in every case: the ledger stops keeping phase changes for
+      // sources that might still join.
       sampler.open();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
-        try {
-          endpoint =
-              PrometheusEndpoint.start(
-                  this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
-        } catch (Exception e) {
-          log.line(
-              "Prometheus endpoint not started on "
-                  + config.prometheusHost()
-                  + ":"
-                  + config.prometheusPort()
-                  + " ("
-                  + e
-                  + "); set prometheus.port to a free port or"
-                  + " off. Measurement continues.");
-        }
+        startEndpoint();
       }
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
+    }
+  }
+
+  private void startEndpoint() {
+    try {
+      endpoint.set(
+          PrometheusEndpoint.start(
+              this::liveSnapshot, config.prometheusHost(), config.prometheusPort()));
+      if (shuttingDown) {
+        closeEndpoint(); // exit came while it was starting: the shutdown hook may have missed it
+      }
+    } catch (Exception e) {
+      log.line(
+          "Prometheus endpoint not started on "
+              + config.prometheusHost()
+              + ":"
+              + config.prometheusPort()
+              + " ("
+              + e
+              + "); set prometheus.port to a free port or"
+              + " off. Measurement continues.");
+    }
+  }
+
+  private void closeEndpoint() {
+    PrometheusEndpoint e = endpoint.getAndSet(null);
+    if (e != null) {
+      e.close();
     }
   }
 
@@ -191,6 +216,7 @@ public final class AgentRuntime {
   }
 
   private void shutdown() {
+    shuttingDown = true;
     try {
       // A start-up still in progress (a job shorter than a second) gets a moment to finish, so
       // that its sources are read once; beyond that, exit is not held up.
@@ -227,10 +253,8 @@ public final class AgentRuntime {
       }
       System.err.print(PhaseTable.render(last));
       System.err.println("jouletrace: report " + config.reportJson().toAbsolutePath());
-      PrometheusEndpoint e = endpoint;
-      if (e != null) {
-        e.close();
-      }
+      closeEndpoint();
+      // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();
     } catch (Throwable t) {
       System.err.println("jouletrace: shutdown failed: " + t);

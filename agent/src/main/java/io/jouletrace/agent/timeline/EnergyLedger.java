@@ -1,7 +1,7 @@
 package io.jouletrace.agent.timeline;
 
 import io.jouletrace.agent.carbon.CarbonModel;
-import io.jouletrace.agent.phase.PhaseRecorder;
+import io.jouletrace.agent.phase.PhaseChanges;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
@@ -138,11 +138,11 @@ public final class EnergyLedger {
   /**
    * Moves phase changes published by application threads into the timeline.
    *
-   * @param recorder the recorder
+   * @param changes the recorder
    * @param now the current {@link System#nanoTime()}
    */
-  public synchronized void collect(PhaseRecorder recorder, long now) {
-    recorder.drain(log::append, now);
+  public synchronized void collect(PhaseChanges changes, long now) {
+    changes.drain(log::append, now);
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */
@@ -328,13 +328,29 @@ public final class EnergyLedger {
 
   /**
    * Ends start-up: no source will be added with a time before now, so the events kept for that can
-   * go.
+   * go. The sampler calls it once its sources are open, whether or not they all opened.
    */
   public synchronized void seal() {
     origin = null;
   }
 
+  /**
+   * Phase changes kept at most for a source that might still join with a time from before it (about
+   * 1.3 MB). Start-up that has not ended by then (it takes a second or so) is ended here, so that
+   * memory stays bounded whatever happened to it; a source that joins later counts from its own
+   * opening.
+   */
+  static final int MAX_START_UP_EVENTS = 1 << 16;
+
   private void trim() {
+    if (origin != null && log.size() > MAX_START_UP_EVENTS) {
+      origin = null;
+      warning(
+          "jouletrace: start-up of the energy sources did not finish while "
+              + MAX_START_UP_EVENTS
+              + " phase changes were kept for it; sources that open later count from their"
+              + " opening");
+    }
     long min = origin != null ? origin.seq() : wall.seq();
     for (Occupancy c : sourceCursors) {
       min = Math.min(min, c.seq());
@@ -342,6 +358,16 @@ public final class EnergyLedger {
     if (log.size() > 4096) {
       log.trimBefore(min);
     }
+  }
+
+  /**
+   * Returns how many phase changes are kept: those some source has not been sampled past, and
+   * during start-up those a source opened late may still need.
+   *
+   * @return the number of changes in memory
+   */
+  public synchronized int retainedEvents() {
+    return log.size();
   }
 
   private static double clamp(double share) {

@@ -183,4 +183,35 @@ class EnergyLedgerTest {
     assertThat(gpu.seconds()).isCloseTo(0.4, within(1e-12));
     assertThat(gpu.joules()).isCloseTo(32, within(1e-9));
   }
+
+  /**
+   * Regression: while start-up had not ended ({@link EnergyLedger#seal()} not called, e.g. after a
+   * failure before it), every phase change was kept from the start, without bound.
+   */
+  @Test
+  void startUpThatNeverEndsStillKeepsPhaseChangesBounded() {
+    int a = registry.idOf("a");
+    long t = 0;
+    for (int i = 0; i < 300_000; i++) {
+      t += 10_000;
+      ledger.event(t, 0, i % 2 == 0 ? a : PhaseRegistry.OTHER);
+      if (i % 1000 == 999) {
+        ledger.sample(src, t, new double[] {t * 1e-9}, new double[] {1});
+        ledger.tick(t, 1);
+      }
+    }
+    assertThat(ledger.retainedEvents())
+        .isLessThanOrEqualTo(EnergyLedger.MAX_START_UP_EVENTS + 1000);
+    EnergySnapshot s =
+        ledger.snapshot(
+            Instant.EPOCH,
+            null,
+            "training",
+            Map.of(),
+            "host",
+            new CarbonFactors(1, "t", 1, 1, 1, 4, 1));
+    assertThat(s.warnings()).anyMatch(w -> w.contains("start-up of the energy sources"));
+    // Attribution is unaffected: 1 W throughout, half of the time in each phase.
+    assertThat(phases().get("a").cpuJoules()).isCloseTo(t * 1e-9 / 2, within(1e-6));
+  }
 }

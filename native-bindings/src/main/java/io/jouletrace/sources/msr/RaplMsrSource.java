@@ -545,6 +545,34 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     return nanos >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) nanos;
   }
 
+  /** A power no package reaches, for {@link #maxSafeIntervalNanos()}. */
+  static final double ASSUMED_MAX_WATTS = 1000;
+
+  /** Typical cost of reading one register through the msr driver (an interrupt to that CPU). */
+  static final long REGISTER_READ_NANOS = 2_000;
+
+  /**
+   * Half a wrap period at {@value #ASSUMED_MAX_WATTS} W, a power no package reaches: see {@link
+   * #maxSafeIntervalNanos(double)}.
+   */
+  @Override
+  public long maxSafeIntervalNanos() {
+    long wrap = maxSafeIntervalNanos(ASSUMED_MAX_WATTS);
+    return wrap == Long.MAX_VALUE ? wrap : wrap / 2;
+  }
+
+  /** Reads every counted and detail register: about {@value #REGISTER_READ_NANOS} ns each. */
+  @Override
+  public long readCostNanos() {
+    return REGISTER_READ_NANOS * (counted.length + detail.length);
+  }
+
+  /** RAPL counters update about every millisecond and a read costs microseconds. */
+  @Override
+  public boolean readableAtBoundaries() {
+    return true;
+  }
+
   @Override
   public void close() {
     closeAll(channels);

@@ -53,7 +53,7 @@ import java.util.function.LongSupplier;
  * }
  * }</pre>
  */
-public final class NvmlSource implements EnergySource {
+public final class NvmlSource implements EnergySource, GpuProcesses {
 
   /** Configuration key for a library name or absolute path, read by the agent's configuration. */
   public static final String LIBRARY_KEY = "nvml.library";
@@ -124,19 +124,12 @@ public final class NvmlSource implements EnergySource {
     }
   }
 
-  /** Per-GPU memory of {@link #processShare}. */
-  private static final class ShareState {
-    long lastSeenMicros;
-    final Map<Long, Double> lastShare = new HashMap<>();
-  }
-
   private final Nvml nvml;
   private final Diagnostics diagnostics;
   private final LongSupplier nanoClock;
   private final Gpu[] gpus;
   private final List<Device> devices;
   private final Object shareLock = new Object();
-  private final Map<Integer, ShareState> shares = new HashMap<>();
 
   private NvmlSource(Nvml nvml, List<Gpu> gpus, Diagnostics diagnostics, LongSupplier nanoClock) {
     this.nvml = nvml;
@@ -452,6 +445,20 @@ public final class NvmlSource implements EnergySource {
     return devices;
   }
 
+  /** Reading the energy counter takes about 3 ms per GPU; a power reading about 4 µs. */
+  static final long ENERGY_READ_NANOS = 3_000_000;
+
+  static final long POWER_READ_NANOS = 4_000;
+
+  @Override
+  public long readCostNanos() {
+    long cost = 0;
+    for (Gpu g : gpus) {
+      cost += g.mode == Mode.ENERGY ? ENERGY_READ_NANOS : POWER_READ_NANOS;
+    }
+    return cost;
+  }
+
   @Override
   public void sample(double[] joules) {
     boolean open = nvml.isOpen();
@@ -562,95 +569,36 @@ public final class NvmlSource implements EnergySource {
     }
   }
 
-  /**
-   * Returns this process's share of a GPU's activity, for attributing that GPU's energy.
-   *
-   * <p>The share is this pid's SM utilisation divided by the sum over every process NVML reports
-   * for that GPU ({@code nvmlDeviceGetProcessUtilization}), over the samples newer than the
-   * previous call for that GPU. It is 1.0 when this pid is the only compute process on the GPU and
-   * 0.0 when it is not among them ({@code nvmlDeviceGetComputeRunningProcesses_v3}).
-   *
-   * <p>Idle power: the share applies to the whole board power, idle included. When no process used
-   * the SMs since the last call (all utilisations zero), the GPU is idle but held, and the share is
-   * split equally among its compute processes; when NVML has no new sample, the previous share is
-   * repeated (equal split before the first one). Separating idle power first, as Kepler does
-   * ((total - idle) x share), is left to the caller.
-   *
-   * <p>{@code nvmlDeviceGetProcessUtilization} is not supported everywhere (vGPU, some consumer
-   * boards); there the share is an equal split among the compute processes, with one warning.
-   *
-   * @param deviceIndex NVML index of the GPU (need not be selected)
-   * @param pid the process, e.g. {@code ProcessHandle.current().pid()}
-   * @return the share in [0, 1]; {@code NaN} when NVML cannot list the GPU's processes
-   */
-  public double processShare(int deviceIndex, long pid) {
+  @Override
+  public Set<Long> computeProcesses(int gpuIndex) throws NvmlException {
     synchronized (shareLock) {
-      if (!nvml.isOpen()) {
-        return Double.NaN;
+      Set<Long> pids = new HashSet<>();
+      for (Nvml.ComputeProcess p : nvml.computeRunningProcesses(handle(gpuIndex))) {
+        pids.add(p.pid());
       }
-      try {
-        Pointer handle = null;
-        for (Gpu g : gpus) {
-          if (g.index == deviceIndex) {
-            handle = g.handle;
-          }
-        }
-        if (handle == null) {
-          handle = nvml.handleByIndex(deviceIndex);
-        }
-        Set<Long> pids = new HashSet<>();
-        for (Nvml.ComputeProcess p : nvml.computeRunningProcesses(handle)) {
-          pids.add(p.pid());
-        }
-        if (!pids.contains(pid)) {
-          return 0.0;
-        }
-        if (pids.size() == 1) {
-          return 1.0;
-        }
-        double equal = 1.0 / pids.size();
-        ShareState state = shares.computeIfAbsent(deviceIndex, k -> new ShareState());
-        List<Nvml.ProcessSample> samples;
-        try {
-          samples = nvml.processUtilization(handle, state.lastSeenMicros);
-        } catch (NvmlException e) {
-          diagnostics.warn(
-              "nvml.share.util." + deviceIndex,
-              "GPU "
-                  + deviceIndex
-                  + ": per-process utilisation unavailable ("
-                  + e.getMessage()
-                  + "); its energy is split equally among its "
-                  + pids.size()
-                  + " compute processes");
-          return equal;
-        }
-        if (samples.isEmpty()) {
-          return state.lastShare.getOrDefault(pid, equal);
-        }
-        long mine = 0;
-        long total = 0;
-        for (Nvml.ProcessSample s : samples) {
-          total += s.smUtil();
-          if (s.pid() == pid) {
-            mine += s.smUtil();
-          }
-          state.lastSeenMicros = Math.max(state.lastSeenMicros, s.timestampMicros());
-        }
-        double share = total == 0 ? equal : Math.min(1.0, (double) mine / total);
-        state.lastShare.put(pid, share);
-        return share;
-      } catch (NvmlException e) {
-        diagnostics.warn(
-            "nvml.share.procs." + deviceIndex,
-            "GPU "
-                + deviceIndex
-                + ": cannot list its processes ("
-                + e.getMessage()
-                + "); this process's share of it is unknown");
-        return Double.NaN;
+      return pids;
+    }
+  }
+
+  @Override
+  public List<Nvml.ProcessSample> smSamples(int gpuIndex, long sinceMicros) throws NvmlException {
+    synchronized (shareLock) {
+      return nvml.processUtilization(handle(gpuIndex), sinceMicros);
+    }
+  }
+
+  /** A selected GPU's handle, or NVML's for another index. */
+  private Pointer handle(int gpuIndex) throws NvmlException {
+    if (!nvml.isOpen()) {
+      throw new NvmlException(
+          "nvmlDeviceGetHandleByIndex_v2", Nvml.UNINITIALIZED, "NVML is shut down");
+    }
+    for (Gpu g : gpus) {
+      if (g.index == gpuIndex) {
+        return g.handle;
       }
     }
+    return nvml.handleByIndex(gpuIndex);
   }
 
   /**
