@@ -180,7 +180,7 @@ class NvmlSourceSamplingTest {
       assertThat(diagnostics.keysStartingWith("nvml.stopped."))
           .containsExactly("nvml.stopped.gpu-1");
       assertThatThrownBy(() -> source.computeProcesses(1)).isInstanceOf(NvmlException.class);
-      assertThat(source.describe().get(1).powerLimitWatts()).isNaN();
+      assertThat(NvmlProbe.describe(source).get(1).powerLimitWatts()).isNaN();
     }
   }
 
