@@ -125,6 +125,10 @@ final class Sampler {
     final double[] joules;
     final double[] shares;
     final boolean boundaries;
+
+    /** Half the counters' update period: a reading stands for that much before it was taken. */
+    final long staleness;
+
     long time;
 
     Open(EnergySource source, int index) {
@@ -133,6 +137,7 @@ final class Sampler {
       this.joules = new double[source.devices().size()];
       this.shares = new double[source.devices().size()];
       this.boundaries = source.readableAtBoundaries();
+      this.staleness = Math.max(0, source.updatePeriodNanos()) / 2;
       // Until the first tick sets them, reads between ticks charge the job the whole device.
       Arrays.fill(shares, 1.0);
     }
@@ -385,7 +390,8 @@ final class Sampler {
       closeQuietly(source);
       return false;
     }
-    long time = since == Long.MIN_VALUE ? clock.nanoTime() : since;
+    long staleness = Math.max(0, source.updatePeriodNanos()) / 2;
+    long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
     Open[] more = Arrays.copyOf(sources, sources.length + 1);
     more[sources.length] = new Open(source, ledger.addSource(source.devices(), time));
     sources = more;
@@ -458,7 +464,7 @@ final class Sampler {
       if (o.boundaries) {
         long before = clock.nanoTime();
         o.source.sample(o.joules);
-        o.time = before + (clock.nanoTime() - before) / 2;
+        o.time = before + (clock.nanoTime() - before) / 2 - o.staleness;
         any = true;
       }
     }
@@ -545,7 +551,7 @@ final class Sampler {
       long before = clock.nanoTime();
       o.source.sample(o.joules);
       long after = clock.nanoTime();
-      o.time = before + (after - before) / 2;
+      o.time = before + (after - before) / 2 - o.staleness;
       List<Device> devices = o.source.devices();
       for (int d = 0; d < o.shares.length; d++) {
         Device dev = devices.get(d);

@@ -1,103 +1,142 @@
-package io.jouletrace.agent.timeline;
+package io.jouletrace.agent;
 
+import static io.jouletrace.agent.SamplerFakes.MS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.jouletrace.agent.carbon.CarbonModel;
+import io.jouletrace.agent.SamplerFakes.ScriptedPhases;
+import io.jouletrace.agent.SamplerFakes.VirtualClock;
 import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
+import io.jouletrace.sources.EnergySource;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Per-phase accuracy against a scripted power trace, in virtual time, with the sampler's policy: a
- * tick every {@code interval}, and, when phases changed, a read of the CPU counter at the next
- * {@code boundary.resolution} poll. The counter behaves like RAPL: it integrates the trace but only
- * updates every millisecond. Two phases alternate between 80 W and 20 W; boundaries fall at random
- * offsets from the millisecond grid. The truth per phase is its power times its time, computed from
- * the script alone.
+ * Per-phase accuracy against scripted power traces, in virtual time, with the real sampling loop
+ * ({@link Sampler#loop()}): its ticks, its boundary polls and its boundary-read budget. The counter
+ * behaves like RAPL: it integrates the trace but only updates every millisecond, on a grid of its
+ * own (not the sampler's), and a read takes time. Boundaries fall at random offsets from both
+ * grids. The truth per phase is the integral of the script's power over the script's own phase
+ * spans, computed from the script alone.
  */
 class AttributionAccuracyTest {
 
-  private static final long MS = 1_000_000L;
-  private static final long INTERVAL = 100 * MS; // the default
-  private static final long RESOLUTION = MS; // the default boundary.resolution
-  private static final long COUNTER_UPDATE = MS; // RAPL's update period
-  private static final double HIGH = 80;
-  private static final double LOW = 20;
+  /** RAPL updates about every millisecond, not on the sampler's grid: here every 2^-10 s. */
+  private static final long COUNTER_UPDATE = 976_563;
 
-  /** Runs the script; returns relative errors of phase "high" and "low", and of the sum. */
-  private static double[] run(long phaseNanos, long resolution, long seed) {
+  private static final long READ_COST = 30_000; // one read of a RAPL tree, about 30 us
+
+  /** A span of the script: a phase (or {@code other}) and the CPU and DRAM power meanwhile. */
+  record Segment(String phase, long start, long end, double cpuWatts, double dramWatts) {}
+
+  /** The script's energy of each device up to time t. */
+  static double energy(List<Segment> script, long t, boolean dram) {
+    double e = 0;
+    for (Segment s : script) {
+      long b = Math.min(s.end, t);
+      if (b > s.start) {
+        e += (dram ? s.dramWatts : s.cpuWatts) * (b - s.start) * 1e-9;
+      }
+    }
+    return e;
+  }
+
+  /** A RAPL tree of one package and its DRAM, following the script. */
+  static final class ScriptedRapl implements EnergySource {
+    final VirtualClock clock;
+    final List<Segment> script;
+    final long gridOffset;
+
+    ScriptedRapl(VirtualClock clock, List<Segment> script, long gridOffset) {
+      this.clock = clock;
+      this.script = script;
+      this.gridOffset = gridOffset;
+    }
+
+    @Override
+    public String name() {
+      return "scripted-rapl";
+    }
+
+    @Override
+    public List<Device> devices() {
+      return List.of(
+          new Device("package-0", Domain.CPU, "sim", true, Map.of()),
+          new Device("dram-0", Domain.DRAM, "sim", true, Map.of()));
+    }
+
+    @Override
+    public void sample(double[] joules) {
+      long t = clock.now + READ_COST / 2;
+      long updated = Math.floorDiv(t - gridOffset, COUNTER_UPDATE) * COUNTER_UPDATE + gridOffset;
+      joules[0] = energy(script, updated, false);
+      joules[1] = energy(script, updated, true);
+      clock.now += READ_COST;
+    }
+
+    @Override
+    public long readCostNanos() {
+      return READ_COST;
+    }
+
+    @Override
+    public boolean readableAtBoundaries() {
+      return true;
+    }
+
+    @Override
+    public long updatePeriodNanos() {
+      return COUNTER_UPDATE;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Relative error per phase name and device ({@code name/cpu}, {@code name/dram}). */
+  static Map<String, Double> run(List<Segment> script, String args, long gridOffset) {
     PhaseRegistry registry = new PhaseRegistry(16, w -> {});
-    EnergyLedger ledger =
-        new EnergyLedger(registry, 16, new CarbonModel(475, 1, 1000, 1e8, 1, 150), 0);
-    int src =
-        ledger.addSource(List.of(new Device("package-0", Domain.CPU, "sim", true, Map.of())), 0);
+    EnergyLedger ledger = SamplerFakes.ledger(registry);
+    VirtualClock clock = new VirtualClock();
+    ScriptedPhases phases = new ScriptedPhases(clock);
+    for (Segment s : script) {
+      int id = s.phase.equals("other") ? PhaseRegistry.OTHER : registry.idOf(s.phase);
+      phases.at(s.start, 0, id);
+    }
+    Sampler sampler =
+        new Sampler(
+            SamplerFakes.config(args + ",attribution=host,gpu=off"),
+            ledger,
+            phases,
+            new Log(l -> {}),
+            0,
+            -1,
+            clock,
+            Sampler.Openers.SYSTEM);
+    clock.sampler = sampler;
+    sampler.add(new ScriptedRapl(clock, script, gridOffset), 0);
     ledger.seal();
-    int high = registry.idOf("high");
-    int low = registry.idOf("low");
+    long stop = script.get(script.size() - 1).end;
+    clock.end = stop;
+    sampler.loop();
+    assertThat(clock.now).isGreaterThanOrEqualTo(stop);
 
-    Random random = new Random(seed);
-    long end = Math.max(20 * phaseNanos, 4_000 * MS);
-    // boundaries: alternate high/low, each phase phaseNanos long, starting at a random offset
-    int cycles = (int) (end / phaseNanos);
-    long[] bounds = new long[cycles + 1];
-    long t = 3 * MS + random.nextInt(1_000_000);
-    for (int i = 0; i <= cycles; i++) {
-      bounds[i] = t;
-      t += phaseNanos;
-    }
-    long stop = bounds[cycles];
-    // energy truth: power is HIGH in even phases, LOW in odd ones, 0 before the first boundary
-    double[] truth = new double[2];
-    for (int i = 0; i < cycles; i++) {
-      truth[i % 2] += (i % 2 == 0 ? HIGH : LOW) * phaseNanos * 1e-9;
-    }
-
-    int nextBound = 0;
-    long lastPoll = 0;
-    int boundaryReads = 0;
-    long nextTick = INTERVAL;
-    double[] reading = new double[1];
-    double[] share = {1.0};
-    for (long now = 0; now <= stop + INTERVAL; now += resolution > 0 ? resolution : MS) {
-      boolean changed = false;
-      while (nextBound <= cycles && bounds[nextBound] <= now) {
-        int phase = nextBound == cycles ? PhaseRegistry.OTHER : nextBound % 2 == 0 ? high : low;
-        ledger.event(bounds[nextBound], 0, phase);
-        nextBound++;
-        changed = true;
-      }
-      boolean tick = now >= nextTick;
-      boolean boundaryRead =
-          resolution > 0
-              && changed
-              && boundaryReads < io.jouletrace.agent.SamplerLimits.MAX_BOUNDARY_READS_PER_TICK;
-      if (boundaryRead && !tick) {
-        boundaryReads++;
-      }
-      if (tick || boundaryRead) {
-        reading[0] = counter(now, bounds, cycles);
-        ledger.sample(src, now, reading, share);
-        if (tick) {
-          ledger.tick(now, 1.0);
-          nextTick += INTERVAL;
-          boundaryReads = 0;
-        }
-      }
-      lastPoll = now;
-    }
-    assertThat(lastPoll).isPositive();
     EnergySnapshot s =
         ledger.snapshot(
             Instant.EPOCH,
@@ -106,76 +145,175 @@ class AttributionAccuracyTest {
             Map.of(),
             "host",
             new CarbonFactors(475, "t", 1, 1000, 150, 4, 1));
-    Map<String, PhaseEnergy> phases = new HashMap<>();
-    s.phases().forEach(p -> phases.put(p.name(), p));
-    double measuredTotal = counter(stop + INTERVAL, bounds, cycles);
-    return new double[] {
-      phases.get("high").cpuJoules() / truth[0] - 1,
-      phases.get("low").cpuJoules() / truth[1] - 1,
-      s.totals().cpuJoules() / measuredTotal - 1
-    };
+    Map<String, PhaseEnergy> measured = new HashMap<>();
+    s.phases().forEach(p -> measured.put(p.name(), p));
+    Map<String, double[]> truth = new LinkedHashMap<>();
+    for (Segment seg : script) {
+      double[] t = truth.computeIfAbsent(seg.phase, k -> new double[2]);
+      t[0] += seg.cpuWatts * (seg.end - seg.start) * 1e-9;
+      t[1] += seg.dramWatts * (seg.end - seg.start) * 1e-9;
+    }
+    // The last phase is still running when the loop stops: its energy is not all measured yet.
+    truth.remove(TAIL);
+    Map<String, Double> errors = new LinkedHashMap<>();
+    truth.forEach(
+        (name, t) -> {
+          PhaseEnergy p = measured.get(name);
+          errors.put(name + "/cpu", p.cpuJoules() / t[0] - 1);
+          if (t[1] > 0) {
+            errors.put(name + "/dram", p.dramJoules() / t[1] - 1);
+          }
+        });
+    double devices =
+        s.devices().stream()
+            .filter(d -> d.domain().equals("cpu"))
+            .mapToDouble(EnergySnapshot.DeviceEnergy::joules)
+            .sum();
+    errors.put("sum/cpu", s.totals().cpuJoules() / devices - 1);
+    return errors;
   }
 
-  /** The fake RAPL counter: the trace's integral up to the last millisecond update before t. */
-  private static double counter(long t, long[] bounds, int cycles) {
-    long at = t / COUNTER_UPDATE * COUNTER_UPDATE;
-    double e = 0;
-    for (int i = 0; i < cycles; i++) {
-      long a = bounds[i];
-      long b = Math.min(bounds[i + 1], at);
-      if (b > a) {
-        e += (i % 2 == 0 ? HIGH : LOW) * (b - a) * 1e-9;
-      }
+  /** The script's last phase, not compared: the loop stops while it runs. */
+  static final String TAIL = "tail";
+
+  private static void tail(List<Segment> script) {
+    long t = script.get(script.size() - 1).end;
+    script.add(new Segment(TAIL, t, t + 200 * MS, 30, 3));
+  }
+
+  /** Two phases alternating between 80 W and 20 W from 3 ms on, nothing before. */
+  static List<Segment> alternating(long phaseNanos, long seed) {
+    Random random = new Random(seed);
+    List<Segment> script = new ArrayList<>();
+    long t = 3 * MS + random.nextInt(1_000_000);
+    script.add(new Segment("other", 0, t, 0, 0));
+    long end = Math.max(20 * phaseNanos, 4_000 * MS);
+    for (int i = 0; t < end; i++) {
+      boolean high = i % 2 == 0;
+      script.add(new Segment(high ? "high" : "low", t, t + phaseNanos, high ? 80 : 20, 0));
+      t += phaseNanos;
     }
-    return e;
+    tail(script);
+    return script;
+  }
+
+  /**
+   * Named phases of 15 to 120 W and 0.3 to 1.2 s alternating with gaps of about 0.3 s outside any
+   * phase at 8 W, after a start-up of 1.5 s at 25 W (a JVM starting) outside any phase as well.
+   */
+  static List<Segment> withGaps(long seed) {
+    Random random = new Random(seed);
+    double[] watts = {15, 45, 80, 120};
+    List<Segment> script = new ArrayList<>();
+    long t = 1_500 * MS + random.nextInt(1_000_000);
+    script.add(new Segment("other", 0, t, 25, 3));
+    for (int i = 0; i < 24; i++) {
+      int k = i % watts.length;
+      long length = 300 * MS + random.nextInt(900) * MS + random.nextInt(1_000_000);
+      script.add(new Segment("p" + (int) watts[k], t, t + length, watts[k], 2 + k * 2));
+      t += length;
+      long gap = 280 * MS + random.nextInt(40) * MS + random.nextInt(1_000_000);
+      script.add(new Segment("other", t, t + gap, 8, 1.5));
+      t += gap;
+    }
+    tail(script);
+    return script;
+  }
+
+  private static double worst(Map<String, Double> errors, String prefix) {
+    return errors.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix) && !e.getKey().startsWith("sum"))
+        .mapToDouble(e -> Math.abs(e.getValue()))
+        .max()
+        .orElseThrow();
   }
 
   @ParameterizedTest(name = "phases of {0} ms")
   @CsvSource({"20, 0.05", "50, 0.02", "100, 0.01", "300, 0.01", "1000, 0.01", "2000, 0.01"})
   void perPhaseErrorWithinTarget(long phaseMs, double target) {
-    double worstHigh = 0;
-    double worstLow = 0;
-    double worstSum = 0;
-    double plainHigh = 0;
+    double worstPhase = 0;
+    double plain = 0;
     for (long seed = 1; seed <= 5; seed++) {
-      double[] e = run(phaseMs * MS, RESOLUTION, seed);
-      worstHigh = Math.max(worstHigh, Math.abs(e[0]));
-      worstLow = Math.max(worstLow, Math.abs(e[1]));
-      worstSum = Math.max(worstSum, Math.abs(e[2]));
-      plainHigh = Math.max(plainHigh, Math.abs(run(phaseMs * MS, 0, seed)[0]));
+      long grid = new Random(seed * 31).nextInt(1_000_000);
+      Map<String, Double> e = run(alternating(phaseMs * MS, seed), "interval=100ms", grid);
+      worstPhase = Math.max(worstPhase, Math.max(worst(e, "high"), worst(e, "low")));
+      assertThat(e.get("sum/cpu")).isCloseTo(0, within(1e-3));
+      Map<String, Double> ticksOnly =
+          run(alternating(phaseMs * MS, seed), "interval=100ms,boundary.resolution=off", grid);
+      plain = Math.max(plain, worst(ticksOnly, "high"));
     }
     System.out.printf(
         Locale.ROOT,
-        "phases %4d ms: worst error high %.3f %%, low %.3f %%, sum %.2e"
-            + " (interpolation between ticks only: high %.2f %%)%n",
+        "phases %4d ms: worst error %.3f %% (interpolation between ticks only: %.2f %%)%n",
         phaseMs,
-        worstHigh * 100,
-        worstLow * 100,
-        worstSum,
-        plainHigh * 100);
-    assertThat(worstHigh).isLessThanOrEqualTo(target);
-    assertThat(worstLow).isLessThanOrEqualTo(target);
-    assertThat(worstSum).isLessThanOrEqualTo(0.001);
+        worstPhase * 100,
+        plain * 100);
+    assertThat(worstPhase).isLessThanOrEqualTo(target);
+  }
+
+  /**
+   * Regression: with gaps of about 0.3 s outside any phase between phases of 15 to 120 W, the
+   * {@code other} phase (the gaps) came out 1 to 1.4 % off in CPU and DRAM energy while every named
+   * phase stayed within 0.75 %.
+   */
+  @Test
+  void gapsOutsideAnyPhaseAreWithinOnePercentLikeEveryNamedPhase() {
+    List<Double> all = new ArrayList<>();
+    List<Double> other = new ArrayList<>();
+    for (long seed = 1; seed <= 5; seed++) {
+      long grid = new Random(seed * 17).nextInt(1_000_000);
+      Map<String, Double> e = run(withGaps(seed), "interval=100ms", grid);
+      e.forEach(
+          (k, v) -> {
+            if (!k.startsWith("sum")) {
+              all.add(Math.abs(v));
+              if (k.startsWith("other")) {
+                other.add(Math.abs(v));
+              }
+            }
+          });
+      System.out.printf(Locale.ROOT, "gaps, seed %d: %s%n", seed, percent(e));
+    }
+    double[] sorted = all.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    System.out.printf(
+        Locale.ROOT,
+        "gaps: worst %.3f %%, median %.3f %%, other worst %.3f %%%n",
+        sorted[sorted.length - 1] * 100,
+        sorted[sorted.length / 2] * 100,
+        other.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 100);
+    assertThat(sorted[sorted.length - 1]).isLessThanOrEqualTo(0.01);
+  }
+
+  private static String percent(Map<String, Double> e) {
+    StringBuilder b = new StringBuilder();
+    e.forEach((k, v) -> b.append(String.format(Locale.ROOT, "%s %.3f%%  ", k, v * 100)));
+    return b.toString();
   }
 
   @ParameterizedTest(name = "phases of {0} ms, beyond the boundary-read budget")
   @CsvSource({"2", "5"})
-  void phasesShorterThanTheBudgetAllowsStillConserveAndStayClose(long phaseMs) {
-    double[] e = run(phaseMs * MS, RESOLUTION, 3);
+  void phasesShorterThanTheBudgetAllowsStillConserve(long phaseMs) {
+    Map<String, Double> e = run(alternating(phaseMs * MS, 3), "interval=100ms", 123_456);
     System.out.printf(
         Locale.ROOT,
         "phases %4d ms: error high %.3f %%, low %.3f %%%n",
         phaseMs,
-        Math.abs(e[0]) * 100,
-        Math.abs(e[1]) * 100);
-    assertThat(e[2]).isCloseTo(0, within(1e-9));
+        Math.abs(e.get("high/cpu")) * 100,
+        Math.abs(e.get("low/cpu")) * 100);
+    assertThat(e.get("sum/cpu")).isCloseTo(0, within(1e-9));
   }
 
-  @ParameterizedTest(name = "sum equals the measured total, phases of {0} ms")
-  @CsvSource({"20", "300"})
-  void conservationHoldsWithAndWithoutBoundaryReads(long phaseMs) {
-    for (long resolution : new long[] {0, RESOLUTION}) {
-      assertThat(run(phaseMs * MS, resolution, 7)[2]).isCloseTo(0, within(1e-9));
+  @Test
+  void sumEqualsTheMeasuredTotalWithAndWithoutBoundaryReads() {
+    for (String resolution : Arrays.asList("1ms", "off")) {
+      for (long phaseMs : new long[] {20, 300}) {
+        Map<String, Double> e =
+            run(
+                alternating(phaseMs * MS, 7),
+                "interval=100ms,boundary.resolution=" + resolution,
+                0);
+        assertThat(e.get("sum/cpu")).isCloseTo(0, within(1e-9));
+      }
     }
   }
 }

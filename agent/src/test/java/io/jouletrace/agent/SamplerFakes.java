@@ -25,7 +25,11 @@ final class SamplerFakes {
 
   /** Configuration from agent arguments alone (no system properties, no environment). */
   static AgentConfig config(String args) {
-    return ConfigLoader.load(args, new Properties(), Map.of());
+    AgentConfig config = ConfigLoader.load(args, new Properties(), Map.of());
+    if (!config.errors().isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", config.errors()));
+    }
+    return config;
   }
 
   static EnergyLedger ledger(PhaseRegistry registry) {

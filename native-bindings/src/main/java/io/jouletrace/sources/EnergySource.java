@@ -60,6 +60,20 @@ public interface EnergySource extends AutoCloseable {
   }
 
   /**
+   * Returns how often the device updates the counters this source reads, in nanoseconds: a value
+   * read at time t was last updated some time within the period before t, on average half a period
+   * earlier, and stands for that instant rather than for t. RAPL updates about every millisecond.
+   * The sampler stamps each reading half a period early, so that the energy of the instants just
+   * before a phase boundary, which the counter shows only after its next update, is not handed to
+   * the phase after it.
+   *
+   * @return the update period; 0 when the value is current when read, or the period is unknown
+   */
+  default long updatePeriodNanos() {
+    return 0;
+  }
+
+  /**
    * Tells whether this source can be read at phase boundaries: its counters update often (about
    * every millisecond, as RAPL's do) and a read is cheap, so that a reading taken just after a
    * boundary separates the phases on either side. NVML's energy counter (about every 100 ms) and

@@ -183,11 +183,11 @@ public final class EnergyLedger {
       // Weights: each phase's time in the window times its own estimated power. A window that
       // holds one phase is split exactly as before; one that holds a boundary gives each side
       // energy at its own power instead of the window's average (see the class notes).
-      double average = delta / window;
+      double unknown = unknownPower(est, delta, window);
       double denominator = 0;
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
           denominator += weights[p];
         }
       }
@@ -222,11 +222,11 @@ public final class EnergyLedger {
     if (dominant < 0 || window < MIN_LEARNING_WINDOW) {
       return; // a window of a few microseconds says nothing about power
     }
-    double average = delta / window;
+    double unknown = unknownPower(est, delta, window);
     double others = 0;
     for (int p = 0; p < maxPhases; p++) {
       if (p != dominant && scratch[p] != 0) {
-        others += scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+        others += scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
       }
     }
     double observed = Math.max(0, (delta - others) / scratch[dominant]);
@@ -237,6 +237,34 @@ public final class EnergyLedger {
         Double.isNaN(est[dominant])
             ? observed
             : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
+  }
+
+  /**
+   * The power to assume in this window for the phases whose power is not known yet (a phase seen
+   * for the first time, at the boundary where it starts): what the window's energy leaves once the
+   * known phases have their estimated share, over the unknown phases' time. Taking the window's
+   * average instead would hand most of a new phase's first instants to the phase it followed. When
+   * every phase in the window is unknown, or the known ones already account for all of its energy,
+   * it is the window's average.
+   */
+  private double unknownPower(double[] est, double delta, double window) {
+    double known = 0;
+    double unknownSeconds = 0;
+    for (int p = 0; p < maxPhases; p++) {
+      if (scratch[p] != 0) {
+        if (Double.isNaN(est[p])) {
+          unknownSeconds += scratch[p];
+        } else {
+          known += scratch[p] * est[p];
+        }
+      }
+    }
+    double average = delta / window;
+    if (unknownSeconds <= 0 || unknownSeconds >= window || !(delta - known > 0)) {
+      return average;
+    }
+    double rest = (delta - known) / unknownSeconds;
+    return Double.isFinite(rest) ? rest : average;
   }
 
   /** Share of a window a phase must fill for the window to update its power estimate. */

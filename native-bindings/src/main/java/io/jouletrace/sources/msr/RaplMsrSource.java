@@ -573,6 +573,15 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     return true;
   }
 
+  /** RAPL updates its energy counters about every millisecond. */
+  @Override
+  public long updatePeriodNanos() {
+    return RAPL_UPDATE_NANOS;
+  }
+
+  /** RAPL's update period: about 1 ms. */
+  static final long RAPL_UPDATE_NANOS = 1_000_000;
+
   @Override
   public void close() {
     closeAll(channels);
