@@ -419,6 +419,7 @@ final class Sampler {
         long cpu = clock.threadCpuNanos();
         budget.endInterval(cpu < 0 || windowCpu < 0 ? -1 : cpu - windowCpu, boundaryReads);
         boundaryReads = 0;
+        boundaryDue = NONE; // the tick reads every counter
         tickSafely();
         budget.readCost(boundaryReadCost());
         windowCpu = clock.threadCpuNanos();
@@ -432,8 +433,16 @@ final class Sampler {
       // Polling for boundaries is worth its wake-ups only while there are counters it can read
       // (RAPL) and reads left in this tick; otherwise the loop sleeps until the next tick.
       boolean polling = boundary > 0 && boundarySources && boundaryReads < budget.reads();
-      if (polling && phases.pending()) {
+      if (polling && boundaryDue == NONE && phases.pending()) {
+        // Read once the counters have updated after the change, not at once: a reading taken
+        // sooner may not include the instants before the change yet, and the window after it
+        // would then hand them to the phase that follows.
+        long last = collectSafely(now);
+        boundaryDue = last == Long.MIN_VALUE ? now : Math.max(now, last + boundaryUpdatePeriod());
+      }
+      if (polling && boundaryDue != NONE && now >= boundaryDue) {
         boundaryReads++;
+        boundaryDue = NONE;
         boundarySafely();
       }
       long safe = safeReadInterval();
@@ -442,10 +451,36 @@ final class Sampler {
       }
       long wait = Math.min(nextTick - now, safe);
       if (polling) {
-        wait = Math.min(wait, boundary);
+        wait = Math.min(wait, boundaryDue != NONE ? Math.max(0, boundaryDue - now) : boundary);
       }
       clock.park(this, wait);
     }
+  }
+
+  private static final long NONE = Long.MAX_VALUE;
+
+  /** When the pending boundary read is due, {@link #NONE} when none is. */
+  private long boundaryDue = NONE;
+
+  /** Moves published phase changes into the ledger; returns the latest change's time. */
+  private long collectSafely(long now) {
+    try {
+      return ledger.collect(phases, now);
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
+      return Long.MIN_VALUE;
+    }
+  }
+
+  /** The longest update period of the boundary-readable sources, in nanoseconds. */
+  private synchronized long boundaryUpdatePeriod() {
+    long period = 0;
+    for (Open o : sources) {
+      if (o.boundaries) {
+        period = Math.max(period, o.source.updatePeriodNanos());
+      }
+    }
+    return period;
   }
 
   /** Reads the boundary-readable counters now and attributes their energy up to this instant. */

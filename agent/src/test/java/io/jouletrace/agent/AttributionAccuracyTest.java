@@ -229,7 +229,7 @@ class AttributionAccuracyTest {
   }
 
   @ParameterizedTest(name = "phases of {0} ms")
-  @CsvSource({"20, 0.05", "50, 0.02", "100, 0.01", "300, 0.01", "1000, 0.01", "2000, 0.01"})
+  @CsvSource({"20, 0.01", "50, 0.01", "100, 0.005", "300, 0.005", "1000, 0.005", "2000, 0.005"})
   void perPhaseErrorWithinTarget(long phaseMs, double target) {
     double worstPhase = 0;
     double plain = 0;
@@ -252,9 +252,10 @@ class AttributionAccuracyTest {
   }
 
   /**
-   * Regression: with gaps of about 0.3 s outside any phase between phases of 15 to 120 W, the
-   * {@code other} phase (the gaps) came out 1 to 1.4 % off in CPU and DRAM energy while every named
-   * phase stayed within 0.75 %.
+   * Phases of 15 to 120 W alternating with gaps of about 0.3 s outside any phase, after a start-up
+   * outside any phase at another power: every phase of 0.3 s and longer, {@code other} (the gaps
+   * and the start-up) included, within 1 % in CPU and DRAM energy. (The forked FakePowercapIT runs
+   * the same case against the real agent.)
    */
   @Test
   void gapsOutsideAnyPhaseAreWithinOnePercentLikeEveryNamedPhase() {
@@ -282,6 +283,35 @@ class AttributionAccuracyTest {
         sorted[sorted.length / 2] * 100,
         other.stream().mapToDouble(Double::doubleValue).max().orElseThrow() * 100);
     assertThat(sorted[sorted.length - 1]).isLessThanOrEqualTo(0.01);
+  }
+
+  /**
+   * Regression: a counter read just after a boundary shows the energy up to its last update, which
+   * lies on average half an update period earlier; stamping the reading at the read handed the last
+   * instants of each phase to the next one, and {@code other}, short and cheap between expensive
+   * phases, came out low. Over every position of the counter's update grid, the error must average
+   * out.
+   */
+  @Test
+  void otherBetweenExpensivePhasesIsNotBiasedByTheCountersUpdateGrid() {
+    List<Segment> script = new ArrayList<>();
+    long t = 300 * MS + 123_457;
+    script.add(new Segment("other", 0, t, 8, 1));
+    for (int i = 0; i < 10; i++) {
+      script.add(new Segment("p120", t, t + 300 * MS, 120, 8));
+      t += 300 * MS;
+      script.add(new Segment("other", t, t + 300 * MS + 77_777 * i, 8, 1));
+      t += 300 * MS + 77_777 * i;
+    }
+    tail(script);
+    double sum = 0;
+    int n = 40;
+    for (int k = 0; k < n; k++) {
+      sum += run(script, "interval=100ms", k * COUNTER_UPDATE / n).get("other/cpu");
+    }
+    System.out.printf(
+        Locale.ROOT, "other between 120 W phases: mean error %.3f %%%n", sum / n * 100);
+    assertThat(sum / n).isCloseTo(0, within(0.002));
   }
 
   private static String percent(Map<String, Double> e) {

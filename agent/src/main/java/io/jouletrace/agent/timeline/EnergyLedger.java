@@ -140,9 +140,11 @@ public final class EnergyLedger {
    *
    * @param changes the recorder
    * @param now the current {@link System#nanoTime()}
+   * @return the time of the latest phase change in the timeline, {@link Long#MIN_VALUE} when none
    */
-  public synchronized void collect(PhaseChanges changes, long now) {
+  public synchronized long collect(PhaseChanges changes, long now) {
     changes.drain(log::append, now);
+    return log.lastTime();
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */

@@ -214,4 +214,22 @@ class EnergyLedgerTest {
     // Attribution is unaffected: 1 W throughout, half of the time in each phase.
     assertThat(phases().get("a").cpuJoules()).isCloseTo(t * 1e-9 / 2, within(1e-6));
   }
+
+  /**
+   * Regression: a phase seen for the first time got, in the window where it starts, the window's
+   * average power, so that most of its first instants went to the phase it followed.
+   */
+  @Test
+  void aNewPhaseGetsWhatItsFirstWindowLeavesNotTheWindowsAverage() {
+    int a = registry.idOf("a");
+    // other at 8 W, learnt over two windows; then phase a at 120 W from 199 ms
+    ledger.sample(src, 100 * MS, new double[] {0.8}, new double[] {1});
+    ledger.sample(src, 190 * MS, new double[] {1.52}, new double[] {1});
+    ledger.event(199 * MS, 0, a);
+    double atBoundary = 1.52 + 8 * 0.009 + 120 * 0.001;
+    ledger.sample(src, 200 * MS, new double[] {atBoundary}, new double[] {1});
+    ledger.tick(200 * MS, 1);
+    assertThat(phases().get("a").cpuJoules()).isCloseTo(120 * 0.001, within(1e-9));
+    assertThat(phases().get("other").cpuJoules()).isCloseTo(8 * 0.199, within(1e-9));
+  }
 }
