@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -44,7 +45,11 @@ public final class AgentRuntime {
   private final Instant startedAt = Instant.now();
   private final CarbonStage carbon;
   private final long startCpuNanos;
-  private volatile PrometheusEndpoint endpoint;
+
+  /** The endpoint once started; taken (set to null) by whoever closes it, init or shutdown. */
+  private final AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
+
+  private volatile boolean shuttingDown;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -135,28 +140,49 @@ public final class AgentRuntime {
       // Byte Buddy first: an application thread may be waiting for it to load a class. The
       // sources opened here lose nothing by starting a moment later (see Sampler.open).
       gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
+    } catch (Throwable t) {
+      log.line("waiting for instrumentation failed: " + t + "; the energy sources start now");
+    }
+    try {
+      // Never throws, and ends start-up in every case: the ledger stops keeping phase changes for
+      // sources that might still join.
       sampler.open();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
-        try {
-          endpoint =
-              PrometheusEndpoint.start(
-                  this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
-          log.debug("/metrics served on " + config.prometheusHost() + ":" + endpoint.port());
-        } catch (Exception e) {
-          log.line(
-              "Prometheus endpoint not started on "
-                  + config.prometheusHost()
-                  + ":"
-                  + config.prometheusPort()
-                  + " ("
-                  + e
-                  + "); set prometheus.port to a free port or"
-                  + " off. Measurement continues.");
-        }
+        startEndpoint();
       }
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
+    }
+  }
+
+  private void startEndpoint() {
+    try {
+      PrometheusEndpoint started =
+          PrometheusEndpoint.start(
+              this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
+      endpoint.set(started);
+      log.debug("/metrics served on " + config.prometheusHost() + ":" + started.port());
+      if (shuttingDown) {
+        closeEndpoint(); // exit came while it was starting: the shutdown hook may have missed it
+      }
+    } catch (Exception e) {
+      log.line(
+          "Prometheus endpoint not started on "
+              + config.prometheusHost()
+              + ":"
+              + config.prometheusPort()
+              + " ("
+              + e
+              + "); set prometheus.port to a free port or"
+              + " off. Measurement continues.");
+    }
+  }
+
+  private void closeEndpoint() {
+    PrometheusEndpoint e = endpoint.getAndSet(null);
+    if (e != null) {
+      e.close();
     }
   }
 
@@ -208,6 +234,7 @@ public final class AgentRuntime {
   }
 
   private void shutdown() {
+    shuttingDown = true;
     try {
       // A start-up still in progress (a job shorter than a second) gets a moment to finish, so
       // that its sources are read once; beyond that, exit is not held up.
@@ -237,10 +264,8 @@ public final class AgentRuntime {
       }
       log.text(PhaseTable.render(last));
       log.info("report " + config.reportJson().toAbsolutePath());
-      PrometheusEndpoint e = endpoint;
-      if (e != null) {
-        e.close();
-      }
+      closeEndpoint();
+      // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();
     } catch (Throwable t) {
       log.line("shutdown failed: " + t);

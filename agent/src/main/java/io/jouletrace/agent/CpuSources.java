@@ -4,6 +4,7 @@ import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.CpuIdentity;
 import io.jouletrace.sources.msr.RaplMsrSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.util.ArrayList;
@@ -28,16 +29,26 @@ final class CpuSources {
   private CpuSources() {}
 
   /**
+   * The CPU as OSHI identifies it.
+   *
+   * @param id OSHI's processor identifier
+   * @return vendor, family and model
+   */
+  static CpuIdentity identity(oshi.hardware.CentralProcessor.ProcessorIdentifier id) {
+    return CpuIdentity.parse(id.getVendor(), id.getFamily(), id.getModel());
+  }
+
+  /**
    * Opens the best counter source allowed by the configuration.
    *
    * @param config the configuration
-   * @param vendor the CPU vendor string (e.g. {@code GenuineIntel}), asked for only when MSR is
-   *     tried
+   * @param cpu the CPU's vendor, family and model, asked for only when MSR is tried (the model
+   *     chooses the DRAM unit on Intel servers)
    * @param diagnostics where the source reports problems while sampling
    * @return the choice
    */
-  static Choice open(AgentConfig config, Supplier<String> vendor, Diagnostics diagnostics) {
-    return open(config, null, vendor, diagnostics);
+  static Choice open(AgentConfig config, Supplier<CpuIdentity> cpu, Diagnostics diagnostics) {
+    return open(config, null, cpu, diagnostics);
   }
 
   /**
@@ -46,7 +57,7 @@ final class CpuSources {
    * @param sysfsProblem why RAPL through sysfs did not open, or {@code null} to try it here
    */
   static Choice open(
-      AgentConfig config, String sysfsProblem, Supplier<String> vendor, Diagnostics diagnostics) {
+      AgentConfig config, String sysfsProblem, Supplier<CpuIdentity> cpu, Diagnostics diagnostics) {
     List<String> problems = new ArrayList<>();
     String wanted = config.cpuSource();
     if (wanted.equals("model")) {
@@ -66,7 +77,7 @@ final class CpuSources {
       try {
         return new Choice(
             RaplMsrSource.open(
-                config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT, vendor.get(), diagnostics),
+                config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT, cpu.get(), diagnostics),
             problems);
       } catch (SourceUnavailableException e) {
         problems.add("rapl-msr: " + e.getMessage());

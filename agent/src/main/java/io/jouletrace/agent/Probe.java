@@ -8,6 +8,7 @@ import io.jouletrace.sources.SourceUnavailableException;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.nvml.GpuInfo;
+import io.jouletrace.sources.nvml.NvmlProbe;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import io.jouletrace.sources.rapl.RaplZone;
@@ -85,7 +86,7 @@ public final class Probe {
             + (Files.isDirectory(config.msrRoot()) ? "present" : "absent"));
 
     CpuSources.Choice choice =
-        CpuSources.open(config, () -> p.getProcessorIdentifier().getVendor(), log);
+        CpuSources.open(config, () -> CpuSources.identity(p.getProcessorIdentifier()), log);
     for (String problem : choice.problems()) {
       out.println("  not used: " + problem);
     }
@@ -101,8 +102,8 @@ public final class Probe {
     } else {
       try {
         gpus = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
-        gpus.driverVersion().ifPresent(v -> out.println("  driver " + v));
-        for (GpuInfo g : gpus.describe()) {
+        NvmlProbe.driverVersion(gpus).ifPresent(v -> out.println("  driver " + v));
+        for (GpuInfo g : NvmlProbe.describe(gpus)) {
           out.printf(
               Locale.ROOT,
               "  gpu %d %s %s bus %s: energy counter %s, instant power %s,"

@@ -1,9 +1,10 @@
 package io.jouletrace.agent;
 
 import io.jouletrace.agent.config.AgentConfig;
-import io.jouletrace.agent.phase.PhaseRecorder;
+import io.jouletrace.agent.phase.PhaseChanges;
 import io.jouletrace.agent.timeline.CpuShare;
 import io.jouletrace.agent.timeline.EnergyLedger;
+import io.jouletrace.agent.timeline.GpuShare;
 import io.jouletrace.bridge.Dispatch;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.sources.DetailSource;
@@ -14,12 +15,12 @@ import io.jouletrace.sources.SourceUnavailableException;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
-import io.jouletrace.sources.msr.RaplMsrSource;
+import io.jouletrace.sources.nvml.GpuProcesses;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -29,8 +30,93 @@ import oshi.hardware.CentralProcessor;
  * The sampling loop, on its own daemon thread: reads every source each {@code interval}, moves
  * published phase changes into the ledger, and attributes each window's energy. Sources whose
  * counters could wrap twice within one interval are read more often in between.
+ *
+ * <p>What the loop needs to know of a source (whether it can be read at phase boundaries, how often
+ * it must be read to stay wrap-safe, what a read costs) it asks the source ({@link EnergySource}).
+ * Time, waiting and the thread's CPU time come from a {@link Clock}, so that tests run the loop in
+ * virtual time.
  */
 final class Sampler {
+
+  /** Time as the loop sees it; tests pass a virtual clock that advances when the loop waits. */
+  interface Clock {
+
+    /** The current time, as {@link System#nanoTime()}. */
+    long nanoTime();
+
+    /**
+     * Waits up to {@code nanos}, or less when {@link Sampler#stop(Thread)} wakes the loop.
+     *
+     * @param blocker what the thread waits for, for thread dumps
+     * @param nanos the longest wait
+     */
+    void park(Object blocker, long nanos);
+
+    /** The calling thread's CPU time in nanoseconds, or -1 where the JVM cannot tell. */
+    long threadCpuNanos();
+
+    /** The JVM's clock, {@link LockSupport#parkNanos} and {@link ThreadMXBean}. */
+    Clock SYSTEM =
+        new Clock() {
+          private volatile ThreadMXBean threads;
+
+          @Override
+          public long nanoTime() {
+            return System.nanoTime();
+          }
+
+          @Override
+          public void park(Object blocker, long nanos) {
+            LockSupport.parkNanos(blocker, nanos);
+          }
+
+          @Override
+          public long threadCpuNanos() {
+            try {
+              ThreadMXBean t = threads;
+              if (t == null) {
+                t = ManagementFactory.getThreadMXBean();
+                threads = t;
+              }
+              return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
+            } catch (RuntimeException | LinkageError e) {
+              return -1;
+            }
+          }
+        };
+  }
+
+  /** GPUs opened for the job: their energy and who uses them. */
+  record Gpus(EnergySource source, GpuProcesses processes) {}
+
+  /** Opens what {@link #open()} starts on the init thread; tests pass fakes. */
+  interface Openers {
+
+    /**
+     * Opens the GPUs selected by the configuration.
+     *
+     * @throws SourceUnavailableException when there are none to read, with the reason
+     */
+    Gpus gpus(AgentConfig config, Log log) throws SourceUnavailableException;
+
+    /** Starts OSHI (a few hundred milliseconds), for the CPU share and the estimation model. */
+    OshiCpuTimes cpuTimes();
+
+    /** NVML and OSHI. */
+    Openers SYSTEM =
+        new Openers() {
+          @Override
+          public Gpus gpus(AgentConfig config, Log log) throws SourceUnavailableException {
+            NvmlSource nvml = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
+            return new Gpus(nvml, nvml);
+          }
+
+          @Override
+          public OshiCpuTimes cpuTimes() {
+            return new OshiCpuTimes();
+          }
+        };
+  }
 
   /** An open source and its buffers. */
   private static final class Open {
@@ -38,6 +124,11 @@ final class Sampler {
     final int index;
     final double[] joules;
     final double[] shares;
+    final boolean boundaries;
+
+    /** Half the counters' update period: a reading stands for that much before it was taken. */
+    final long staleness;
+
     long time;
 
     Open(EnergySource source, int index) {
@@ -45,34 +136,39 @@ final class Sampler {
       this.index = index;
       this.joules = new double[source.devices().size()];
       this.shares = new double[source.devices().size()];
+      this.boundaries = source.readableAtBoundaries();
+      this.staleness = Math.max(0, source.updatePeriodNanos()) / 2;
       // Until the first tick sets them, reads between ticks charge the job the whole device.
-      java.util.Arrays.fill(shares, 1.0);
+      Arrays.fill(shares, 1.0);
     }
   }
 
   private final AgentConfig config;
   private final EnergyLedger ledger;
-  private final PhaseRecorder recorder;
+  private final PhaseChanges phases;
   private final Log log;
-  private static final double ASSUMED_MAX_WATTS = 1000;
+  private final Clock clock;
+  private final Openers openers;
 
-  private final List<Open> sources = new ArrayList<>();
+  /** Replaced, never changed in place, under this object's lock: readers may iterate a snapshot. */
+  private Open[] sources = new Open[0];
+
   private final long pid = ProcessHandle.current().pid();
   private final long startNanos;
   private final long startCpuNanos;
   private volatile CpuShare cpuShare;
-  private long lastCheapRead = System.nanoTime();
+  private volatile GpuShare gpuShare;
+  private long lastCheapRead;
   private int boundaryReads;
 
-  /** Whether any source is cheap enough to read at phase boundaries. */
-  private volatile boolean cheapSources;
+  /** Whether any source can be read at phase boundaries. */
+  private volatile boolean boundarySources;
 
-  /** Looked up once, on the sampler thread. */
-  private ThreadMXBean threadBean;
+  /** Set by {@link #close()}: a source opened later is closed at once instead of added. */
+  private boolean closed;
 
   private EnergySource earlyCpu;
   private String earlyProblem;
-  private NvmlSource nvml;
   private volatile boolean stopping;
 
   /**
@@ -84,28 +180,38 @@ final class Sampler {
   Sampler(
       AgentConfig config,
       EnergyLedger ledger,
-      PhaseRecorder recorder,
+      PhaseChanges phases,
       Log log,
       long startNanos,
       long startCpuNanos) {
+    this(config, ledger, phases, log, startNanos, startCpuNanos, Clock.SYSTEM, Openers.SYSTEM);
+  }
+
+  /** As above, with the clock and the openers given (tests). */
+  Sampler(
+      AgentConfig config,
+      EnergyLedger ledger,
+      PhaseChanges phases,
+      Log log,
+      long startNanos,
+      long startCpuNanos,
+      Clock clock,
+      Openers openers) {
     this.startNanos = startNanos;
     this.startCpuNanos = startCpuNanos;
     this.config = config;
     this.ledger = ledger;
-    this.recorder = recorder;
+    this.phases = phases;
     this.log = log;
+    this.clock = clock;
+    this.openers = openers;
+    this.lastCheapRead = clock.nanoTime();
   }
 
   /**
-   * Opens the sources: RAPL when readable, else the estimation model; NVIDIA GPUs through NVML.
-   * RAPL is opened first, before OSHI (which takes a few hundred milliseconds to start), so that
-   * its zero reading is taken as early as possible: energy before a source's first reading is not
-   * counted.
-   */
-  /**
    * Opens the CPU counters that need nothing but files, on the caller's thread: the counters' first
    * reading is the zero of everything measured, so it is taken before the application runs. MSR
-   * (which needs the CPU vendor from OSHI) and the estimation model are left to {@link #open()}.
+   * (which needs the CPU model from OSHI) and the estimation model are left to {@link #open()}.
    */
   void openEarly() {
     if (config.cpuSource().equals("auto") || config.cpuSource().equals("rapl-sysfs")) {
@@ -118,64 +224,105 @@ final class Sampler {
     }
   }
 
+  /**
+   * Opens the slow sources, on the init thread: NVIDIA GPUs through NVML, RAPL through MSR or the
+   * estimation model when no counter opened early, and OSHI for this process's CPU share. Never
+   * throws: each part that fails is reported in one line and the others still start. Start-up ends
+   * here in every case ({@link EnergyLedger#seal()}), so that phase changes kept for sources that
+   * might still join are released.
+   */
   void open() {
-    // GPUs first: their energy is counted from the moment they are opened.
-    openGpus();
-    OshiCpuTimes[] oshi = new OshiCpuTimes[1];
-    Supplier<OshiCpuTimes> cpuTimes =
-        () -> {
-          if (oshi[0] == null) {
-            oshi[0] = new OshiCpuTimes();
-          }
-          return oshi[0];
-        };
-    CpuSources.Choice counters =
-        earlyCpu != null
-            ? new CpuSources.Choice(earlyCpu, List.of())
-            : CpuSources.open(
-                config,
-                earlyProblem,
-                () ->
-                    cpuTimes
-                        .get()
-                        .system()
-                        .getHardware()
-                        .getProcessor()
-                        .getProcessorIdentifier()
-                        .getVendor(),
-                log);
-    if (counters.source() != null && counters.source() != earlyCpu) {
-      add(counters.source());
+    try {
+      // GPUs first: their energy is counted from the moment they are opened.
+      openGpus();
+      OshiCpuTimes[] oshi = new OshiCpuTimes[1];
+      Supplier<OshiCpuTimes> cpuTimes =
+          () -> {
+            if (oshi[0] == null) {
+              oshi[0] = openers.cpuTimes();
+            }
+            return oshi[0];
+          };
+      openCpu(cpuTimes);
+      openShare(cpuTimes);
+    } finally {
+      ledger.seal();
     }
-    OshiCpuTimes cpu = cpuTimes.get();
-    if (counters.source() == null) {
-      CentralProcessor p = cpu.system().getHardware().getProcessor();
-      ModelParams model =
-          modelParams(
-              p.getProcessorIdentifier().getName(),
-              p.getPhysicalPackageCount(),
-              p.getLogicalProcessorCount());
+  }
+
+  private void openCpu(Supplier<OshiCpuTimes> cpuTimes) {
+    try {
+      CpuSources.Choice counters =
+          earlyCpu != null
+              ? new CpuSources.Choice(earlyCpu, List.of())
+              : CpuSources.open(
+                  config,
+                  earlyProblem,
+                  () ->
+                      CpuSources.identity(
+                          cpuTimes
+                              .get()
+                              .system()
+                              .getHardware()
+                              .getProcessor()
+                              .getProcessorIdentifier()),
+                  log);
+      if (counters.source() != null && counters.source() != earlyCpu) {
+        add(counters.source());
+      }
+      if (counters.source() == null) {
+        openModel(cpuTimes.get(), counters.problems());
+      }
+    } catch (Throwable t) {
       log.line(
-          "no CPU energy counter ("
-              + String.join("; ", counters.problems())
-              + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; "
-              + model.origin()
-              + ")");
-      ledger.model(
-          new EnergySnapshot.ModelInfo(
-              model.cpuIdleWatts(), model.cpuMaxWatts(), model.dramWattsPerGb(), model.origin()));
-      double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
-      ModelSource estimate = new ModelSource(cpu, model, gb, System::nanoTime);
-      // From the agent's start until now there were no host ticks: take this process's own CPU
-      // use as the host's, so that phases that ran meanwhile are not left without energy.
-      long now = System.nanoTime();
-      double window = (now - startNanos) * 1e-9;
-      double cpuSeconds = startCpuNanos < 0 ? 0 : (cpu.processCpuNanos() - startCpuNanos) * 1e-9;
-      estimate.seed(window, window > 0 ? cpuSeconds / (window * cpu.logicalCpus()) : 0);
-      add(estimate, startNanos);
+          "CPU and DRAM energy unavailable: start-up of the CPU sources failed ("
+              + t
+              + "); phases get no CPU or DRAM energy. Fix: run `java -jar jouletrace-agent.jar"
+              + " probe` to see which source fails and why");
     }
-    cpuShare = config.hostAttribution() ? null : new CpuShare(cpu);
-    ledger.seal();
+  }
+
+  private void openModel(OshiCpuTimes cpu, List<String> problems) {
+    CentralProcessor p = cpu.system().getHardware().getProcessor();
+    ModelParams model =
+        modelParams(
+            p.getProcessorIdentifier().getName(),
+            p.getPhysicalPackageCount(),
+            p.getLogicalProcessorCount());
+    log.line(
+        "no CPU energy counter ("
+            + String.join("; ", problems)
+            + "); CPU and DRAM energy are ESTIMATED from CPU load (source=model; "
+            + model.origin()
+            + ")");
+    ledger.model(
+        new EnergySnapshot.ModelInfo(
+            model.cpuIdleWatts(), model.cpuMaxWatts(), model.dramWattsPerGb(), model.origin()));
+    double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
+    ModelSource estimate = new ModelSource(cpu, model, gb, clock::nanoTime);
+    // From the agent's start until now there were no host ticks: take this process's own CPU
+    // use as the host's, so that phases that ran meanwhile are not left without energy.
+    long now = clock.nanoTime();
+    double window = (now - startNanos) * 1e-9;
+    double cpuSeconds = startCpuNanos < 0 ? 0 : (cpu.processCpuNanos() - startCpuNanos) * 1e-9;
+    estimate.seed(window, window > 0 ? cpuSeconds / (window * cpu.logicalCpus()) : 0);
+    add(estimate, startNanos);
+  }
+
+  private void openShare(Supplier<OshiCpuTimes> cpuTimes) {
+    if (config.hostAttribution()) {
+      return;
+    }
+    try {
+      cpuShare = new CpuShare(cpuTimes.get());
+    } catch (Throwable t) {
+      log.warn(
+          "cpu.share",
+          "this process's share of the host's CPU cannot be measured ("
+              + t
+              + "); the whole host's CPU and DRAM energy is charged to this job, as with"
+              + " attribution=host. Fix: make /proc readable, or set attribution=host to say so");
+    }
   }
 
   private void openGpus() {
@@ -183,8 +330,10 @@ final class Sampler {
       return;
     }
     try {
-      nvml = NvmlSource.open(config.nvmlLibrary(), config.gpuDevices(), log);
-      add(nvml);
+      Gpus gpus = openers.gpus(config, log);
+      if (add(gpus.source())) {
+        gpuShare = config.hostAttribution() ? null : new GpuShare(gpus.processes(), pid, log::warn);
+      }
     } catch (SourceUnavailableException e) {
       boolean asked =
           "on".equals(config.gpu())
@@ -225,40 +374,57 @@ final class Sampler {
     }
   }
 
-  private synchronized void add(EnergySource source) {
-    sources.add(new Open(source, ledger.addSource(source.devices(), System.nanoTime())));
-    cheapSources |= cheap(source);
+  /**
+   * Adds a source whose first reading was taken just now.
+   *
+   * @return {@code false} when the sampler was closed meanwhile: the source is closed, not added
+   */
+  boolean add(EnergySource source) {
+    return add(source, Long.MIN_VALUE);
   }
 
-  private synchronized void add(EnergySource source, long since) {
-    sources.add(new Open(source, ledger.addSource(source.devices(), since)));
-    cheapSources |= cheap(source);
+  /** As {@link #add(EnergySource)}, for a source that counts from {@code since}. */
+  synchronized boolean add(EnergySource source, long since) {
+    if (closed) {
+      // Opened after shutdown began (a slow NVML start): nobody would close it later.
+      closeQuietly(source);
+      return false;
+    }
+    long staleness = Math.max(0, source.updatePeriodNanos()) / 2;
+    long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
+    Open[] more = Arrays.copyOf(sources, sources.length + 1);
+    more[sources.length] = new Open(source, ledger.addSource(source.devices(), time));
+    sources = more;
+    boundarySources |= more[sources.length - 1].boundaries;
+    return true;
   }
 
   /**
    * The loop; returns when {@link #stop(Thread)} was called. Besides the ticks, it polls every
-   * {@code boundary.resolution} for phase changes and, when there are some, reads the counters that
-   * are cheap to read (RAPL) at once: a phase boundary then falls between two readings at most that
-   * far apart instead of an interval apart, which keeps short phases' energy their own. That work
-   * is held to {@link SamplerLimits#BOUNDARY_CPU_SHARE} of a core by the number of boundary reads
-   * each interval allows.
+   * {@code boundary.resolution} for phase changes and, when there are some, reads the sources that
+   * can be read at boundaries (RAPL) at once: a phase boundary then falls between two readings at
+   * most that far apart instead of an interval apart, which keeps short phases' energy their own.
+   * That work is held to {@link SamplerLimits#BOUNDARY_CPU_SHARE} of a core by the number of
+   * boundary reads each interval allows.
    */
   void loop() {
     long interval = config.interval().toNanos();
     long boundary = config.boundaryResolution().toNanos();
-    long nextTick = System.nanoTime() + interval;
+    long nextTick = clock.nanoTime() + interval;
     BoundaryBudget budget = new BoundaryBudget(interval);
-    long windowCpu = threadCpuNanos();
+    long windowCpu = clock.threadCpuNanos();
     while (!stopping) {
-      long now = System.nanoTime();
+      long now = clock.nanoTime();
       if (now >= nextTick) {
-        long cpu = threadCpuNanos();
+        long cpu = clock.threadCpuNanos();
         budget.endInterval(cpu < 0 || windowCpu < 0 ? -1 : cpu - windowCpu, boundaryReads);
         boundaryReads = 0;
+        boundaryDue = NONE; // the tick reads every counter
         tickSafely();
-        windowCpu = threadCpuNanos();
+        budget.readCost(boundaryReadCost());
+        windowCpu = clock.threadCpuNanos();
         nextTick += interval;
-        now = System.nanoTime();
+        now = clock.nanoTime();
         if (nextTick < now) {
           nextTick = now + interval; // fell behind (suspended, overloaded): do not burst
         }
@@ -266,9 +432,17 @@ final class Sampler {
       }
       // Polling for boundaries is worth its wake-ups only while there are counters it can read
       // (RAPL) and reads left in this tick; otherwise the loop sleeps until the next tick.
-      boolean polling = boundary > 0 && cheapSources && boundaryReads < budget.reads();
-      if (polling && recorder.pending()) {
+      boolean polling = boundary > 0 && boundarySources && boundaryReads < budget.reads();
+      if (polling && boundaryDue == NONE && phases.pending()) {
+        // Read once the counters have updated after the change, not at once: a reading taken
+        // sooner may not include the instants before the change yet, and the window after it
+        // would then hand them to the phase that follows.
+        long last = collectSafely(now);
+        boundaryDue = last == Long.MIN_VALUE ? now : Math.max(now, last + boundaryUpdatePeriod());
+      }
+      if (polling && boundaryDue != NONE && now >= boundaryDue) {
         boundaryReads++;
+        boundaryDue = NONE;
         boundarySafely();
       }
       long safe = safeReadInterval();
@@ -277,27 +451,39 @@ final class Sampler {
       }
       long wait = Math.min(nextTick - now, safe);
       if (polling) {
-        wait = Math.min(wait, boundary);
+        wait = Math.min(wait, boundaryDue != NONE ? Math.max(0, boundaryDue - now) : boundary);
       }
-      LockSupport.parkNanos(this, wait);
+      clock.park(this, wait);
     }
   }
 
-  /** This thread's CPU time, or -1 where the JVM cannot tell. */
-  private long threadCpuNanos() {
+  private static final long NONE = Long.MAX_VALUE;
+
+  /** When the pending boundary read is due, {@link #NONE} when none is. */
+  private long boundaryDue = NONE;
+
+  /** Moves published phase changes into the ledger; returns the latest change's time. */
+  private long collectSafely(long now) {
     try {
-      ThreadMXBean threads = threadBean;
-      if (threads == null) {
-        threads = ManagementFactory.getThreadMXBean();
-        threadBean = threads;
-      }
-      return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
-    } catch (RuntimeException | LinkageError e) {
-      return -1;
+      return ledger.collect(phases, now);
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
+      return Long.MIN_VALUE;
     }
   }
 
-  /** Reads the cheap counters now and attributes their energy up to this instant. */
+  /** The longest update period of the boundary-readable sources, in nanoseconds. */
+  private synchronized long boundaryUpdatePeriod() {
+    long period = 0;
+    for (Open o : sources) {
+      if (o.boundaries) {
+        period = Math.max(period, o.source.updatePeriodNanos());
+      }
+    }
+    return period;
+  }
+
+  /** Reads the boundary-readable counters now and attributes their energy up to this instant. */
   private void boundarySafely() {
     try {
       boundary();
@@ -307,50 +493,57 @@ final class Sampler {
   }
 
   private synchronized void boundary() {
-    lastCheapRead = System.nanoTime();
+    lastCheapRead = clock.nanoTime();
     boolean any = false;
     for (Open o : sources) {
-      if (cheap(o.source)) {
-        long before = System.nanoTime();
+      if (o.boundaries) {
+        long before = clock.nanoTime();
         o.source.sample(o.joules);
-        o.time = before + (System.nanoTime() - before) / 2;
+        o.time = before + (clock.nanoTime() - before) / 2 - o.staleness;
         any = true;
       }
     }
     if (!any) {
       return;
     }
-    ledger.collectChanged(recorder, System.nanoTime());
+    ledger.collectChanged(phases, clock.nanoTime());
     for (Open o : sources) {
-      if (cheap(o.source)) {
+      if (o.boundaries) {
         ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick
       }
     }
   }
 
-  private static boolean cheap(EnergySource source) {
-    return source instanceof RaplSysfsSource || source instanceof RaplMsrSource;
+  /** What one boundary read of every boundary-readable source costs, as they say; 0 if unknown. */
+  private synchronized long boundaryReadCost() {
+    long cost = 0;
+    for (Open o : sources) {
+      if (o.boundaries) {
+        long c = o.source.readCostNanos();
+        if (c < 0) {
+          return 0;
+        }
+        cost += c;
+      }
+    }
+    return cost;
   }
 
+  /** How long the loop may go without reading the sources, so that no counter wraps twice. */
   private synchronized long safeReadInterval() {
     long safe = Long.MAX_VALUE;
     for (Open o : sources) {
-      if (o.source instanceof RaplSysfsSource r) {
-        safe = Math.min(safe, r.maxSafeIntervalNanos());
-      } else if (o.source instanceof RaplMsrSource m) {
-        // half a wrap period at a power no package reaches
-        safe = Math.min(safe, m.maxSafeIntervalNanos(ASSUMED_MAX_WATTS) / 2);
-      }
+      safe = Math.min(safe, o.source.maxSafeIntervalNanos());
     }
     return Math.max(1_000_000L, safe);
   }
 
   /** Reads counters between ticks so that no wrap is missed; the ledger sees them at the tick. */
   private synchronized void readOnly() {
-    lastCheapRead = System.nanoTime();
+    lastCheapRead = clock.nanoTime();
     try {
       for (Open o : sources) {
-        if (cheap(o.source)) {
+        if (o.source.maxSafeIntervalNanos() != Long.MAX_VALUE) {
           o.source.sample(o.joules);
         }
       }
@@ -374,7 +567,7 @@ final class Sampler {
   }
 
   private synchronized void tick() {
-    lastCheapRead = System.nanoTime();
+    lastCheapRead = clock.nanoTime();
     Throwable failure = Dispatch.takeFailure();
     if (failure != null) {
       log.warn(
@@ -387,25 +580,26 @@ final class Sampler {
     // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
     CpuShare shares = cpuShare;
     double share = shares == null ? 1.0 : shares.next();
+    GpuShare gpus = gpuShare;
     double gpuShares = 0;
     for (Open o : sources) {
-      long before = System.nanoTime();
+      long before = clock.nanoTime();
       o.source.sample(o.joules);
-      long after = System.nanoTime();
-      o.time = before + (after - before) / 2;
+      long after = clock.nanoTime();
+      o.time = before + (after - before) / 2 - o.staleness;
       List<Device> devices = o.source.devices();
       for (int d = 0; d < o.shares.length; d++) {
         Device dev = devices.get(d);
         if (dev.domain() == Domain.GPU) {
-          o.shares[d] = gpuShare(dev);
+          o.shares[d] = gpus == null ? 1.0 : gpus.next(dev);
           gpuShares += o.shares[d];
         } else {
           o.shares[d] = share;
         }
       }
     }
-    long now = System.nanoTime();
-    ledger.collect(recorder, now);
+    long now = clock.nanoTime();
+    ledger.collect(phases, now);
     for (Open o : sources) {
       ledger.sample(o.index, o.time, o.joules, o.shares);
       if (o.source instanceof DetailSource d) {
@@ -415,31 +609,22 @@ final class Sampler {
     ledger.tick(now, share, gpuShares);
   }
 
-  private double gpuShare(Device gpu) {
-    if (config.hostAttribution() || nvml == null) {
-      return 1.0;
+  /**
+   * Closes every source, and any that is opened from now on as soon as it is (the init thread may
+   * still be opening NVML when the JVM exits).
+   */
+  synchronized void close() {
+    closed = true;
+    for (Open o : sources) {
+      closeQuietly(o.source);
     }
-    String index = gpu.detail().get("gpu");
-    double s = index == null ? Double.NaN : nvml.processShare(Integer.parseInt(index), pid);
-    if (Double.isNaN(s)) {
-      log.warn(
-          "gpu.share." + gpu.id(),
-          "this process's share of "
-              + gpu.id()
-              + " cannot be read"
-              + " from NVML; the whole GPU's energy is charged to this job");
-      return 1.0;
-    }
-    return s;
   }
 
-  void close() {
-    for (Open o : sources) {
-      try {
-        o.source.close();
-      } catch (Throwable t) {
-        log.line("closing " + o.source.name() + " failed: " + t);
-      }
+  private void closeQuietly(EnergySource source) {
+    try {
+      source.close();
+    } catch (Throwable t) {
+      log.line("closing " + source.name() + " failed: " + t);
     }
   }
 }

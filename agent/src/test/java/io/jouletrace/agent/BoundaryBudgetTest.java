@@ -43,4 +43,18 @@ class BoundaryBudgetTest {
     b.endInterval(-1, 20);
     assertThat(b.reads()).isEqualTo(SamplerLimits.MAX_BOUNDARY_READS_PER_TICK);
   }
+
+  @Test
+  void sourcesThatSayTheyAreSlowGetNoMoreReadsThanFitTheAllowance() {
+    BoundaryBudget b = new BoundaryBudget(100_000_000L); // 1 % of 100 ms: 1 ms
+    b.readCost(200_000L); // 200 us per read: 5 fit
+    assertThat(b.reads()).isEqualTo(5);
+    b.endInterval(1, 5); // cheap as it went, still no more than fit
+    assertThat(b.reads()).isEqualTo(5);
+    b.readCost(50_000_000L); // slower than the whole allowance: one read still
+    assertThat(b.reads()).isEqualTo(1);
+    b.readCost(-1); // unknown: the measured cost decides again
+    b.endInterval(1, 1);
+    assertThat(b.reads()).isEqualTo(2);
+  }
 }

@@ -34,6 +34,57 @@ public interface EnergySource extends AutoCloseable {
    */
   void sample(double[] joules);
 
+  /**
+   * Returns the typical time one {@link #sample(double[])} takes, in nanoseconds, so that a caller
+   * can budget reads between its regular ones. E.g. about 30 µs for a two-socket powercap tree, 3
+   * ms per GPU for NVML's energy counter.
+   *
+   * @return nanoseconds; {@link #UNKNOWN_COST} when the source cannot tell
+   */
+  default long readCostNanos() {
+    return UNKNOWN_COST;
+  }
+
+  /** {@link #readCostNanos()} of a source that cannot tell. */
+  long UNKNOWN_COST = -1;
+
+  /**
+   * Returns how often this source must be sampled so that no counter wraps twice between two
+   * samples (a wrap that cannot be seen loses a whole counter range).
+   *
+   * @return the longest safe time between two samples, in nanoseconds; {@link Long#MAX_VALUE} when
+   *     the source has no counter that wraps
+   */
+  default long maxSafeIntervalNanos() {
+    return Long.MAX_VALUE;
+  }
+
+  /**
+   * Returns how often the device updates the counters this source reads, in nanoseconds: a value
+   * read at time t was last updated some time within the period before t, on average half a period
+   * earlier, and stands for that instant rather than for t. RAPL updates about every millisecond.
+   * The sampler stamps each reading half a period early, so that the energy of the instants just
+   * before a phase boundary, which the counter shows only after its next update, is not handed to
+   * the phase after it.
+   *
+   * @return the update period; 0 when the value is current when read, or the period is unknown
+   */
+  default long updatePeriodNanos() {
+    return 0;
+  }
+
+  /**
+   * Tells whether this source can be read at phase boundaries: its counters update often (about
+   * every millisecond, as RAPL's do) and a read is cheap, so that a reading taken just after a
+   * boundary separates the phases on either side. NVML's energy counter (about every 100 ms) and
+   * estimates do not qualify.
+   *
+   * @return {@code true} when reads between regular samples tell phases apart
+   */
+  default boolean readableAtBoundaries() {
+    return false;
+  }
+
   /** Releases files and native handles. Never throws. */
   @Override
   void close();

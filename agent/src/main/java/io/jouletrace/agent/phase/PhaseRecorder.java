@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
  */
-public final class PhaseRecorder implements Dispatch.Recorder {
+public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   /**
    * Events per thread between two drains. The sampler drains at every phase boundary it notices
@@ -153,6 +153,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * Sampler: tells whether any thread published a phase change since the last drain, without taking
    * it: one read, whatever the number of threads. Cheap enough to poll every millisecond.
    */
+  @Override
   public boolean pending() {
     return !changed.isEmpty();
   }
@@ -203,6 +204,7 @@ public final class PhaseRecorder implements Dispatch.Recorder {
    * @param sink receives events, per thread in time order
    * @param now the current {@link System#nanoTime()}
    */
+  @Override
   public void drain(PhaseEvents sink, long now) {
     drainChanged(sink, now);
     ThreadPhases[] slots = bySlot;

@@ -1,6 +1,6 @@
 package io.jouletrace.agent.timeline;
 
-import io.jouletrace.agent.phase.PhaseRecorder;
+import io.jouletrace.agent.phase.PhaseChanges;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
@@ -134,22 +134,24 @@ public final class EnergyLedger {
   /**
    * Moves phase changes published by application threads into the timeline.
    *
-   * @param recorder the recorder
+   * @param changes the recorder
    * @param now the current {@link System#nanoTime()}
+   * @return the time of the latest phase change in the timeline, {@link Long#MIN_VALUE} when none
    */
-  public synchronized void collect(PhaseRecorder recorder, long now) {
-    recorder.drain(log::append, now);
+  public synchronized long collect(PhaseChanges changes, long now) {
+    changes.drain(log::append, now);
+    return log.lastTime();
   }
 
   /**
    * Moves the phase changes of the threads that published some since the last collection into the
    * timeline, without looking at the other threads: for reads at phase boundaries.
    *
-   * @param recorder the recorder
+   * @param changes the recorder
    * @param now the current {@link System#nanoTime()}
    */
-  public synchronized void collectChanged(PhaseRecorder recorder, long now) {
-    recorder.drainChanged(log::append, now);
+  public synchronized void collectChanged(PhaseChanges changes, long now) {
+    changes.drainChanged(log::append, now);
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */
@@ -190,11 +192,11 @@ public final class EnergyLedger {
       // Weights: each phase's time in the window times its own estimated power. A window that
       // holds one phase is split exactly as before; one that holds a boundary gives each side
       // energy at its own power instead of the window's average (see the class notes).
-      double average = delta / window;
+      double unknown = unknownPower(est, delta, window);
       double denominator = 0;
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
           denominator += weights[p];
         }
       }
@@ -230,11 +232,11 @@ public final class EnergyLedger {
     if (dominant < 0 || window < MIN_LEARNING_WINDOW) {
       return; // a window of a few microseconds says nothing about power
     }
-    double average = delta / window;
+    double unknown = unknownPower(est, delta, window);
     double others = 0;
     for (int p = 0; p < maxPhases; p++) {
       if (p != dominant && scratch[p] != 0) {
-        others += scratch[p] * (Double.isNaN(est[p]) ? average : est[p]);
+        others += scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
       }
     }
     double observed = Math.max(0, (delta - others) / scratch[dominant]);
@@ -245,6 +247,34 @@ public final class EnergyLedger {
         Double.isNaN(est[dominant])
             ? observed
             : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
+  }
+
+  /**
+   * The power to assume in this window for the phases whose power is not known yet (a phase seen
+   * for the first time, at the boundary where it starts): what the window's energy leaves once the
+   * known phases have their estimated share, over the unknown phases' time. Taking the window's
+   * average instead would hand most of a new phase's first instants to the phase it followed. When
+   * every phase in the window is unknown, or the known ones already account for all of its energy,
+   * it is the window's average.
+   */
+  private double unknownPower(double[] est, double delta, double window) {
+    double known = 0;
+    double unknownSeconds = 0;
+    for (int p = 0; p < maxPhases; p++) {
+      if (scratch[p] != 0) {
+        if (Double.isNaN(est[p])) {
+          unknownSeconds += scratch[p];
+        } else {
+          known += scratch[p] * est[p];
+        }
+      }
+    }
+    double average = delta / window;
+    if (unknownSeconds <= 0 || unknownSeconds >= window || !(delta - known > 0)) {
+      return average;
+    }
+    double rest = (delta - known) / unknownSeconds;
+    return Double.isFinite(rest) ? rest : average;
   }
 
   /** Share of a window a phase must fill for the window to update its power estimate. */
@@ -339,13 +369,29 @@ public final class EnergyLedger {
 
   /**
    * Ends start-up: no source will be added with a time before now, so the events kept for that can
-   * go.
+   * go. The sampler calls it once its sources are open, whether or not they all opened.
    */
   public synchronized void seal() {
     origin = null;
   }
 
+  /**
+   * Phase changes kept at most for a source that might still join with a time from before it (about
+   * 1.3 MB). Start-up that has not ended by then (it takes a second or so) is ended here, so that
+   * memory stays bounded whatever happened to it; a source that joins later counts from its own
+   * opening.
+   */
+  static final int MAX_START_UP_EVENTS = 1 << 16;
+
   private void trim() {
+    if (origin != null && log.size() > MAX_START_UP_EVENTS) {
+      origin = null;
+      warning(
+          "jouletrace: start-up of the energy sources did not finish while "
+              + MAX_START_UP_EVENTS
+              + " phase changes were kept for it; sources that open later count from their"
+              + " opening");
+    }
     long min = origin != null ? origin.seq() : wall.seq();
     for (Occupancy c : sourceCursors) {
       min = Math.min(min, c.seq());
@@ -353,6 +399,16 @@ public final class EnergyLedger {
     if (log.size() > 4096) {
       log.trimBefore(min);
     }
+  }
+
+  /**
+   * Returns how many phase changes are kept: those some source has not been sampled past, and
+   * during start-up those a source opened late may still need.
+   *
+   * @return the number of changes in memory
+   */
+  public synchronized int retainedEvents() {
+    return log.size();
   }
 
   private static double clamp(double share) {

@@ -33,6 +33,11 @@ final class EventLog {
     lastTime = t;
   }
 
+  /** The time of the latest event, {@link Long#MIN_VALUE} before the first. */
+  long lastTime() {
+    return lastTime;
+  }
+
   long end() {
     return first + size;
   }

@@ -163,4 +163,46 @@ class EnergyLedgerTest {
     assertThat(gpu.seconds()).isCloseTo(0.4, within(1e-12));
     assertThat(gpu.joules()).isCloseTo(32, within(1e-9));
   }
+
+  /**
+   * Regression: while start-up had not ended ({@link EnergyLedger#seal()} not called, e.g. after a
+   * failure before it), every phase change was kept from the start, without bound.
+   */
+  @Test
+  void startUpThatNeverEndsStillKeepsPhaseChangesBounded() {
+    int a = registry.idOf("a");
+    long t = 0;
+    for (int i = 0; i < 300_000; i++) {
+      t += 10_000;
+      ledger.event(t, 0, i % 2 == 0 ? a : PhaseRegistry.OTHER);
+      if (i % 1000 == 999) {
+        ledger.sample(src, t, new double[] {t * 1e-9}, new double[] {1});
+        ledger.tick(t, 1);
+      }
+    }
+    assertThat(ledger.retainedEvents())
+        .isLessThanOrEqualTo(EnergyLedger.MAX_START_UP_EVENTS + 1000);
+    EnergySnapshot s = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host");
+    assertThat(s.warnings()).anyMatch(w -> w.contains("start-up of the energy sources"));
+    // Attribution is unaffected: 1 W throughout, half of the time in each phase.
+    assertThat(phases().get("a").joules(Domain.CPU)).isCloseTo(t * 1e-9 / 2, within(1e-6));
+  }
+
+  /**
+   * Regression: a phase seen for the first time got, in the window where it starts, the window's
+   * average power, so that most of its first instants went to the phase it followed.
+   */
+  @Test
+  void aNewPhaseGetsWhatItsFirstWindowLeavesNotTheWindowsAverage() {
+    int a = registry.idOf("a");
+    // other at 8 W, learnt over two windows; then phase a at 120 W from 199 ms
+    ledger.sample(src, 100 * MS, new double[] {0.8}, new double[] {1});
+    ledger.sample(src, 190 * MS, new double[] {1.52}, new double[] {1});
+    ledger.event(199 * MS, 0, a);
+    double atBoundary = 1.52 + 8 * 0.009 + 120 * 0.001;
+    ledger.sample(src, 200 * MS, new double[] {atBoundary}, new double[] {1});
+    ledger.tick(200 * MS, 1);
+    assertThat(phases().get("a").joules(Domain.CPU)).isCloseTo(120 * 0.001, within(1e-9));
+    assertThat(phases().get("other").joules(Domain.CPU)).isCloseTo(8 * 0.199, within(1e-9));
+  }
 }

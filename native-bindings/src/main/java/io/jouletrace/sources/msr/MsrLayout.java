@@ -1,7 +1,9 @@
 package io.jouletrace.sources.msr;
 
+import io.jouletrace.sources.cpu.CpuIdentity;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Where a CPU vendor keeps its RAPL registers, and which of them are counted.
@@ -39,6 +41,28 @@ record MsrLayout(
   static final MsrLayout AMD =
       new MsrLayout(
           "AuthenticAMD", 0xC0010299L, 0xC001029BL, -1, List.of(new Detail("core", 0xC001029AL)));
+
+  /**
+   * Intel family 6 models whose DRAM counter counts in a fixed 2<sup>-16</sup> J instead of the
+   * energy status unit of the units register, as Linux's {@code intel_rapl} driver lists them (its
+   * server defaults): Haswell-EP 0x3F, Broadwell-EP 0x4F, Skylake-SP/Cascade Lake/Cooper Lake 0x55,
+   * Ice Lake-SP 0x6A, Ice Lake-D 0x6C, Sapphire Rapids 0x8F, Emerald Rapids 0xCF, Xeon Phi Knights
+   * Landing 0x57 and Knights Mill 0x85. Broadwell-DE (0x56) uses the ESU.
+   */
+  static final Set<Integer> INTEL_FIXED_DRAM_UNIT_MODELS =
+      Set.of(0x3F, 0x4F, 0x55, 0x6A, 0x6C, 0x8F, 0xCF, 0x57, 0x85);
+
+  /**
+   * Whether the DRAM counter of this CPU counts in the fixed server unit.
+   *
+   * @param cpu the CPU
+   * @return {@code true} for the Intel server parts in {@link #INTEL_FIXED_DRAM_UNIT_MODELS}
+   */
+  static boolean fixedDramUnit(CpuIdentity cpu) {
+    return INTEL.vendor.equals(cpu.vendor())
+        && cpu.family() == 6
+        && INTEL_FIXED_DRAM_UNIT_MODELS.contains(cpu.model());
+  }
 
   /**
    * Finds the layout for a vendor string.

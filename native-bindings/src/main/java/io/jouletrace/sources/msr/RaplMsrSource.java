@@ -6,6 +6,7 @@ import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.CpuIdentity;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,11 +60,12 @@ import java.util.OptionalDouble;
  * counter that restarted from zero (which MSRs do not do short of a power cycle) would be read as
  * one wrap as well.
  *
- * <p><b>DRAM unit quirk.</b> On Intel server parts (Haswell-EP and later Xeons, and Xeon Phi) the
- * DRAM counter counts in a fixed 2<sup>-16</sup> J ≈ 15.3 µJ, not in the ESU of 0x606; Linux's
- * {@code intel_rapl} driver knows this per CPU model, this source cannot. With the default (the ESU
- * unit) DRAM energy on such a part reads about 4 times too high at ESU = 14; pass {@link
- * #SERVER_DRAM_UNIT_JOULES} as {@code dramUnitJoules} there.
+ * <p><b>DRAM unit by CPU model.</b> On Intel server parts (Haswell-EP and later Xeons up to Emerald
+ * Rapids, and Xeon Phi) the DRAM counter counts in a fixed 2<sup>-16</sup> J ≈ 15.3 µJ, not in the
+ * ESU of 0x606 (read with the ESU, DRAM energy there is about 4 times too high at ESU = 14). The
+ * unit is therefore chosen from the CPU's family and model, as Linux's {@code intel_rapl} driver
+ * does ({@link MsrLayout#INTEL_FIXED_DRAM_UNIT_MODELS}); an explicit {@code dramUnitJoules}
+ * overrides it. When the model is unknown the ESU is used and one warning says so.
  *
  * <p><b>Permissions.</b> The files are root-only ({@code 0600}) and opening them also needs {@code
  * CAP_SYS_RAWIO}. For a non-root JVM: {@code sudo setcap cap_sys_rawio=ep $(readlink -f $(which
@@ -77,7 +79,7 @@ import java.util.OptionalDouble;
  *
  * <pre>{@code
  * try (RaplMsrSource msr = RaplMsrSource.open(RaplMsrSource.DEFAULT_MSR_ROOT,
- *     RaplMsrSource.DEFAULT_CPU_ROOT, "GenuineIntel", diagnostics)) {
+ *     RaplMsrSource.DEFAULT_CPU_ROOT, new CpuIdentity("GenuineIntel", 6, 0x55), diagnostics)) {
  *   double[] joules = new double[msr.devices().size()];
  *   msr.sample(joules); // joules since open, per device: package-0, dram-0, package-1, ...
  * }
@@ -163,23 +165,21 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   }
 
   /**
-   * Opens the source with the DRAM unit taken from the units register (right for client parts and
-   * AMD; see the class notes for Intel servers).
+   * Opens the source with the DRAM unit chosen by CPU model (see the class notes).
    *
    * @param msrRoot normally {@link #DEFAULT_MSR_ROOT}
    * @param cpuSysfsRoot normally {@link #DEFAULT_CPU_ROOT}
-   * @param vendor the CPUID vendor string ({@code GenuineIntel} or {@code AuthenticAMD}), e.g.
-   *     {@code vendor_id} of {@code /proc/cpuinfo} or OSHI's {@code
-   *     ProcessorIdentifier.getVendor()}
+   * @param cpu the CPU: vendor ({@code GenuineIntel} or {@code AuthenticAMD}), family and model,
+   *     e.g. from {@code /proc/cpuinfo} or OSHI's {@code ProcessorIdentifier}
    * @param diagnostics where problems found while opening and sampling are reported
    * @return an open source; close it
    * @throws SourceUnavailableException when the registers cannot be read; the message names the
    *     file, the register and the fix
    */
   public static RaplMsrSource open(
-      Path msrRoot, Path cpuSysfsRoot, String vendor, Diagnostics diagnostics)
+      Path msrRoot, Path cpuSysfsRoot, CpuIdentity cpu, Diagnostics diagnostics)
       throws SourceUnavailableException {
-    return open(msrRoot, cpuSysfsRoot, vendor, OptionalDouble.empty(), diagnostics, FILES);
+    return open(msrRoot, cpuSysfsRoot, cpu, OptionalDouble.empty(), diagnostics, FILES);
   }
 
   /**
@@ -187,10 +187,9 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
    *
    * @param msrRoot normally {@link #DEFAULT_MSR_ROOT}
    * @param cpuSysfsRoot normally {@link #DEFAULT_CPU_ROOT}
-   * @param vendor the CPUID vendor string ({@code GenuineIntel} or {@code AuthenticAMD})
-   * @param dramUnitJoules joules per DRAM counter step, e.g. {@link #SERVER_DRAM_UNIT_JOULES} on
-   *     Intel servers; empty to use the unit of the units register. Ignored on AMD (no DRAM
-   *     counter)
+   * @param cpu the CPU: vendor ({@code GenuineIntel} or {@code AuthenticAMD}), family and model
+   * @param dramUnitJoules joules per DRAM counter step, overriding the choice by CPU model; empty
+   *     to choose by model. Ignored on AMD (no DRAM counter)
    * @param diagnostics where problems found while opening and sampling are reported
    * @return an open source; close it
    * @throws SourceUnavailableException when the registers cannot be read; the message names the
@@ -201,17 +200,17 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   public static RaplMsrSource open(
       Path msrRoot,
       Path cpuSysfsRoot,
-      String vendor,
+      CpuIdentity cpu,
       OptionalDouble dramUnitJoules,
       Diagnostics diagnostics)
       throws SourceUnavailableException {
-    return open(msrRoot, cpuSysfsRoot, vendor, dramUnitJoules, diagnostics, FILES);
+    return open(msrRoot, cpuSysfsRoot, cpu, dramUnitJoules, diagnostics, FILES);
   }
 
   static RaplMsrSource open(
       Path msrRoot,
       Path cpuSysfsRoot,
-      String vendor,
+      CpuIdentity cpuId,
       OptionalDouble dramUnitJoules,
       Diagnostics diagnostics,
       ChannelOpener opener)
@@ -223,6 +222,7 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
             "dramUnitJoules must be a positive number of joules (e.g. 1.52587890625E-5), not " + u);
       }
     }
+    String vendor = cpuId == null ? null : cpuId.vendor();
     MsrLayout layout = MsrLayout.forVendor(vendor);
     if (layout == null) {
       throw new SourceUnavailableException(
@@ -273,7 +273,7 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
           Long dram = tryRead(ch, buf, layout.dramEnergy());
           if (dram != null) {
             String dramId = "dram-" + pkg;
-            double dramUnit = dramUnitJoules.orElse(unit);
+            double dramUnit = dramUnitJoules.orElse(dramUnit(cpuId, unit, diagnostics));
             counted.add(new Counter(dramId, ch, file, layout.dramEnergy(), dramUnit, dram));
             devices.add(device(dramId, Domain.DRAM, cpu, layout.dramEnergy(), dramUnit));
           }
@@ -290,6 +290,22 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
       closeAll(channels);
       throw e;
     }
+  }
+
+  /** The DRAM counter's unit when none is given: fixed on Intel servers, else the ESU's. */
+  private static double dramUnit(CpuIdentity cpu, double esuUnit, Diagnostics diagnostics) {
+    if (MsrLayout.fixedDramUnit(cpu)) {
+      return SERVER_DRAM_UNIT_JOULES;
+    }
+    if (!cpu.modelKnown()) {
+      diagnostics.warn(
+          NAME + ".dram-unit",
+          "CPU family and model unknown ("
+              + cpu
+              + "): DRAM energy is counted in the units register's unit; on an Intel server"
+              + " part (Haswell-EP or later Xeon) it then reads about 4 times too high");
+    }
+    return esuUnit;
   }
 
   private static Device device(String id, Domain domain, int cpu, long register, double unit) {
@@ -528,6 +544,43 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     double nanos = Math.scalb(unit, COUNTER_BITS) / assumedMaxWatts * 1e9;
     return nanos >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) nanos;
   }
+
+  /** A power no package reaches, for {@link #maxSafeIntervalNanos()}. */
+  static final double ASSUMED_MAX_WATTS = 1000;
+
+  /** Typical cost of reading one register through the msr driver (an interrupt to that CPU). */
+  static final long REGISTER_READ_NANOS = 2_000;
+
+  /**
+   * Half a wrap period at {@value #ASSUMED_MAX_WATTS} W, a power no package reaches: see {@link
+   * #maxSafeIntervalNanos(double)}.
+   */
+  @Override
+  public long maxSafeIntervalNanos() {
+    long wrap = maxSafeIntervalNanos(ASSUMED_MAX_WATTS);
+    return wrap == Long.MAX_VALUE ? wrap : wrap / 2;
+  }
+
+  /** Reads every counted and detail register: about {@value #REGISTER_READ_NANOS} ns each. */
+  @Override
+  public long readCostNanos() {
+    return REGISTER_READ_NANOS * (counted.length + detail.length);
+  }
+
+  /** RAPL counters update about every millisecond and a read costs microseconds. */
+  @Override
+  public boolean readableAtBoundaries() {
+    return true;
+  }
+
+  /** RAPL updates its energy counters about every millisecond. */
+  @Override
+  public long updatePeriodNanos() {
+    return RAPL_UPDATE_NANOS;
+  }
+
+  /** RAPL's update period: about 1 ms. */
+  static final long RAPL_UPDATE_NANOS = 1_000_000;
 
   @Override
   public void close() {

@@ -37,7 +37,7 @@ class MsrAmdTest {
     long coreBefore = get32(f, AMD_CORE);
     assertThat(coreBefore).isNotZero();
 
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "AuthenticAMD", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.AMD_ZEN, diag)) {
       assertThat(s.devices())
           .singleElement()
           .satisfies(

@@ -1,6 +1,7 @@
 package io.jouletrace.sources.msr;
 
 import io.jouletrace.sources.Diagnostics;
+import io.jouletrace.sources.cpu.CpuIdentity;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -33,6 +34,12 @@ final class MsrFakes {
   static final long AMD_UNITS = 0xC0010299L;
   static final long AMD_CORE = 0xC001029AL;
   static final long AMD_PKG = 0xC001029BL;
+
+  /** A client part (Skylake desktop, family 6 model 0x5E): DRAM, where present, in the ESU. */
+  static final CpuIdentity INTEL_CLIENT = new CpuIdentity("GenuineIntel", 6, 0x5E);
+
+  /** An AMD Zen 2 part (family 0x17 model 0x31). */
+  static final CpuIdentity AMD_ZEN = new CpuIdentity("AuthenticAMD", 0x17, 0x31);
 
   /** Enough for every Intel register above. */
   static final long INTEL_FILE_LENGTH = 0x700;

@@ -16,15 +16,20 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
+import io.jouletrace.sources.cpu.CpuIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class MsrIntelTest {
 
   private final MsrFakes.Recorder diag = new MsrFakes.Recorder();
+
+  @TempDir Path tmp;
 
   @Test
   void singleSocketCountsPackageAndDramAndKeepsPlanesAsDetail(@TempDir Path tmp) throws Exception {
@@ -44,7 +49,7 @@ class MsrIntelTest {
     put(f, INTEL_PP1, 7L);
     put(f, INTEL_PLATFORM, 2_000_000L);
 
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       assertThat(s.name()).isEqualTo("rapl-msr");
       assertThat(s.devices()).extracting(Device::id).containsExactly("package-0", "dram-0");
       assertThat(s.devices()).extracting(Device::domain).containsExactly(Domain.CPU, Domain.DRAM);
@@ -104,7 +109,7 @@ class MsrIntelTest {
     put(cpu4, INTEL_PKG, 30_000L);
     put(cpu4, INTEL_DRAM, 40_000L);
 
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       assertThat(s.devices())
           .extracting(Device::id)
           .containsExactly("package-0", "dram-0", "package-1", "dram-1");
@@ -145,7 +150,7 @@ class MsrIntelTest {
     for (int c : new int[] {0, 1, 3}) {
       put(msr(dev, c, INTEL_FILE_LENGTH), INTEL_UNITS, units(14));
     }
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       assertThat(s.devices())
           .extracting(d -> d.id() + "@" + d.detail().get("cpu"))
           .containsExactly("package-0@0", "dram-0@0", "package-1@3", "dram-1@3");
@@ -165,7 +170,7 @@ class MsrIntelTest {
         RaplMsrSource.open(
             dev,
             sys,
-            "GenuineIntel",
+            MsrFakes.INTEL_CLIENT,
             OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES),
             diag)) {
       put(f, INTEL_PKG, 100L + 65_536L);
@@ -177,6 +182,65 @@ class MsrIntelTest {
     }
   }
 
+  /**
+   * Regression: DRAM energy through MSR was counted in the units register's ESU on every Intel
+   * part, about 4 times too high on servers, whose DRAM counter steps in a fixed 2^-16 J. The
+   * models are spelled out here from Intel's family 6 model numbers, not taken from the code under
+   * test.
+   */
+  @ParameterizedTest(name = "{0}: family 6 model {1}, DRAM step {2} J")
+  @CsvSource({
+    "Haswell-EP, 0x3F, 1.52587890625E-5",
+    "Broadwell-EP, 0x4F, 1.52587890625E-5",
+    "Skylake-SP and Cascade Lake, 0x55, 1.52587890625E-5",
+    "Cascade Lake as OSHI and /proc/cpuinfo spell it, 85, 1.52587890625E-5",
+    "Ice Lake-SP, 0x6A, 1.52587890625E-5",
+    "Ice Lake-D, 0x6C, 1.52587890625E-5",
+    "Sapphire Rapids, 0x8F, 1.52587890625E-5",
+    "Emerald Rapids, 0xCF, 1.52587890625E-5",
+    "Xeon Phi Knights Landing, 0x57, 1.52587890625E-5",
+    "Xeon Phi Knights Mill, 0x85, 1.52587890625E-5",
+    "Skylake desktop, 0x5E, 6.103515625E-5",
+    "Broadwell-DE, 0x56, 6.103515625E-5",
+    "Alder Lake, 0x97, 6.103515625E-5"
+  })
+  void dramUnitOfIntelServerPartsIsChosenByCpuModel(String part, String model, double dramStep)
+      throws Exception {
+    Path dev = tmp.resolve("dev-cpu");
+    Path sys = tmp.resolve("sys-cpu");
+    cpu(sys, 0, 0);
+    Path f = msr(dev, 0, INTEL_FILE_LENGTH);
+    put(f, INTEL_UNITS, units(14));
+    put(f, INTEL_PKG, 100L);
+    put(f, INTEL_DRAM, 200L);
+    CpuIdentity id = CpuIdentity.parse("GenuineIntel", "6", model);
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, id, diag)) {
+      put(f, INTEL_PKG, 100L + 65_536L);
+      put(f, INTEL_DRAM, 200L + 65_536L);
+      double[] j = new double[2];
+      s.sample(j);
+      assertThat(j[0]).as(part).isCloseTo(4.0, within(1e-12)); // 65536 steps of 2^-14 J
+      assertThat(j[1]).as(part).isCloseTo(65_536L * dramStep, within(1e-12));
+      assertThat(s.devices().get(1).detail())
+          .containsEntry("unit_joules", Double.toString(dramStep));
+    }
+    assertThat(diag.calls).isEmpty();
+  }
+
+  @Test
+  void unknownModelKeepsTheEsuForDramAndSaysSo() throws Exception {
+    Path dev = tmp.resolve("dev-cpu");
+    Path sys = tmp.resolve("sys-cpu");
+    cpu(sys, 0, 0);
+    put(msr(dev, 0, INTEL_FILE_LENGTH), INTEL_UNITS, units(14));
+    try (RaplMsrSource s =
+        RaplMsrSource.open(dev, sys, CpuIdentity.parse("GenuineIntel", null, "?"), diag)) {
+      assertThat(s.devices().get(1).detail())
+          .containsEntry("unit_joules", Double.toString(Math.pow(0.5, 14)));
+    }
+    assertThat(diag.calls).singleElement().asString().contains("rapl-msr.dram-unit|", "4 times");
+  }
+
   @Test
   void clientPartWithoutDramOrPlanesHasOnlyThePackage(@TempDir Path tmp) throws Exception {
     Path dev = tmp.resolve("dev-cpu");
@@ -184,7 +248,7 @@ class MsrIntelTest {
     cpu(sys, 0, 0);
     Path f = msr(dev, 0, INTEL_PKG + 8); // ends right after the package register
     put(f, INTEL_UNITS, units(14));
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       assertThat(s.devices()).extracting(Device::id).containsExactly("package-0");
       assertThat(s.detailJoules()).isEmpty();
     }
@@ -197,7 +261,7 @@ class MsrIntelTest {
     Path sys = tmp.resolve("sys-cpu");
     cpu(sys, 0, 0);
     put(msr(dev, 0, INTEL_FILE_LENGTH), INTEL_UNITS, units(14));
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       // 2^32 steps of 61 uJ = 262144 J; at 200 W that is 1310.72 s (about 21.8 min).
       long expected = (long) (Math.pow(2, 32) * Math.pow(0.5, 14) / 200 * 1e9);
       assertThat(expected).isEqualTo(1_310_720_000_000L);
@@ -207,7 +271,7 @@ class MsrIntelTest {
         RaplMsrSource.open(
             dev,
             sys,
-            "GenuineIntel",
+            MsrFakes.INTEL_CLIENT,
             OptionalDouble.of(RaplMsrSource.SERVER_DRAM_UNIT_JOULES),
             diag)) {
       // The 15.3 uJ DRAM counter wraps 4 times sooner: 65536 J at 200 W is 327.68 s.

@@ -39,7 +39,8 @@ final class MsrSampleTiming {
       Path f = MsrFakes.msr(dev, c, fileLength);
       MsrFakes.put(f, MsrFakes.INTEL_UNITS, MsrFakes.units(14));
     }
-    try (RaplMsrSource source = RaplMsrSource.open(dev, sys, "GenuineIntel", Diagnostics.NONE)) {
+    try (RaplMsrSource source =
+        RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, Diagnostics.NONE)) {
       SampleTiming.report(what, "2 packages", source, samples, samples);
     } finally {
       try (var paths = Files.walk(tmp)) {

@@ -43,7 +43,7 @@ class MsrSamplingTest {
     long after = 0x0000_0800L;
     put(f, INTEL_PKG, before);
     put(f, INTEL_DRAM, 1_000L);
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       put(f, INTEL_PKG, after); // wrapped: 0x1000 steps to the top, then 0x800
       put(f, INTEL_DRAM, 3_000L); // did not wrap
       double[] j = new double[2];
@@ -66,7 +66,7 @@ class MsrSamplingTest {
   void readFailureKeepsEnergyWarnsOnceAndCarriesEnergyOver() throws Exception {
     put(f, INTEL_PKG, 10_000L);
     put(f, INTEL_DRAM, 20_000L);
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       double[] j = new double[2];
       put(f, INTEL_PKG, 26_384L);
       put(f, INTEL_DRAM, 21_000L);
@@ -104,7 +104,7 @@ class MsrSamplingTest {
   @Test
   void readShorterThanEightBytesIsAFailureWithAClearMessage() throws Exception {
     put(f, INTEL_PKG, 10_000L);
-    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag)) {
+    try (RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag)) {
       truncate(f, INTEL_PKG + 4); // half a register
       double[] j = new double[2];
       s.sample(j);
@@ -120,7 +120,7 @@ class MsrSamplingTest {
   @Test
   void sampleAfterCloseNeitherThrowsNorLosesEnergy() throws Exception {
     put(f, INTEL_PKG, 0L);
-    RaplMsrSource s = RaplMsrSource.open(dev, sys, "GenuineIntel", diag);
+    RaplMsrSource s = RaplMsrSource.open(dev, sys, MsrFakes.INTEL_CLIENT, diag);
     double[] j = new double[2];
     put(f, INTEL_PKG, 1_000L);
     s.sample(j);

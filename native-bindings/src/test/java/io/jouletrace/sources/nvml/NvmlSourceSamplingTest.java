@@ -1,6 +1,7 @@
 package io.jouletrace.sources.nvml;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.jouletrace.sources.Device;
@@ -178,8 +179,8 @@ class NvmlSourceSamplingTest {
       assertThat(diagnostics.first.get("nvml.stopped.gpu-1")).contains("NVML_ERROR_GPU_IS_LOST");
       assertThat(diagnostics.keysStartingWith("nvml.stopped."))
           .containsExactly("nvml.stopped.gpu-1");
-      assertThat(source.processShare(1, 7)).isNaN();
-      assertThat(source.describe().get(1).powerLimitWatts()).isNaN();
+      assertThatThrownBy(() -> source.computeProcesses(1)).isInstanceOf(NvmlException.class);
+      assertThat(NvmlProbe.describe(source).get(1).powerLimitWatts()).isNaN();
     }
   }
 

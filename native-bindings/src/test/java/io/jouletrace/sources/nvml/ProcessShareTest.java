@@ -1,7 +1,6 @@
 package io.jouletrace.sources.nvml;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import io.jouletrace.sources.nvml.FakeNvml.RecordingDiagnostics;
 import java.nio.file.Path;
@@ -9,12 +8,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * What {@link GpuProcesses} reports through the fake libnvidia-ml: the processes on each GPU and
+ * their SM utilisation samples. The share computed from them is the agent's ({@code GpuShare}).
+ */
 class ProcessShareTest {
 
   @TempDir Path tmp;
 
   @Test
-  void twoProcessesShareAGpuByTheirSmUtilisation() throws Exception {
+  void twoProcessesAndTheirSmUtilisationAreReported() throws Exception {
     FakeNvml.script(
         tmp,
         List.of(
@@ -25,41 +28,32 @@ class ProcessShareTest {
             "util 0 4200 20 5"));
 
     try (NvmlSource source = FakeNvml.open(FakeNvml.library(), null, new RecordingDiagnostics())) {
-      assertThat(source.processShare(0, 4100)).isCloseTo(0.75, within(1e-9));
-      assertThat(source.processShare(0, 4200)).isCloseTo(0.25, within(1e-9));
-      assertThat(source.processShare(0, 9999)).isZero();
+      assertThat(source.computeProcesses(0)).containsExactlyInAnyOrder(4100L, 4200L);
+      assertThat(source.smSamples(0, 0))
+          .extracting(Nvml.ProcessSample::pid, Nvml.ProcessSample::smUtil)
+          .containsExactlyInAnyOrder(
+              org.assertj.core.groups.Tuple.tuple(4100L, 60),
+              org.assertj.core.groups.Tuple.tuple(4200L, 20));
     }
   }
 
   @Test
-  void theOnlyComputeProcessOwnsTheWholeGpu() throws Exception {
+  void aGpuNotSelectedForEnergyCanStillBeAsked() throws Exception {
     FakeNvml.script(tmp, List.of("devices 2", "proc 1 4100 1024", "util 1 4100 0"));
 
     try (NvmlSource source = FakeNvml.open(FakeNvml.library(), "0", new RecordingDiagnostics())) {
-      // GPU 1 is not selected for energy, but its share can still be asked for.
-      assertThat(source.processShare(1, 4100)).isEqualTo(1.0);
-      assertThat(source.processShare(0, 4100)).isZero();
+      assertThat(source.computeProcesses(1)).containsExactly(4100L);
+      assertThat(source.computeProcesses(0)).isEmpty();
     }
   }
 
   @Test
-  void anIdleGpuIsSplitEquallyAmongItsProcesses() throws Exception {
-    FakeNvml.script(
-        tmp,
-        List.of(
-            "devices 2",
-            "proc 0 4100 1",
-            "proc 0 4200 1",
-            "util 0 4100 0",
-            "util 0 4200 0",
-            "proc 1 4100 1",
-            "proc 1 4200 1",
-            "proc 1 4300 1"));
+  void aGpuWithoutUtilisationSamplesReportsNone() throws Exception {
+    FakeNvml.script(tmp, List.of("devices 2", "proc 1 4100 1", "proc 1 4200 1"));
 
     try (NvmlSource source = FakeNvml.open(FakeNvml.library(), null, new RecordingDiagnostics())) {
-      assertThat(source.processShare(0, 4200)).isCloseTo(0.5, within(1e-9));
-      // No utilisation sample at all (NVML_ERROR_NOT_FOUND): equal split as well.
-      assertThat(source.processShare(1, 4300)).isCloseTo(1.0 / 3, within(1e-9));
+      assertThat(source.computeProcesses(1)).hasSize(2);
+      assertThat(source.smSamples(1, 0)).isEmpty(); // NVML_ERROR_NOT_FOUND: no sample yet
     }
   }
 }

@@ -8,16 +8,18 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongToDoubleFunction;
 
 /**
- * A powercap tree in a temporary folder whose {@code energy_uj} files advance at known, constant
- * powers, like RAPL counters (updated every millisecond, wrapping at {@code max_energy_range_uj}).
- * The counter of each zone at time t is {@code (offset + watts x (t - t0) x 10^6) mod max}, with t
- * from {@link System#nanoTime()}, the same clock the agent's JVM uses.
+ * A powercap tree in a temporary folder whose {@code energy_uj} files advance at known powers, like
+ * RAPL counters (updated every millisecond, wrapping at {@code max_energy_range_uj}). The counter
+ * of each zone at time t is {@code (offset + joules(t) x 10^6) mod max}, with t from {@link
+ * System#nanoTime()}, the same clock the agent's JVM uses; joules(t) is {@code watts x (t - t0)}
+ * for a constant zone, or a {@link PowerScript}'s energy.
  */
 final class FakePowercap implements AutoCloseable {
 
-  record Zone(String dir, String name, double watts, long maxUj, long offsetUj) {}
+  record Zone(String dir, String name, LongToDoubleFunction joulesAt, long maxUj, long offsetUj) {}
 
   private final Path root;
   private final List<Zone> zones = new ArrayList<>();
@@ -33,7 +35,18 @@ final class FakePowercap implements AutoCloseable {
 
   FakePowercap zone(String dir, String name, double watts, long maxUj, long offsetUj)
       throws IOException {
-    Zone z = new Zone(dir, name, watts, maxUj, offsetUj);
+    return zone(dir, name, t -> watts * (t - t0) * 1e-9, maxUj, offsetUj);
+  }
+
+  /** A zone whose power follows a script (its energy is zero at the script's origin). */
+  FakePowercap zone(String dir, String name, PowerScript script, long maxUj) throws IOException {
+    return zone(dir, name, script::joulesAt, maxUj, 0);
+  }
+
+  private FakePowercap zone(
+      String dir, String name, LongToDoubleFunction joulesAt, long maxUj, long offsetUj)
+      throws IOException {
+    Zone z = new Zone(dir, name, joulesAt, maxUj, offsetUj);
     Path d = Files.createDirectories(root.resolve(dir));
     Files.writeString(d.resolve("name"), name + "\n");
     Files.writeString(d.resolve("max_energy_range_uj"), maxUj + "\n");
@@ -44,6 +57,11 @@ final class FakePowercap implements AutoCloseable {
 
   Path root() {
     return root;
+  }
+
+  /** The instant every zone's energy counts from, {@link System#nanoTime()}. */
+  long t0() {
+    return t0;
   }
 
   FakePowercap start() {
@@ -71,7 +89,7 @@ final class FakePowercap implements AutoCloseable {
   }
 
   private void write(Zone z, long now) throws IOException {
-    long uj = z.offsetUj() + (long) Math.floor(z.watts() * (now - t0) * 1e-3);
+    long uj = z.offsetUj() + (long) Math.floor(z.joulesAt().applyAsDouble(now) * 1e6);
     long value = Math.floorMod(uj, z.maxUj());
     Path d = root.resolve(z.dir());
     Path tmp = d.resolve("energy_uj.tmp");

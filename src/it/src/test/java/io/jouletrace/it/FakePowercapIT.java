@@ -6,9 +6,13 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,5 +142,148 @@ class FakePowercapIT {
     }
     assertThat(root.at("/totals/joules/cpu").asDouble()).isCloseTo(sumCpu, within(1e-9 * sumCpu));
     assertThat(sumCpu).isCloseTo(deviceCpu, within(1e-6 * deviceCpu));
+  }
+
+  /**
+   * Regression: phases of 15 to 120 W alternating with gaps of about 0.3 s outside any phase. The
+   * fake's power follows a script that the application follows too (it opens and closes each phase
+   * at the script's instants, as near as its thread wakes). The truth of a named phase is the
+   * script's energy over the phase's span as the application timed it (inner and outer stamps);
+   * that of {@code other} is what the counters advanced while the agent read them, less the named
+   * phases' truth. All of it comes from the script, none from the agent's attribution.
+   */
+  @Test
+  void phasesAlternatingWithGapsOutsideAnyPhaseStayWithinOnePercent(@TempDir Path dir)
+      throws Exception {
+    double[] cpuWatts = {15, 45, 80, 120};
+    double[] dramWatts = {2, 4, 6, 8};
+    Random random = new Random(42);
+    Path report = dir.resolve("report.json");
+    Path truth = dir.resolve("truth.txt");
+    long start = 2_500;
+    List<String> spans = new ArrayList<>();
+    FakePowercap fake;
+    PowerScript cpu;
+    PowerScript dram;
+    try (FakePowercap rapl = new FakePowercap(dir.resolve("powercap"))) {
+      fake = rapl;
+      long origin = rapl.t0();
+      cpu = new PowerScript(origin, 8).segment(origin, origin + start * 1_000_000L, 25);
+      dram = new PowerScript(origin, 1.5).segment(origin, origin + start * 1_000_000L, 3);
+      long t = start;
+      for (int i = 0; i < 12; i++) {
+        int k = i % cpuWatts.length;
+        long length = 300 + random.nextInt(500);
+        String name = "p" + (int) cpuWatts[k];
+        cpu.segment(origin + t * 1_000_000L, origin + (t + length) * 1_000_000L, cpuWatts[k]);
+        dram.segment(origin + t * 1_000_000L, origin + (t + length) * 1_000_000L, dramWatts[k]);
+        spans.add(name + ":" + t + ":" + (t + length));
+        t += length + 300; // a gap outside any phase
+      }
+      rapl.zone("intel-rapl:0", "package-0", cpu, BIG).zone("intel-rapl:0:0", "dram", dram, BIG);
+      rapl.start();
+      List<String> args = new ArrayList<>();
+      args.addAll(
+          List.of(
+              "-cp",
+              ForkedJvm.appClassPath(),
+              "io.jouletrace.it.apps.PhasesApp",
+              truth.toString(),
+              "@" + origin));
+      args.addAll(spans);
+      ForkedJvm.Result r =
+          new ForkedJvm(dir)
+              .agent(
+                  "powercap.root="
+                      + rapl.root()
+                      + ",attribution=host,prometheus.port=off,report.json="
+                      + report)
+              .arg(args.toArray(new String[0]))
+              .run(90);
+      assertThat(r.exitCode()).as(r.stderr()).isZero();
+      assertThat(r.stderr()).doesNotContain("ESTIMATED");
+    }
+
+    PhaseTruth app = PhaseTruth.read(truth);
+    JsonNode root = new ObjectMapper().readTree(report.toFile());
+    Map<String, JsonNode> phases = new HashMap<>();
+    root.get("phases").forEach(p -> phases.put(p.get("name").asText(), p));
+    double deviceCpu = 0;
+    double deviceDram = 0;
+    for (JsonNode d : root.get("devices")) {
+      if (d.get("domain").asText().equals("cpu")) {
+        deviceCpu += d.get("joules").asDouble();
+      } else {
+        deviceDram += d.get("joules").asDouble();
+      }
+    }
+    // truth per name: {cpu inner, cpu outer, dram inner, dram outer, lag slack in seconds}
+    Map<String, double[]> bounds = new LinkedHashMap<>();
+    for (String name : List.of("p15", "p45", "p80", "p120")) {
+      double[] b = new double[5];
+      for (PhaseTruth.Span span : app.spans(name)) {
+        b[0] += cpu.joules(span.start(), span.end());
+        b[1] += cpu.joules(span.outerStart(), span.outerEnd());
+        b[2] += dram.joules(span.start(), span.end());
+        b[3] += dram.joules(span.outerStart(), span.outerEnd());
+        long around = 20_000_000L;
+        b[4] +=
+            (fake.lag().maxLagNanos(span.outerStart(), span.start() + around)
+                    + fake.lag().maxLagNanos(span.end(), span.outerEnd() + around))
+                * 1e-9;
+      }
+      bounds.put(name, b);
+    }
+    double[] other = new double[5];
+    other[0] = deviceCpu;
+    other[1] = deviceCpu;
+    other[2] = deviceDram;
+    other[3] = deviceDram;
+    for (double[] b : bounds.values()) {
+      other[0] -= b[1];
+      other[1] -= b[0];
+      other[2] -= b[3];
+      other[3] -= b[2];
+      other[4] += b[4];
+    }
+    bounds.put("other", other);
+
+    StringBuilder errors = new StringBuilder();
+    bounds.forEach(
+        (name, b) -> {
+          JsonNode p = phases.get(name);
+          double c = p.at("/joules/cpu").asDouble();
+          double m = p.at("/joules/dram").asDouble();
+          errors.append(
+              String.format(
+                  Locale.ROOT,
+                  "ERROR %s cpu %.3f %% dram %.3f %% (truth spans %.3f-%.3f J, %.3f-%.3f J)%n",
+                  name,
+                  (c / ((b[0] + b[1]) / 2) - 1) * 100,
+                  (m / ((b[2] + b[3]) / 2) - 1) * 100,
+                  b[0],
+                  b[1],
+                  b[2],
+                  b[3]));
+        });
+    System.out.print(errors);
+    bounds.forEach(
+        (name, b) -> {
+          JsonNode p = phases.get(name);
+          // 1 %, plus however far the fake's files lagged around the boundaries (measured by the
+          // fake) at the script's highest power.
+          PhaseTruth.assertBetween(
+              name + " cpu, fake lag " + b[4] + " s",
+              p.at("/joules/cpu").asDouble(),
+              b[0],
+              b[1],
+              0.01 * b[1] + cpu.maxWatts() * b[4]);
+          PhaseTruth.assertBetween(
+              name + " dram, fake lag " + b[4] + " s",
+              p.at("/joules/dram").asDouble(),
+              b[2],
+              b[3],
+              0.01 * b[3] + dram.maxWatts() * b[4]);
+        });
   }
 }

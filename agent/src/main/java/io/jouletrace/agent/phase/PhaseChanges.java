@@ -1,0 +1,35 @@
+package io.jouletrace.agent.phase;
+
+/**
+ * Where the sampler takes phase changes from: the {@link PhaseRecorder} of application threads, or
+ * a script in tests.
+ */
+public interface PhaseChanges {
+
+  /**
+   * Tells whether changes were published since the last {@link #drain}, without taking them.
+   *
+   * @return {@code true} when a drain would hand something over
+   */
+  boolean pending();
+
+  /**
+   * Hands over every published change in time order per thread.
+   *
+   * @param sink receives the changes
+   * @param now the current {@link System#nanoTime()}
+   */
+  void drain(PhaseEvents sink, long now);
+
+  /**
+   * Hands over the changes of the sources that published some since they were last drained, without
+   * looking at the others; a change that raced with the previous drain may wait for the next {@link
+   * #drain}. By default, everything.
+   *
+   * @param sink receives the changes
+   * @param now the current {@link System#nanoTime()}
+   */
+  default void drainChanged(PhaseEvents sink, long now) {
+    drain(sink, now);
+  }
+}

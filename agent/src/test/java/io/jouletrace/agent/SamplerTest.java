@@ -1,0 +1,266 @@
+package io.jouletrace.agent;
+
+import static io.jouletrace.agent.SamplerFakes.MS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jouletrace.agent.SamplerFakes.Counter;
+import io.jouletrace.agent.SamplerFakes.ScriptedPhases;
+import io.jouletrace.agent.SamplerFakes.VirtualClock;
+import io.jouletrace.agent.config.AgentConfig;
+import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.timeline.EnergyLedger;
+import io.jouletrace.sources.Domain;
+import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.OshiCpuTimes;
+import io.jouletrace.sources.nvml.GpuProcesses;
+import io.jouletrace.sources.nvml.Nvml;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The sampling loop in virtual time, with fake sources: what it reads, when, and how it ends. */
+class SamplerTest {
+
+  private final PhaseRegistry registry = new PhaseRegistry(16, w -> {});
+  private final EnergyLedger ledger = SamplerFakes.ledger(registry);
+  private final VirtualClock clock = new VirtualClock();
+  private final ScriptedPhases phases = new ScriptedPhases(clock);
+  private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+  private final Log log = new Log(lines::add);
+
+  /** Openers that open nothing: the test adds its sources itself. */
+  private static final Sampler.Openers NOTHING =
+      new Sampler.Openers() {
+        @Override
+        public Sampler.Gpus gpus(AgentConfig config, Log log) throws SourceUnavailableException {
+          throw new SourceUnavailableException("no GPU in this test");
+        }
+
+        @Override
+        public OshiCpuTimes cpuTimes() {
+          throw new IllegalStateException("OSHI failed to start (test)");
+        }
+      };
+
+  private Sampler sampler(String args, Sampler.Openers openers) {
+    Sampler s = new Sampler(SamplerFakes.config(args), ledger, phases, log, 0, -1, clock, openers);
+    clock.sampler = s;
+    return s;
+  }
+
+  private Counter rapl() {
+    return new Counter(clock, Domain.CPU, true, Long.MAX_VALUE, t -> 50 * t * 1e-9);
+  }
+
+  private Counter gpu() {
+    return new Counter(clock, Domain.GPU, false, Long.MAX_VALUE, t -> 300 * t * 1e-9);
+  }
+
+  @Test
+  void boundarySourcesAreReadWithinTheResolutionOfAChangeAndOthersOnlyAtTicks() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=1ms,attribution=host,gpu=off", NOTHING);
+    Counter rapl = rapl();
+    Counter gpu = gpu();
+    s.add(rapl);
+    s.add(gpu);
+    ledger.seal();
+    int a = registry.idOf("a");
+    phases.at(30_400_000L, 0, a).at(250_700_000L, 0, PhaseRegistry.OTHER);
+    clock.end = 400 * MS;
+
+    s.loop();
+
+    assertThat(gpu.reads).containsExactly(100 * MS, 200 * MS, 300 * MS, 400 * MS);
+    assertThat(rapl.reads).anyMatch(t -> t > 30_400_000L && t <= 31_400_000L);
+    assertThat(rapl.reads).anyMatch(t -> t > 250_700_000L && t <= 251_700_000L);
+    assertThat(rapl.reads).hasSize(6); // 4 ticks and 2 boundaries
+  }
+
+  @Test
+  void aSourceIsReadOftenEnoughToStayWrapSafe() {
+    Sampler s = sampler("interval=100ms,attribution=host,gpu=off", NOTHING);
+    Counter wrapping = new Counter(clock, Domain.CPU, false, 7 * MS, t -> t * 1e-9);
+    s.add(wrapping);
+    ledger.seal();
+    clock.end = 300 * MS;
+
+    s.loop();
+
+    assertThat(wrapping.reads).hasSizeGreaterThan(300 / 7);
+    for (int i = 1; i < wrapping.reads.size(); i++) {
+      assertThat(wrapping.reads.get(i) - wrapping.reads.get(i - 1)).isLessThanOrEqualTo(7 * MS);
+    }
+  }
+
+  @Test
+  void withoutBoundarySourcesTheLoopSleepsFromTickToTick() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=1ms,attribution=host", NOTHING);
+    s.add(gpu());
+    ledger.seal();
+    int a = registry.idOf("a");
+    for (long t = 3 * MS; t < 300 * MS; t += 5 * MS) {
+      phases.at(t, 0, (t / (5 * MS)) % 2 == 0 ? a : PhaseRegistry.OTHER);
+    }
+    clock.end = 300 * MS;
+
+    s.loop();
+
+    assertThat(clock.waits).containsOnly(100 * MS);
+  }
+
+  @Test
+  void boundaryReadsPerIntervalStayWithinTheBudget() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=1ms,attribution=host", NOTHING);
+    Counter rapl = rapl();
+    s.add(rapl);
+    ledger.seal();
+    int a = registry.idOf("a");
+    for (long t = MS / 2; t < 500 * MS; t += 2 * MS) {
+      phases.at(t, 0, (t / (2 * MS)) % 2 == 0 ? a : PhaseRegistry.OTHER);
+    }
+    clock.end = 500 * MS;
+
+    s.loop();
+
+    for (long tick = 0; tick < 500 * MS; tick += 100 * MS) {
+      long from = tick;
+      long reads = rapl.reads.stream().filter(t -> t > from && t < from + 100 * MS).count();
+      assertThat(reads).isLessThanOrEqualTo(SamplerLimits.MAX_BOUNDARY_READS_PER_TICK);
+    }
+  }
+
+  /**
+   * Regression: a start-up failure inside {@link Sampler#open()} (here OSHI failing to start) left
+   * the ledger unsealed, so that phase changes were kept from the start for good, and the CPU share
+   * silently stayed 1.
+   */
+  @Test
+  void startUpFailureInOpenStillSealsTheLedgerAndReportsTheCpuShare() {
+    Sampler s = sampler("cpu.source=model,gpu=off,attribution=process", NOTHING);
+    Throwable thrown = null;
+    try {
+      s.open();
+    } catch (Throwable t) {
+      thrown = t;
+    }
+    int a = registry.idOf("a");
+    for (int i = 0; i < 50_000; i++) {
+      phases.at(i * 100_000L, 0, i % 2 == 0 ? a : PhaseRegistry.OTHER);
+    }
+    for (clock.now = 0; clock.now <= 5_000 * MS; clock.now += 100 * MS) {
+      s.tickSafely();
+    }
+
+    assertThat(thrown).isNull();
+    assertThat(ledger.retainedEvents()).isLessThanOrEqualTo(8192);
+    assertThat(lines)
+        .anyMatch(l -> l.contains("CPU and DRAM energy unavailable") && l.contains("probe"))
+        .anyMatch(l -> l.contains("share of the host's CPU cannot be measured"));
+  }
+
+  /**
+   * Regression: NVML opened by the init thread after shutdown had started was never shut down
+   * ({@link Sampler#close()} had already gone over the sources).
+   */
+  @Test
+  void gpuOpenedAfterCloseIsClosed() throws Exception {
+    CountDownLatch opening = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    Counter gpu = gpu();
+    Sampler s =
+        sampler(
+            "cpu.source=model,gpu=on,attribution=host",
+            new Sampler.Openers() {
+              @Override
+              public Sampler.Gpus gpus(AgentConfig config, Log log) {
+                opening.countDown();
+                try {
+                  proceed.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                return new Sampler.Gpus(gpu, NO_PROCESSES);
+              }
+
+              @Override
+              public OshiCpuTimes cpuTimes() {
+                throw new IllegalStateException("no OSHI in this test");
+              }
+            });
+    Thread init = new Thread(s::open, "test-init");
+    init.start();
+    assertThat(opening.await(10, TimeUnit.SECONDS)).isTrue();
+
+    s.close(); // shutdown, while NVML is still opening
+    proceed.countDown();
+    init.join(10_000);
+
+    assertThat(init.isAlive()).isFalse();
+    assertThat(gpu.closed).isTrue();
+  }
+
+  /**
+   * Regression: {@link Sampler#close()} went over the sources while the init thread could add one;
+   * that source was then either missed or the iteration failed.
+   */
+  @Test
+  void aSourceAddedWhileClosingIsClosedToo() throws Exception {
+    CountDownLatch closing = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    Sampler s = sampler("attribution=host,gpu=off", NOTHING);
+    Counter slow =
+        new Counter(clock, Domain.CPU, true, Long.MAX_VALUE, t -> 0) {
+          @Override
+          public void close() {
+            closing.countDown();
+            try {
+              proceed.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            super.close();
+          }
+        };
+    s.add(slow);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread shutdown =
+        new Thread(
+            () -> {
+              try {
+                s.close();
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            });
+    shutdown.start();
+    assertThat(closing.await(10, TimeUnit.SECONDS)).isTrue();
+    Counter late = gpu();
+    Thread init = new Thread(() -> s.add(late));
+    init.start(); // blocks until close() is done, or (before the fix) slipped in during it
+    proceed.countDown();
+    shutdown.join(10_000);
+    init.join(10_000);
+
+    assertThat(failure.get()).isNull();
+    assertThat(slow.closed).isTrue();
+    assertThat(late.closed).isTrue();
+  }
+
+  private static final GpuProcesses NO_PROCESSES =
+      new GpuProcesses() {
+        @Override
+        public Set<Long> computeProcesses(int gpuIndex) {
+          return Set.of();
+        }
+
+        @Override
+        public List<Nvml.ProcessSample> smSamples(int gpuIndex, long sinceMicros) {
+          return List.of();
+        }
+      };
+}
