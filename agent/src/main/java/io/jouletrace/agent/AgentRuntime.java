@@ -1,19 +1,26 @@
 package io.jouletrace.agent;
 
 import io.jouletrace.agent.carbon.CarbonStage;
+import io.jouletrace.agent.carbon.EmbodiedTable;
+import io.jouletrace.agent.carbon.Intensities;
+import io.jouletrace.agent.carbon.IntensityProvider;
+import io.jouletrace.agent.carbon.WorkUnits;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
+import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.exporter.CarbonStatement;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,9 +96,27 @@ public final class AgentRuntime {
               });
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
-      CarbonStage carbon =
-          new CarbonStage(CarbonStage.factors(config), registry, config.phasesMax());
       long startNanos = System.nanoTime();
+      long startEpochMillis = System.currentTimeMillis();
+      // The tables are read on jouletrace-init (no I/O here); the stage holds energy until then.
+      CarbonStage carbon =
+          new CarbonStage(
+              CarbonStage.Settings.of(config, EmbodiedTable.bundled()),
+              registry,
+              config.phasesMax(),
+              startNanos,
+              startEpochMillis,
+              log::line);
+      java.time.Duration warmup = config.get(Key.EFFICIENCY_WARMUP);
+      WorkUnits units =
+          new WorkUnits(
+              registry,
+              recorder,
+              config.phasesMax(),
+              warmup.isZero() ? Long.MIN_VALUE : startNanos + warmup.toNanos(),
+              System::nanoTime,
+              log::line);
+      carbon.units(units);
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
       long startCpuNanos =
           ProcessHandle.current()
@@ -108,6 +133,7 @@ public final class AgentRuntime {
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
+      Dispatch.installCounter(units);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
       runtime.gate =
@@ -145,6 +171,14 @@ public final class AgentRuntime {
       // sources opened here lose nothing by starting a moment later (see Sampler.open).
       gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
       sampler.open();
+      try {
+        carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
+        carbon.provider(
+            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, true));
+      } catch (Throwable t) {
+        log.line("grid intensity unavailable (" + t + "); using the static default");
+        carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
+      }
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         try {
@@ -178,6 +212,18 @@ public final class AgentRuntime {
         ledger.snapshot(startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
   }
 
+  /** {@code statement.md}, else {@code jouletrace-statement.md} beside the JSON report. */
+  private Path statementPath() {
+    Path p = config.get(Key.STATEMENT_MD);
+    if (p != null) {
+      return p;
+    }
+    Path dir = config.reportJson().toAbsolutePath().getParent();
+    return dir == null
+        ? Path.of("jouletrace-statement.md")
+        : dir.resolve("jouletrace-statement.md");
+  }
+
   private void shutdown() {
     try {
       // A start-up still in progress (a job shorter than a second) gets a moment to finish, so
@@ -199,6 +245,20 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
+      IntensityProvider intensity = carbon.provider();
+      if (intensity == null) {
+        // Start-up never got that far: the chain without the network, so the energy held back is
+        // charged at the best figure that needs no request.
+        intensity =
+            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false);
+      } else {
+        intensity.close();
+      }
+      carbon.finish(
+          intensity.timeline() != null
+              ? intensity.timeline()
+              : Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false)
+                  .timeline());
       EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
@@ -206,8 +266,19 @@ public final class AgentRuntime {
         System.err.println(
             "jouletrace: report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
       }
+      Path statement = statementPath();
+      try {
+        CarbonStatement.write(last, statement);
+      } catch (Exception e) {
+        System.err.println(
+            "jouletrace: statement not written to " + statement.toAbsolutePath() + ": " + e);
+      }
       System.err.print(PhaseTable.render(last));
-      System.err.println("jouletrace: report " + config.reportJson().toAbsolutePath());
+      System.err.println(
+          "jouletrace: report "
+              + config.reportJson().toAbsolutePath()
+              + ", statement "
+              + statement.toAbsolutePath());
       PrometheusEndpoint e = endpoint;
       if (e != null) {
         e.close();

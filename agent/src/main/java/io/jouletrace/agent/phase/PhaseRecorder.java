@@ -74,6 +74,15 @@ public final class PhaseRecorder implements Dispatch.Recorder {
     t.pop(token, now);
   }
 
+  /**
+   * Returns the calling thread's innermost phase.
+   *
+   * @return the phase id ({@link PhaseRegistry#OTHER} outside any phase)
+   */
+  public int currentPhase() {
+    return local.get().current();
+  }
+
   private synchronized ThreadPhases register() {
     Integer free = freeSlots.poll();
     int slot = free != null ? free : nextSlot++;
