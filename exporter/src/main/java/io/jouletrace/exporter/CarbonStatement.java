@@ -176,8 +176,7 @@ public final class CarbonStatement {
         + num(t.operationalGrams(), 4)
         + "\n"
         + "  source: "
-        + quote(
-            "JouleTrace (measured energy x grid intensity: " + String.join("; ", sources(s)) + ")")
+        + quote("JouleTrace (energy x PUE x grid intensity: " + String.join("; ", sources(s)) + ")")
         + "\n"
         + "  training_type: "
         + quote(d == null ? "pre-training" : d.trainingType())
