@@ -98,10 +98,11 @@ public final class AgentRuntime {
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
       long startNanos = System.nanoTime();
       long startEpochMillis = System.currentTimeMillis();
-      // The tables are read on jouletrace-init (no I/O here); the stage holds energy until then.
+      // The tables are read on jouletrace-init (no I/O here); until the intensity provider is
+      // open the stage holds energy back, and embodied carbon uses the configuration's figures.
       CarbonStage carbon =
           new CarbonStage(
-              CarbonStage.Settings.of(config, EmbodiedTable.bundled()),
+              CarbonStage.Settings.of(config, null),
               registry,
               config.phasesMax(),
               startNanos,
@@ -173,6 +174,7 @@ public final class AgentRuntime {
       sampler.open();
       try {
         carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
+        carbon.settings(CarbonStage.Settings.of(config, EmbodiedTable.bundled()));
         carbon.provider(
             Intensities.open(config, System.getenv(), log, System::currentTimeMillis, true));
       } catch (Throwable t) {
@@ -244,6 +246,9 @@ public final class AgentRuntime {
                 + " phase(s) still open at exit, closed there: "
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
+      }
+      if (!carbon.hasHardware()) {
+        carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
       }
       IntensityProvider intensity = carbon.provider();
       if (intensity == null) {

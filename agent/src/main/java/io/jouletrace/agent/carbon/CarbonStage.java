@@ -89,13 +89,13 @@ public final class CarbonStage implements AttributionListener {
      * The settings of a configuration.
      *
      * @param c the configuration
-     * @param table the embodied table
+     * @param table the embodied table, or {@code null} for the configuration's values alone
      * @return the settings
      */
     public static Settings of(AgentConfig c, EmbodiedTable table) {
-      EmbodiedTable.Row server = table.find("server", null);
+      EmbodiedTable.Row server = table == null ? null : table.find("server", null);
       boolean kgSet = c.isSet(Key.EMBODIED_KG) || server == null;
-      EmbodiedTable.Row life = table.find("lifetime", null);
+      EmbodiedTable.Row life = table == null ? null : table.find("lifetime", null);
       boolean lifeSet = c.isSet(Key.EMBODIED_LIFETIME) || life == null;
       java.time.Duration warm = c.get(Key.EFFICIENCY_WARMUP);
       return new Settings(
@@ -113,7 +113,7 @@ public final class CarbonStage implements AttributionListener {
     }
   }
 
-  private final Settings settings;
+  private Settings settings;
   private final PhaseRegistry registry;
   private final int maxPhases;
   private final long startNanos;
@@ -239,6 +239,16 @@ public final class CarbonStage implements AttributionListener {
   }
 
   /**
+   * Replaces the settings: the agent starts with the configuration's values and reads the bundled
+   * embodied table off {@code premain}. The PUE, market basis and warm-up do not change.
+   *
+   * @param s the settings with the table
+   */
+  public synchronized void settings(Settings s) {
+    this.settings = s;
+  }
+
+  /**
    * Sets where intensity comes from; energy held back until now is charged.
    *
    * @param p the provider
@@ -268,6 +278,11 @@ public final class CarbonStage implements AttributionListener {
    */
   public synchronized void hardware(Hardware h) {
     this.hardware = h;
+  }
+
+  /** Returns {@code true} once the hardware is known. */
+  public synchronized boolean hasHardware() {
+    return hardware != null;
   }
 
   private double epochMillis(long nanos) {
