@@ -41,7 +41,7 @@ public final class AgentRuntime {
   private final EnergyLedger ledger;
   private final Sampler sampler;
   private final PhaseRecorder recorder;
-  private final Instant startedAt = Instant.now();
+  private final Instant startedAt;
   private final CarbonStage carbon;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
@@ -55,7 +55,9 @@ public final class AgentRuntime {
       EnergyLedger ledger,
       CarbonStage carbon,
       long startNanos,
-      long startCpuNanos) {
+      long startCpuNanos,
+      Instant startedAt) {
+    this.startedAt = startedAt;
     this.config = config;
     this.carbon = carbon;
     this.log = log;
@@ -129,7 +131,16 @@ public final class AgentRuntime {
       holder[0] = ledger;
       config.errors().forEach(ledger::warning);
       AgentRuntime runtime =
-          new AgentRuntime(config, log, recorder, ledger, carbon, startNanos, startCpuNanos);
+          new AgentRuntime(
+              config,
+              log,
+              recorder,
+              ledger,
+              carbon,
+              startNanos,
+              startCpuNanos,
+              // the wall-clock instant of startNanos: report times and intensity segments agree
+              Instant.ofEpochMilli(startEpochMillis));
       // The counters' first reading is the zero of everything measured: take it before the
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();

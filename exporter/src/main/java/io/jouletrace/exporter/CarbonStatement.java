@@ -262,7 +262,7 @@ public final class CarbonStatement {
     b.append("## Grid intensity\n\n");
     b.append("- zone: ").append(location(s)).append('\n');
     b.append("- time-weighted intensity: ")
-        .append(num(d == null ? c.intensityGramsPerKwh() : d.timeWeightedIntensity(), 1))
+        .append(num(d == null ? c.intensityGramsPerKwh() : d.timeWeightedIntensity(), 2))
         .append(" gCO2e/kWh (")
         .append(d == null ? "lifecycle" : d.factorType())
         .append(" emission factors)\n");
@@ -284,7 +284,7 @@ public final class CarbonStatement {
             .append(" | ")
             .append(seg.to())
             .append(" | ")
-            .append(num(seg.gramsPerKwh(), 1))
+            .append(num(seg.gramsPerKwh(), 2))
             .append(" | ")
             .append(seg.source())
             .append(" | ")

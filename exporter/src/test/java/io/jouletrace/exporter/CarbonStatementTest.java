@@ -113,7 +113,7 @@ class CarbonStatementTest {
         .contains("hardware_used: \"1 x AMD EPYC 7B13, 2 x NVIDIA H200\"")
         .contains("- GPU: NVIDIA H200 x 2")
         .contains("| cpu | 300.00 |", "| measured |")
-        .contains("time-weighted intensity: 470.0 gCO2e/kWh (lifecycle")
+        .contains("time-weighted intensity: 470.00 gCO2e/kWh (lifecycle")
         .contains("| operational, market-based | 0.2500 |")
         .contains("| embodied (hardware manufacturing, amortised) | 0.3125 |")
         .contains("**0.9375**")

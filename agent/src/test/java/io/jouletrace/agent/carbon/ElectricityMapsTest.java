@@ -234,6 +234,40 @@ class ElectricityMapsTest {
     assertThat(lines).singleElement().asString().doesNotContain(TOKEN);
   }
 
+  @Test
+  void aTokenGivenAsAKeyIsInNoConfigurationMessageAndTheChainStartsTheClient() throws Exception {
+    var c =
+        io.jouletrace.agent.config.ConfigLoader.load(
+            "carbon.api.token="
+                + TOKEN
+                + ",carbon.api=electricitymap,carbon.api.refresh=1ms,carbon.zone=DE",
+            new java.util.Properties(),
+            java.util.Map.of());
+    assertThat(c.errors()).hasSize(2); // a misspelt provider and a refresh below its minimum
+    assertThat(c.errors()).noneMatch(l -> l.contains(TOKEN));
+    var good =
+        io.jouletrace.agent.config.ConfigLoader.load(
+            "carbon.api=electricitymaps,carbon.zone=DE,carbon.api.url="
+                + "http://127.0.0.1:"
+                + server.getAddress().getPort()
+                + "/v3",
+            new java.util.Properties(),
+            java.util.Map.of(Intensities.TOKEN_ENV, TOKEN));
+    IntensityProvider p =
+        Intensities.open(
+            good,
+            java.util.Map.of(Intensities.TOKEN_ENV, TOKEN),
+            new Log(lines::add),
+            () -> now,
+            true);
+    try {
+      assertThat(p).isInstanceOf(ElectricityMaps.class);
+      assertThat(p.zone()).isEqualTo("DE");
+    } finally {
+      p.close();
+    }
+  }
+
   private static IntensityPoint last(ElectricityMaps em) {
     List<IntensityPoint> p = em.timeline().points();
     return p.get(p.size() - 1);
