@@ -175,7 +175,9 @@ public final class ElectricityMaps implements IntensityProvider {
         new IntensityPoint(
             from,
             r.gramsPerKwh,
-            "electricitymaps " + where() + " " + r.datetime,
+            // The hour is in the segment's times; the source names the provider and zone only, so
+            // that a day of hourly values is one source in the statement.
+            "electricitymaps " + where(),
             r.factorType,
             r.estimated);
     append(p);
