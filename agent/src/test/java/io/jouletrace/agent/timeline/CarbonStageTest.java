@@ -281,6 +281,22 @@ class CarbonStageTest {
   }
 
   @Test
+  void energyHeldWhenTheRunEndsBeforeAnyProviderIsChargedAtTheFallback() {
+    AgentConfig c = config("carbon.zone=FR");
+    CarbonStage carbon = stage(c);
+    int a = registry.idOf("a");
+    carbon.energy(a, Domain.CPU, 7.2e6, 0, 1000 * MS); // 2 kWh, no provider yet
+    // At exit: the chain without the network (here the zone table's FR row, 56.039 g/kWh)
+    carbon.finish(Intensities.open(c, Map.of(), log, () -> T0, false).timeline());
+    EnergySnapshot s = carbon.apply(empty("a"));
+    assertThat(byName(s).get("a").operationalGrams()).isCloseTo(2 * 56.039, within(1e-9));
+    assertThat(s.detail().segments())
+        .singleElement()
+        .extracting(IntensitySegment::joules)
+        .isEqualTo(7.2e6);
+  }
+
+  @Test
   void warmUpIsLeftOutOfPerUnitFiguresButNotOutOfTotals() throws IOException {
     AgentConfig c =
         config("carbon.intensity=360,efficiency.warmup=500ms,embodied.kg=0,embodied.gpu-kg=0");
