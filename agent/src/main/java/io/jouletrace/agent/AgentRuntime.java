@@ -1,20 +1,27 @@
 package io.jouletrace.agent;
 
 import io.jouletrace.agent.carbon.CarbonStage;
+import io.jouletrace.agent.carbon.EmbodiedTable;
+import io.jouletrace.agent.carbon.Intensities;
+import io.jouletrace.agent.carbon.IntensityProvider;
+import io.jouletrace.agent.carbon.WorkUnits;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
+import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.exporter.CarbonStatement;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
 import io.jouletrace.sources.Domain;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +49,7 @@ public final class AgentRuntime {
   private final EnergyLedger ledger;
   private final Sampler sampler;
   private final PhaseRecorder recorder;
-  private final Instant startedAt = Instant.now();
+  private final Instant startedAt;
   private final CarbonStage carbon;
   private final long startCpuNanos;
 
@@ -61,7 +68,9 @@ public final class AgentRuntime {
       EnergyLedger ledger,
       CarbonStage carbon,
       long startNanos,
-      long startCpuNanos) {
+      long startCpuNanos,
+      Instant startedAt) {
+    this.startedAt = startedAt;
     this.config = config;
     this.carbon = carbon;
     this.startCpuNanos = startCpuNanos;
@@ -92,20 +101,49 @@ public final class AgentRuntime {
       }
       PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
       PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
-      CarbonStage carbon =
-          new CarbonStage(CarbonStage.factors(config), registry, config.phasesMax());
       long startNanos = System.nanoTime();
+      long startEpochMillis = System.currentTimeMillis();
+      // The tables are read on jouletrace-init (no I/O here); until the intensity provider is
+      // open the stage holds energy back, and embodied carbon uses the configuration's figures.
+      CarbonStage carbon =
+          new CarbonStage(
+              CarbonStage.Settings.of(config, null),
+              registry,
+              config.phasesMax(),
+              startNanos,
+              startEpochMillis,
+              log::line);
+      java.time.Duration warmup = config.get(Key.EFFICIENCY_WARMUP);
+      WorkUnits units =
+          new WorkUnits(
+              registry,
+              recorder,
+              config.phasesMax(),
+              warmup.isZero() ? Long.MIN_VALUE : startNanos + warmup.toNanos(),
+              System::nanoTime,
+              log::line);
+      carbon.units(units);
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
       long startCpuNanos = processCpuNanos();
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
       config.errors().forEach(ledger::warning);
       log.problemsTo(ledger::warning);
       AgentRuntime runtime =
-          new AgentRuntime(config, log, recorder, ledger, carbon, startNanos, startCpuNanos);
+          new AgentRuntime(
+              config,
+              log,
+              recorder,
+              ledger,
+              carbon,
+              startNanos,
+              startCpuNanos,
+              // the wall-clock instant of startNanos: report times and intensity segments agree
+              Instant.ofEpochMilli(startEpochMillis));
       // The counters' first reading is the zero of everything measured: take it before the
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
+      Dispatch.installCounter(units);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.addAll(config.phaseRules());
       runtime.gate =
@@ -147,6 +185,15 @@ public final class AgentRuntime {
       // Never throws, and ends start-up in every case: the ledger stops keeping phase changes for
       // sources that might still join.
       sampler.open();
+      try {
+        carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
+        carbon.settings(CarbonStage.Settings.of(config, EmbodiedTable.bundled()));
+        carbon.provider(
+            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, true));
+      } catch (Throwable t) {
+        log.line("grid intensity unavailable (" + t + "); using the static default");
+        carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
+      }
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         startEndpoint();
@@ -233,6 +280,18 @@ public final class AgentRuntime {
         .orElse(-1L);
   }
 
+  /** {@code statement.md}, else {@code jouletrace-statement.md} beside the JSON report. */
+  private Path statementPath() {
+    Path p = config.get(Key.STATEMENT_MD);
+    if (p != null) {
+      return p;
+    }
+    Path dir = config.reportJson().toAbsolutePath().getParent();
+    return dir == null
+        ? Path.of("jouletrace-statement.md")
+        : dir.resolve("jouletrace-statement.md");
+  }
+
   private void shutdown() {
     shuttingDown = true;
     try {
@@ -255,6 +314,23 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
+      if (!carbon.hasHardware()) {
+        carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
+      }
+      IntensityProvider intensity = carbon.provider();
+      if (intensity == null) {
+        // Start-up never got that far: the chain without the network, so the energy held back is
+        // charged at the best figure that needs no request.
+        intensity =
+            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false);
+      } else {
+        intensity.close();
+      }
+      carbon.finish(
+          intensity.timeline() != null
+              ? intensity.timeline()
+              : Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false)
+                  .timeline());
       EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
@@ -262,8 +338,18 @@ public final class AgentRuntime {
       } catch (Exception e) {
         log.line("report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
       }
+      Path statement = statementPath();
+      try {
+        CarbonStatement.write(last, statement);
+      } catch (Exception e) {
+        log.line("statement not written to " + statement.toAbsolutePath() + ": " + e);
+      }
       log.text(PhaseTable.render(last));
-      log.info("report " + config.reportJson().toAbsolutePath());
+      log.info(
+          "report "
+              + config.reportJson().toAbsolutePath()
+              + ", statement "
+              + statement.toAbsolutePath());
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();

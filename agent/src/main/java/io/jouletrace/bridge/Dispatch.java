@@ -29,6 +29,38 @@ public final class Dispatch {
     void exit(long token);
   }
 
+  /** Receives work units (samples, inferences, tokens). Implemented by the agent. */
+  public interface Counter {
+
+    /**
+     * Counts units in the calling thread's current phase.
+     *
+     * @param unit the unit's name
+     * @param n how many
+     */
+    void count(String unit, long n);
+
+    /**
+     * Counts units in a named phase.
+     *
+     * @param phase the phase name
+     * @param unit the unit's name
+     * @param n how many
+     */
+    void countIn(String phase, String unit, long n);
+
+    /**
+     * Counts the size of a batch object ({@code getSize()}, as DJL's {@code Batch}) in a phase.
+     *
+     * @param phase the phase name
+     * @param unit the unit's name
+     * @param batch the batch
+     */
+    void countSize(String phase, String unit, Object batch);
+  }
+
+  private static volatile Counter counter;
+
   private static final AtomicBoolean CLAIMED = new AtomicBoolean();
   private static volatile Recorder recorder;
   private static volatile Throwable failure;
@@ -104,6 +136,71 @@ public final class Dispatch {
       r.exit(token);
     } catch (Throwable t) {
       failure = t; // the application never sees it; the agent reports it
+    }
+  }
+
+  /**
+   * Installs or removes the work-unit counter.
+   *
+   * @param c the counter, or {@code null}
+   */
+  public static void installCounter(Counter c) {
+    counter = c;
+  }
+
+  /**
+   * Counts work units in the calling thread's current phase; never throws.
+   *
+   * @param unit the unit's name, e.g. {@code tokens}
+   * @param n how many
+   */
+  public static void count(String unit, long n) {
+    Counter c = counter;
+    if (c == null) {
+      return;
+    }
+    try {
+      c.count(unit, n);
+    } catch (Throwable t) {
+      failure = t;
+    }
+  }
+
+  /**
+   * Counts work units in a named phase; never throws.
+   *
+   * @param phase the phase name
+   * @param unit the unit's name
+   * @param n how many
+   */
+  public static void countIn(String phase, String unit, long n) {
+    Counter c = counter;
+    if (c == null) {
+      return;
+    }
+    try {
+      c.countIn(phase, unit, n);
+    } catch (Throwable t) {
+      failure = t;
+    }
+  }
+
+  /**
+   * Counts the size of a batch in a named phase; never throws.
+   *
+   * @param phase the phase name
+   * @param unit the unit's name
+   * @param batch an object with a public {@code getSize()} method
+   */
+  public static void countSize(String phase, String unit, Object batch) {
+    Counter c = counter;
+    if (c == null || batch == null) {
+      return;
+    }
+    try {
+      c.countSize(phase, unit, batch);
+    } catch (Throwable t) {
+      failure = t;
     }
   }
 }

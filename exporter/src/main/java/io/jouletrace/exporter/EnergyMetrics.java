@@ -6,9 +6,11 @@ import static io.jouletrace.exporter.MetricFamily.CO2E;
 import static io.jouletrace.exporter.MetricFamily.DEVICE_ENERGY;
 import static io.jouletrace.exporter.MetricFamily.ENERGY;
 import static io.jouletrace.exporter.MetricFamily.GPU_INFO;
+import static io.jouletrace.exporter.MetricFamily.MARKET_CO2E;
 import static io.jouletrace.exporter.MetricFamily.MODEL_CPU_WATTS;
 import static io.jouletrace.exporter.MetricFamily.PHASE_SECONDS;
 import static io.jouletrace.exporter.MetricFamily.POWER;
+import static io.jouletrace.exporter.MetricFamily.WORK_UNITS;
 import static io.jouletrace.exporter.MetricFamily.ZONE_ENERGY;
 
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
@@ -58,6 +60,9 @@ public final class EnergyMetrics implements MultiCollector {
     CounterSnapshot.Builder energy = counter(ENERGY);
     CounterSnapshot.Builder seconds = counter(PHASE_SECONDS);
     CounterSnapshot.Builder co2 = counter(CO2E);
+    CounterSnapshot.Builder market = counter(MARKET_CO2E);
+    CounterSnapshot.Builder units = counter(WORK_UNITS);
+    CarbonDetail detail = s.detail();
     for (PhaseEnergy p : s.phases()) {
       for (Domain domain : Domain.values()) {
         String method = s.methods().get(domain);
@@ -69,6 +74,16 @@ public final class EnergyMetrics implements MultiCollector {
       seconds.dataPoint(counter(PHASE_SECONDS, p.wallSeconds(), common, p.name()));
       co2.dataPoint(counter(CO2E, p.operationalGrams(), common, p.name(), "operational"));
       co2.dataPoint(counter(CO2E, p.embodiedGrams(), common, p.name(), "embodied"));
+      CarbonDetail.PhaseExtra extra = detail == null ? null : detail.phases().get(p.name());
+      if (detail != null && detail.market() != null) {
+        double g = extra == null ? 0 : extra.marketGrams();
+        market.dataPoint(counter(MARKET_CO2E, g, common, p.name()));
+      }
+      if (extra != null) {
+        for (String unit : extra.units().keySet().stream().sorted().toList()) {
+          units.dataPoint(counter(WORK_UNITS, extra.units().get(unit), common, p.name(), unit));
+        }
+      }
     }
 
     CounterSnapshot.Builder deviceEnergy = counter(DEVICE_ENERGY);
@@ -122,7 +137,9 @@ public final class EnergyMetrics implements MultiCollector {
         co2.build(),
         zones.build(),
         gpuInfo.build(),
-        model.build());
+        model.build(),
+        market.build(),
+        units.build());
   }
 
   @Override

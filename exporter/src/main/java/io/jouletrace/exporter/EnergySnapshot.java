@@ -30,6 +30,8 @@ import java.util.Objects;
  *     core}, {@code uncore}, {@code psys}, mirrors)
  * @param model the estimation model, or {@code null} when no figure is estimated
  * @param agent what measuring cost in this run, or {@code null} where it is not known
+ * @param detail intensity segments, market-based grams, work units and the statement's inputs;
+ *     {@code null} before the carbon stage has filled them in
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -45,7 +47,41 @@ public record EnergySnapshot(
     List<String> warnings,
     List<ZoneEnergy> zones,
     ModelInfo model,
-    AgentCost agent) {
+    AgentCost agent,
+    CarbonDetail detail) {
+
+  /** A snapshot without carbon detail (the ledger's, before the carbon stage). */
+  public EnergySnapshot(
+      Instant startedAt,
+      Instant endedAt,
+      double wallSeconds,
+      String stage,
+      Map<String, String> labels,
+      String attribution,
+      Map<Domain, String> methods,
+      List<DeviceEnergy> devices,
+      List<PhaseEnergy> phases,
+      CarbonFactors carbon,
+      List<String> warnings,
+      List<ZoneEnergy> zones,
+      ModelInfo model) {
+    this(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        null,
+        null);
+  }
 
   public EnergySnapshot {
     Objects.requireNonNull(startedAt, "startedAt");
@@ -85,6 +121,19 @@ public record EnergySnapshot(
    * @return a copy
    */
   public EnergySnapshot withCarbon(CarbonFactors factors, List<PhaseEnergy> withGrams) {
+    return withCarbon(factors, withGrams, detail);
+  }
+
+  /**
+   * Returns this snapshot with carbon and its detail filled in by the carbon stage.
+   *
+   * @param factors the factors used
+   * @param withGrams the same phases, in the same order, with their grams
+   * @param detail segments, market-based grams, work units
+   * @return a copy
+   */
+  public EnergySnapshot withCarbon(
+      CarbonFactors factors, List<PhaseEnergy> withGrams, CarbonDetail detail) {
     return new EnergySnapshot(
         startedAt,
         endedAt,
@@ -99,7 +148,8 @@ public record EnergySnapshot(
         warnings,
         zones,
         model,
-        agent);
+        agent,
+        detail);
   }
 
   /**
@@ -123,7 +173,8 @@ public record EnergySnapshot(
         warnings,
         zones,
         model,
-        cost);
+        cost,
+        detail);
   }
 
   /**

@@ -109,6 +109,9 @@ public final class JsonReport {
       g.writeNumberField("lifetimeYears", c.lifetimeYears());
       g.writeNumberField("utilization", c.utilization());
       g.writeEndObject();
+      if (s.detail() != null) {
+        carbonDetail(g, s);
+      }
       g.writeArrayFieldStart("zones");
       for (ZoneEnergy z : s.zones()) {
         g.writeStartObject();
@@ -149,6 +152,138 @@ public final class JsonReport {
       g.writeEndObject();
     }
     out.write('\n');
+  }
+
+  /** Intensity segments, market-based figure, embodied terms, efficiency and the statement. */
+  private static void carbonDetail(JsonGenerator g, EnergySnapshot s) throws IOException {
+    CarbonDetail d = s.detail();
+    g.writeObjectFieldStart("intensity");
+    g.writeStringField("zone", d.zone());
+    g.writeStringField("factorType", d.factorType());
+    number(g, "timeWeightedGramsPerKwh", d.timeWeightedIntensity());
+    g.writeArrayFieldStart("segments");
+    for (CarbonDetail.IntensitySegment seg : d.segments()) {
+      g.writeStartObject();
+      g.writeStringField("from", seg.from().toString());
+      g.writeStringField("to", seg.to().toString());
+      g.writeNumberField("gramsPerKwh", seg.gramsPerKwh());
+      g.writeStringField("source", seg.source());
+      g.writeStringField("factorType", seg.factorType());
+      g.writeBooleanField("estimated", seg.estimated());
+      g.writeNumberField("joules", seg.joules());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+    if (d.market() != null) {
+      g.writeObjectFieldStart("market");
+      number(g, "gramsPerKwh", d.market().gramsPerKwh());
+      g.writeNumberField("renewableShare", d.market().renewableShare());
+      g.writeStringField("basis", d.market().description());
+      g.writeNumberField("operationalGrams", CarbonStatement.marketGrams(s));
+      g.writeObjectFieldStart("phases");
+      for (PhaseEnergy p : s.phases()) {
+        CarbonDetail.PhaseExtra x = d.phases().get(p.name());
+        g.writeNumberField(p.name(), x == null ? 0 : x.marketGrams());
+      }
+      g.writeEndObject();
+      g.writeEndObject();
+    }
+    if (d.embodied() != null) {
+      CarbonDetail.Embodied e = d.embodied();
+      g.writeObjectFieldStart("embodied");
+      g.writeStringField("formula", "M = TE x (TiR / EL) x (RR / ToR)");
+      g.writeNumberField("serverKg", e.serverKg());
+      g.writeStringField("serverSource", e.serverSource());
+      g.writeArrayFieldStart("gpus");
+      for (CarbonDetail.GpuEmbodied gpu : e.gpus()) {
+        g.writeStartObject();
+        g.writeStringField("device", gpu.device());
+        g.writeStringField("model", gpu.model());
+        g.writeNumberField("kg", gpu.kg());
+        g.writeStringField("source", gpu.source());
+        g.writeNumberField("meanShare", gpu.meanShare());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeNumberField("lifetimeYears", e.lifetimeYears());
+      g.writeNumberField("utilization", e.utilization());
+      g.writeStringField("timeReserved", "the job's wall time");
+      g.writeStringField(
+          "resourcesReserved", "the job's CPU share of the machine and its share of each GPU");
+      g.writeEndObject();
+    }
+    g.writeObjectFieldStart("efficiency");
+    g.writeNumberField("warmupSeconds", d.warmupSeconds());
+    g.writeArrayFieldStart("lines");
+    for (CarbonStatement.Efficiency e : CarbonStatement.efficiency(s)) {
+      g.writeStartObject();
+      g.writeStringField("phase", e.phase());
+      g.writeStringField("unit", e.unit());
+      g.writeNumberField("units", e.units());
+      g.writeNumberField("steadyUnits", e.steadyUnits());
+      number(g, "joulesPerUnit", e.joulesPerUnit());
+      number(g, "gramsPerUnit", e.gramsPerUnit());
+      number(g, "unitsPerSecond", e.unitsPerSecond());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+    statement(g, s);
+  }
+
+  private static void statement(JsonGenerator g, EnergySnapshot s) throws IOException {
+    CarbonDetail d = s.detail();
+    PhaseEnergy t = s.totals();
+    g.writeObjectFieldStart("statement");
+    g.writeObjectFieldStart("hardware");
+    if (d.hardware() != null) {
+      g.writeStringField("cpuModel", d.hardware().cpuModel());
+      g.writeNumberField("sockets", d.hardware().sockets());
+    }
+    g.writeObjectFieldStart("gpus");
+    for (Map.Entry<String, Integer> e : CarbonStatement.gpuModels(s).entrySet()) {
+      g.writeNumberField(e.getKey(), e.getValue());
+    }
+    g.writeEndObject();
+    g.writeEndObject();
+    g.writeNumberField("wallSeconds", s.wallSeconds());
+    g.writeObjectFieldStart("energy");
+    for (Domain dom : Domain.values()) {
+      String method = s.methods().get(dom);
+      if (method != null) {
+        g.writeObjectFieldStart(dom.label());
+        g.writeNumberField("joules", t.joules(dom));
+        g.writeStringField("method", method);
+        g.writeEndObject();
+      }
+    }
+    g.writeNumberField("totalJoules", t.totalJoules());
+    g.writeEndObject();
+    g.writeNumberField("pue", s.carbon().pue());
+    g.writeObjectFieldStart("intensity");
+    g.writeStringField("source", String.join("; ", CarbonStatement.sources(s)));
+    g.writeStringField("zone", d.zone());
+    number(g, "timeWeightedGramsPerKwh", d.timeWeightedIntensity());
+    g.writeStringField("factorType", d.factorType());
+    g.writeEndObject();
+    g.writeObjectFieldStart("co2eGrams");
+    g.writeNumberField("operationalLocationBased", t.operationalGrams());
+    number(g, "operationalMarketBased", CarbonStatement.marketGrams(s));
+    g.writeNumberField("embodied", t.embodiedGrams());
+    g.writeNumberField("total", t.totalGrams());
+    g.writeEndObject();
+    g.writeStringField("huggingFaceYaml", CarbonStatement.huggingFaceYaml(s));
+    g.writeEndObject();
+  }
+
+  /** A number, or {@code null} where it is not defined (JSON has no NaN). */
+  private static void number(JsonGenerator g, String name, double v) throws IOException {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      g.writeNullField(name);
+    } else {
+      g.writeNumberField(name, v);
+    }
   }
 
   private static void sorted(JsonGenerator g, Map<String, String> m) throws IOException {

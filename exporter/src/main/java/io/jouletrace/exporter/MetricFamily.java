@@ -92,7 +92,28 @@ public enum MetricFamily {
       true,
       "joules",
       "Energy that JouleTrace's own CPU time stands for (part of the job's energy, not added to"
-          + " it)");
+          + " it)"),
+  /**
+   * Market-based operational carbon per phase (GHG Protocol Scope 2, market-based). A family of its
+   * own, not a {@code kind} of {@link #CO2E}: location-based and market-based grams are two
+   * estimates of the same emissions, and summing {@code jouletrace_co2e_grams_total} over {@code
+   * kind} must not count a gram twice.
+   */
+  MARKET_CO2E(
+      "jouletrace_market_co2e_grams",
+      true,
+      "grams",
+      "Market-based operational carbon of this job, grams CO2e, by phase (an alternative to the"
+          + " location-based operational grams of jouletrace_co2e_grams, never to be added to them)",
+      "phase"),
+  /** Work units (samples, inferences, tokens) per phase: the R of SCI. */
+  WORK_UNITS(
+      "jouletrace_work_units",
+      true,
+      null,
+      "Work units done by this job, by phase and unit (samples, inferences, tokens, ...)",
+      "phase",
+      "unit");
 
   /** The label every series carries besides the job labels. */
   public static final String STAGE = "stage";

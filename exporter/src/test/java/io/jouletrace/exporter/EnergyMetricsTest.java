@@ -87,6 +87,7 @@ class EnergyMetricsTest {
             java.util.List.of(),
             java.util.List.of(),
             new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"),
+            null,
             null);
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));

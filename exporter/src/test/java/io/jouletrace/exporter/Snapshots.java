@@ -35,6 +35,7 @@ final class Snapshots {
         List.of(),
         List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 200.0)),
         null,
+        null,
         null);
   }
 }

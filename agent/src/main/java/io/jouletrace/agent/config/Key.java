@@ -88,6 +88,87 @@ public enum Key {
       Double.MAX_VALUE,
       "grid intensity in gCO2e/kWh. The default is CodeCarbon's world average; set your grid's"
           + " figure."),
+  CARBON_ZONE(
+      "carbon.zone",
+      Type.TEXT,
+      "",
+      "grid zone: an ISO 3166-1 alpha-2 country (`DE`, `FR`, `US`), a US state (`US-CA`) or a"
+          + " Nordic bidding zone (`SE-SE3`); looked up in the bundled table (see Carbon), and the"
+          + " zone asked of `carbon.api`"),
+  CARBON_SERIES(
+      "carbon.series",
+      Type.FILE,
+      "",
+      "grid intensity over time: CSV `timestamp,gco2e_per_kwh` (ISO-8601 with offset) or an"
+          + " Electricity Maps `history` JSON export; each window's energy is charged at the"
+          + " intensity in force"),
+  CARBON_API(
+      "carbon.api",
+      "off",
+      "`electricitymaps`: live intensity from the Electricity Maps v3 API (needs"
+          + " `carbon.zone` or `carbon.lat`/`carbon.lon`, and a token); `off`",
+      "off",
+      "electricitymaps"),
+  CARBON_API_URL(
+      "carbon.api.url",
+      Type.TEXT_REQUIRED,
+      "https://api.electricitymap.org/v3",
+      "base URL of the Electricity Maps API (a proxy or test server may stand in)"),
+  CARBON_API_TOKEN(
+      "carbon.api.token",
+      Type.TEXT,
+      "",
+      "Electricity Maps token (default: the `ELECTRICITYMAPS_TOKEN` environment variable); never"
+          + " printed or reported"),
+  CARBON_API_REFRESH(
+      "carbon.api.refresh",
+      Type.DURATION,
+      "15m",
+      0.05,
+      0,
+      "how often the latest intensity is fetched"),
+  CARBON_LAT(
+      "carbon.lat",
+      Type.OPTIONAL_NUMBER,
+      "",
+      -90,
+      90,
+      "latitude for `carbon.api` when no `carbon.zone` is given"),
+  CARBON_LON(
+      "carbon.lon",
+      Type.OPTIONAL_NUMBER,
+      "",
+      -180,
+      180,
+      "longitude for `carbon.api` when no `carbon.zone` is given"),
+  CARBON_FACTOR_TYPE(
+      "carbon.factor-type",
+      "lifecycle",
+      "emission factors asked of `carbon.api`: `lifecycle` (with upstream emissions of the"
+          + " plants) or `direct` (combustion only)",
+      "lifecycle",
+      "direct"),
+  CARBON_MARKET_INTENSITY(
+      "carbon.market.intensity",
+      Type.OPTIONAL_NUMBER,
+      "",
+      0,
+      Double.MAX_VALUE,
+      "market-based factor in gCO2e/kWh (your supplier's, or the residual mix); reported beside"
+          + " the location-based figure, never added to it"),
+  CARBON_MARKET_RENEWABLE_SHARE(
+      "carbon.market.renewable-share",
+      Type.OPTIONAL_NUMBER,
+      "",
+      0,
+      1,
+      "fraction 0–1 of the energy covered by renewable contracts (counted at 0 g) in the"
+          + " market-based figure"),
+  CARBON_TRAINING_TYPE(
+      "carbon.training-type",
+      Type.TEXT_REQUIRED,
+      "pre-training",
+      "`training_type` in the statement's Hugging Face block (`pre-training`, `fine-tuning`)"),
   PUE(
       "pue",
       Type.NUMBER,
@@ -125,7 +206,8 @@ public enum Key {
       "150",
       0,
       Double.MAX_VALUE,
-      "manufacturing carbon per GPU in use, kg CO2e (Cloud Carbon Footprint; Luccioni et al. for"
+      "manufacturing carbon per GPU in use, kg CO2e, for every GPU; when not set, each GPU's model"
+          + " figure from the bundled table, else 150 (Cloud Carbon Footprint; Luccioni et al. for"
           + " BLOOM)"),
   EMBODIED_LIFETIME(
       "embodied.lifetime",
@@ -139,6 +221,19 @@ public enum Key {
       Type.FRACTION,
       "1.0",
       "fraction of that lifetime the machine is busy (Wu et al.: 30–60 % is typical)"),
+  EFFICIENCY_WARMUP(
+      "efficiency.warmup",
+      Type.DURATION_OR_OFF,
+      "off",
+      1e-3,
+      0,
+      "start of the run left out of the per-unit figures (steady state); totals are unchanged"),
+  STATEMENT_MD(
+      "statement.md",
+      Type.FILE,
+      "",
+      "carbon statement written at exit (Markdown; default: `jouletrace-statement.md` beside"
+          + " `report.json`)"),
   CPU_TDP(
       "cpu.tdp",
       Type.OPTIONAL_NUMBER,

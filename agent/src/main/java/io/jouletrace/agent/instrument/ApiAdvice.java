@@ -51,4 +51,15 @@ public final class ApiAdvice {
       recording = Dispatch.isRecording();
     }
   }
+
+  /** On {@code static void count(String, long)}: count the units. */
+  public static final class Count {
+    private Count() {}
+
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+    public static boolean enter(@Advice.Argument(0) String unit, @Advice.Argument(1) long n) {
+      Dispatch.count(unit, n);
+      return true;
+    }
+  }
 }

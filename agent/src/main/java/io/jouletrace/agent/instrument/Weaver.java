@@ -86,6 +86,31 @@ final class Weaver implements ClassFileTransformer {
                   .to(phaseAdvice, agentClasses)
                   .on(rule.methodMatcher())));
     }
+    for (CountAdvice.CountRule c : CountAdvice.djl()) {
+      woven.add(
+          new Woven(
+              c.rule().typeMatcher(),
+              Advice.withCustomMapping()
+                  .bind(PhaseName.class, c.rule().phase())
+                  .bind(UnitName.class, c.unit())
+                  .to(
+                      c.batchAtOne() ? CountAdvice.BatchSize.class : CountAdvice.ListSize.class,
+                      agentClasses)
+                  .on(
+                      net.bytebuddy.matcher.ElementMatchers.nameMatches(c.rule().methods())
+                          .and(not(isAbstract()))
+                          .and(takesArguments(c.batchAtOne() ? 2 : 1)))));
+    }
+    if (apiBridge) {
+      woven.add(
+          new Woven(
+              named(Instrumenter.API),
+              Advice.to(ApiAdvice.Count.class, agentClasses)
+                  .on(
+                      named("count")
+                          .and(isStatic())
+                          .and(takesArguments(String.class, long.class)))));
+    }
     this.annotatedAdvice = Advice.withCustomMapping();
   }
 

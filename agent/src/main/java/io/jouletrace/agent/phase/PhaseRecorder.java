@@ -111,6 +111,20 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     t.pop(token, now);
   }
 
+  /**
+   * Returns the calling thread's innermost phase.
+   *
+   * @return the phase id ({@link PhaseRegistry#OTHER} outside any phase)
+   */
+  public int currentPhase() {
+    ThreadPhases t = local.get();
+    if (t == null) {
+      local.remove(); // no slot was free: this thread records no phase
+      return PhaseRegistry.OTHER;
+    }
+    return t.current();
+  }
+
   private ThreadPhases register() {
     // Built outside the lock: the lock only hands out a slot.
     ThreadPhases t = new ThreadPhases(-1, Thread.currentThread(), RING, System.nanoTime(), changed);

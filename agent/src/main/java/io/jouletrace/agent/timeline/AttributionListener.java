@@ -1,6 +1,8 @@
 package io.jouletrace.agent.timeline;
 
+import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
+import java.util.List;
 
 /**
  * Receives the ledger's attribution as it is made, window by window: the stages after attribution
@@ -32,6 +34,34 @@ public interface AttributionListener {
    * @param gpuShares the sum over the GPUs in use of the job's share of each
    */
   void time(int phase, double seconds, long from, long to, double machineShare, double gpuShares);
+
+  /**
+   * Wall time of one phase over a tick window, with the job's share of each GPU (for per-model
+   * embodied carbon). By default the shares are summed and passed to {@link #time(int, double,
+   * long, long, double, double)}.
+   *
+   * @param phase phase id
+   * @param seconds the phase's seconds in the window
+   * @param from start of the window ({@link System#nanoTime()})
+   * @param to end of the window
+   * @param machineShare the job's share of the machine over the window, in [0, 1]
+   * @param gpus the GPUs measured
+   * @param gpuShares the job's share of each, in the order of {@code gpus}
+   */
+  default void time(
+      int phase,
+      double seconds,
+      long from,
+      long to,
+      double machineShare,
+      List<Device> gpus,
+      double[] gpuShares) {
+    double sum = 0;
+    for (double s : gpuShares) {
+      sum += s;
+    }
+    time(phase, seconds, from, to, machineShare, sum);
+  }
 
   /** A listener that ignores everything. */
   AttributionListener NONE =

@@ -62,6 +62,7 @@ public final class EnergyLedger {
   private long[] deviceSince = new long[0];
   private long[] deviceUntil = new long[0];
   private double[] devicePending = new double[0];
+  private double[] deviceShare = new double[0];
   private double[][] phasePower = new double[0][];
   private final double[] weights;
   private final long startNanos;
@@ -118,6 +119,7 @@ public final class EnergyLedger {
       deviceUntil[i] = time;
     }
     devicePending = Arrays.copyOf(devicePending, n);
+    deviceShare = Arrays.copyOf(deviceShare, n);
     phasePower = Arrays.copyOf(phasePower, n);
     for (int i = base; i < n; i++) {
       phasePower[i] = new double[maxPhases];
@@ -182,6 +184,7 @@ public final class EnergyLedger {
         deviceUntil[d] = Math.max(deviceUntil[d], time); // a lost GPU's counter stops here
       }
       updateWatts(d, time);
+      deviceShare[d] = shares[i];
       double job = delta * clamp(shares[i]) + devicePending[d];
       if (window <= 0) {
         devicePending[d] = job; // no time passed for this cursor: hand it out with the next window
@@ -327,10 +330,27 @@ public final class EnergyLedger {
     wall.advance(time, scratch);
     double machine = clamp(share);
     double gpus = Math.max(0, gpuShares);
+    // Each GPU's share as last sampled, so that embodied carbon can use each GPU's own figure.
+    List<Device> gpuDevices = new ArrayList<>();
+    double[] perGpu = new double[devices.size()];
+    double sampled = 0;
+    for (int d = 0; d < devices.size(); d++) {
+      if (devices.get(d).domain() == Domain.GPU) {
+        perGpu[gpuDevices.size()] = clamp(deviceShare[d]);
+        sampled += perGpu[gpuDevices.size()];
+        gpuDevices.add(devices.get(d));
+      }
+    }
+    boolean perDevice = !gpuDevices.isEmpty() && Math.abs(sampled - gpus) < 1e-9;
+    double[] shares = Arrays.copyOf(perGpu, gpuDevices.size());
     for (int p = 0; p < maxPhases; p++) {
       if (scratch[p] != 0) {
         phaseSeconds[p] += scratch[p];
-        listener.time(p, scratch[p], from, time, machine, gpus);
+        if (perDevice) {
+          listener.time(p, scratch[p], from, time, machine, gpuDevices, shares);
+        } else {
+          listener.time(p, scratch[p], from, time, machine, gpus);
+        }
       }
     }
     lastTick = Math.max(lastTick, time);
@@ -479,7 +499,6 @@ public final class EnergyLedger {
         null,
         warnings,
         zones,
-        model,
-        null);
+        model);
   }
 }

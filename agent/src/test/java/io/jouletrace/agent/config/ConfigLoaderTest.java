@@ -223,6 +223,7 @@ class ConfigLoaderTest {
             List.of(),
             List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 2)),
             null,
+            null,
             null);
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));

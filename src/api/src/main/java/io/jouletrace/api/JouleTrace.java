@@ -24,11 +24,13 @@ public final class JouleTrace {
   private static final MethodHandle ENTER;
   private static final MethodHandle EXIT;
   private static final MethodHandle RECORDING;
+  private static final MethodHandle COUNT;
 
   static {
     MethodHandle enter = null;
     MethodHandle exit = null;
     MethodHandle recording = null;
+    MethodHandle count = null;
     try {
       // The agent jar is on the system class path exactly when an agent was loaded.
       Class<?> bridge =
@@ -37,14 +39,23 @@ public final class JouleTrace {
       enter = lookup.findStatic(bridge, "enter", MethodType.methodType(long.class, String.class));
       exit = lookup.findStatic(bridge, "exit", MethodType.methodType(void.class, long.class));
       recording = lookup.findStatic(bridge, "isRecording", MethodType.methodType(boolean.class));
+      try {
+        count =
+            lookup.findStatic(
+                bridge, "count", MethodType.methodType(void.class, String.class, long.class));
+      } catch (ReflectiveOperationException olderAgent) {
+        count = null;
+      }
     } catch (Throwable noAgent) {
       enter = null;
       exit = null;
       recording = null;
+      count = null;
     }
     ENTER = enter;
     EXIT = exit;
     RECORDING = recording;
+    COUNT = count;
   }
 
   private JouleTrace() {}
@@ -68,6 +79,29 @@ public final class JouleTrace {
    */
   public static boolean isRecording() {
     return recording();
+  }
+
+  /**
+   * Counts units of work (tokens, samples, requests) in the calling thread's current phase, for the
+   * per-unit efficiency figures and {@code jouletrace_work_units_total}. Does nothing without the
+   * agent; allocates nothing.
+   *
+   * <pre>{@code
+   * JouleTrace.count("tokens", batch.tokenCount());
+   * }</pre>
+   *
+   * @param unit the unit's name, as it will appear in the {@code unit} label; use a constant
+   * @param n how many units, ignored when not positive
+   */
+  public static void count(String unit, long n) {
+    if (COUNT == null) {
+      return;
+    }
+    try {
+      COUNT.invokeExact(unit, n);
+    } catch (Throwable t) {
+      // never into the application
+    }
   }
 
   // The three hooks below are also the agent's instrumentation points when it is attached after

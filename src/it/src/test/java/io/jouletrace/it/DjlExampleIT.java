@@ -81,6 +81,20 @@ class DjlExampleIT {
     assertThat(root.at("/totals/joules/total").asDouble())
         .isCloseTo(sum, org.assertj.core.api.Assertions.within(1e-9 * Math.max(1, sum)));
     assertThat(r.stderr()).contains("phase", "train-step", "total");
+
+    // Work units counted at DJL's choke points: 2 epochs of 4096 training samples and 1024
+    // validation samples (batches of 32, none dropped), and 5 batchPredict calls of 64 inputs.
+    Map<String, Long> units = new HashMap<>();
+    for (JsonNode line : root.at("/efficiency/lines")) {
+      units.put(
+          line.get("phase").asText() + "/" + line.get("unit").asText(), line.get("units").asLong());
+    }
+    assertThat(units)
+        .containsEntry("train-step/samples", 2L * 4096)
+        .containsEntry("validation/samples", 2L * 1024)
+        .containsEntry("inference/inferences", 5L * 64);
+    assertThat(metrics).contains("jouletrace_work_units_total{");
+    assertThat(dir.resolve("jouletrace-statement.md")).content().contains("co2_eq_emissions:");
   }
 
   static int freePort() throws IOException {

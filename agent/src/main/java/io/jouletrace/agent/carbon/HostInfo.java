@@ -1,0 +1,46 @@
+package io.jouletrace.agent.carbon;
+
+import io.jouletrace.exporter.CarbonDetail.Hardware;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The CPU model and socket count for the statement, from {@code /proc/cpuinfo} where present. */
+public final class HostInfo {
+
+  private HostInfo() {}
+
+  /** Reads the host's CPU; never throws. */
+  public static Hardware read() {
+    return read(Path.of("/proc/cpuinfo"));
+  }
+
+  static Hardware read(Path cpuinfo) {
+    String model = null;
+    Set<String> sockets = new HashSet<>();
+    try {
+      List<String> lines = Files.readAllLines(cpuinfo);
+      for (String l : lines) {
+        int colon = l.indexOf(':');
+        if (colon < 0) {
+          continue;
+        }
+        String k = l.substring(0, colon).trim();
+        String v = l.substring(colon + 1).trim();
+        if (model == null && (k.equals("model name") || k.equals("Model") || k.equals("cpu"))) {
+          model = v;
+        } else if (k.equals("physical id")) {
+          sockets.add(v);
+        }
+      }
+    } catch (Exception e) {
+      // not Linux, or not readable: named below
+    }
+    if (model == null || model.isBlank()) {
+      model = "unknown CPU (" + System.getProperty("os.arch") + ")";
+    }
+    return new Hardware(model.replaceAll("\\s+", " "), Math.max(1, sockets.size()));
+  }
+}
