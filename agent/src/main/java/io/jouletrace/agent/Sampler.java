@@ -161,6 +161,11 @@ final class Sampler {
   private long lastCheapRead;
   private int boundaryReads;
 
+  private static final long NONE = Long.MAX_VALUE;
+
+  /** When the pending boundary read is due, {@link #NONE} when none is. */
+  private long boundaryDue = NONE;
+
   /** Whether any source can be read at phase boundaries. */
   private volatile boolean boundarySources;
 
@@ -456,11 +461,6 @@ final class Sampler {
       clock.park(this, wait);
     }
   }
-
-  private static final long NONE = Long.MAX_VALUE;
-
-  /** When the pending boundary read is due, {@link #NONE} when none is. */
-  private long boundaryDue = NONE;
 
   /** Moves published phase changes into the ledger; returns the latest change's time. */
   private long collectSafely(long now) {

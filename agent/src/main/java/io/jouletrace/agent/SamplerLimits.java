@@ -1,6 +1,6 @@
 package io.jouletrace.agent;
 
-/** Limits of the sampler that tests of the attribution reproduce. */
+/** Limits of the sampler's reads between ticks, shared with its tests. */
 public final class SamplerLimits {
 
   /**

@@ -53,6 +53,17 @@ final class PhaseTruth {
     return spans.getOrDefault(name, List.of());
   }
 
+  /** The latest outer end of any phase: when the application's last phase was over. */
+  long lastOuterEnd() {
+    long last = Long.MIN_VALUE;
+    for (List<Span> list : spans.values()) {
+      for (Span s : list) {
+        last = Math.max(last, s.outerEnd());
+      }
+    }
+    return last;
+  }
+
   /** The phase's total seconds at least (inner spans). */
   double innerSeconds(String name) {
     return spans(name).stream().mapToLong(s -> s.end() - s.start()).sum() * 1e-9;
