@@ -5,10 +5,12 @@ import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.ConfigLoader;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
+import io.jouletrace.agent.instrument.SparkTasks;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.bridge.TaskPhases;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
@@ -17,6 +19,7 @@ import java.lang.instrument.Instrumentation;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -41,6 +44,8 @@ public final class AgentRuntime {
   private final Instant startedAt = Instant.now();
   private final CarbonStage carbon;
   private volatile PrometheusEndpoint endpoint;
+  private volatile SparkTasks sparkTasks;
+  private volatile java.nio.file.Path sdFile;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -101,7 +106,10 @@ public final class AgentRuntime {
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
+      runtime.sparkTasks = new SparkTasks(log::line, config.phasesMax());
+      TaskPhases.install(runtime.sparkTasks);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
+      rules.add(SparkTasks.rule());
       rules.addAll(config.phaseRules());
       runtime.gate =
           Instrumenter.installInBackground(inst, rules, attached, config.instrumentWait(), log);
@@ -140,22 +148,36 @@ public final class AgentRuntime {
       sampler.open();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
+        String ports =
+            config.prometheusPortLast() > config.prometheusPort()
+                ? config.prometheusPort() + "-" + config.prometheusPortLast()
+                : Integer.toString(config.prometheusPort());
         try {
           endpoint =
               PrometheusEndpoint.start(
-                  this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
+                  this::liveSnapshot,
+                  config.prometheusHost(),
+                  config.prometheusPort(),
+                  config.prometheusPortLast());
           log.debug("/metrics served on " + config.prometheusHost() + ":" + endpoint.port());
         } catch (Exception e) {
           log.line(
               "Prometheus endpoint not started on "
                   + config.prometheusHost()
                   + ":"
-                  + config.prometheusPort()
+                  + ports
                   + " ("
                   + e
-                  + "); set prometheus.port to a free port or"
+                  + "); set prometheus.port to a free port, 0 (any), a wider range, or"
                   + " off. Measurement continues.");
         }
+      }
+      PrometheusEndpoint e = endpoint;
+      if (e != null && config.prometheusSdFile() != null) {
+        sdFile = Discovery.writeTarget(config, e.port(), liveSnapshot().commonLabels(), log);
+      }
+      if (config.hostAttribution()) {
+        Discovery.warnIfShared(config, log);
       }
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
@@ -168,8 +190,12 @@ public final class AgentRuntime {
 
   /** The ledger's energy with the carbon stage's grams; {@code endedAt} is null while running. */
   private EnergySnapshot snapshot(Instant endedAt) {
-    return carbon.apply(
-        ledger.snapshot(startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
+    EnergySnapshot s =
+        carbon.apply(
+            ledger.snapshot(
+                startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
+    Map<String, Long> tasks = sparkTasks.counts();
+    return tasks.isEmpty() ? s : s.withTasks(tasks);
   }
 
   private void shutdown() {
@@ -193,6 +219,9 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
+      if (config.hostAttribution()) {
+        Discovery.warnIfShared(config, log); // JVMs that started after this one; one line at most
+      }
       EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
@@ -202,6 +231,7 @@ public final class AgentRuntime {
       }
       log.text(PhaseTable.render(last));
       log.info("report " + config.reportJson().toAbsolutePath());
+      Discovery.removeTarget(sdFile, log);
       PrometheusEndpoint e = endpoint;
       if (e != null) {
         e.close();

@@ -7,6 +7,7 @@ import static io.jouletrace.exporter.MetricFamily.GPU_INFO;
 import static io.jouletrace.exporter.MetricFamily.MODEL_CPU_WATTS;
 import static io.jouletrace.exporter.MetricFamily.PHASE_SECONDS;
 import static io.jouletrace.exporter.MetricFamily.POWER;
+import static io.jouletrace.exporter.MetricFamily.TASKS;
 import static io.jouletrace.exporter.MetricFamily.ZONE_ENERGY;
 
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
@@ -101,7 +102,10 @@ public final class EnergyMetrics implements MultiCollector {
       model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuIdleWatts(), common, "idle", origin));
       model.dataPoint(gauge(MODEL_CPU_WATTS, s.model().cpuMaxWatts(), common, "max", origin));
     }
+    CounterSnapshot.Builder tasks = counter(TASKS);
+    s.tasks().forEach((phase, n) -> tasks.dataPoint(counter(TASKS, n, common, phase)));
     return MetricSnapshots.of(
+        tasks.build(),
         energy.build(),
         deviceEnergy.build(),
         power.build(),

@@ -29,6 +29,7 @@ import java.util.Objects;
  * @param zones energy of counters read for detail only, never added to any total (RAPL {@code
  *     core}, {@code uncore}, {@code psys}, mirrors)
  * @param model the estimation model, or {@code null} when no figure is estimated
+ * @param tasks Spark tasks run in this JVM per phase set on the driver (empty outside Spark)
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -43,9 +44,43 @@ public record EnergySnapshot(
     CarbonFactors carbon,
     List<String> warnings,
     List<ZoneEnergy> zones,
-    ModelInfo model) {
+    ModelInfo model,
+    Map<String, Long> tasks) {
+
+  /** A snapshot without task counts. */
+  public EnergySnapshot(
+      Instant startedAt,
+      Instant endedAt,
+      double wallSeconds,
+      String stage,
+      Map<String, String> labels,
+      String attribution,
+      Map<Domain, String> methods,
+      List<DeviceEnergy> devices,
+      List<PhaseEnergy> phases,
+      CarbonFactors carbon,
+      List<String> warnings,
+      List<ZoneEnergy> zones,
+      ModelInfo model) {
+    this(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        Map.of());
+  }
 
   public EnergySnapshot {
+    tasks = Collections.unmodifiableMap(new java.util.TreeMap<>(tasks));
     Objects.requireNonNull(startedAt, "startedAt");
     labels = Map.copyOf(labels);
     methods = Map.copyOf(methods);
@@ -96,7 +131,32 @@ public record EnergySnapshot(
         factors,
         warnings,
         zones,
-        model);
+        model,
+        tasks);
+  }
+
+  /**
+   * Returns this snapshot with the Spark task counts.
+   *
+   * @param counts tasks per phase
+   * @return a copy
+   */
+  public EnergySnapshot withTasks(Map<String, Long> counts) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        counts);
   }
 
   /**

@@ -126,6 +126,13 @@ public final class JsonReport {
         g.writeStringField("origin", s.model().origin());
         g.writeEndObject();
       }
+      if (!s.tasks().isEmpty()) {
+        g.writeObjectFieldStart("tasks");
+        for (Map.Entry<String, Long> t : s.tasks().entrySet()) {
+          g.writeNumberField(t.getKey(), t.getValue());
+        }
+        g.writeEndObject();
+      }
       g.writeArrayFieldStart("warnings");
       for (String w : s.warnings()) {
         g.writeString(w);

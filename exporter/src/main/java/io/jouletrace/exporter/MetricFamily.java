@@ -78,7 +78,15 @@ public enum MetricFamily {
       "watts",
       "Estimation model: host CPU watts at idle and at full load",
       "bound",
-      "origin");
+      "origin"),
+  /** Spark tasks run in this JVM, by the phase set on the driver. */
+  TASKS(
+      "jouletrace_tasks",
+      true,
+      null,
+      "Spark tasks run in this JVM, by the phase set on the driver (local property"
+          + " jouletrace.phase)",
+      "phase");
 
   /** The label every series carries besides the job labels. */
   public static final String STAGE = "stage";
