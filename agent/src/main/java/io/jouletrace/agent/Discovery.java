@@ -17,6 +17,8 @@ import java.util.TreeSet;
 final class Discovery {
 
   private static final long SELF = ProcessHandle.current().pid();
+  private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private Discovery() {}
 
@@ -92,6 +94,9 @@ final class Discovery {
    * JAVA_TOOL_OPTIONS} or attach are seen only through the target files).
    */
   static void warnIfShared(AgentConfig config, Log log) {
+    if (WARNED.get()) {
+      return;
+    }
     TreeSet<Long> peers = new TreeSet<>();
     try {
       peers.addAll(
@@ -108,7 +113,7 @@ final class Discovery {
     } catch (RuntimeException e) {
       return; // best effort
     }
-    if (!peers.isEmpty()) {
+    if (!peers.isEmpty() && WARNED.compareAndSet(false, true)) {
       List<Long> shown = List.copyOf(peers).subList(0, Math.min(5, peers.size()));
       log.line(
           "attribution=host with "
