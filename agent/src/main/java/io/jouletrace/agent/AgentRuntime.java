@@ -190,6 +190,7 @@ public final class AgentRuntime {
 
   /** The ledger's energy with the carbon stage's grams; {@code endedAt} is null while running. */
   private EnergySnapshot snapshot(Instant endedAt) {
+    sparkTasks.drainWarnings(); // before the ledger's warnings are read
     EnergySnapshot s =
         carbon.apply(
             ledger.snapshot(

@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  *
  * <p>A malformed value (empty, longer than {@value #MAX_LENGTH} characters, or holding control
  * characters) opens no phase; it is reported once per distinct value (at most {@value
- * #MAX_WARNINGS}), and the task runs as it would without the property.
+ * #MAX_WARNINGS}), and the task runs as it would without the property. The task's thread only
+ * queues the line: the agent prints it from its own threads ({@link #drainWarnings()}, at each
+ * scrape and at exit), so no task waits on standard error.
  */
 public final class SparkTasks implements TaskPhases.Handler {
 
@@ -35,11 +37,13 @@ public final class SparkTasks implements TaskPhases.Handler {
   private final int maxPhases;
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
   private final Map<String, Boolean> warned = new ConcurrentHashMap<>();
+  private final java.util.Queue<String> pending =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   /**
    * Creates the handler.
    *
-   * @param warn where a malformed value is reported (once per value)
+   * @param warn where a malformed value is reported (once per value), from {@link #drainWarnings()}
    * @param maxPhases most distinct phase names counted; later ones count as {@code overflow}
    */
   public SparkTasks(Consumer<String> warn, int maxPhases) {
@@ -57,7 +61,7 @@ public final class SparkTasks implements TaskPhases.Handler {
     String problem = problem(phase);
     if (problem != null) {
       if (warned.size() < MAX_WARNINGS && warned.putIfAbsent(phase, Boolean.TRUE) == null) {
-        warn.accept(
+        pending.add(
             "Spark local property "
                 + PROPERTY
                 + "="
@@ -76,6 +80,13 @@ public final class SparkTasks implements TaskPhases.Handler {
     }
     n.increment();
     return Dispatch.enter(phase);
+  }
+
+  /** Reports the malformed values queued by tasks; called on the agent's threads. */
+  public void drainWarnings() {
+    for (String line; (line = pending.poll()) != null; ) {
+      warn.accept(line);
+    }
   }
 
   /** Returns why a value is not a phase name, or {@code null} when it is one. */
