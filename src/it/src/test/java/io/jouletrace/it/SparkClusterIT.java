@@ -62,29 +62,36 @@ class SparkClusterIT {
     Process server = startPrometheus(prometheus, dir, sd, promPort);
     long firstStart;
     long lastEnd;
+    String killedTarget;
     Map<String, ForkedJvm.Result> drivers = new LinkedHashMap<>();
-    try (FakePowercap rapl =
-        new FakePowercap(dir.resolve("powercap"))
-            .zone("intel-rapl:0", "package-0", PACKAGE_WATTS, BIG, 1_000_000L)
-            .zone("intel-rapl:0:0", "dram", DRAM_WATTS, BIG, 0)
-            .start()) {
-      firstStart = System.nanoTime();
-      drivers.put(
-          "score",
-          driver(dir, sparkHome, rapl.root(), sd, reports, "score", "inference")
-              .arg("--job", "score", "--rows", "2048", "--partitions", "4")
-              .arg("--result", dir.resolve("score.txt").toString())
-              .run(300));
-      drivers.put(
-          "sweep",
-          driver(dir, sparkHome, rapl.root(), sd, reports, "sweep", "experimentation")
-              .arg("--job", "sweep", "--learning-rates", "0.001,0.01", "--epochs", "2")
-              .arg("--samples", "1024", "--result", dir.resolve("sweep.txt").toString())
-              .run(300));
-      lastEnd = System.nanoTime();
-    }
-    long exitedAtMillis = System.currentTimeMillis();
     try {
+      try (FakePowercap rapl =
+          new FakePowercap(dir.resolve("powercap"))
+              .zone("intel-rapl:0", "package-0", PACKAGE_WATTS, BIG, 1_000_000L)
+              .zone("intel-rapl:0:0", "dram", DRAM_WATTS, BIG, 0)
+              .start()) {
+        firstStart = System.nanoTime();
+        ForkedJvm.Running score =
+            driver(dir, sparkHome, rapl.root(), sd, reports, "score", "inference")
+                .arg("--job", "score", "--rows", "2048", "--partitions", "4")
+                .arg("--result", dir.resolve("score.txt").toString())
+                .start();
+        killedTarget = killExecutorInItsFirstTask(sd, promPort, score);
+        drivers.put("score", score.await(300));
+        long scoreEnded = System.currentTimeMillis();
+        assertThat(drivers.get("score").exitCode()).as(drivers.get("score").stderr()).isZero();
+        checkRules(promPort, reports, "it-score", scoreEnded);
+        drivers.put(
+            "sweep",
+            driver(dir, sparkHome, rapl.root(), sd, reports, "sweep", "experimentation")
+                .arg("--job", "sweep", "--learning-rates", "0.001,0.01", "--epochs", "2")
+                .arg("--samples", "1024", "--result", dir.resolve("sweep.txt").toString())
+                .run(300));
+        lastEnd = System.nanoTime();
+        long sweepEnded = System.currentTimeMillis();
+        assertThat(drivers.get("sweep").exitCode()).as(drivers.get("sweep").stderr()).isZero();
+        checkRules(promPort, reports, "it-sweep", sweepEnded);
+      }
       for (Map.Entry<String, ForkedJvm.Result> d : drivers.entrySet()) {
         assertThat(d.getValue().exitCode()).as(d.getKey() + ":\n" + d.getValue().stderr()).isZero();
       }
@@ -99,13 +106,28 @@ class SparkClusterIT {
         }
       }
       assertThat(byApp.keySet()).containsExactly("it-score", "it-sweep");
-      for (List<JsonNode> jvms : byApp.values()) {
-        assertThat(jvms)
-            .extracting(r -> r.at("/run/labels/executor").asText())
-            .containsExactlyInAnyOrder("driver", "0", "1");
-      }
+      assertThat(byApp.get("it-sweep"))
+          .extracting(r -> r.at("/run/labels/executor").asText())
+          .containsExactlyInAnyOrder("driver", "0", "1");
+      // Executor 0 of the scoring application was killed (no report); Spark replaced it with
+      // executor 2, which may have run tasks or not before the application ended.
+      assertThat(byApp.get("it-score"))
+          .extracting(r -> r.at("/run/labels/executor").asText())
+          .contains("driver", "1")
+          .doesNotContain("0")
+          .isSubsetOf("driver", "1", "2");
+      // The killed executor's target file was left behind, then removed by the next agent to
+      // start on this host.
+      assertThat(byFile.values())
+          .anySatisfy(
+              r ->
+                  assertThat(r.get("warnings").toString())
+                      .contains("removed stale Prometheus target", killedTarget));
       // The phase set on the driver reached every executor's tasks, with DJL's phases under it.
       for (JsonNode r : byFile.values()) {
+        if (r.at("/run/labels/executor").asText().equals("2")) {
+          continue; // the replacement: its tasks depend on when it came up
+        }
         String app = r.at("/run/labels/app").asText();
         String phase = app.substring("it-".length());
         assertThat(phaseJoules(r)).as(app).containsKey(phase);
@@ -167,7 +189,7 @@ class SparkClusterIT {
       }
       System.out.printf(
           Locale.ROOT,
-          "HOST tree %.1f J cpu + %.1f J dram over %.1f s; six JVMs together %.1f J cpu + %.1f J"
+          "HOST tree %.1f J cpu + %.1f J dram over %.1f s; the JVMs' reports together %.1f J cpu + %.1f J"
               + " dram%n",
           PACKAGE_WATTS * span,
           DRAM_WATTS * span,
@@ -177,42 +199,6 @@ class SparkClusterIT {
       assertThat(cpu).isPositive().isLessThanOrEqualTo(PACKAGE_WATTS * span);
       assertThat(dram).isPositive().isLessThanOrEqualTo(DRAM_WATTS * span);
 
-      // Prometheus: every JVM scraped, and the per-application rule equal to the reports' sum.
-      for (Map.Entry<String, List<JsonNode>> app : byApp.entrySet()) {
-        String sel = "{app=\"" + app.getKey() + "\"}";
-        JsonNode rule =
-            ruleAfter(promPort, "app:jouletrace_energy_joules:sum" + sel, exitedAtMillis);
-        double fromReports = 0;
-        for (JsonNode r : app.getValue()) {
-          fromReports += r.at("/totals/joules/total").asDouble();
-        }
-        double fromRule = rule.get(0).get("value").get(1).asDouble();
-        System.out.printf(
-            Locale.ROOT,
-            "RULE app:jouletrace_energy_joules:sum%s = %.2f J; reports %.2f J%n",
-            sel,
-            fromRule,
-            fromReports);
-        assertThat(fromRule).isCloseTo(fromReports, within(0.01 * fromReports));
-        assertThat(query(promPort, "app:jouletrace_jvms:count" + sel).get(0).at("/value/1").asInt())
-            .isEqualTo(3);
-        for (JsonNode p : query(promPort, "app_phase:jouletrace_energy_joules:sum" + sel)) {
-          System.out.printf(
-              Locale.ROOT,
-              "RULE app_phase:jouletrace_energy_joules:sum{app=\"%s\",phase=\"%s\"} = %.2f J%n",
-              app.getKey(),
-              p.at("/metric/phase").asText(),
-              p.at("/value/1").asDouble());
-        }
-        for (JsonNode p : query(promPort, "app_phase:jouletrace_tasks:sum" + sel)) {
-          System.out.printf(
-              Locale.ROOT,
-              "RULE app_phase:jouletrace_tasks:sum{app=\"%s\",phase=\"%s\"} = %s%n",
-              app.getKey(),
-              p.at("/metric/phase").asText(),
-              p.at("/value/1").asText());
-        }
-      }
       // Every target file was removed at exit.
       try (Stream<Path> left = Files.list(sd)) {
         assertThat(left.filter(p -> p.toString().endsWith(".json"))).isEmpty();
@@ -221,6 +207,113 @@ class SparkClusterIT {
       server.destroy();
       server.waitFor();
     }
+  }
+
+  /**
+   * Prometheus, within five minutes of an application's end: every JVM scraped, each JVM's last
+   * scraped energy equal to its report, and the per-application rule equal to the sum of the
+   * reports plus the killed executor's last scraped energy (it wrote no report).
+   */
+  private static void checkRules(int promPort, Path reports, String app, long exitedAtMillis)
+      throws Exception {
+    List<JsonNode> jvms = new ArrayList<>();
+    try (Stream<Path> files = Files.list(reports)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith(app + "-")).toList()) {
+        jvms.add(JSON.readTree(f.toFile()));
+      }
+    }
+    String sel = "{app=\"" + app + "\"}";
+    JsonNode rule = ruleAfter(promPort, "app:jouletrace_energy_joules:sum" + sel, exitedAtMillis);
+    Map<String, Double> scraped = new TreeMap<>();
+    for (JsonNode e :
+        query(
+            promPort,
+            "sum by (executor) (last_over_time(jouletrace_energy_joules_total" + sel + "[5m]))")) {
+      scraped.put(e.at("/metric/executor").asText(), e.at("/value/1").asDouble());
+    }
+    double fromReports = 0;
+    int reported = 0;
+    for (JsonNode r : jvms) {
+      String executor = r.at("/run/labels/executor").asText();
+      double joules = r.at("/totals/joules/total").asDouble();
+      if (executor.equals("2") && !scraped.containsKey("2")) {
+        continue; // the replacement may have been stopped before its first scrape
+      }
+      fromReports += joules;
+      reported++;
+      assertThat(scraped).as(app).containsKey(executor);
+      if (!executor.equals("2")) { // a short life: its last moments weigh more than 1 %
+        assertThat(scraped.get(executor)).as(executor).isCloseTo(joules, within(0.01 * joules));
+      }
+    }
+    double killed = app.equals("it-score") ? scraped.getOrDefault("0", 0.0) : 0;
+    if (app.equals("it-score")) {
+      assertThat(killed).as("executor 0 was scraped before it was killed").isPositive();
+    }
+    assertThat(scraped.size()).isEqualTo(reported + (killed > 0 ? 1 : 0));
+    double fromRule = rule.get(0).get("value").get(1).asDouble();
+    System.out.printf(
+        Locale.ROOT,
+        "RULE app:jouletrace_energy_joules:sum%s = %.2f J; reports %.2f J + killed executor"
+            + " %.2f J%n",
+        sel,
+        fromRule,
+        fromReports,
+        killed);
+    double expected = fromReports + killed;
+    assertThat(fromRule).isCloseTo(expected, within(0.01 * expected));
+    assertThat(query(promPort, "app:jouletrace_jvms:count" + sel).get(0).at("/value/1").asInt())
+        .isEqualTo(scraped.size());
+    for (JsonNode p : query(promPort, "app_phase:jouletrace_energy_joules:sum" + sel)) {
+      System.out.printf(
+          Locale.ROOT,
+          "RULE app_phase:jouletrace_energy_joules:sum{app=\"%s\",phase=\"%s\"} = %.2f J%n",
+          app,
+          p.at("/metric/phase").asText(),
+          p.at("/value/1").asDouble());
+    }
+    for (JsonNode p : query(promPort, "app_phase:jouletrace_tasks:sum" + sel)) {
+      System.out.printf(
+          Locale.ROOT,
+          "RULE app_phase:jouletrace_tasks:sum{app=\"%s\",phase=\"%s\"} = %s%n",
+          app,
+          p.at("/metric/phase").asText(),
+          p.at("/value/1").asText());
+    }
+  }
+
+  /**
+   * Waits until executor 0 of the scoring application has started a task and Prometheus has scraped
+   * it, then kills it with SIGKILL, as the OS or a cluster manager would.
+   *
+   * @return the name of its target file, left behind
+   */
+  private static String killExecutorInItsFirstTask(Path sd, int promPort, ForkedJvm.Running driver)
+      throws Exception {
+    Pattern pid = Pattern.compile("jouletrace-.*-(\\d+)\\.json");
+    long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+    while (System.nanoTime() < deadline && driver.process().isAlive()) {
+      JsonNode started =
+          query(promPort, "jouletrace_tasks_total{app=\"it-score\",executor=\"0\"} > 0");
+      if (started.size() > 0) {
+        try (Stream<Path> files = Files.list(sd)) {
+          for (Path f : files.toList()) {
+            String text = Files.readString(f);
+            Matcher m = pid.matcher(f.getFileName().toString());
+            if (m.matches()
+                && text.contains("\"app\":\"it-score\"")
+                && text.contains("\"executor\":\"0\"")) {
+              ProcessHandle executor = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
+              executor.destroyForcibly();
+              executor.onExit().get();
+              return f.getFileName().toString();
+            }
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("executor 0 never ran a task: " + Files.readString(driver.err()));
   }
 
   private static Map<String, Double> phaseJoules(JsonNode report) {
