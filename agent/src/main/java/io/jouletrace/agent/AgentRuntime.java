@@ -10,10 +10,12 @@ import io.jouletrace.agent.config.ConfigLoader;
 import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
+import io.jouletrace.agent.instrument.SparkTasks;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.bridge.TaskPhases;
 import io.jouletrace.exporter.CarbonStatement;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
@@ -57,6 +59,8 @@ public final class AgentRuntime {
   private final AtomicReference<PrometheusEndpoint> endpoint = new AtomicReference<>();
 
   private volatile boolean shuttingDown;
+  private volatile SparkTasks sparkTasks;
+  private volatile java.nio.file.Path sdFile;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -144,7 +148,10 @@ public final class AgentRuntime {
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
       Dispatch.installCounter(units);
+      runtime.sparkTasks = new SparkTasks(log::line, config.phasesMax());
+      TaskPhases.install(runtime.sparkTasks);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
+      rules.add(SparkTasks.rule());
       rules.addAll(config.phaseRules());
       runtime.gate =
           Instrumenter.installInBackground(inst, rules, attached, config.instrumentWait(), log);
@@ -198,16 +205,30 @@ public final class AgentRuntime {
       if (config.prometheusPort() >= 0) {
         startEndpoint();
       }
+      PrometheusEndpoint e = endpoint.get();
+      if (e != null && config.prometheusSdFile() != null) {
+        sdFile = Discovery.writeTarget(config, e.port(), liveSnapshot().commonLabels(), log);
+      }
+      if (config.hostAttribution()) {
+        Discovery.warnIfShared(config, log);
+      }
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
     }
   }
 
   private void startEndpoint() {
+    String ports =
+        config.prometheusPortLast() > config.prometheusPort()
+            ? config.prometheusPort() + "-" + config.prometheusPortLast()
+            : Integer.toString(config.prometheusPort());
     try {
       PrometheusEndpoint started =
           PrometheusEndpoint.start(
-              this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
+              this::liveSnapshot,
+              config.prometheusHost(),
+              config.prometheusPort(),
+              config.prometheusPortLast());
       endpoint.set(started);
       log.debug("/metrics served on " + config.prometheusHost() + ":" + started.port());
       if (shuttingDown) {
@@ -218,11 +239,11 @@ public final class AgentRuntime {
           "Prometheus endpoint not started on "
               + config.prometheusHost()
               + ":"
-              + config.prometheusPort()
+              + ports
               + " ("
               + e
-              + "); set prometheus.port to a free port or"
-              + " off. Measurement continues.");
+              + "); set prometheus.port to a free port, 0 (any), a wider range, or off."
+              + " Measurement continues.");
     }
   }
 
@@ -242,10 +263,13 @@ public final class AgentRuntime {
    * null while running.
    */
   private EnergySnapshot snapshot(Instant endedAt) {
+    sparkTasks.drainWarnings(); // before the ledger's warnings are read
     EnergySnapshot s =
         carbon.apply(
             ledger.snapshot(
                 startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
+    Map<String, Long> tasks = sparkTasks.counts();
+    s = tasks.isEmpty() ? s : s.withTasks(tasks);
     return s.withAgent(cost(s));
   }
 
@@ -331,6 +355,9 @@ public final class AgentRuntime {
               ? intensity.timeline()
               : Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false)
                   .timeline());
+      if (config.hostAttribution()) {
+        Discovery.warnIfShared(config, log); // JVMs that started after this one; one line at most
+      }
       EnergySnapshot last = snapshot(Instant.now());
       try {
         JsonReport.write(last, config.reportJson());
@@ -344,6 +371,7 @@ public final class AgentRuntime {
       } catch (Exception e) {
         log.line("statement not written to " + statement.toAbsolutePath() + ": " + e);
       }
+      Discovery.removeTarget(sdFile, log);
       log.text(PhaseTable.render(last));
       log.info(
           "report "

@@ -10,6 +10,7 @@ import static io.jouletrace.exporter.MetricFamily.MARKET_CO2E;
 import static io.jouletrace.exporter.MetricFamily.MODEL_CPU_WATTS;
 import static io.jouletrace.exporter.MetricFamily.PHASE_SECONDS;
 import static io.jouletrace.exporter.MetricFamily.POWER;
+import static io.jouletrace.exporter.MetricFamily.TASKS;
 import static io.jouletrace.exporter.MetricFamily.WORK_UNITS;
 import static io.jouletrace.exporter.MetricFamily.ZONE_ENERGY;
 
@@ -127,9 +128,12 @@ public final class EnergyMetrics implements MultiCollector {
               (thread, cpu) -> agentCpu.dataPoint(counter(AGENT_CPU_SECONDS, cpu, common, thread)));
       agentEnergy.dataPoint(counter(AGENT_ENERGY, s.agent().joules(), common));
     }
+    CounterSnapshot.Builder tasks = counter(TASKS);
+    s.tasks().forEach((phase, n) -> tasks.dataPoint(counter(TASKS, n, common, phase)));
     return MetricSnapshots.of(
         agentCpu.build(),
         agentEnergy.build(),
+        tasks.build(),
         energy.build(),
         deviceEnergy.build(),
         power.build(),

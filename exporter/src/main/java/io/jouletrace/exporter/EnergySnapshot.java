@@ -32,6 +32,7 @@ import java.util.Objects;
  * @param agent what measuring cost in this run, or {@code null} where it is not known
  * @param detail intensity segments, market-based grams, work units and the statement's inputs;
  *     {@code null} before the carbon stage has filled them in
+ * @param tasks Spark tasks run in this JVM per phase set on the driver (empty outside Spark)
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -48,9 +49,10 @@ public record EnergySnapshot(
     List<ZoneEnergy> zones,
     ModelInfo model,
     AgentCost agent,
-    CarbonDetail detail) {
+    CarbonDetail detail,
+    Map<String, Long> tasks) {
 
-  /** A snapshot without carbon detail (the ledger's, before the carbon stage). */
+  /** A snapshot without carbon detail, measuring cost or task counts (the ledger's). */
   public EnergySnapshot(
       Instant startedAt,
       Instant endedAt,
@@ -80,10 +82,12 @@ public record EnergySnapshot(
         zones,
         model,
         null,
-        null);
+        null,
+        Map.of());
   }
 
   public EnergySnapshot {
+    tasks = Collections.unmodifiableMap(new java.util.TreeMap<>(tasks));
     Objects.requireNonNull(startedAt, "startedAt");
     labels = Map.copyOf(labels);
     methods = Map.copyOf(methods);
@@ -149,7 +153,34 @@ public record EnergySnapshot(
         zones,
         model,
         agent,
-        detail);
+        detail,
+        tasks);
+  }
+
+  /**
+   * Returns this snapshot with the Spark task counts.
+   *
+   * @param counts tasks per phase
+   * @return a copy
+   */
+  public EnergySnapshot withTasks(Map<String, Long> counts) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        agent,
+        detail,
+        counts);
   }
 
   /**
@@ -174,7 +205,8 @@ public record EnergySnapshot(
         zones,
         model,
         cost,
-        detail);
+        detail,
+        tasks);
   }
 
   /**

@@ -144,6 +144,13 @@ public final class JsonReport {
         g.writeEndObject();
         g.writeEndObject();
       }
+      if (!s.tasks().isEmpty()) {
+        g.writeObjectFieldStart("tasks");
+        for (Map.Entry<String, Long> t : s.tasks().entrySet()) {
+          g.writeNumberField(t.getKey(), t.getValue());
+        }
+        g.writeEndObject();
+      }
       g.writeArrayFieldStart("warnings");
       for (String w : s.warnings()) {
         g.writeString(w);

@@ -113,7 +113,15 @@ public enum MetricFamily {
       null,
       "Work units done by this job, by phase and unit (samples, inferences, tokens, ...)",
       "phase",
-      "unit");
+      "unit"),
+  /** Spark tasks run in this JVM, by the phase set on the driver. */
+  TASKS(
+      "jouletrace_tasks",
+      true,
+      null,
+      "Spark tasks run in this JVM, by the phase set on the driver (local property"
+          + " jouletrace.phase)",
+      "phase");
 
   /** The label every series carries besides the job labels. */
   public static final String STAGE = "stage";

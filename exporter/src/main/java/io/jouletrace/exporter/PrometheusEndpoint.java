@@ -38,6 +38,33 @@ public final class PrometheusEndpoint implements AutoCloseable {
     return new PrometheusEndpoint(snapshots, host, port);
   }
 
+  /**
+   * Starts serving on the first free port of a range.
+   *
+   * @param snapshots read at each scrape
+   * @param host bind address, or {@code null}/empty for all interfaces
+   * @param first the first port to try; 0 for any free port
+   * @param last the last port to try ({@code first} for one port)
+   * @return the running endpoint
+   * @throws IOException when no port of the range can be bound; its message names the range
+   */
+  public static PrometheusEndpoint start(
+      Supplier<EnergySnapshot> snapshots, String host, int first, int last) throws IOException {
+    if (first == 0 || last <= first) {
+      return start(snapshots, host, first);
+    }
+    IOException lastFailure = null;
+    for (int port = first; port <= last; port++) {
+      try {
+        return start(snapshots, host, port);
+      } catch (IOException busy) {
+        lastFailure = busy;
+      }
+    }
+    throw new IOException(
+        "no free port in " + first + "-" + last + " (last: " + lastFailure + ")", lastFailure);
+  }
+
   /** Returns the bound port. */
   public int port() {
     return server.getPort();

@@ -97,7 +97,8 @@ class CarbonStatementTest {
         k.zones(),
         k.model(),
         null,
-        d);
+        d,
+        Map.of());
   }
 
   @Test

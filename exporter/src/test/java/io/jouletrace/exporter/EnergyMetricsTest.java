@@ -86,9 +86,7 @@ class EnergyMetricsTest {
             k.carbon(),
             java.util.List.of(),
             java.util.List.of(),
-            new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"),
-            null,
-            null);
+            new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));
     ByteArrayOutputStream out = new ByteArrayOutputStream();

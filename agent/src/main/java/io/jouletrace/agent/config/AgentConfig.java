@@ -102,9 +102,19 @@ public final class AgentConfig {
     return "host".equals(attribution());
   }
 
-  /** Returns the endpoint's port, or -1 when off. */
+  /** Returns the endpoint's port (the first of a range; 0 for any free port), or -1 when off. */
   public int prometheusPort() {
-    return this.<Integer>get(Key.PROMETHEUS_PORT);
+    return this.<PortRange>get(Key.PROMETHEUS_PORT).first();
+  }
+
+  /** Returns the last port the endpoint may take: {@link #prometheusPort()} unless a range. */
+  public int prometheusPortLast() {
+    return this.<PortRange>get(Key.PROMETHEUS_PORT).last();
+  }
+
+  /** Returns the folder for the Prometheus file_sd target file, or {@code null}. */
+  public Path prometheusSdFile() {
+    return get(Key.PROMETHEUS_SD_FILE);
   }
 
   public String prometheusHost() {

@@ -291,6 +291,7 @@ public final class ConfigLoader {
       case FILE -> s.isEmpty() ? null : Path.of(s);
       case CHOICE -> oneOf(s, k.choices());
       case PORT -> port(s);
+      case PORT_RANGE -> portRange(s);
       case TEXT -> s;
       case TEXT_REQUIRED -> nonEmpty(s);
       case NUMBER -> number(s, k.min(), k.max());
@@ -328,6 +329,20 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(s);
     }
     return p;
+  }
+
+  private static PortRange portRange(String s) {
+    int dash = s.indexOf('-');
+    if (dash < 0) {
+      int p = port(s);
+      return new PortRange(p, p);
+    }
+    int first = port(s.substring(0, dash).trim());
+    int last = port(s.substring(dash + 1).trim());
+    if (first <= 0 || last < first) {
+      throw new IllegalArgumentException(s);
+    }
+    return new PortRange(first, last);
   }
 
   private static double fraction(String s) {

@@ -73,8 +73,19 @@ public enum Key {
       "",
       "name or full path of the NVML library (default `libnvidia-ml.so.1`)"),
   PROMETHEUS_PORT(
-      "prometheus.port", Type.PORT, "9464", "port of the `/metrics` endpoint, or `off`"),
+      "prometheus.port",
+      Type.PORT_RANGE,
+      "9464",
+      "port of the `/metrics` endpoint: a port, `0` for any free port, a range `9464-9480` for the"
+          + " first free one in it (several JVMs on one host), or `off`"),
   PROMETHEUS_HOST("prometheus.host", Type.TEXT_REQUIRED, "0.0.0.0", "bind address of the endpoint"),
+  PROMETHEUS_SD_FILE(
+      "prometheus.sd-file",
+      Type.FILE,
+      "",
+      "a folder for Prometheus file-based discovery: once the endpoint is up, this JVM writes"
+          + " `jouletrace-<host>-<pid>.json` there (its address, `stage` and the job labels), and"
+          + " removes it at exit (see Spark)"),
   REPORT_JSON(
       "report.json",
       Type.FILE,
@@ -296,6 +307,8 @@ public enum Key {
     CHOICE,
     /** A TCP port, or {@code off} (-1). */
     PORT,
+    /** A TCP port, {@code 0} (any free port), a range {@code first-last}, or {@code off}. */
+    PORT_RANGE,
     /** Free text, possibly empty. */
     TEXT,
     /** Free text, not empty. */
@@ -399,6 +412,8 @@ public enum Key {
       case FILE -> "a file path";
       case CHOICE -> String.join(", ", choices).replaceFirst(", ([^,]*)$", " or $1");
       case PORT -> "a TCP port 0-65535 (0: any free port), or off";
+      case PORT_RANGE ->
+          "a TCP port 0-65535 (0: any free port), a range first-last (the first free one), or off";
       case TEXT -> "text";
       case TEXT_REQUIRED -> "non-empty text";
       case NUMBER, OPTIONAL_NUMBER ->

@@ -30,8 +30,26 @@ import net.bytebuddy.matcher.ElementMatcher;
  * @param type the class name, glob, or super type name
  * @param methods a regular expression over the names of the methods
  * @param phase the phase name
+ * @param advice the advice woven around the methods; {@code null} for {@link PhaseAdvice}, which
+ *     makes each call a phase named {@code phase}
  */
-public record Rule(Kind kind, String type, String methods, String phase) {
+public record Rule(Kind kind, String type, String methods, String phase, Class<?> advice) {
+
+  /** A rule woven with {@link PhaseAdvice}. */
+  public Rule(Kind kind, String type, String methods, String phase) {
+    this(kind, type, methods, phase, null);
+  }
+
+  /**
+   * Returns this rule woven with another advice class (inlined; it may reference only JDK and
+   * bridge classes).
+   *
+   * @param adviceClass the advice
+   * @return a copy
+   */
+  public Rule withAdvice(Class<?> adviceClass) {
+    return new Rule(kind, type, methods, phase, adviceClass);
+  }
 
   /** How a rule's {@code type} is matched. */
   public enum Kind {

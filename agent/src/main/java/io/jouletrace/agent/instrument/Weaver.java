@@ -83,7 +83,13 @@ final class Weaver implements ClassFileTransformer {
               rule.typeMatcher(),
               Advice.withCustomMapping()
                   .bind(PhaseName.class, rule.phase())
-                  .to(phaseAdvice, agentClasses)
+                  .to(
+                      rule.advice() == null
+                          ? phaseAdvice
+                          : TypePool.Default.of(agentClasses)
+                              .describe(rule.advice().getName())
+                              .resolve(),
+                      agentClasses)
                   .on(rule.methodMatcher())));
     }
     for (CountAdvice.CountRule c : CountAdvice.djl()) {

@@ -73,6 +73,115 @@ public final class JouleTrace {
   }
 
   /**
+   * The Spark local property that carries a phase from the driver to its tasks: Spark ships a
+   * thread's local properties with every task of the jobs that thread submits, and the agent in
+   * each executor opens a phase of that name around each such task.
+   */
+  public static final String SPARK_PHASE_PROPERTY = "jouletrace.phase";
+
+  /**
+   * Marks the Spark jobs this thread submits until the phase is closed: sets the local property
+   * {@value #SPARK_PHASE_PROPERTY} on the context, so that every task of those jobs runs as phase
+   * {@code name} in the executors, and opens the same phase on this (driver) thread. Closing it
+   * restores the property's previous value (none, or an outer phase's) and closes the driver's
+   * phase. The property is set even without an agent; it costs Spark nothing.
+   *
+   * <pre>{@code
+   * try (Phase p = JouleTrace.sparkPhase(spark.sparkContext(), "featurize")) {
+   *   features = raw.map(...).collect();
+   * }
+   * }</pre>
+   *
+   * <p>Reflection keeps this API free of any Spark dependency: {@code context} is anything with
+   * Spark's {@code setLocalProperty(String, String)} and {@code getLocalProperty(String)} (a {@code
+   * SparkContext} or {@code JavaSparkContext}), or a {@code SparkSession} (its {@code
+   * sparkContext()} is used).
+   *
+   * @param context the driver's {@code SparkContext}, {@code JavaSparkContext} or {@code
+   *     SparkSession}
+   * @param name the phase name: not blank, at most 128 characters, no control characters (the agent
+   *     ignores other values, with one warning)
+   * @return the open phase; close it on the same thread
+   * @throws IllegalArgumentException when {@code context} has no local properties
+   */
+  public static Phase sparkPhase(Object context, String name) {
+    Object sc = context;
+    java.lang.reflect.Method set = localPropertyMethod(sc, "setLocalProperty", 2);
+    if (set == null && sc != null) {
+      java.lang.reflect.Method inner = localPropertyMethod(sc, "sparkContext", 0);
+      if (inner != null) {
+        try {
+          sc = inner.invoke(sc);
+        } catch (ReflectiveOperationException e) {
+          sc = null;
+        }
+        set = localPropertyMethod(sc, "setLocalProperty", 2);
+      }
+    }
+    java.lang.reflect.Method get = localPropertyMethod(sc, "getLocalProperty", 1);
+    if (set == null || get == null) {
+      throw new IllegalArgumentException(
+          "not a SparkContext, JavaSparkContext or SparkSession: "
+              + (context == null ? "null" : context.getClass().getName()));
+    }
+    try {
+      Object previous = get.invoke(sc, SPARK_PHASE_PROPERTY);
+      set.invoke(sc, SPARK_PHASE_PROPERTY, name);
+      return new SparkPhase(phase(name), sc, set, (String) previous);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException("cannot set a local property on " + sc, e);
+    }
+  }
+
+  private static java.lang.reflect.Method localPropertyMethod(Object o, String name, int args) {
+    if (o == null) {
+      return null;
+    }
+    for (java.lang.reflect.Method m : o.getClass().getMethods()) {
+      if (m.getName().equals(name) && m.getParameterCount() == args) {
+        boolean strings = true;
+        for (Class<?> p : m.getParameterTypes()) {
+          strings &= p == String.class;
+        }
+        if (strings) {
+          return m;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The driver's phase, and the local property to restore when it closes. */
+  private static final class SparkPhase implements Phase {
+    private final Phase driver;
+    private final Object context;
+    private final java.lang.reflect.Method set;
+    private final String previous;
+    private boolean closed;
+
+    SparkPhase(Phase driver, Object context, java.lang.reflect.Method set, String previous) {
+      this.driver = driver;
+      this.context = context;
+      this.set = set;
+      this.previous = previous;
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        set.invoke(context, SPARK_PHASE_PROPERTY, previous);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        // never into the application
+      }
+      driver.close();
+    }
+  }
+
+  /**
    * Tells whether an agent is recording phases in this JVM.
    *
    * @return {@code true} when the JouleTrace agent is attached

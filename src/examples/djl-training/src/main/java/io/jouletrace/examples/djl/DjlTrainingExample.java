@@ -108,8 +108,12 @@ import java.util.stream.Stream;
  */
 public final class DjlTrainingExample {
 
-  static final int FEATURES = 64;
-  static final int CLASSES = 10;
+  /** Inputs of the model. */
+  public static final int FEATURES = 64;
+
+  /** Classes the model tells apart. */
+  public static final int CLASSES = 10;
+
   static final int BATCH_SIZE = 32;
   static final long SEED = 20_261_126L;
 
@@ -359,7 +363,13 @@ public final class DjlTrainingExample {
   // ---------------------------------------------------------------------------------------------
   // Model
 
-  static SequentialBlock mlp() {
+  /**
+   * The example's model: an MLP 64 → 256 → ReLU → 128 → ReLU → 10 (also trained by the Spark
+   * example's sweep).
+   *
+   * @return a new, uninitialised block
+   */
+  public static SequentialBlock mlp() {
     return new SequentialBlock()
         .add(Linear.builder().setUnits(256).build())
         .add(Activation::relu)
