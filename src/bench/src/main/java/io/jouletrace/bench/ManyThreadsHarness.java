@@ -160,7 +160,7 @@ public final class ManyThreadsHarness {
         if (Long.parseLong(m.group(3)) != (long) threads * rounds) {
           problems.add("phases closed: " + m.group(3));
         }
-        if (Boolean.parseBoolean(m.group(6)) != (withAgent && phases)) {
+        if (Boolean.parseBoolean(m.group(6)) != withAgent) {
           problems.add("recording " + m.group(6));
         }
         if (withAgent && phases) {
