@@ -216,7 +216,7 @@ class PhaseRecorderTest {
   }
 
   @Test
-  void aChangeIsFoundWithoutLookingAtThreadsThatDidNotChange() throws Exception {
+  void pendingAndDrainChangedSeeTheOneThreadThatChangedAmongMany() throws Exception {
     int n = 200;
     CountDownLatch inside = new CountDownLatch(n);
     CountDownLatch release = new CountDownLatch(1);

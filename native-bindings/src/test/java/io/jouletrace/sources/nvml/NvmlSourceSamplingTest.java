@@ -124,10 +124,10 @@ class NvmlSourceSamplingTest {
           double measured = b.joules()[d] - a.joules()[d];
           // Where inside its bracket the source read its clock is unknown: +- half the bracket at
           // each end, at the power of that moment. Plus milliwatt rounding.
-          double bound =
+          double timing =
               traces[d].watts(a.t()) * a.uncertainty() / 2
-                  + traces[d].watts(b.t()) * b.uncertainty() / 2
-                  + 0.01;
+                  + traces[d].watts(b.t()) * b.uncertainty() / 2;
+          double bound = timing + 0.01;
           for (var step : traces[d].changesIn(a.t(), b.t()).entrySet()) {
             for (int i = w; i < w + 10; i++) {
               if (stamps.get(i).t() <= step.getKey() && step.getKey() < stamps.get(i + 1).t()) {
@@ -140,7 +140,11 @@ class NvmlSourceSamplingTest {
               String.format(Locale.ROOT, "nvml-power gpu-%d window %.2f-%.2f s", d, a.t(), b.t()),
               error);
           assertThat(Math.abs(measured - truth)).isLessThanOrEqualTo(bound);
-          assertThat(error).isLessThan(0.03);
+          // The 3 % target is the integration's: what the brackets of the two sample() calls
+          // leave unknown (wide when the machine is loaded) is not held against it.
+          assertThat(Math.abs(measured - truth) - timing)
+              .as("error %.4f, of which timing %.4f", error, timing / truth)
+              .isLessThan(0.03 * truth);
         }
       }
     }

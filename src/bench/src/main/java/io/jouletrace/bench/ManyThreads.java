@@ -2,16 +2,14 @@ package io.jouletrace.bench;
 
 import io.jouletrace.api.JouleTrace;
 import io.jouletrace.api.Phase;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The workload of {@link ManyThreadsHarness}: {@code n} threads, each opening one phase ({@code
@@ -21,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * the heap pools' peaks) and the heap in use after a full GC at the end.
  *
  * <pre>
- * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS]
+ * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS [PHASES]]
  * </pre>
  *
  * <p>With more than one round, the same workload runs again once the first is over, and the line
@@ -31,6 +29,37 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ManyThreads {
 
   private ManyThreads() {}
+
+  /**
+   * The most heap in use, sampled every 5 ms on a daemon thread (the heap pools' own peaks are
+   * updated only at collections, and a short run may have none).
+   */
+  private static final class HeapWatch {
+    private volatile boolean running = true;
+    private volatile long peak;
+    private final Thread thread;
+
+    HeapWatch() {
+      thread =
+          new Thread(
+              () -> {
+                Runtime rt = Runtime.getRuntime();
+                while (running) {
+                  peak = Math.max(peak, rt.totalMemory() - rt.freeMemory());
+                  LockSupport.parkNanos(5_000_000L);
+                }
+              },
+              "heap-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    long stop() throws InterruptedException {
+      running = false;
+      thread.join();
+      return peak;
+    }
+  }
 
   /** Starts the threads and waits for them all; returns the seconds it took. */
   private static double round(boolean virtual, int n, Runnable task) throws Exception {
@@ -65,16 +94,27 @@ public final class ManyThreads {
     boolean virtual = args[0].equals("virtual");
     int n = Integer.parseInt(args[1]);
     long sleepMs = Long.parseLong(args[2]);
-    LongAdder done = new LongAdder();
+    // Only failures are counted: a shared counter that every thread bumps is contended enough to
+    // show up in the profile of this workload.
+    AtomicInteger failed = new AtomicInteger();
+    boolean phases = args.length <= 4 || Boolean.parseBoolean(args[4]);
     Runnable task =
-        () -> {
-          try (Phase p = JouleTrace.phase("x")) {
-            Thread.sleep(sleepMs);
-            done.increment();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        };
+        phases
+            ? () -> {
+              try (Phase p = JouleTrace.phase("x")) {
+                Thread.sleep(sleepMs);
+              } catch (InterruptedException e) {
+                failed.incrementAndGet();
+              }
+            }
+            : () -> {
+              try {
+                Thread.sleep(sleepMs);
+              } catch (InterruptedException e) {
+                failed.incrementAndGet();
+              }
+            };
+    HeapWatch heap = new HeapWatch();
     int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     double first = 0;
     double last = 0;
@@ -85,12 +125,7 @@ public final class ManyThreads {
       }
     }
 
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
+    long peak = heap.stop();
     // Give the agent two of its default 100 ms ticks to take in the ended threads, then count
     // what is still held.
     Thread.sleep(250);
@@ -103,7 +138,7 @@ public final class ManyThreads {
             + " recording %b%n",
         first,
         last,
-        done.sum(),
+        (long) n * rounds - failed.get(),
         peak / 1048576.0,
         after / 1048576.0,
         JouleTrace.isRecording());

@@ -23,9 +23,11 @@ import java.util.regex.Pattern;
 /**
  * Many short-lived threads, each opening one phase, with and without the agent: the {@link
  * ManyThreads} workload run in pairs of JVMs (the order alternating from pair to pair), reporting
- * the medians of the workload's own time and of the JVM's wall time, their ratio, and the heap.
- * Each run with the agent is checked: every phase closed, its JSON report conserves energy (the
- * phases' joules add up to the total) and its standard error holds no error line.
+ * the medians of the workload's own time and of the JVM's wall time, their ratio, and the heap. A
+ * third run in each pair has the agent and threads that open no phase: the agent's own start-up
+ * cost on this workload, apart from what its phases cost. Each run with the agent and phases is
+ * checked: every phase closed, its JSON report conserves energy (the phases' joules add up to the
+ * total) and its standard error holds no error line.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ManyThreadsHarness
@@ -105,12 +107,14 @@ public final class ManyThreadsHarness {
         sleepMs,
         runs,
         java);
-    Run[][] r = new Run[2][runs];
+    Run[][] r = new Run[3][runs];
     int failures = 0;
     for (int i = 0; i < runs; i++) {
       boolean agentFirst = i % 2 == 1;
-      for (int k = 0; k < 2; k++) {
-        boolean withAgent = (k == 0) == agentFirst;
+      for (int k = 0; k < 3; k++) {
+        // the pair in alternating order, then the agent with threads that open no phase
+        boolean withAgent = k == 2 || (k == 0) == agentFirst;
+        boolean phases = k < 2;
         Path report = tmp.resolve("r-" + i + ".json");
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
@@ -126,7 +130,8 @@ public final class ManyThreadsHarness {
                 kind,
                 Integer.toString(threads),
                 Integer.toString(sleepMs),
-                Integer.toString(rounds)));
+                Integer.toString(rounds),
+                Boolean.toString(phases)));
         Path out = tmp.resolve("out.txt");
         Path err = tmp.resolve("err.txt");
         long start = System.nanoTime();
@@ -144,7 +149,7 @@ public final class ManyThreadsHarness {
           throw new IllegalStateException(
               "run failed (" + code + "): " + cmd + "\n" + stdout + stderr);
         }
-        r[withAgent ? 1 : 0][i] =
+        r[k == 2 ? 2 : withAgent ? 1 : 0][i] =
             new Run(
                 Double.parseDouble(m.group(1)),
                 Double.parseDouble(m.group(2)),
@@ -158,7 +163,7 @@ public final class ManyThreadsHarness {
         if (Boolean.parseBoolean(m.group(6)) != withAgent) {
           problems.add("recording " + m.group(6));
         }
-        if (withAgent) {
+        if (withAgent && phases) {
           stderr
               .lines()
               .filter(l -> l.matches("(?i).*(exception|error|failed|not recorded).*"))
@@ -242,21 +247,30 @@ public final class ManyThreadsHarness {
   }
 
   private static void report(String what, Run[][] r, Field f) {
-    double[] without = new double[r[0].length];
-    double[] with = new double[r[1].length];
-    for (int i = 0; i < without.length; i++) {
-      without[i] = f.of(r[0][i]);
-      with[i] = f.of(r[1][i]);
+    double[][] v = new double[3][r[0].length];
+    for (int k = 0; k < 3; k++) {
+      for (int i = 0; i < v[k].length; i++) {
+        v[k][i] = f.of(r[k][i]);
+      }
     }
+    double without = OverheadHarness.median(v[0]);
+    double with = OverheadHarness.median(v[1]);
+    double idle = OverheadHarness.median(v[2]);
     System.out.printf(
         Locale.ROOT,
-        "%-26s without median %.3f %s  with median %.3f %s  ratio %.3f%n",
+        "%-26s without agent: median %.3f %s%n%-26s with agent:    median %.3f %s  ratio %.3f%n"
+            + "%-26s agent, no phases: median %.3f %s  ratio %.3f%n",
         what,
-        OverheadHarness.median(without),
-        values(without),
-        OverheadHarness.median(with),
-        values(with),
-        OverheadHarness.median(with) / OverheadHarness.median(without));
+        without,
+        values(v[0]),
+        "",
+        with,
+        values(v[1]),
+        with / without,
+        "",
+        idle,
+        values(v[2]),
+        idle / without);
   }
 
   private static String values(double[] v) {
