@@ -37,6 +37,7 @@ public final class AgentRuntime {
   private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
   private final CarbonFactors factors;
+  private final Outputs outputs;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
   private Thread initThread;
@@ -54,6 +55,7 @@ public final class AgentRuntime {
     this.ledger = ledger;
     this.recorder = recorder;
     this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
+    this.outputs = new Outputs(config, log);
     double years = config.embodiedLifetime().toSeconds() / (365 * 86400.0);
     this.factors =
         new CarbonFactors(
@@ -167,7 +169,10 @@ public final class AgentRuntime {
         try {
           endpoint =
               PrometheusEndpoint.start(
-                  this::liveSnapshot, config.prometheusHost(), config.prometheusPort());
+                  this::liveSnapshot,
+                  config.prometheusHost(),
+                  config.prometheusPort(),
+                  outputs.security());
         } catch (Exception e) {
           log.line(
               "Prometheus endpoint not started on "
@@ -176,18 +181,22 @@ public final class AgentRuntime {
                   + config.prometheusPort()
                   + " ("
                   + e
-                  + "); set prometheus.port to a free port or"
-                  + " off. Measurement continues.");
+                  + (e instanceof java.net.BindException
+                      ? "); set prometheus.port to a free port or off."
+                      : ").")
+                  + " Measurement continues.");
         }
       }
+      outputs.start(this::liveSnapshot);
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
     }
   }
 
   private EnergySnapshot liveSnapshot() {
-    return ledger.snapshot(
-        startedAt, null, config.stage(), config.labels(), config.attribution(), factors);
+    return ledger
+        .snapshot(startedAt, null, config.stage(), config.labels(), config.attribution(), factors)
+        .withRunId(outputs.runId());
   }
 
   private void shutdown() {
@@ -212,13 +221,15 @@ public final class AgentRuntime {
                 + (open.size() > 5 ? ", ..." : ""));
       }
       EnergySnapshot last =
-          ledger.snapshot(
-              startedAt,
-              Instant.now(),
-              config.stage(),
-              config.labels(),
-              config.attribution(),
-              factors);
+          ledger
+              .snapshot(
+                  startedAt,
+                  Instant.now(),
+                  config.stage(),
+                  config.labels(),
+                  config.attribution(),
+                  factors)
+              .withRunId(outputs.runId());
       try {
         JsonReport.write(last, config.reportJson());
       } catch (Exception e) {
@@ -227,6 +238,7 @@ public final class AgentRuntime {
       }
       System.err.print(PhaseTable.render(last));
       System.err.println("jouletrace: report " + config.reportJson().toAbsolutePath());
+      outputs.atExit(last);
       PrometheusEndpoint e = endpoint;
       if (e != null) {
         e.close();

@@ -37,6 +37,19 @@ import java.util.Map;
  * @param phaseRules automatic phases declared with {@code phase.<name>} keys
  * @param instrumentWait a thread that loads a class to instrument waits for the instrumentation (no
  *     call is missed) instead of loading it as it is and having it retransformed moments later
+ * @param pushUrl Pushgateway URL, or {@code null} for no push
+ * @param pushJob {@code job} grouping key, or empty for the default
+ * @param pushInstance {@code instance} grouping key, or empty for the default
+ * @param pushInterval push period while running, or zero for only at exit
+ * @param pushTimeout longest a push may take, and the longest exit waits for the last one
+ * @param tlsCert PEM certificate of /metrics, or {@code null}
+ * @param tlsKey PEM private key of /metrics, or {@code null}
+ * @param tlsKeystore key store of /metrics, or {@code null}
+ * @param tlsKeystorePassword its password, or {@code null}; never printed
+ * @param prometheusUser basic-auth user of /metrics, or empty
+ * @param prometheusPassword basic-auth password, or {@code null}; never printed
+ * @param csv CSV run log, or {@code null}
+ * @param reportHtml HTML report, or {@code null}
  * @param strict refuse to start on any configuration error
  * @param errors one line per configuration problem found
  */
@@ -67,6 +80,19 @@ public record AgentConfig(
     double embodiedGpuKg,
     List<io.jouletrace.agent.instrument.Rule> phaseRules,
     boolean instrumentWait,
+    java.net.URI pushUrl,
+    String pushJob,
+    String pushInstance,
+    Duration pushInterval,
+    Duration pushTimeout,
+    Path tlsCert,
+    Path tlsKey,
+    Path tlsKeystore,
+    char[] tlsKeystorePassword,
+    String prometheusUser,
+    char[] prometheusPassword,
+    Path csv,
+    Path reportHtml,
     boolean strict,
     List<String> errors) {
 

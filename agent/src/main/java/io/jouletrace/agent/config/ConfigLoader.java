@@ -74,6 +74,20 @@ public final class ConfigLoader {
     key("nvml.library", "", "a library name or the path of libnvidia-ml.so.1");
     key("embodied.gpu-kg", "150", "kg CO2e per GPU in use, a number >= 0");
     key("instrument.wait", "true", "true or false");
+    // Outputs (exporter module): push, /metrics security, CSV run log, HTML report.
+    key("push.url", "", "a Pushgateway URL http(s)://host:port[/prefix]");
+    key("push.job", "", "the job grouping key (default: the job label job_name, else jouletrace)");
+    key("push.instance", "", "the instance grouping key (default: <hostname>:<pid>)");
+    key("push.interval", "off", Durations.FORM + ", or off (push only at exit)");
+    key("push.timeout", "2s", Durations.FORM + ", at least 10ms");
+    key("prometheus.tls.cert", "", "a PEM certificate (chain) file path");
+    key("prometheus.tls.key", "", "an unencrypted PKCS#8 PEM private key file path");
+    key("prometheus.tls.keystore", "", "a PKCS#12 or JKS key store file path");
+    key("prometheus.tls.keystore.password", "", "the key store's password (never printed)");
+    key("prometheus.user", "", "the basic-auth user of /metrics");
+    key("prometheus.password", "", "the basic-auth password of /metrics (never printed)");
+    key("csv", "", "a CSV file path; its folder must exist");
+    key("report.html", "", "an HTML file path; its folder must exist");
     key("strict", "false", "true or false");
     key("config", "", "a properties file path");
   }
@@ -264,6 +278,19 @@ public final class ConfigLoader {
     String nvmlLibrary = get("nvml.library");
     double gpuKg = get("embodied.gpu-kg");
     boolean instrumentWait = get("instrument.wait");
+    java.net.URI pushUrl = get("push.url");
+    String pushJob = get("push.job");
+    String pushInstance = get("push.instance");
+    Duration pushInterval = get("push.interval");
+    Duration pushTimeout = get("push.timeout");
+    Path tlsCert = get("prometheus.tls.cert");
+    Path tlsKey = get("prometheus.tls.key");
+    Path tlsKeystore = get("prometheus.tls.keystore");
+    char[] tlsKeystorePassword = get("prometheus.tls.keystore.password");
+    String user = get("prometheus.user");
+    char[] password = get("prometheus.password");
+    Path csv = get("csv");
+    Path reportHtml = get("report.html");
     List<Rule> rules = new ArrayList<>();
     phaseRules.forEach(
         (name, spec) -> {
@@ -310,6 +337,19 @@ public final class ConfigLoader {
         gpuKg,
         List.copyOf(rules),
         instrumentWait,
+        pushUrl,
+        pushJob,
+        pushInstance,
+        pushInterval,
+        pushTimeout,
+        tlsCert,
+        tlsKey,
+        tlsKeystore,
+        tlsKeystorePassword,
+        user,
+        password,
+        csv,
+        reportHtml,
         strict,
         List.copyOf(errors));
   }
@@ -349,6 +389,22 @@ public final class ConfigLoader {
       case "gpu.devices" -> s;
       case "nvml.library" -> s;
       case "embodied.gpu-kg" -> atLeast(s, 0);
+      case "push.url" -> s.isEmpty() ? null : io.jouletrace.exporter.PushSettings.parseUrl(s);
+      case "push.job", "push.instance", "prometheus.user" -> s;
+      case "push.interval" ->
+          "off".equalsIgnoreCase(s) || s.isEmpty()
+              ? Duration.ZERO
+              : positive(Durations.parse(s), Duration.ofMillis(100));
+      case "push.timeout" -> positive(Durations.parse(s), Duration.ofMillis(10));
+      case "prometheus.tls.cert",
+          "prometheus.tls.key",
+          "prometheus.tls.keystore",
+          "csv",
+          "report.html" ->
+          s.isEmpty() ? null : Path.of(s);
+      // Secrets: taken as they are, so a value never reaches an error line.
+      case "prometheus.tls.keystore.password", "prometheus.password" ->
+          s.isEmpty() ? null : s.toCharArray();
       default -> throw new IllegalStateException("no parser for " + key);
     };
   }

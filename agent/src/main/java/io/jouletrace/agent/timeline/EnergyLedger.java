@@ -47,6 +47,7 @@ public final class EnergyLedger {
   private EnergySnapshot.ModelInfo model;
   private final EventLog log = new EventLog();
   private final Occupancy wall;
+  private final PowerTimeline timeline;
 
   /** A cursor left at the start, so that a source opened late can count from there; see seal(). */
   private Occupancy origin;
@@ -92,6 +93,8 @@ public final class EnergyLedger {
     this.origin = wall.copy();
     this.startNanos = startNanos;
     this.lastTick = startNanos;
+    this.timeline =
+        new PowerTimeline(startNanos, PowerTimeline.DEFAULT_POINTS, PowerTimeline.DEFAULT_BANDS);
   }
 
   /**
@@ -285,6 +288,7 @@ public final class EnergyLedger {
   public synchronized void tick(long time, double share, double gpuShares) {
     Arrays.fill(scratch, 0);
     wall.advance(time, scratch);
+    timeline.record(time, devices, deviceJoules, scratch);
     double perSecond = carbon.embodiedGramsPerSecond(clamp(share), Math.max(0, gpuShares));
     for (int p = 0; p < maxPhases; p++) {
       if (scratch[p] != 0) {
@@ -409,18 +413,19 @@ public final class EnergyLedger {
         (source, m) ->
             m.forEach((zone, j) -> zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
     return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        (lastTick - startNanos) * 1e-9,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devs,
-        phases,
-        factors,
-        warnings,
-        zones,
-        model);
+            startedAt,
+            endedAt,
+            (lastTick - startNanos) * 1e-9,
+            stage,
+            labels,
+            attribution,
+            methods,
+            devs,
+            phases,
+            factors,
+            warnings,
+            zones,
+            model)
+        .withTimeline(timeline.freeze(registry::name));
   }
 }
