@@ -203,7 +203,7 @@ public final class HtmlReport {
     wMax = niceCeiling(wMax);
     double plotW = W - LEFT - RIGHT;
     double plotH = H - TOP - BOTTOM;
-    b.append("<svg id=\"power\" xmlns=\"http://www.w3.org/2000/svg\" width=\"")
+    b.append("<svg id=\"power\" width=\"")
         .append(W)
         .append("\" height=\"")
         .append(H)
