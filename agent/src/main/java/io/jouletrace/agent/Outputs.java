@@ -54,7 +54,11 @@ final class Outputs {
    */
   void start(Supplier<EnergySnapshot> live) {
     if (config.pushUrl() != null) {
-      push = PushgatewayExporter.start(pushSettings(), live, log::line);
+      try {
+        push = PushgatewayExporter.start(pushSettings(), live, log::line);
+      } catch (RuntimeException e) {
+        log.line("push to " + config.pushUrl() + " not started (key push.url): " + e);
+      }
     }
     if (config.csv() != null) {
       try {
@@ -108,7 +112,7 @@ final class Outputs {
             last,
             new CsvRunLog.Settings(
                 config.csv(), project, Runtime.getRuntime().availableProcessors(), cpuModel));
-      } catch (Exception e) {
+      } catch (Throwable e) {
         log.line(
             "CSV run log not written to " + config.csv().toAbsolutePath() + " (key csv): " + e);
       }
@@ -116,7 +120,7 @@ final class Outputs {
     if (config.reportHtml() != null) {
       try {
         HtmlReport.write(last, config.reportHtml());
-      } catch (Exception e) {
+      } catch (Throwable e) {
         log.line(
             "HTML report not written to "
                 + config.reportHtml().toAbsolutePath()
@@ -125,11 +129,15 @@ final class Outputs {
       }
     }
     if (config.pushUrl() != null) {
-      PushgatewayExporter p = push;
-      if (p == null) { // the job ended before start-up got this far
-        p = PushgatewayExporter.start(pushSettings(), () -> last, log::line);
+      try {
+        PushgatewayExporter p = push;
+        if (p == null) { // the job ended before start-up got this far
+          p = PushgatewayExporter.start(pushSettings(), () -> last, log::line);
+        }
+        p.pushFinal(last);
+      } catch (Throwable t) {
+        log.line("push to " + config.pushUrl() + " not done (key push.url): " + t);
       }
-      p.pushFinal(last);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.jouletrace.exporter;
 
+import io.prometheus.metrics.exporter.pushgateway.Format;
 import io.prometheus.metrics.exporter.pushgateway.PushGateway;
 import io.prometheus.metrics.exporter.pushgateway.Scheme;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -47,6 +48,8 @@ public final class PushgatewayExporter implements AutoCloseable {
             .scheme(
                 "https".equalsIgnoreCase(settings.url().getScheme()) ? Scheme.HTTPS : Scheme.HTTP)
             .address(settings.address())
+            // Text: the protobuf format needs a module the agent leaves out.
+            .format(Format.PROMETHEUS_TEXT)
             .job(settings.job())
             .groupingKey("instance", settings.instance())
             .groupingKey(PushSettings.RUN_ID_LABEL, settings.runId())
