@@ -124,8 +124,10 @@ public final class PowerTimeline {
       starts[d] = new long[maxPoints];
       ends[d] = new long[maxPoints];
       joules[d] = new double[maxPoints];
-      // A device opened since the previous tick counts its first joules from that tick.
-      openStart[d] = lastTime;
+      // Its first point starts at time zero: a source may count from the agent's start although
+      // it joined the ledger later (the estimation model does), and its first joules spread
+      // over that span rather than show as one spike in the tick it joined.
+      openStart[d] = startNanos;
     }
     known = n;
   }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,15 +32,61 @@ class DashboardE2EIT {
   static final Path SRC = Path.of(System.getProperty("jouletrace.it.srcDir", "../"));
   static final String JOB = "djl-e2e";
 
-  /** Series a panel may lack on this machine, and why. */
+  static final String GPU_UUID = "GPU-e2e0e2e0-0000-4000-8000-000000000001";
+
+  /** Series a panel may lack, and why. */
   static final Map<String, String> OPTIONAL =
       Map.of(
           "jouletrace_work_units_total",
-          "jouletrace_work_units_total is not exported by this agent build",
-          "jouletrace_gpu_info",
-          "no GPU measured on this machine",
-          "DCGM_FI_DEV_GPU_UTIL",
-          "no dcgm-exporter here");
+          "jouletrace_work_units_total is not exported by this agent build");
+
+  /**
+   * A stand-in for dcgm-exporter (there is no GPU here): its two series for the fake GPU that rank
+   * 1 measures, with dcgm-exporter's label names.
+   */
+  static HttpServer fakeDcgm() throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    String labels =
+        "{gpu=\"0\",UUID=\""
+            + GPU_UUID
+            + "\",pci_bus_id=\"00000000:10:00.0\",device=\"nvidia0\","
+            + "modelName=\"Fake H200\",Hostname=\"e2e\"}";
+    byte[] body =
+        ("# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL"
+                + labels
+                + " 87\n# TYPE DCGM_FI_DEV_POWER_MGMT_LIMIT gauge\nDCGM_FI_DEV_POWER_MGMT_LIMIT"
+                + labels
+                + " 700\n")
+            .getBytes(StandardCharsets.UTF_8);
+    server.createContext(
+        "/metrics",
+        x -> {
+          x.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
+          x.sendResponseHeaders(200, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    return server;
+  }
+
+  /** Rank 1's fake NVML: one GPU at 250 W, used by this process only. */
+  static Path nvmlScript(Path dir) throws Exception {
+    Path script = dir.resolve("nvml.script");
+    Files.writeString(
+        script,
+        String.join(
+            "\n",
+            "origin_ns " + System.nanoTime(),
+            "devices 1",
+            "name 0 Fake H200",
+            "uuid 0 " + GPU_UUID,
+            "power 0 0 250",
+            "proc 0 self 1000000",
+            "util 0 self 90",
+            ""));
+    return script;
+  }
 
   @Test
   void everyPanelQueryReturnsDataAndTheJobTotalMatchesTheReports(@TempDir Path dir)
@@ -49,6 +97,7 @@ class DashboardE2EIT {
       Files.copy(SRC.resolve("prometheus").resolve(f), promDir.resolve(f));
     }
     int[] ports = {DjlExampleIT.freePort(), DjlExampleIT.freePort()};
+    HttpServer dcgm = fakeDcgm();
     try (Servers.Server gw = Servers.pushgateway(dir)) {
       String config =
           Files.readString(SRC.resolve("prometheus/prometheus.yml"))
@@ -57,7 +106,7 @@ class DashboardE2EIT {
               .replace("'localhost:9464'", "'127.0.0.1:" + ports[0] + "'")
               .replace("'localhost:9465'", "'127.0.0.1:" + ports[1] + "'")
               .replace("'localhost:9091'", "'127.0.0.1:" + gw.port() + "'")
-              .replace("'localhost:9400'", "'127.0.0.1:" + DjlExampleIT.freePort() + "'");
+              .replace("'localhost:9400'", "'127.0.0.1:" + dcgm.getAddress().getPort() + "'");
       assertThat(config).doesNotContain("localhost:");
       Path configFile = promDir.resolve("prometheus.yml");
       Files.writeString(configFile, config);
@@ -66,9 +115,12 @@ class DashboardE2EIT {
       try (Servers.Server prom = Servers.prometheus(dir, configFile)) {
         double start = System.currentTimeMillis() / 1000.0;
         List<ForkedJvm.Running> runs = new ArrayList<>();
+        Path script = nvmlScript(dir);
         for (int rank = 0; rank < 2; rank++) {
           runs.add(
               new ForkedJvm(dir)
+                  .env("FAKE_NVML_SCRIPT", script.toString())
+                  .unsetEnv("CUDA_VISIBLE_DEVICES")
                   .env("DJL_OFFLINE", "true")
                   .env("OPT_OUT_TRACKING", "true")
                   .env("OMP_NUM_THREADS", "1")
@@ -82,14 +134,10 @@ class DashboardE2EIT {
                           + ";rank="
                           + rank
                           + ",push.url="
-                          + gw.url())
-                  .arg(
-                      "-jar",
-                      ForkedJvm.DJL_JAR.toString(),
-                      "--epochs",
-                      "2",
-                      "--hold-ms",
-                      "3000")
+                          + gw.url()
+                          // rank 1 measures a (fake) GPU, so that the GPU panels have data
+                          + (rank == 1 ? ",nvml.library=" + ForkedJvm.FAKE_NVML : ",gpu=off"))
+                  .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "2", "--hold-ms", "3000")
                   .start());
         }
         double reports = 0;
@@ -97,7 +145,8 @@ class DashboardE2EIT {
           ForkedJvm.Result r = runs.get(rank).await(300);
           assertThat(r.exitCode()).as(r.stderr()).isZero();
           assertThat(r.stderr()).doesNotContain("push to");
-          JsonNode root = new ObjectMapper().readTree(dir.resolve("rank" + rank + ".json").toFile());
+          JsonNode root =
+              new ObjectMapper().readTree(dir.resolve("rank" + rank + ".json").toFile());
           reports += root.at("/totals/joules/total").asDouble();
         }
 
@@ -124,6 +173,8 @@ class DashboardE2EIT {
         panels(prom, start, end, dir);
         variables(prom, start, end);
       }
+    } finally {
+      dcgm.stop(0);
     }
   }
 

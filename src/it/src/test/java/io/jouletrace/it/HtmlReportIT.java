@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTML report of a real DJL run, opened in headless Chromium: the page renders the phases,
- * logs no console error, requests nothing from the network, and its screenshot is not blank.
+ * The HTML report of a real DJL run, opened in headless Chromium: the page renders the phases, logs
+ * no console error, requests nothing from the network, and its screenshot is not blank.
  */
 class HtmlReportIT {
 
@@ -56,7 +56,8 @@ class HtmlReportIT {
                     try (Socket s = proxy.accept()) {
                       byte[] head = new byte[200];
                       int n = s.getInputStream().read(head);
-                      requests.add(n > 0 ? new String(head, 0, n, StandardCharsets.ISO_8859_1) : "");
+                      requests.add(
+                          n > 0 ? new String(head, 0, n, StandardCharsets.ISO_8859_1) : "");
                     }
                   }
                 } catch (java.io.IOException closed) {
@@ -92,7 +93,8 @@ class HtmlReportIT {
       // The proxy does see a page's requests: a control page with one image from the network.
       Path control = dir.resolve("control.html");
       Files.writeString(
-          control, "<html><body><img src=\"http://jouletrace-control.invalid/x.png\"></body></html>");
+          control,
+          "<html><body><img src=\"http://jouletrace-control.invalid/x.png\"></body></html>");
       chromium(chromium, dir, proxy.getLocalPort(), "--dump-dom", control);
       assertThat(pageRequests(requests)).anyMatch(q -> q.contains("jouletrace-control.invalid"));
 

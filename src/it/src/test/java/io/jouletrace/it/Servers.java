@@ -72,7 +72,13 @@ final class Servers {
   static Server pushgateway(Path dir) throws Exception {
     int port = DjlExampleIT.freePort();
     return start(
-        dir, "prometheus-pushgateway", List.of("--web.listen-address=127.0.0.1:" + port), port);
+        dir,
+        "prometheus-pushgateway",
+        // Debian's build persists to /var/lib/prometheus by default: each test keeps its own.
+        List.of(
+            "--web.listen-address=127.0.0.1:" + port,
+            "--persistence.file=" + dir.resolve("pushgateway-" + port + ".data")),
+        port);
   }
 
   static Server prometheus(Path dir, Path config) throws Exception {
