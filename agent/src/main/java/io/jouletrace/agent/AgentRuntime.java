@@ -229,7 +229,8 @@ public final class AgentRuntime {
                   config.labels(),
                   config.attribution(),
                   factors)
-              .withRunId(outputs.runId());
+              .withRunId(outputs.runId())
+              .withTimeline(ledger.timeline());
       try {
         JsonReport.write(last, config.reportJson());
       } catch (Exception e) {

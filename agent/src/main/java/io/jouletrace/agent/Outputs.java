@@ -132,7 +132,7 @@ final class Outputs {
       try {
         PushgatewayExporter p = push;
         if (p == null) { // the job ended before start-up got this far
-          p = PushgatewayExporter.start(pushSettings(), () -> last, log::line);
+          p = PushgatewayExporter.atExitOnly(pushSettings(), log::line);
         }
         p.pushFinal(last);
       } catch (Throwable t) {

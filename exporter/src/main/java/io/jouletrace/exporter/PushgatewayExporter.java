@@ -28,35 +28,19 @@ public final class PushgatewayExporter implements AutoCloseable {
   private final PushSettings settings;
   private final Consumer<String> log;
   private final AtomicReference<EnergySnapshot> last = new AtomicReference<>();
-  private final PushGateway gateway;
+  private final Supplier<EnergySnapshot> live;
+  private PushGateway gateway;
   private final ScheduledExecutorService periodic;
   private volatile String lastError;
 
   private PushgatewayExporter(
-      PushSettings settings, Supplier<EnergySnapshot> live, Consumer<String> log) {
+      PushSettings settings, Supplier<EnergySnapshot> live, Consumer<String> log, boolean build) {
     this.settings = settings;
     this.log = log;
-    PrometheusRegistry registry = new PrometheusRegistry();
-    registry.register(
-        new EnergyMetrics(
-            () -> {
-              EnergySnapshot s = last.get();
-              return s != null ? s : live.get();
-            }));
-    this.gateway =
-        PushGateway.builder()
-            .scheme(
-                "https".equalsIgnoreCase(settings.url().getScheme()) ? Scheme.HTTPS : Scheme.HTTP)
-            .address(settings.address())
-            // Text: the protobuf format needs a module the agent leaves out.
-            .format(Format.PROMETHEUS_TEXT)
-            .job(settings.job())
-            .groupingKey("instance", settings.instance())
-            .groupingKey(PushSettings.RUN_ID_LABEL, settings.runId())
-            .connectionTimeout(settings.timeout())
-            .readTimeout(settings.timeout())
-            .registry(registry)
-            .build();
+    this.live = live;
+    if (build) {
+      gateway(); // off the exit path: its classes are loaded now
+    }
     if (settings.interval().isZero()) {
       this.periodic = null;
     } else {
@@ -83,12 +67,60 @@ public final class PushgatewayExporter implements AutoCloseable {
    */
   public static PushgatewayExporter start(
       PushSettings settings, Supplier<EnergySnapshot> live, Consumer<String> log) {
-    return new PushgatewayExporter(settings, live, log);
+    return new PushgatewayExporter(settings, live, log, true);
+  }
+
+  /**
+   * Prepares a push at exit only, for a run that ends before start-up got to {@link #start}: the
+   * client is built on the push thread, within the deadline of {@link #pushFinal}.
+   *
+   * @param settings where and how (its interval is ignored)
+   * @param log one line per problem
+   * @return the exporter
+   */
+  public static PushgatewayExporter atExitOnly(PushSettings settings, Consumer<String> log) {
+    PushSettings once =
+        new PushSettings(
+            settings.url(),
+            settings.job(),
+            settings.instance(),
+            settings.runId(),
+            java.time.Duration.ZERO,
+            settings.timeout());
+    return new PushgatewayExporter(once, () -> null, log, false);
+  }
+
+  /** The client, built on first use. */
+  private synchronized PushGateway gateway() {
+    if (gateway == null) {
+      PrometheusRegistry registry = new PrometheusRegistry();
+      registry.register(
+          new EnergyMetrics(
+              () -> {
+                EnergySnapshot s = last.get();
+                return s != null ? s : live.get();
+              }));
+      gateway =
+          PushGateway.builder()
+              .scheme(
+                  "https".equalsIgnoreCase(settings.url().getScheme()) ? Scheme.HTTPS : Scheme.HTTP)
+              .address(settings.address())
+              // Text: the protobuf format needs a module the agent leaves out.
+              .format(Format.PROMETHEUS_TEXT)
+              .job(settings.job())
+              .groupingKey("instance", settings.instance())
+              .groupingKey(PushSettings.RUN_ID_LABEL, settings.runId())
+              .connectionTimeout(settings.timeout())
+              .readTimeout(settings.timeout())
+              .registry(registry)
+              .build();
+    }
+    return gateway;
   }
 
   private void pushPeriodic() {
     try {
-      gateway.push();
+      gateway().push();
       lastError = null;
     } catch (Throwable e) {
       String line = failure(e);
@@ -117,7 +149,7 @@ public final class PushgatewayExporter implements AutoCloseable {
         new Thread(
             () -> {
               try {
-                gateway.push();
+                gateway().push();
                 done.complete(null);
               } catch (Throwable e) {
                 done.completeExceptionally(e);

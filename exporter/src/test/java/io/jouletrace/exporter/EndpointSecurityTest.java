@@ -191,6 +191,10 @@ class EndpointSecurityTest {
                     new EndpointSecurity(null, null, null, null, null, PASSWORD)))
         .hasMessageContaining("prometheus.user is not")
         .satisfies(t -> assertThat(t.getMessage()).doesNotContain(PASSWORD));
+    // An unreadable certificate (a folder here: file modes do not stop root) is named too.
+    assertThatThrownBy(
+            () -> new EndpointSecurity(dir, keyPem, null, null, null, null).httpsConfigurator())
+        .hasMessageContaining("not a readable file (prometheus.tls.cert)");
     // A key file that is not PKCS#8 says how to convert it.
     Path pkcs1 = dir.resolve("rsa.pem");
     Files.writeString(

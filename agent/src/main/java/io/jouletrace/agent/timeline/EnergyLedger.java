@@ -413,19 +413,27 @@ public final class EnergyLedger {
         (source, m) ->
             m.forEach((zone, j) -> zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
     return new EnergySnapshot(
-            startedAt,
-            endedAt,
-            (lastTick - startNanos) * 1e-9,
-            stage,
-            labels,
-            attribution,
-            methods,
-            devs,
-            phases,
-            factors,
-            warnings,
-            zones,
-            model)
-        .withTimeline(timeline.freeze(registry::name));
+        startedAt,
+        endedAt,
+        (lastTick - startNanos) * 1e-9,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devs,
+        phases,
+        factors,
+        warnings,
+        zones,
+        model);
+  }
+
+  /**
+   * Returns the bounded power and phase-band timeline, for the HTML report.
+   *
+   * @return a copy
+   */
+  public EnergySnapshot.Timeline timeline() {
+    return timeline.freeze(registry::name);
   }
 }

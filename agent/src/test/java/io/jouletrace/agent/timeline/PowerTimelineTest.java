@@ -89,4 +89,30 @@ class PowerTimelineTest {
     assertThat(g.points().get(0).start()).isEqualTo(0.0);
     assertThat(g.points().get(0).watts()).isCloseTo(100, within(1e-6));
   }
+
+  @Test
+  void theLedgerFeedsItAtEveryTick() {
+    io.jouletrace.agent.phase.PhaseRegistry registry =
+        new io.jouletrace.agent.phase.PhaseRegistry(16, w -> {});
+    EnergyLedger ledger =
+        new EnergyLedger(
+            registry, 16, new io.jouletrace.agent.carbon.CarbonModel(400, 1, 1000, 1e8, 1, 150), 0);
+    int src =
+        ledger.addSource(List.of(new Device("package-0", Domain.CPU, "test", true, Map.of())), 0);
+    int a = registry.idOf("train-step");
+    ledger.event(500_000_000L, 0, a);
+    for (long t = TICK; t <= 20 * TICK; t += TICK) {
+      ledger.sample(src, t, new double[] {50 * t * 1e-9}, new double[] {1});
+      ledger.tick(t, 1);
+    }
+    EnergySnapshot.Timeline tl = ledger.timeline();
+    assertThat(tl.devices())
+        .singleElement()
+        .satisfies(s -> assertThat(s.id()).isEqualTo("package-0"));
+    assertThat(tl.devices().get(0).points())
+        .hasSize(20)
+        .allSatisfy(p -> assertThat(p.watts()).isCloseTo(50, within(1e-6)));
+    assertThat(tl.bands())
+        .containsExactly(new PhaseBand("other", 0, 0.5), new PhaseBand("train-step", 0.5, 2.0));
+  }
 }
