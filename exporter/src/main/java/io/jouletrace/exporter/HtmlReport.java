@@ -225,7 +225,7 @@ public final class HtmlReport {
           .append(f(Math.max(0.5, x1 - x0), 1))
           .append("\" height=\"")
           .append(f(plotH, 0))
-          .append("\" fill=\"")
+          .append("\" fill-opacity=\"0.5\" fill=\"")
           .append(colours.getOrDefault(band.phase(), "#eee"))
           .append("\"><title>")
           .append(esc(band.phase()))
@@ -267,7 +267,7 @@ public final class HtmlReport {
     int i = 0;
     for (PowerSeries ps : tl.devices()) {
       String colour = LINE_COLOURS[i++ % LINE_COLOURS.length];
-      b.append("<polyline class=\"device\" fill=\"none\" stroke-width=\"1.5\" stroke=\"")
+      b.append("<polyline class=\"device\" fill=\"none\" stroke-width=\"2\" stroke=\"")
           .append(colour)
           .append(ps.measured() ? "" : "\" stroke-dasharray=\"5 3")
           .append("\" points=\"");

@@ -42,6 +42,40 @@ class PrometheusFilesIT {
         .contains("SUCCESS");
   }
 
+  /**
+   * The dashboard's model: a Prometheus data source variable used by every panel, the job,
+   * instance, stage and phase variables, and no query that adds attributed and raw device energy.
+   */
+  @Test
+  void dashboardModel() throws Exception {
+    com.fasterxml.jackson.databind.JsonNode dash =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(DashboardE2EIT.SRC.resolve("grafana/jouletrace.json").toFile());
+    assertThat(dash.get("schemaVersion").asInt()).isGreaterThanOrEqualTo(36); // Grafana 9.4+
+    List<String> names = new ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode v : dash.at("/templating/list")) {
+      names.add(v.get("name").asText());
+    }
+    assertThat(names).containsExactly("datasource", "job", "instance", "stage", "phase");
+    assertThat(dash.at("/templating/list/0/query").asText()).isEqualTo("prometheus");
+    int queries = 0;
+    for (com.fasterxml.jackson.databind.JsonNode panel : dash.get("panels")) {
+      assertThat(panel.at("/datasource/uid").asText()).isEqualTo("${datasource}");
+      assertThat(panel.get("gridPos")).isNotNull();
+      for (com.fasterxml.jackson.databind.JsonNode t : panel.get("targets")) {
+        String expr = t.get("expr").asText();
+        assertThat(t.at("/datasource/uid").asText()).isEqualTo("${datasource}");
+        assertThat(
+                expr.contains("jouletrace_energy_joules_total")
+                    && expr.contains("jouletrace_device_energy_joules_total"))
+            .as(expr)
+            .isFalse();
+        queries++;
+      }
+    }
+    assertThat(queries).isGreaterThanOrEqualTo(12);
+  }
+
   @Test
   void rulesUnitTests() throws Exception {
     Path tests = DashboardE2EIT.SRC.resolve("prometheus/tests/jouletrace.test.yml");
