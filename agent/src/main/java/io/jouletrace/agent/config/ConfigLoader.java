@@ -33,7 +33,7 @@ public final class ConfigLoader {
 
   private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
   private static final List<String> RESERVED_LABELS =
-      List.of("phase", "domain", "method", "device", "source", "kind", "stage");
+      List.of("phase", "domain", "method", "device", "source", "kind", "stage", "run_id");
 
   /** Every key, with its default and the form it accepts. */
   static final Map<String, String[]> KEYS = new LinkedHashMap<>();

@@ -66,4 +66,11 @@ class OutputKeysTest {
     AgentConfig noPort = ConfigLoader.load("push.url=http://gw", new Properties(), Map.of());
     assertThat(noPort.errors()).singleElement().asString().contains("'push.url'");
   }
+
+  @Test
+  void runIdIsNotAJobLabelName() {
+    AgentConfig c = ConfigLoader.load("labels=run_id=7;rank=0", new Properties(), Map.of());
+    assertThat(c.errors()).singleElement().asString().contains("'labels'");
+    assertThat(c.labels()).isEmpty();
+  }
 }
