@@ -61,6 +61,7 @@ public final class AgentRuntime {
   private volatile boolean shuttingDown;
   private volatile SparkTasks sparkTasks;
   private volatile java.nio.file.Path sdFile;
+  private final Outputs outputs;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -82,6 +83,7 @@ public final class AgentRuntime {
     this.ledger = ledger;
     this.recorder = recorder;
     this.sampler = new Sampler(config, ledger, recorder, log, startNanos, startCpuNanos);
+    this.outputs = new Outputs(config, log);
   }
 
   /**
@@ -212,6 +214,7 @@ public final class AgentRuntime {
       if (config.hostAttribution()) {
         Discovery.warnIfShared(config, log);
       }
+      outputs.start(this::liveSnapshot);
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
     }
@@ -228,7 +231,8 @@ public final class AgentRuntime {
               this::liveSnapshot,
               config.prometheusHost(),
               config.prometheusPort(),
-              config.prometheusPortLast());
+              config.prometheusPortLast(),
+              outputs.security());
       endpoint.set(started);
       log.debug("/metrics served on " + config.prometheusHost() + ":" + started.port());
       if (shuttingDown) {
@@ -270,7 +274,7 @@ public final class AgentRuntime {
                 startedAt, endedAt, config.stage(), config.labels(), config.attribution()));
     Map<String, Long> tasks = sparkTasks.counts();
     s = tasks.isEmpty() ? s : s.withTasks(tasks);
-    return s.withAgent(cost(s));
+    return s.withAgent(cost(s)).withRunId(outputs.runId());
   }
 
   /**
@@ -358,7 +362,7 @@ public final class AgentRuntime {
       if (config.hostAttribution()) {
         Discovery.warnIfShared(config, log); // JVMs that started after this one; one line at most
       }
-      EnergySnapshot last = snapshot(Instant.now());
+      EnergySnapshot last = snapshot(Instant.now()).withTimeline(ledger.timeline());
       try {
         JsonReport.write(last, config.reportJson());
         log.debug("report written: " + config.reportJson().toAbsolutePath());
@@ -378,6 +382,7 @@ public final class AgentRuntime {
               + config.reportJson().toAbsolutePath()
               + ", statement "
               + statement.toAbsolutePath());
+      outputs.atExit(last);
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();

@@ -33,6 +33,8 @@ import java.util.Objects;
  * @param detail intensity segments, market-based grams, work units and the statement's inputs;
  *     {@code null} before the carbon stage has filled them in
  * @param tasks Spark tasks run in this JVM per phase set on the driver (empty outside Spark)
+ * @param runId identifier of this run (also a Pushgateway grouping key), or {@code null}
+ * @param timeline bounded power and phase timeline for the HTML report; never {@code null}
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -50,7 +52,9 @@ public record EnergySnapshot(
     ModelInfo model,
     AgentCost agent,
     CarbonDetail detail,
-    Map<String, Long> tasks) {
+    Map<String, Long> tasks,
+    String runId,
+    Timeline timeline) {
 
   /** A snapshot without carbon detail, measuring cost or task counts (the ledger's). */
   public EnergySnapshot(
@@ -83,7 +87,9 @@ public record EnergySnapshot(
         model,
         null,
         null,
-        Map.of());
+        Map.of(),
+        null,
+        null);
   }
 
   public EnergySnapshot {
@@ -95,7 +101,114 @@ public record EnergySnapshot(
     phases = List.copyOf(phases);
     warnings = List.copyOf(warnings);
     zones = List.copyOf(zones);
+    timeline = timeline == null ? Timeline.EMPTY : timeline;
   }
+
+  /**
+   * Returns this snapshot with a run id.
+   *
+   * @param id the run id
+   * @return a copy
+   */
+  public EnergySnapshot withRunId(String id) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        agent,
+        detail,
+        tasks,
+        id,
+        timeline);
+  }
+
+  /**
+   * Returns this snapshot with a timeline.
+   *
+   * @param t the timeline
+   * @return a copy
+   */
+  public EnergySnapshot withTimeline(Timeline t) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        agent,
+        detail,
+        tasks,
+        runId,
+        t);
+  }
+
+  /**
+   * Power over time per device and the phase that held each stretch of time, bounded in size
+   * whatever the run's length. Times are seconds since measurement started.
+   *
+   * @param devices one power series per device
+   * @param bands consecutive stretches of time, each with the phase that held most of it
+   */
+  public record Timeline(List<PowerSeries> devices, List<PhaseBand> bands) {
+
+    /** No timeline. */
+    public static final Timeline EMPTY = new Timeline(List.of(), List.of());
+
+    public Timeline {
+      devices = List.copyOf(devices);
+      bands = List.copyOf(bands);
+    }
+  }
+
+  /**
+   * Average power of one device over consecutive stretches of time.
+   *
+   * @param id device id
+   * @param domain {@code cpu}, {@code dram} or {@code gpu}
+   * @param measured counter ({@code true}) or estimate
+   * @param points in time order
+   */
+  public record PowerSeries(String id, String domain, boolean measured, List<PowerPoint> points) {
+    public PowerSeries {
+      points = List.copyOf(points);
+    }
+  }
+
+  /**
+   * Average power over {@code [start, end)}.
+   *
+   * @param start seconds since measurement started
+   * @param end seconds since measurement started
+   * @param watts joules over the stretch divided by its length
+   */
+  public record PowerPoint(double start, double end, double watts) {}
+
+  /**
+   * A stretch of time and the phase that held most of it.
+   *
+   * @param phase phase name
+   * @param start seconds since measurement started
+   * @param end seconds since measurement started
+   */
+  public record PhaseBand(String phase, double start, double end) {}
 
   /**
    * A counter read for detail only.
@@ -154,7 +267,9 @@ public record EnergySnapshot(
         model,
         agent,
         detail,
-        tasks);
+        tasks,
+        runId,
+        timeline);
   }
 
   /**
@@ -180,7 +295,9 @@ public record EnergySnapshot(
         model,
         agent,
         detail,
-        counts);
+        counts,
+        runId,
+        timeline);
   }
 
   /**
@@ -206,7 +323,9 @@ public record EnergySnapshot(
         model,
         cost,
         detail,
-        tasks);
+        tasks,
+        runId,
+        timeline);
   }
 
   /**
@@ -259,13 +378,19 @@ public record EnergySnapshot(
   }
 
   /**
-   * Returns the labels every series carries: {@code stage} then the job labels, in a stable order.
+   * Returns the labels every series carries: {@code stage}, {@code run_id} when known, then the job
+   * labels, in a stable order.
    *
    * @return an ordered map
    */
   public Map<String, String> commonLabels() {
     Map<String, String> all = new LinkedHashMap<>();
-    all.put("stage", stage);
+    all.put(MetricFamily.STAGE, stage);
+    if (runId != null) {
+      // Ties the series scraped while the run lasts to those it pushes at exit, so that queries
+      // can take one of the two (max by run_id) instead of adding them.
+      all.put(MetricFamily.RUN_ID, runId);
+    }
     labels.keySet().stream().sorted().forEach(k -> all.put(k, labels.get(k)));
     return all;
   }

@@ -57,6 +57,9 @@ public final class JsonReport {
       g.writeStringField("endedAt", s.endedAt() == null ? null : s.endedAt().toString());
       g.writeNumberField("wallSeconds", s.wallSeconds());
       g.writeStringField("stage", s.stage());
+      if (s.runId() != null) {
+        g.writeStringField("runId", s.runId());
+      }
       g.writeObjectFieldStart("labels");
       sorted(g, s.labels());
       g.writeEndObject();

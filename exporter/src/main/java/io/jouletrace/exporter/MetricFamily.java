@@ -126,6 +126,9 @@ public enum MetricFamily {
   /** The label every series carries besides the job labels. */
   public static final String STAGE = "stage";
 
+  /** The label that identifies one run (one JVM's measurement), when the agent sets one. */
+  public static final String RUN_ID = "run_id";
+
   private final String baseName;
   private final boolean counter;
   private final String unit;
@@ -178,6 +181,7 @@ public enum MetricFamily {
   public static Set<String> reservedLabelNames() {
     Set<String> all = new LinkedHashSet<>();
     all.add(STAGE);
+    all.add(RUN_ID);
     for (MetricFamily f : values()) {
       all.addAll(f.labels);
     }

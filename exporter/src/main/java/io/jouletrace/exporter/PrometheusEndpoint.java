@@ -14,12 +14,21 @@ public final class PrometheusEndpoint implements AutoCloseable {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final HTTPServer server;
 
-  private PrometheusEndpoint(Supplier<EnergySnapshot> snapshots, String host, int port)
+  private PrometheusEndpoint(
+      Supplier<EnergySnapshot> snapshots, String host, int port, EndpointSecurity security)
       throws IOException {
     registry.register(new EnergyMetrics(snapshots));
     HTTPServer.Builder builder = HTTPServer.builder().port(port).registry(registry);
     if (host != null && !host.isEmpty()) {
       builder.hostname(host);
+    }
+    // Checked before binding: a misconfigured TLS or password never serves the metrics in clear
+    // or without authentication.
+    if (security.tls()) {
+      builder.httpsConfigurator(security.httpsConfigurator());
+    }
+    if (security.basicAuth()) {
+      builder.authenticator(security.authenticator());
     }
     this.server = builder.buildAndStart();
   }
@@ -35,7 +44,24 @@ public final class PrometheusEndpoint implements AutoCloseable {
    */
   public static PrometheusEndpoint start(Supplier<EnergySnapshot> snapshots, String host, int port)
       throws IOException {
-    return new PrometheusEndpoint(snapshots, host, port);
+    return new PrometheusEndpoint(snapshots, host, port, EndpointSecurity.NONE);
+  }
+
+  /**
+   * Starts serving over TLS and/or with basic authentication.
+   *
+   * @param snapshots read at each scrape
+   * @param host bind address, or {@code null}/empty for all interfaces
+   * @param port TCP port, 0 for any free port
+   * @param security TLS and authentication; {@link EndpointSecurity#NONE} for neither
+   * @return the running endpoint
+   * @throws IOException when the port cannot be bound or the TLS or password settings are wrong
+   *     (the message names the key)
+   */
+  public static PrometheusEndpoint start(
+      Supplier<EnergySnapshot> snapshots, String host, int port, EndpointSecurity security)
+      throws IOException {
+    return new PrometheusEndpoint(snapshots, host, port, security);
   }
 
   /**
@@ -50,13 +76,34 @@ public final class PrometheusEndpoint implements AutoCloseable {
    */
   public static PrometheusEndpoint start(
       Supplier<EnergySnapshot> snapshots, String host, int first, int last) throws IOException {
+    return start(snapshots, host, first, last, EndpointSecurity.NONE);
+  }
+
+  /**
+   * Starts serving on the first free port of a range, over TLS and/or with basic authentication.
+   *
+   * @param snapshots read at each scrape
+   * @param host bind address, or {@code null}/empty for all interfaces
+   * @param first the first port to try; 0 for any free port
+   * @param last the last port to try ({@code first} for one port)
+   * @param security TLS and basic-auth settings
+   * @return the running endpoint
+   * @throws IOException when no port of the range can be bound; its message names the range
+   */
+  public static PrometheusEndpoint start(
+      Supplier<EnergySnapshot> snapshots,
+      String host,
+      int first,
+      int last,
+      EndpointSecurity security)
+      throws IOException {
     if (first == 0 || last <= first) {
-      return start(snapshots, host, first);
+      return start(snapshots, host, first, security);
     }
     IOException lastFailure = null;
     for (int port = first; port <= last; port++) {
       try {
-        return start(snapshots, host, port);
+        return start(snapshots, host, port, security);
       } catch (IOException busy) {
         lastFailure = busy;
       }

@@ -98,7 +98,9 @@ class CarbonStatementTest {
         k.model(),
         null,
         d,
-        Map.of());
+        Map.of(),
+        null,
+        null);
   }
 
   @Test

@@ -207,4 +207,69 @@ public final class AgentConfig {
   public boolean strict() {
     return this.<Boolean>get(Key.STRICT);
   }
+
+  /** Returns the Pushgateway URL, or {@code null} for no push. */
+  public java.net.URI pushUrl() {
+    return get(Key.PUSH_URL);
+  }
+
+  /** Returns the {@code job} grouping key, or empty for the default. */
+  public String pushJob() {
+    return get(Key.PUSH_JOB);
+  }
+
+  /** Returns the {@code instance} grouping key, or empty for the default. */
+  public String pushInstance() {
+    return get(Key.PUSH_INSTANCE);
+  }
+
+  /** Returns the push period while running, or zero for only at exit. */
+  public Duration pushInterval() {
+    return get(Key.PUSH_INTERVAL);
+  }
+
+  /** Returns the longest a push may take, and the longest exit waits for the last one. */
+  public Duration pushTimeout() {
+    return get(Key.PUSH_TIMEOUT);
+  }
+
+  /** Returns the endpoint's PEM certificate, or {@code null}. */
+  public Path tlsCert() {
+    return get(Key.PROMETHEUS_TLS_CERT);
+  }
+
+  /** Returns the endpoint's PEM private key, or {@code null}. */
+  public Path tlsKey() {
+    return get(Key.PROMETHEUS_TLS_KEY);
+  }
+
+  /** Returns the endpoint's key store, or {@code null}. */
+  public Path tlsKeystore() {
+    return get(Key.PROMETHEUS_TLS_KEYSTORE);
+  }
+
+  /** Returns the key store's password, or {@code null}; never printed. */
+  public char[] tlsKeystorePassword() {
+    return get(Key.PROMETHEUS_TLS_KEYSTORE_PASSWORD);
+  }
+
+  /** Returns the basic-auth user of the endpoint, or empty. */
+  public String prometheusUser() {
+    return get(Key.PROMETHEUS_USER);
+  }
+
+  /** Returns the basic-auth password, or {@code null}; never printed. */
+  public char[] prometheusPassword() {
+    return get(Key.PROMETHEUS_PASSWORD);
+  }
+
+  /** Returns the CSV run log, or {@code null}. */
+  public Path csv() {
+    return get(Key.CSV);
+  }
+
+  /** Returns the HTML report, or {@code null}. */
+  public Path reportHtml() {
+    return get(Key.REPORT_HTML);
+  }
 }

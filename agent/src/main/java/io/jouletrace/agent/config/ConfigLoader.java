@@ -300,6 +300,8 @@ public final class ConfigLoader {
       case INTEGER -> (int) Math.round(whole(number(s, k.min(), k.max())));
       case LABELS -> labels(s);
       case LIST -> list(s);
+      case URL -> s.isEmpty() ? null : io.jouletrace.exporter.PushSettings.parseUrl(s);
+      case SECRET -> s.isEmpty() ? null : s.toCharArray();
     };
   }
 

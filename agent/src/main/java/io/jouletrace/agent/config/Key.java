@@ -86,6 +86,74 @@ public enum Key {
       "a folder for Prometheus file-based discovery: once the endpoint is up, this JVM writes"
           + " `jouletrace-<host>-<pid>.json` there (its address, `stage` and the job labels), and"
           + " removes it at exit (see Spark)"),
+  PROMETHEUS_TLS_CERT(
+      "prometheus.tls.cert",
+      Type.FILE,
+      "",
+      "PEM certificate (chain) of the `/metrics` endpoint; with `prometheus.tls.key`, it serves"
+          + " HTTPS"),
+  PROMETHEUS_TLS_KEY(
+      "prometheus.tls.key",
+      Type.FILE,
+      "",
+      "unencrypted PKCS#8 PEM private key of that certificate"),
+  PROMETHEUS_TLS_KEYSTORE(
+      "prometheus.tls.keystore",
+      Type.FILE,
+      "",
+      "PKCS#12 or JKS key store of the endpoint, instead of the PEM files"),
+  PROMETHEUS_TLS_KEYSTORE_PASSWORD(
+      "prometheus.tls.keystore.password",
+      Type.SECRET,
+      "",
+      "the key store's password; never printed"),
+  PROMETHEUS_USER(
+      "prometheus.user",
+      Type.TEXT,
+      "",
+      "basic-auth user of `/metrics` (with `prometheus.password`)"),
+  PROMETHEUS_PASSWORD(
+      "prometheus.password",
+      Type.SECRET,
+      "",
+      "basic-auth password of `/metrics`; never printed (`JOULETRACE_PROMETHEUS_PASSWORD` keeps it"
+          + " off the command line)"),
+  PUSH_URL(
+      "push.url",
+      Type.URL,
+      "",
+      "Pushgateway to push to at exit (and every `push.interval`), e.g. `http://pushgateway:9091`"),
+  PUSH_JOB(
+      "push.job",
+      Type.TEXT,
+      "",
+      "the `job` grouping key (default: the job label `job_name`, else `jouletrace`)"),
+  PUSH_INSTANCE(
+      "push.instance", Type.TEXT, "", "the `instance` grouping key (default: `<hostname>:<pid>`)"),
+  PUSH_INTERVAL(
+      "push.interval",
+      Type.DURATION_OR_OFF,
+      "off",
+      0.1,
+      0,
+      "push period while the job runs, or `off` (push only at exit)"),
+  PUSH_TIMEOUT(
+      "push.timeout",
+      Type.DURATION,
+      "2s",
+      0.01,
+      0,
+      "longest a push may take; exit never waits longer for the last one"),
+  CSV(
+      "csv",
+      Type.FILE,
+      "",
+      "CSV run log: one row per run appended (header once; safe with several JVMs at once)"),
+  REPORT_HTML(
+      "report.html",
+      Type.FILE,
+      "",
+      "self-contained HTML report written at exit (power over time, phases, carbon)"),
   REPORT_JSON(
       "report.json",
       Type.FILE,
@@ -324,7 +392,11 @@ public enum Key {
     /** {@code name=value} pairs separated by {@code ;}. */
     LABELS,
     /** Items separated by commas (commas survive inside agent arguments). */
-    LIST
+    LIST,
+    /** A Pushgateway URL {@code http(s)://host:port[/prefix]}. */
+    URL,
+    /** A password: taken as it is, never printed (an empty value means none). */
+    SECRET
   }
 
   private final String key;
@@ -424,6 +496,8 @@ public enum Key {
           "name=value pairs separated by ';' (e.g. team=ml;run=42), names other than the series'"
               + " own label names";
       case LIST -> "items separated by commas";
+      case URL -> "a URL http(s)://host:port[/prefix]";
+      case SECRET -> "a secret";
     };
   }
 

@@ -46,6 +46,7 @@ public final class EnergyLedger {
   private EnergySnapshot.ModelInfo model;
   private final EventLog log = new EventLog();
   private final Occupancy wall;
+  private final PowerTimeline timeline;
 
   /** A cursor left at the start, so that a source opened late can count from there; see seal(). */
   private Occupancy origin;
@@ -89,6 +90,8 @@ public final class EnergyLedger {
     this.origin = wall.copy();
     this.startNanos = startNanos;
     this.lastTick = startNanos;
+    this.timeline =
+        new PowerTimeline(startNanos, PowerTimeline.DEFAULT_POINTS, PowerTimeline.DEFAULT_BANDS);
   }
 
   /**
@@ -328,6 +331,7 @@ public final class EnergyLedger {
     Arrays.fill(scratch, 0);
     long from = wall.time();
     wall.advance(time, scratch);
+    timeline.record(time, devices, deviceJoules, scratch);
     double machine = clamp(share);
     double gpus = Math.max(0, gpuShares);
     // Each GPU's share as last sampled, so that embodied carbon can use each GPU's own figure.
@@ -500,5 +504,14 @@ public final class EnergyLedger {
         warnings,
         zones,
         model);
+  }
+
+  /**
+   * Returns the bounded power and phase-band timeline, for the HTML report.
+   *
+   * @return a copy
+   */
+  public EnergySnapshot.Timeline timeline() {
+    return timeline.freeze(registry::name);
   }
 }

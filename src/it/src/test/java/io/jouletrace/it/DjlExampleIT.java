@@ -53,7 +53,8 @@ class DjlExampleIT {
         .contains("# TYPE jouletrace_co2e_grams_total counter")
         .containsPattern(
             "jouletrace_energy_joules_total\\{domain=\"cpu\",job=\"djl-it\","
-                + "method=\"estimated\",phase=\"train-step\",stage=\"training\"} [0-9.eE+-]+")
+                + "method=\"estimated\",phase=\"train-step\",run_id=\"[0-9a-f-]{36}\","
+                + "stage=\"training\"} [0-9.eE+-]+")
         .contains("kind=\"embodied\"", "kind=\"operational\"");
 
     JsonNode root = new ObjectMapper().readTree(report.toFile());

@@ -1,0 +1,143 @@
+package io.jouletrace.agent;
+
+import io.jouletrace.agent.config.AgentConfig;
+import io.jouletrace.exporter.CsvRunLog;
+import io.jouletrace.exporter.EndpointSecurity;
+import io.jouletrace.exporter.EnergySnapshot;
+import io.jouletrace.exporter.HtmlReport;
+import io.jouletrace.exporter.PushSettings;
+import io.jouletrace.exporter.PushgatewayExporter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Wiring of the optional outputs (Pushgateway, /metrics security, CSV run log, HTML report) from
+ * the configuration to the exporter module's settings records. Each output fails on its own: one
+ * line naming the culprit, and the other outputs are still written.
+ */
+final class Outputs {
+
+  private final AgentConfig config;
+  private final Log log;
+  private final String runId = UUID.randomUUID().toString();
+  private volatile PushgatewayExporter push;
+  private volatile String cpuModel = "";
+
+  Outputs(AgentConfig config, Log log) {
+    this.config = config;
+    this.log = log;
+  }
+
+  /** Returns this run's id: in the JSON report, the CSV row and the push grouping key. */
+  String runId() {
+    return runId;
+  }
+
+  /** Returns the TLS and authentication of /metrics. */
+  EndpointSecurity security() {
+    return new EndpointSecurity(
+        config.tlsCert(),
+        config.tlsKey(),
+        config.tlsKeystore(),
+        config.tlsKeystorePassword() == null ? null : new String(config.tlsKeystorePassword()),
+        config.prometheusUser().isEmpty() ? null : config.prometheusUser(),
+        config.prometheusPassword() == null ? null : new String(config.prometheusPassword()));
+  }
+
+  /**
+   * Starts what runs alongside the job: periodic pushes. Called on {@code jouletrace-init}.
+   *
+   * @param live the current snapshot
+   */
+  void start(Supplier<EnergySnapshot> live) {
+    if (config.pushUrl() != null) {
+      try {
+        push = PushgatewayExporter.start(pushSettings(), live, log::line);
+      } catch (RuntimeException e) {
+        log.line("push to " + config.pushUrl() + " not started (key push.url): " + e);
+      }
+    }
+    if (config.csv() != null) {
+      try {
+        cpuModel =
+            new oshi.SystemInfo().getHardware().getProcessor().getProcessorIdentifier().getName();
+      } catch (Throwable t) {
+        // The column stays empty.
+      }
+    }
+  }
+
+  PushSettings pushSettings() {
+    String job = config.pushJob();
+    if (job.isEmpty()) {
+      job = config.labels().getOrDefault("job_name", "jouletrace");
+    }
+    String instance = config.pushInstance();
+    if (instance.isEmpty()) {
+      instance = hostname() + ":" + ProcessHandle.current().pid();
+    }
+    return new PushSettings(
+        config.pushUrl(), job, instance, runId, config.pushInterval(), config.pushTimeout());
+  }
+
+  /** The host name without a DNS look-up, which could hold up exit. */
+  private static String hostname() {
+    String h = System.getenv("HOSTNAME");
+    if (h != null && !h.isBlank()) {
+      return h.trim();
+    }
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname"), StandardCharsets.US_ASCII)
+          .trim();
+    } catch (Exception e) {
+      return "localhost";
+    }
+  }
+
+  /**
+   * Writes the CSV row and the HTML report, then pushes the last figures, waiting at most {@code
+   * push.timeout} for the gateway. Called from the shutdown hook after the JSON report.
+   *
+   * @param last the final snapshot
+   */
+  void atExit(EnergySnapshot last) {
+    if (config.csv() != null) {
+      try {
+        String project =
+            config.labels().getOrDefault("job_name", config.labels().getOrDefault("project", ""));
+        CsvRunLog.append(
+            last,
+            new CsvRunLog.Settings(
+                config.csv(), project, Runtime.getRuntime().availableProcessors(), cpuModel));
+      } catch (Throwable e) {
+        log.line(
+            "CSV run log not written to " + config.csv().toAbsolutePath() + " (key csv): " + e);
+      }
+    }
+    if (config.reportHtml() != null) {
+      try {
+        HtmlReport.write(last, config.reportHtml());
+      } catch (Throwable e) {
+        log.line(
+            "HTML report not written to "
+                + config.reportHtml().toAbsolutePath()
+                + " (key report.html): "
+                + e);
+      }
+    }
+    if (config.pushUrl() != null) {
+      try {
+        PushgatewayExporter p = push;
+        if (p == null) { // the job ended before start-up got this far
+          p = PushgatewayExporter.atExitOnly(pushSettings(), log::line);
+        }
+        p.pushFinal(last);
+      } catch (Throwable t) {
+        log.line("push to " + config.pushUrl() + " not done (key push.url): " + t);
+      }
+    }
+  }
+}

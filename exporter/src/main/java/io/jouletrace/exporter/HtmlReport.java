@@ -1,0 +1,424 @@
+package io.jouletrace.exporter;
+
+import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
+import io.jouletrace.exporter.EnergySnapshot.PhaseBand;
+import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
+import io.jouletrace.exporter.EnergySnapshot.PowerPoint;
+import io.jouletrace.exporter.EnergySnapshot.PowerSeries;
+import io.jouletrace.sources.Domain;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The HTML report: one self-contained page (inline CSS and SVG, no script, no font, no request to
+ * anything) with power over time per device and the phases as bands behind it, energy and carbon
+ * per phase, which figures are measured and which estimated, the devices, a carbon statement and
+ * the run's warnings. Its size is bounded by the snapshot's {@link EnergySnapshot.Timeline}, itself
+ * bounded whatever the run's length.
+ */
+public final class HtmlReport {
+
+  private static final String[] PHASE_COLOURS = {
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+    "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"
+  };
+  private static final String[] LINE_COLOURS = {
+    "#1b5e20", "#0d47a1", "#b71c1c", "#4a148c", "#e65100", "#006064", "#3e2723", "#263238"
+  };
+  private static final int W = 960;
+  private static final int H = 320;
+  private static final int LEFT = 60;
+  private static final int RIGHT = 20;
+  private static final int TOP = 20;
+  private static final int BOTTOM = 40;
+
+  private HtmlReport() {}
+
+  /**
+   * Writes the report atomically (a temporary file in the same folder, then a rename). The folder
+   * must exist.
+   *
+   * @param s the snapshot
+   * @param file destination
+   * @throws IOException naming the file when its folder is missing or not writable
+   */
+  public static void write(EnergySnapshot s, Path file) throws IOException {
+    Path abs = file.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir != null && !Files.isDirectory(dir)) {
+      throw new NoSuchFileException(abs.toString(), null, "folder " + dir + " does not exist");
+    }
+    if (dir != null && !Files.isWritable(dir)) {
+      throw new AccessDeniedException(abs.toString(), null, "folder " + dir + " is not writable");
+    }
+    Path tmp = Files.createTempFile(dir, ".jouletrace-", ".html.tmp");
+    try {
+      Files.writeString(tmp, render(s), StandardCharsets.UTF_8);
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Renders the page.
+   *
+   * @param s the snapshot
+   * @return the HTML document
+   */
+  public static String render(EnergySnapshot s) {
+    StringBuilder b = new StringBuilder(64 * 1024);
+    PhaseEnergy total = s.totals();
+    Map<String, String> colours = phaseColours(s);
+    b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        .append("<title>JouleTrace report")
+        .append(s.runId() == null ? "" : " " + esc(s.runId()))
+        .append("</title>\n<style>")
+        .append("body{font-family:sans-serif;margin:24px;color:#222;background:#fff}")
+        .append("table{border-collapse:collapse;margin:8px 0}")
+        .append("td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
+        .append("td:first-child,th:first-child{text-align:left}")
+        .append(
+            ".measured{color:#1b5e20;font-weight:bold}.estimated{color:#b71c1c;font-weight:bold}")
+        .append(".swatch{display:inline-block;width:12px;height:12px;margin-right:4px;")
+        .append("vertical-align:middle;border:1px solid #999}")
+        .append("svg text{font-size:11px;font-family:sans-serif}")
+        .append("</style></head><body>\n");
+    b.append("<h1>JouleTrace run report</h1>\n<p id=\"run\">");
+    if (s.runId() != null) {
+      b.append("run <b>").append(esc(s.runId())).append("</b>, ");
+    }
+    b.append("started ").append(esc(s.startedAt().toString()));
+    if (s.endedAt() != null) {
+      b.append(", ended ").append(esc(s.endedAt().toString()));
+    }
+    b.append(", ")
+        .append(f(s.wallSeconds(), 1))
+        .append(" s, stage <b>")
+        .append(esc(s.stage()))
+        .append("</b>, attribution ")
+        .append(esc(s.attribution()));
+    new TreeMap<>(s.labels())
+        .forEach((k, v) -> b.append(", ").append(esc(k)).append('=').append(esc(v)));
+    b.append("</p>\n");
+
+    statement(b, s, total);
+    methods(b, s);
+    power(b, s, colours);
+    phases(b, s, total, colours);
+    devices(b, s);
+    if (!s.warnings().isEmpty()) {
+      b.append("<h2>Warnings</h2>\n<ul id=\"warnings\">");
+      for (String w : s.warnings()) {
+        b.append("<li>").append(esc(w)).append("</li>");
+      }
+      b.append("</ul>\n");
+    }
+    b.append("</body></html>\n");
+    return b.toString();
+  }
+
+  private static void statement(StringBuilder b, EnergySnapshot s, PhaseEnergy t) {
+    EnergySnapshot.CarbonFactors c = s.carbon();
+    boolean estimated = s.methods().containsValue("estimated");
+    b.append("<h2>Carbon statement</h2>\n<p id=\"statement\">This run used ")
+        .append(f(t.totalJoules(), 1))
+        .append(" J (")
+        .append(f(t.totalJoules() / 3.6e6 * 1000, 4))
+        .append(" Wh) and caused ")
+        .append(f(t.totalGrams(), 4))
+        .append(" g CO2e: ")
+        .append(f(t.operationalGrams(), 4))
+        .append(" g operational (")
+        .append(f(c.intensityGramsPerKwh(), 0))
+        .append(" gCO2e/kWh, ")
+        .append(esc(c.intensitySource()))
+        .append(", PUE ")
+        .append(f(c.pue(), 2))
+        .append(") and ")
+        .append(f(t.embodiedGrams(), 4))
+        .append(" g embodied (")
+        .append(f(c.embodiedKg(), 0))
+        .append(" kg machine, ")
+        .append(f(c.embodiedGpuKg(), 0))
+        .append(" kg per GPU, over ")
+        .append(f(c.lifetimeYears(), 1))
+        .append(" years at ")
+        .append(f(c.utilization() * 100, 0))
+        .append(" % use). ")
+        .append(
+            estimated
+                ? "Some figures are <span class=\"estimated\">estimated</span> from a power model,"
+                    + " not read from a hardware counter."
+                : "Every figure comes from a hardware counter.")
+        .append("</p>\n");
+  }
+
+  private static void methods(StringBuilder b, EnergySnapshot s) {
+    b.append("<h2>Measured or estimated</h2>\n<table id=\"methods\"><tr><th>domain</th>")
+        .append("<th>method</th></tr>");
+    for (Domain domain : Domain.values()) {
+      String m = s.methods().get(domain);
+      String d = domain.label();
+      if (m != null) {
+        b.append("<tr><td>")
+            .append(d)
+            .append("</td><td class=\"")
+            .append(esc(m))
+            .append("\">")
+            .append(esc(m))
+            .append("</td></tr>");
+      }
+    }
+    b.append("</table>\n");
+  }
+
+  private static void power(StringBuilder b, EnergySnapshot s, Map<String, String> colours) {
+    EnergySnapshot.Timeline tl = s.timeline();
+    b.append("<h2>Power over time</h2>\n");
+    double tMax = 0;
+    double wMax = 0;
+    for (PowerSeries ps : tl.devices()) {
+      for (PowerPoint p : ps.points()) {
+        tMax = Math.max(tMax, p.end());
+        wMax = Math.max(wMax, p.watts());
+      }
+    }
+    for (PhaseBand band : tl.bands()) {
+      tMax = Math.max(tMax, band.end());
+    }
+    if (tMax <= 0) {
+      b.append("<p>No power timeline was recorded.</p>\n");
+      return;
+    }
+    wMax = niceCeiling(wMax);
+    double plotW = W - LEFT - RIGHT;
+    double plotH = H - TOP - BOTTOM;
+    b.append("<svg id=\"power\" width=\"")
+        .append(W)
+        .append("\" height=\"")
+        .append(H)
+        .append("\" viewBox=\"0 0 ")
+        .append(W)
+        .append(' ')
+        .append(H)
+        .append("\">");
+    b.append("<rect x=\"0\" y=\"0\" width=\"").append(W).append("\" height=\"").append(H);
+    b.append("\" fill=\"#fff\"/>");
+    for (PhaseBand band : tl.bands()) {
+      double x0 = LEFT + band.start() / tMax * plotW;
+      double x1 = LEFT + band.end() / tMax * plotW;
+      b.append("<rect class=\"band\" x=\"")
+          .append(f(x0, 1))
+          .append("\" y=\"")
+          .append(TOP)
+          .append("\" width=\"")
+          .append(f(Math.max(0.5, x1 - x0), 1))
+          .append("\" height=\"")
+          .append(f(plotH, 0))
+          .append("\" fill-opacity=\"0.5\" fill=\"")
+          .append(colours.getOrDefault(band.phase(), "#eee"))
+          .append("\"><title>")
+          .append(esc(band.phase()))
+          .append("</title></rect>");
+    }
+    // Axes and ticks.
+    b.append("<g stroke=\"#444\" fill=\"none\"><path d=\"M")
+        .append(LEFT)
+        .append(' ')
+        .append(TOP)
+        .append(" V")
+        .append(H - BOTTOM)
+        .append(" H")
+        .append(W - RIGHT)
+        .append("\"/></g>");
+    for (int i = 0; i <= 4; i++) {
+      double y = TOP + plotH - i / 4.0 * plotH;
+      b.append("<text x=\"")
+          .append(LEFT - 6)
+          .append("\" y=\"")
+          .append(f(y + 4, 1))
+          .append("\" text-anchor=\"end\">")
+          .append(f(wMax * i / 4, wMax >= 40 ? 0 : 1))
+          .append("</text>");
+      double x = LEFT + i / 4.0 * plotW;
+      b.append("<text x=\"")
+          .append(f(x, 1))
+          .append("\" y=\"")
+          .append(H - BOTTOM + 16)
+          .append("\" text-anchor=\"middle\">")
+          .append(f(tMax * i / 4, tMax >= 40 ? 0 : 1))
+          .append(" s</text>");
+    }
+    b.append("<text x=\"14\" y=\"")
+        .append(TOP + (int) plotH / 2)
+        .append("\" transform=\"rotate(-90 14 ")
+        .append(TOP + (int) plotH / 2)
+        .append(")\" text-anchor=\"middle\">watts</text>");
+    int i = 0;
+    for (PowerSeries ps : tl.devices()) {
+      String colour = LINE_COLOURS[i++ % LINE_COLOURS.length];
+      b.append("<polyline class=\"device\" fill=\"none\" stroke-width=\"2\" stroke=\"")
+          .append(colour)
+          .append(ps.measured() ? "" : "\" stroke-dasharray=\"5 3")
+          .append("\" points=\"");
+      for (PowerPoint p : ps.points()) {
+        double y = TOP + plotH - (wMax > 0 ? p.watts() / wMax : 0) * plotH;
+        b.append(f(LEFT + p.start() / tMax * plotW, 1))
+            .append(',')
+            .append(f(y, 1))
+            .append(' ')
+            .append(f(LEFT + p.end() / tMax * plotW, 1))
+            .append(',')
+            .append(f(y, 1))
+            .append(' ');
+      }
+      b.append("\"><title>")
+          .append(esc(ps.id()))
+          .append(" (")
+          .append(esc(ps.domain()))
+          .append(")</title></polyline>");
+    }
+    b.append("</svg>\n<p id=\"legend\">");
+    i = 0;
+    for (PowerSeries ps : tl.devices()) {
+      b.append("<span class=\"swatch\" style=\"background:")
+          .append(LINE_COLOURS[i++ % LINE_COLOURS.length])
+          .append("\"></span>")
+          .append(esc(ps.id()))
+          .append(" (")
+          .append(esc(ps.domain()))
+          .append(", ")
+          .append(ps.measured() ? "measured" : "estimated, dashed")
+          .append(") &nbsp; ");
+    }
+    b.append("<br>Bands: the phase that held most of each stretch of time: ");
+    colours.forEach(
+        (phase, c) ->
+            b.append("<span class=\"swatch\" style=\"background:")
+                .append(c)
+                .append("\"></span>")
+                .append(esc(phase))
+                .append(" &nbsp; "));
+    b.append("</p>\n");
+  }
+
+  private static void phases(
+      StringBuilder b, EnergySnapshot s, PhaseEnergy total, Map<String, String> colours) {
+    b.append("<h2>Energy and carbon per phase</h2>\n<table id=\"phases\"><tr><th>phase</th>")
+        .append("<th>seconds</th><th>joules</th><th>share</th><th></th><th>g CO2e operational</th>")
+        .append("<th>g CO2e embodied</th><th>g CO2e total</th></tr>");
+    List<PhaseEnergy> rows = new ArrayList<>(s.phases());
+    rows.sort((x, y) -> Double.compare(y.totalJoules(), x.totalJoules()));
+    rows.add(total);
+    for (PhaseEnergy p : rows) {
+      double share = total.totalJoules() > 0 ? p.totalJoules() / total.totalJoules() : 0;
+      b.append("<tr><td>")
+          .append(esc(p.name()))
+          .append("</td><td>")
+          .append(f(p.wallSeconds(), 2))
+          .append("</td><td>")
+          .append(f(p.totalJoules(), 2))
+          .append("</td><td>")
+          .append(f(share * 100, 1))
+          .append(" %</td><td><svg width=\"160\" height=\"12\"><rect width=\"")
+          .append(f(160 * share, 1))
+          .append("\" height=\"12\" fill=\"")
+          .append(colours.getOrDefault(p.name(), "#888"))
+          .append("\"/></svg></td><td>")
+          .append(f(p.operationalGrams(), 5))
+          .append("</td><td>")
+          .append(f(p.embodiedGrams(), 5))
+          .append("</td><td>")
+          .append(f(p.totalGrams(), 5))
+          .append("</td></tr>");
+    }
+    b.append("</table>\n");
+  }
+
+  private static void devices(StringBuilder b, EnergySnapshot s) {
+    b.append("<h2>Devices</h2>\n<table id=\"devices\"><tr><th>device</th><th>domain</th>")
+        .append("<th>source</th><th>method</th><th>joules</th><th>latest watts</th>")
+        .append("<th>seconds measured</th></tr>");
+    for (DeviceEnergy d : s.devices()) {
+      String m = d.measured() ? "measured" : "estimated";
+      b.append("<tr><td>")
+          .append(esc(d.id()))
+          .append("</td><td>")
+          .append(esc(d.domain().label()))
+          .append("</td><td>")
+          .append(esc(d.source()))
+          .append("</td><td class=\"")
+          .append(m)
+          .append("\">")
+          .append(m)
+          .append("</td><td>")
+          .append(f(d.joules(), 2))
+          .append("</td><td>")
+          .append(f(d.watts(), 2))
+          .append("</td><td>")
+          .append(f(d.seconds(), 2))
+          .append("</td></tr>");
+    }
+    b.append("</table>\n");
+  }
+
+  /** Phases in report order, each with its colour. */
+  private static Map<String, String> phaseColours(EnergySnapshot s) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (PhaseEnergy p : s.phases()) {
+      out.putIfAbsent(p.name(), PHASE_COLOURS[out.size() % PHASE_COLOURS.length]);
+    }
+    for (PhaseBand band : s.timeline().bands()) {
+      out.putIfAbsent(band.phase(), PHASE_COLOURS[out.size() % PHASE_COLOURS.length]);
+    }
+    return out;
+  }
+
+  private static double niceCeiling(double v) {
+    if (!(v > 0)) {
+      return 1;
+    }
+    double mag = Math.pow(10, Math.floor(Math.log10(v)));
+    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+      if (m * mag >= v) {
+        return m * mag;
+      }
+    }
+    return 10 * mag;
+  }
+
+  private static String f(double v, int decimals) {
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
+  }
+
+  static String esc(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '<' -> b.append("&lt;");
+        case '>' -> b.append("&gt;");
+        case '&' -> b.append("&amp;");
+        case '"' -> b.append("&quot;");
+        case '\'' -> b.append("&#39;");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,86 @@
+package io.jouletrace.exporter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jouletrace.exporter.EnergySnapshot.PhaseBand;
+import io.jouletrace.exporter.EnergySnapshot.PowerPoint;
+import io.jouletrace.exporter.EnergySnapshot.PowerSeries;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HtmlReportTest {
+
+  /** The largest timeline the agent keeps: 600 points per device, 600 bands. */
+  static EnergySnapshot.Timeline fullTimeline(int devices, double seconds) {
+    List<PowerSeries> series = new ArrayList<>();
+    for (int d = 0; d < devices; d++) {
+      List<PowerPoint> pts = new ArrayList<>();
+      for (int i = 0; i < 600; i++) {
+        pts.add(
+            new PowerPoint(
+                seconds * i / 600, seconds * (i + 1) / 600, 20 + 10 * Math.sin(i / 7.0) + d));
+      }
+      series.add(new PowerSeries("dev-" + d, d == 2 ? "gpu" : "cpu", d != 1, pts));
+    }
+    List<PhaseBand> bands = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      bands.add(
+          new PhaseBand(
+              i % 2 == 0 ? "train-step" : "data-loading",
+              seconds * i / 600,
+              seconds * (i + 1) / 600));
+    }
+    return new EnergySnapshot.Timeline(series, bands);
+  }
+
+  @Test
+  void selfContainedWithPhasesMethodsAndStatement() {
+    EnergySnapshot s = Snapshots.known().withRunId("run-<1>").withTimeline(fullTimeline(3, 3600));
+    String html = HtmlReport.render(s);
+    assertThat(html).startsWith("<!DOCTYPE html>").endsWith("</html>\n");
+    // Nothing to fetch: no script, no stylesheet or image link, no URL at all.
+    assertThat(html)
+        .doesNotContain("<script", "<link", "<img", "http:", "https:", "url(", "@import");
+    assertThat(html).contains("train-step", "other", "data-loading");
+    assertThat(html).contains("run-&lt;1&gt;").doesNotContain("run-<1>");
+    assertThat(html).contains("class=\"measured\">measured");
+    assertThat(html).contains("id=\"statement\"", "0.9375 g CO2e", "0.6250 g operational");
+    assertThat(html)
+        .containsPattern("<polyline class=\"device\"[^>]*stroke-dasharray"); // estimated
+    assertThat(countOf(html, "<rect class=\"band\"")).isEqualTo(600);
+  }
+
+  @Test
+  void oneHourRunStaysUnderOneMegabyte() {
+    // Four devices (CPU, DRAM and two GPUs), each at the timeline's bound.
+    EnergySnapshot s = Snapshots.known().withRunId("r").withTimeline(fullTimeline(4, 3600));
+    byte[] bytes = HtmlReport.render(s).getBytes(StandardCharsets.UTF_8);
+    assertThat(bytes.length).isLessThan(1_000_000);
+  }
+
+  @Test
+  void writesAtomicallyAndNamesAMissingFolder(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("report.html");
+    HtmlReport.write(Snapshots.known(), file);
+    assertThat(Files.readString(file)).contains("JouleTrace run report");
+    assertThat(Files.list(dir)).hasSize(1);
+    assertThatThrownBy(() -> HtmlReport.write(Snapshots.known(), dir.resolve("no/r.html")))
+        .isInstanceOf(NoSuchFileException.class)
+        .hasMessageContaining(dir.resolve("no").toString());
+  }
+
+  private static int countOf(String s, String needle) {
+    int n = 0;
+    for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,179 @@
+package io.jouletrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTML report of a real DJL run, opened in headless Chromium: the page renders the phases, logs
+ * no console error, requests nothing from the network, and its screenshot is not blank.
+ */
+class HtmlReportIT {
+
+  @Test
+  void djlReportRendersOfflineInChromium(@TempDir Path dir) throws Exception {
+    Path chromium = Servers.binary("chromium");
+    assertThat(chromium).as("chromium is not installed (apt-get install chromium)").isNotNull();
+    Path html = dir.resolve("djl-report.html");
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .env("DJL_OFFLINE", "true")
+            .env("OPT_OUT_TRACKING", "true")
+            .env("OMP_NUM_THREADS", "1")
+            .agent(
+                "prometheus.port=off,report.json="
+                    + dir.resolve("r.json")
+                    + ",report.html="
+                    + html
+                    + ",labels=job_name=djl-html")
+            .arg("-jar", ForkedJvm.DJL_JAR.toString(), "--epochs", "2")
+            .run(240);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(Files.size(html)).isLessThan(1_000_000);
+
+    // Every request Chromium makes would go through this proxy, loopback included: none may come.
+    try (ServerSocket proxy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<String> requests = Collections.synchronizedList(new ArrayList<>());
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    try (Socket s = proxy.accept()) {
+                      byte[] head = new byte[200];
+                      int n = s.getInputStream().read(head);
+                      requests.add(
+                          n > 0 ? new String(head, 0, n, StandardCharsets.ISO_8859_1) : "");
+                    }
+                  }
+                } catch (java.io.IOException closed) {
+                  // test over
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+
+      Path png = dir.resolve("djl-report.png");
+      Chrome dom = chromium(chromium, dir, proxy.getLocalPort(), "--dump-dom", html);
+      Chrome shot =
+          chromium(
+              chromium,
+              dir,
+              proxy.getLocalPort(),
+              "--screenshot=" + png,
+              html,
+              "--window-size=1100,1400");
+      assertThat(dom.out()).contains("JouleTrace run report", "<svg id=\"power\"");
+      for (String phase :
+          List.of("train-step", "data-loading", "validation", "inference", "checkpoint", "other")) {
+        assertThat(dom.out()).as(phase).contains(phase);
+      }
+      assertThat(dom.out()).containsPattern("<rect class=\"band\"");
+      assertThat(dom.out()).contains("class=\"estimated\">estimated");
+      for (Chrome c : List.of(dom, shot)) {
+        assertThat(c.err()).doesNotContain("CONSOLE", "Uncaught", "ERR_");
+      }
+      // Chromium's own background calls (update and time services of Google) also come through
+      // the proxy; any other request came from the page.
+      assertThat(pageRequests(requests)).as("network requests of the page").isEmpty();
+      // The proxy does see a page's requests: a control page with one image from the network.
+      Path control = dir.resolve("control.html");
+      Files.writeString(
+          control,
+          "<html><body><img src=\"http://jouletrace-control.invalid/x.png\"></body></html>");
+      chromium(chromium, dir, proxy.getLocalPort(), "--dump-dom", control);
+      assertThat(pageRequests(requests)).anyMatch(q -> q.contains("jouletrace-control.invalid"));
+
+      BufferedImage img = ImageIO.read(png.toFile());
+      assertThat(img.getWidth()).isGreaterThan(500);
+      double sum = 0;
+      double sq = 0;
+      int nonWhite = 0;
+      int n = 0;
+      for (int y = 0; y < img.getHeight(); y += 2) {
+        for (int x = 0; x < img.getWidth(); x += 2) {
+          int rgb = img.getRGB(x, y);
+          double l =
+              0.299 * ((rgb >> 16) & 0xff) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff);
+          sum += l;
+          sq += l * l;
+          nonWhite += l < 240 ? 1 : 0;
+          n++;
+        }
+      }
+      double mean = sum / n;
+      double variance = sq / n - mean * mean;
+      System.out.printf(
+          "screenshot %s: luminance variance %.1f, %.1f %% non-white%n",
+          png, variance, 100.0 * nonWhite / n);
+      assertThat(variance).isGreaterThan(100);
+      assertThat(nonWhite).isGreaterThan(n / 50);
+      Path keep = Path.of("target", "djl-report.png").toAbsolutePath();
+      Files.copy(png, keep, StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(html, Path.of("target", "djl-report.html"), StandardCopyOption.REPLACE_EXISTING);
+      System.out.println("screenshot kept at " + keep);
+    }
+  }
+
+  record Chrome(String out, String err) {}
+
+  static List<String> pageRequests(List<String> requests) {
+    synchronized (requests) {
+      return requests.stream()
+          .filter(q -> !q.matches("(?s)\\S+ \\S*(googleapis|google|gstatic)\\.com[:/].*"))
+          .toList();
+    }
+  }
+
+  static Chrome chromium(Path bin, Path dir, int proxyPort, String mode, Path html, String... extra)
+      throws Exception {
+    Path profile = Files.createTempDirectory(dir, "chrome-profile");
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bin.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--disable-features=NetworkTimeServiceQuerying",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--proxy-server=http://127.0.0.1:" + proxyPort,
+                "--proxy-bypass-list=<-loopback>",
+                "--user-data-dir=" + profile));
+    cmd.addAll(List.of(extra));
+    cmd.add(mode);
+    cmd.add(html.toUri().toString());
+    Path out = dir.resolve("chrome-out-" + profile.getFileName() + ".txt");
+    Path err = dir.resolve("chrome-err-" + profile.getFileName() + ".txt");
+    Process p =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    boolean done = p.waitFor(120, TimeUnit.SECONDS);
+    if (!done) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    String e = Files.readString(err);
+    assertThat(done).as("chromium finished: " + e).isTrue();
+    assertThat(p.exitValue()).as(e).isZero();
+    return new Chrome(Files.readString(out), e);
+  }
+}
