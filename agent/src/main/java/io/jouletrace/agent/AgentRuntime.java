@@ -7,13 +7,20 @@ import io.jouletrace.agent.instrument.Instrumenter;
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.profile.EnergyProfiler;
+import io.jouletrace.agent.profile.JfrEmitter;
+import io.jouletrace.agent.profile.JfrSampling;
+import io.jouletrace.agent.profile.ProfilerFeed;
+import io.jouletrace.agent.timeline.AttributionListener;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
+import io.jouletrace.exporter.EnergyProfile;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +47,12 @@ public final class AgentRuntime {
   private final PhaseRecorder recorder;
   private final Instant startedAt = Instant.now();
   private final CarbonStage carbon;
+  private final PhaseRegistry registry;
+  private final ProfilerFeed feed;
+  private final long startNanos;
+  private volatile EnergyProfiler profiler;
+  private volatile JfrSampling sampling;
+  private volatile JfrEmitter emitter;
   private volatile PrometheusEndpoint endpoint;
   private Thread samplerThread;
   private Thread initThread;
@@ -48,12 +61,17 @@ public final class AgentRuntime {
   private AgentRuntime(
       AgentConfig config,
       Log log,
+      PhaseRegistry registry,
       PhaseRecorder recorder,
       EnergyLedger ledger,
       CarbonStage carbon,
+      ProfilerFeed feed,
       long startNanos,
       long startCpuNanos) {
     this.config = config;
+    this.registry = registry;
+    this.feed = feed;
+    this.startNanos = startNanos;
     this.carbon = carbon;
     this.log = log;
     this.ledger = ledger;
@@ -92,11 +110,17 @@ public final class AgentRuntime {
               .totalCpuDuration()
               .map(java.time.Duration::toNanos)
               .orElse(-1L);
-      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
+      // The profiler and the JFR events start later, on daemon threads; this only keeps what the
+      // ledger hands out until then.
+      ProfilerFeed feed =
+          config.profile() || config.jfr() ? new ProfilerFeed(recorder, config.phasesMax()) : null;
+      AttributionListener listener = feed == null ? carbon : AttributionListener.all(carbon, feed);
+      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), listener, startNanos);
       config.errors().forEach(ledger::warning);
       log.problemsTo(ledger::warning);
       AgentRuntime runtime =
-          new AgentRuntime(config, log, recorder, ledger, carbon, startNanos, startCpuNanos);
+          new AgentRuntime(
+              config, log, registry, recorder, ledger, carbon, feed, startNanos, startCpuNanos);
       // The counters' first reading is the zero of everything measured: take it before the
       // application runs. Byte Buddy and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
@@ -138,6 +162,7 @@ public final class AgentRuntime {
       // sources opened here lose nothing by starting a moment later (see Sampler.open).
       gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
       sampler.open();
+      startProfiling();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         try {
@@ -160,6 +185,81 @@ public final class AgentRuntime {
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
     }
+  }
+
+  /** The profiler and the agent's JFR events, when configured; a failure costs only them. */
+  private void startProfiling() {
+    if (feed == null) {
+      return;
+    }
+    if (config.jfr()) {
+      try {
+        JfrEmitter e = new JfrEmitter(registry, config.phasesMax(), carbon.factors());
+        feed.emitter(e);
+        emitter = e;
+      } catch (Throwable t) {
+        log.line("jfr=true: JFR events not available (" + t + "); measurement continues");
+      }
+    }
+    if (config.profile()) {
+      try {
+        long bucket = Math.max(1_000_000_000L, 50 * config.profileInterval().toNanos());
+        EnergyProfiler p =
+            new EnergyProfiler(
+                registry, config.phasesMax(), startNanos, bucket, config.profileMaxStacks());
+        JfrSampling s = new JfrSampling(p, config.profileInterval(), log::line);
+        feed.attach(p);
+        profiler = p;
+        sampling = s;
+        s.start();
+      } catch (Throwable t) {
+        feed.detach();
+        log.line("profile=true: profiler not started (" + t + "); measurement continues");
+      }
+    } else {
+      feed.detach();
+    }
+  }
+
+  /** Stops the profiler and writes its files; the profile for the report, or null. */
+  private EnergyProfile finishProfile() {
+    JfrEmitter e = emitter;
+    if (e != null) {
+      e.close();
+    }
+    JfrSampling s = sampling;
+    EnergyProfiler p = profiler;
+    if (s == null || p == null) {
+      if (config.profile() && feed != null) {
+        log.line("profile=true: the profiler had not started by exit; no energy per method");
+      }
+      return null;
+    }
+    s.stop();
+    Path file = config.profileCollapsed();
+    String written = null;
+    if (file != null) {
+      try {
+        p.writeCollapsed(file, null);
+        written = file.toAbsolutePath().toString();
+        if (config.profilePerPhase()) {
+          for (String phase : p.phases()) {
+            p.writeCollapsed(
+                file.resolveSibling(file.getFileName() + "." + phase.replaceAll("[^\\w.-]", "_")),
+                phase);
+          }
+        }
+        log.debug("folded stacks written: " + written);
+      } catch (Exception ex) {
+        log.line(
+            "profile.collapsed: folded stacks not written to "
+                + file.toAbsolutePath()
+                + " ("
+                + ex
+                + "); energy per method is still in the report");
+      }
+    }
+    return p.summary(written);
   }
 
   private EnergySnapshot liveSnapshot() {
@@ -193,7 +293,13 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
-      EnergySnapshot last = snapshot(Instant.now());
+      EnergyProfile profile = null;
+      try {
+        profile = finishProfile();
+      } catch (Throwable t) {
+        log.line("profiler failed at exit: " + t);
+      }
+      EnergySnapshot last = snapshot(Instant.now()).withProfile(profile);
       try {
         JsonReport.write(last, config.reportJson());
         log.debug("report written: " + config.reportJson().toAbsolutePath());

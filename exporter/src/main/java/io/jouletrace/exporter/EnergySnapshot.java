@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param zones energy of counters read for detail only, never added to any total (RAPL {@code
  *     core}, {@code uncore}, {@code psys}, mirrors)
  * @param model the estimation model, or {@code null} when no figure is estimated
+ * @param profile energy per method from the sampling profiler, or {@code null} when profiling is
+ *     off (and while the run is still going)
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -43,7 +45,8 @@ public record EnergySnapshot(
     CarbonFactors carbon,
     List<String> warnings,
     List<ZoneEnergy> zones,
-    ModelInfo model) {
+    ModelInfo model,
+    EnergyProfile profile) {
 
   public EnergySnapshot {
     Objects.requireNonNull(startedAt, "startedAt");
@@ -96,7 +99,32 @@ public record EnergySnapshot(
         factors,
         warnings,
         zones,
-        model);
+        model,
+        profile);
+  }
+
+  /**
+   * Returns this snapshot with the profiler's energy per method.
+   *
+   * @param p the profile, or {@code null}
+   * @return a copy
+   */
+  public EnergySnapshot withProfile(EnergyProfile p) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        p);
   }
 
   /**

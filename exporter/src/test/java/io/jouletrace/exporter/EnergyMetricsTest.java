@@ -86,7 +86,8 @@ class EnergyMetricsTest {
             k.carbon(),
             java.util.List.of(),
             java.util.List.of(),
-            new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"));
+            new EnergySnapshot.ModelInfo(1.5, 7.0, 0.392, "per-thread"),
+            null);
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));
     ByteArrayOutputStream out = new ByteArrayOutputStream();

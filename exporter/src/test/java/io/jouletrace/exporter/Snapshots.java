@@ -34,6 +34,7 @@ final class Snapshots {
         new CarbonFactors(475, "test", 1.0, 1000, 150, 4, 1.0),
         List.of(),
         List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 200.0)),
+        null,
         null);
   }
 }

@@ -138,7 +138,12 @@ public final class EnergyLedger {
    * @param now the current {@link System#nanoTime()}
    */
   public synchronized void collect(PhaseRecorder recorder, long now) {
-    recorder.drain(log::append, now);
+    recorder.drain(
+        (time, slot, phase) -> {
+          log.append(time, slot, phase);
+          listener.phaseChange(time, slot, phase);
+        },
+        now);
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */
@@ -169,6 +174,7 @@ public final class EnergyLedger {
         deviceUntil[d] = Math.max(deviceUntil[d], time); // a lost GPU's counter stops here
       }
       updateWatts(d, time);
+      listener.device(devices.get(d), delta, from, time);
       double job = delta * clamp(shares[i]) + devicePending[d];
       if (window <= 0) {
         devicePending[d] = job; // no time passed for this cursor: hand it out with the next window
@@ -412,6 +418,7 @@ public final class EnergyLedger {
         null,
         warnings,
         zones,
-        model);
+        model,
+        null);
   }
 }

@@ -222,6 +222,7 @@ class ConfigLoaderTest {
             new EnergySnapshot.CarbonFactors(475, "test", 1, 1000, 150, 4, 1),
             List.of(),
             List.of(new EnergySnapshot.ZoneEnergy("rapl-sysfs", "intel-rapl:0:0/core", 2)),
+            null,
             null);
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));
