@@ -384,6 +384,23 @@ public final class EnergyProfiler implements AttributionListener {
     finished = true;
   }
 
+  /** Returns the instants of the samples still waiting for their bucket whose leaf is a frame. */
+  synchronized List<Long> waiting(String leaf) {
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < buffered; i++) {
+      List<String> f = tree.frames(sampleStack[i]);
+      if (!f.isEmpty() && f.get(f.size() - 1).equals(leaf)) {
+        out.add(sampleTime[i]);
+      }
+    }
+    return out;
+  }
+
+  /** Returns the instant up to which every sample has been delivered. */
+  synchronized long sampledUpTo() {
+    return sampledUpTo;
+  }
+
   /** Returns the joules received from the ledger so far. */
   public synchronized double received() {
     return received;

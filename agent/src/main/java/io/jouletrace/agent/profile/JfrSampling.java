@@ -26,11 +26,10 @@ import jdk.jfr.consumer.RecordingStream;
  * (on Linux, unless {@code -XX:+UseFastUnorderedTimeStamps}) and hands them out as an {@link
  * Instant}: the chunk's wall-clock start plus the ticks since. The offset between the two is
  * therefore constant within a chunk but may step when a chunk starts after the wall clock was
- * adjusted. It is measured, not assumed: after every flush the profiler commits a {@link
- * ClockSyncEvent} carrying {@code System.nanoTime()}, and when it comes back its JFR timestamp
- * minus that value is the offset used from then on (until the first one, {@code Instant.now()}
- * minus {@code System.nanoTime()} at start). The same event says up to when samples have been
- * delivered.
+ * adjusted. It is measured, not assumed: the profiler commits a {@link ClockSyncEvent} carrying
+ * {@code System.nanoTime()} every quarter second, and when it comes back its JFR timestamp minus
+ * that value is the offset used from then on (until the first one, {@code Instant.now()} minus
+ * {@code System.nanoTime()} at start). The same event says up to when samples have been delivered.
  */
 public final class JfrSampling {
 
@@ -57,6 +56,7 @@ public final class JfrSampling {
   private static final String EXECUTION = "jdk.ExecutionSample";
   private static final String NATIVE = "jdk.NativeMethodSample";
   private static final String SYNC = "io.jouletrace.ClockSync";
+  private static final long SYNC_MILLIS = 250;
 
   private final EnergyProfiler profiler;
   private final Duration interval;
@@ -66,6 +66,7 @@ public final class JfrSampling {
   private volatile RecordingStream stream;
   private volatile boolean closed;
   private volatile long offset;
+  private long synced = Long.MIN_VALUE;
   private Thread thread;
 
   /**
@@ -115,6 +116,11 @@ public final class JfrSampling {
       rs.close();
       return;
     }
+    // JFR records nothing from the thread that runs a stream, so the clock events come from a
+    // thread of their own.
+    Thread clock = new Thread(this::clock, "jouletrace-profiler-clock");
+    clock.setDaemon(true);
+    clock.start();
     try {
       rs.start();
     } catch (Throwable t) {
@@ -177,15 +183,28 @@ public final class JfrSampling {
   private void onSync(RecordedEvent e) {
     long nano = e.getLong("nanoTime");
     offset = epochNanos(e.getStartTime()) - nano;
-    // Every sample taken before this event was committed was in a buffer by then, and buffers are
-    // flushed together: they have all been delivered.
-    profiler.sampledUpTo(nano);
+    synced = Math.max(synced, nano);
   }
 
+  /**
+   * The end of a flushed segment: every sample taken before the latest clock event was committed
+   * was in a buffer by then, buffers are flushed together, and the whole segment has been handed
+   * out (the stream is unordered, so not before).
+   */
   private void onFlush() {
-    ClockSyncEvent sync = new ClockSyncEvent();
-    sync.nanoTime = System.nanoTime();
-    sync.commit();
+    if (synced != Long.MIN_VALUE) {
+      profiler.sampledUpTo(synced);
+    }
+  }
+
+  /** Commits a clock event every {@value #SYNC_MILLIS} ms until the profiler stops. */
+  private void clock() {
+    while (!closed) {
+      ClockSyncEvent sync = new ClockSyncEvent();
+      sync.nanoTime = System.nanoTime();
+      sync.commit();
+      java.util.concurrent.locks.LockSupport.parkNanos(SYNC_MILLIS * 1_000_000L);
+    }
   }
 
   /**
