@@ -458,7 +458,7 @@ public final class EnergyProfiler implements AttributionListener {
       for (String line : lines.keySet()) {
         long v = mj[i++];
         if (v > 0) {
-          w.write(line.replace(' ', '_'));
+          w.write(line); // only pseudo-frames have spaces; readers split at the last one
           w.write(' ');
           w.write(Long.toString(v));
           w.write('\n');

@@ -92,6 +92,9 @@ public final class JfrSampling {
   private void run() {
     RecordingStream rs;
     try {
+      if (!jdk.jfr.FlightRecorder.isAvailable()) {
+        throw new IllegalStateException("Flight Recorder is disabled in this JVM");
+      }
       offset = epochNanos(Instant.now()) - System.nanoTime();
       rs = new RecordingStream();
       rs.setOrdered(false);

@@ -200,7 +200,7 @@ class EnergyProfilerTest {
   void collapsedFileIsFoldedMillijoulesThatAddUpAndPerPhase(@TempDir Path dir) throws IOException {
     EnergyProfiler p = profiler(100);
     int a = stack(p, "Main.main", "Work.alpha");
-    int b = stack(p, "Main.main", "Work.be ta");
+    int b = stack(p, "Main.main", "Work.beta");
     p.threadPhase(T0, 1, train);
     p.energy(train, Domain.CPU, 1.0, T0, T0 + S);
     p.energy(PhaseRegistry.OTHER, Domain.CPU, 0.0005, T0, T0 + S);
@@ -216,12 +216,12 @@ class EnergyProfilerTest {
     assertThat(lines)
         .containsExactlyInAnyOrder(
             "train;Main.main;Work.alpha 667",
-            "train;Main.main;Work.be_ta 333",
-            "other;Main.main;Work.be_ta 1");
+            "train;Main.main;Work.beta 333",
+            "other;Main.main;Work.beta 1");
     Path per = dir.resolve("train.collapsed");
     p.writeCollapsed(per, "train");
     assertThat(Files.readAllLines(per))
-        .containsExactlyInAnyOrder("Main.main;Work.alpha 667", "Main.main;Work.be_ta 333");
+        .containsExactlyInAnyOrder("Main.main;Work.alpha 667", "Main.main;Work.beta 333");
     assertThat(p.phases()).containsExactly("other", "train");
     Path blocked = dir.resolve("plain-file");
     Files.writeString(blocked, "x");

@@ -21,11 +21,17 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
- *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3]
+ *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3] [--omp N]
+ *     [--no-hello]
  * </pre>
+ *
+ * <p>Each run's CPU time (user + system, all of the JVM's threads, native ones included) comes from
+ * the shell's {@code time}; {@code --omp N} sets {@code OMP_NUM_THREADS} for the runs.
  */
 public final class OverheadHarness {
 
+  private static final Pattern CPU =
+      Pattern.compile("(?m)^jouletrace-harness-cpu ([0-9.]+) ([0-9.]+)$");
   private static final Pattern FINISHED = Pattern.compile("DJL example finished in ([0-9.]+) s");
   private static final Pattern EPOCH =
       Pattern.compile("(?m)^epoch (\\d+)/\\d+: .*\\| ([0-9.]+) s \\(total");
@@ -39,8 +45,17 @@ public final class OverheadHarness {
     String example = "src/examples/djl-training/target/djl-training.jar";
     String agentArgs = "prometheus.port=off";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    boolean helloToo = true;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--no-hello")) {
+        helloToo = false;
+        args = remove(args, i);
+        break;
+      }
+    }
     for (int i = 0; i < args.length - 1; i += 2) {
       switch (args[i]) {
+        case "--omp" -> omp = args[i + 1];
         case "--runs" -> runs = Integer.parseInt(args[i + 1]);
         case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
         case "--agent" -> agent = args[i + 1];
@@ -62,7 +77,7 @@ public final class OverheadHarness {
         "JouleTrace overhead, %d alternating runs each, %s%n",
         runs,
         Runtime.version());
-    double[][] djl = new double[6][runs];
+    double[][] djl = new double[8][runs];
     double[][] hello = new double[2][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
     run(tmp, java, null, "-jar", example, "--epochs", "1");
@@ -82,8 +97,17 @@ public final class OverheadHarness {
         djl[withAgent ? 1 : 0][i] = r.wallSeconds;
         djl[withAgent ? 3 : 2][i] = r.innerSeconds;
         djl[withAgent ? 5 : 4][i] = r.laterEpochsSeconds;
+        djl[withAgent ? 7 : 6][i] = r.cpuSeconds;
+        System.out.printf(
+            Locale.ROOT,
+            "run %d %s: wall %.2f s, cpu %.2f s, load %s%n",
+            i,
+            withAgent ? "agent" : "plain",
+            r.wallSeconds,
+            r.cpuSeconds,
+            Files.readString(Path.of("/proc/loadavg")).trim());
       }
-      for (int k = 0; k < 2; k++) {
+      for (int k = 0; k < 2 && helloToo; k++) {
         boolean withAgent = (k == 0) == agentFirst;
         hello[withAgent ? 1 : 0][i] =
             run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName())
@@ -91,9 +115,13 @@ public final class OverheadHarness {
       }
     }
     report("DJL example, JVM wall time", djl[0], djl[1], "s");
+    report("DJL example, JVM CPU time", djl[6], djl[7], "s");
     report("DJL example, its own timing", djl[2], djl[3], "s");
     if (epochs > 1) {
       report("DJL epochs 2.." + epochs, djl[4], djl[5], "s");
+    }
+    if (!helloToo) {
+      return;
     }
     report("empty main, JVM wall time", hello[0], hello[1], "s");
     System.out.printf(
@@ -106,11 +134,24 @@ public final class OverheadHarness {
    * One run: the JVM's wall time, the example's own timing, and the time of its epochs after the
    * first (the steady state, once start-up is over and the code is compiled).
    */
-  private record Result(double wallSeconds, double innerSeconds, double laterEpochsSeconds) {}
+  private record Result(
+      double wallSeconds, double innerSeconds, double laterEpochsSeconds, double cpuSeconds) {}
+
+  private static String omp;
+
+  private static String[] remove(String[] a, int i) {
+    List<String> l = new ArrayList<>(Arrays.asList(a));
+    l.remove(i);
+    return l.toArray(new String[0]);
+  }
 
   private static Result run(Path dir, String java, String agentOpt, String... rest)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
+    cmd.add("bash");
+    cmd.add("-c");
+    cmd.add("TIMEFORMAT='jouletrace-harness-cpu %3U %3S'; time \"$@\"");
+    cmd.add("harness");
     cmd.add(java);
     if (agentOpt != null) {
       cmd.add(agentOpt);
@@ -119,6 +160,9 @@ public final class OverheadHarness {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("DJL_OFFLINE", "true");
     pb.environment().put("OPT_OUT_TRACKING", "true");
+    if (omp != null) {
+      pb.environment().put("OMP_NUM_THREADS", omp);
+    }
     Path log = dir.resolve("out.txt");
     pb.redirectOutput(log.toFile());
     long start = System.nanoTime();
@@ -137,7 +181,10 @@ public final class OverheadHarness {
         later += Double.parseDouble(e.group(2));
       }
     }
-    return new Result(wall, inner, later);
+    Matcher c = CPU.matcher(out);
+    double cpu =
+        c.find() ? Double.parseDouble(c.group(1)) + Double.parseDouble(c.group(2)) : Double.NaN;
+    return new Result(wall, inner, later, cpu);
   }
 
   private static void report(String what, double[] without, double[] with, String unit) {
