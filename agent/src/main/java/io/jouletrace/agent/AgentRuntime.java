@@ -231,11 +231,18 @@ public final class AgentRuntime {
     EnergyProfiler p = profiler;
     if (s == null || p == null) {
       if (config.profile() && feed != null) {
-        log.line("profile=true: the profiler had not started by exit; no energy per method");
+        String why = JfrSampling.unavailable();
+        log.line(
+            why != null
+                ? JfrSampling.unavailableLine(why)
+                : "profile=true: the profiler had not started by exit; no energy per method");
       }
       return null;
     }
     s.stop();
+    if (s.failed()) {
+      return null; // said in one line when it failed
+    }
     Path file = config.profileCollapsed();
     String written = null;
     if (file != null) {

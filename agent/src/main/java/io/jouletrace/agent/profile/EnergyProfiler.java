@@ -91,6 +91,9 @@ public final class EnergyProfiler implements AttributionListener {
   /** Key (phase << 32 | stack) to {joules, samples}. */
   private final Map<Long, double[]> weights = new HashMap<>();
 
+  /** Ids of the stacks that were cut (bounded by the tree's nodes). */
+  private final Set<Integer> truncatedStacks = new HashSet<>();
+
   private double received;
   private long samples;
   private long dropped;
@@ -226,7 +229,7 @@ public final class EnergyProfiler implements AttributionListener {
     }
     int stack = tree.intern(ids, ids.length);
     if (cutByJvm || StackTree.isCut(stack)) {
-      truncated++;
+      truncatedStacks.add(stack);
     }
     return stack;
   }
@@ -248,6 +251,9 @@ public final class EnergyProfiler implements AttributionListener {
       sampleTime = Arrays.copyOf(sampleTime, n);
       sampleThread = Arrays.copyOf(sampleThread, n);
       sampleStack = Arrays.copyOf(sampleStack, n);
+    }
+    if (truncatedStacks.contains(stack)) {
+      truncated++;
     }
     sampleTime[buffered] = time;
     sampleThread[buffered] = thread;

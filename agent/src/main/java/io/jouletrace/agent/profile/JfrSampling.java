@@ -62,9 +62,18 @@ public final class JfrSampling {
   private final Duration interval;
   private final Consumer<String> warn;
   private final Map<RecordedMethod, String> names = new IdentityHashMap<>();
+
+  /**
+   * Stacks already interned, by the parser's object for them (one per stack and chunk): most
+   * samples repeat a stack, and then cost one lookup. {@link #IDLE} for an idle native wait.
+   */
+  private final Map<RecordedStackTrace, Integer> stacks = new IdentityHashMap<>();
+
+  private static final int IDLE = -1;
   private String[] frames = new String[64];
   private volatile RecordingStream stream;
   private volatile boolean closed;
+  private volatile boolean failed;
   private volatile long offset;
   private long synced = Long.MIN_VALUE;
   private Thread thread;
@@ -92,8 +101,9 @@ public final class JfrSampling {
   private void run() {
     RecordingStream rs;
     try {
-      if (!jdk.jfr.FlightRecorder.isAvailable()) {
-        throw new IllegalStateException("Flight Recorder is disabled in this JVM");
+      String why = unavailable();
+      if (why != null) {
+        throw new IllegalStateException(why);
       }
       offset = epochNanos(Instant.now()) - System.nanoTime();
       rs = new RecordingStream();
@@ -107,10 +117,8 @@ public final class JfrSampling {
       rs.onEvent(SYNC, this::onSync);
       rs.onFlush(this::onFlush);
     } catch (Throwable t) {
-      warn.accept(
-          "profile=true: JFR is not available ("
-              + t
-              + "); no energy per method, the rest of the measurement is unaffected");
+      failed = true;
+      warn.accept(unavailableLine(t.toString()));
       profiler.finish();
       return;
     }
@@ -136,12 +144,55 @@ public final class JfrSampling {
     }
   }
 
+  /** Returns {@code true} when JFR could not be used: there is no profile. */
+  public boolean failed() {
+    return failed;
+  }
+
+  /**
+   * Says why JFR cannot be used in this JVM.
+   *
+   * @return the reason, or {@code null} when it can
+   */
+  public static String unavailable() {
+    try {
+      return jdk.jfr.FlightRecorder.isAvailable()
+          ? null
+          : "Flight Recorder is disabled in this JVM (-XX:-FlightRecorder)";
+    } catch (Throwable t) { // e.g. a runtime image without the jdk.jfr module
+      return t.toString();
+    }
+  }
+
+  /**
+   * The one line said when JFR cannot be used.
+   *
+   * @param why the reason
+   * @return the line
+   */
+  public static String unavailableLine(String why) {
+    return "profile=true: JFR is not available ("
+        + why
+        + "); no energy per method, the rest of the measurement is unaffected";
+  }
+
   private void onSample(RecordedEvent e) {
     try {
       RecordedStackTrace st = e.getStackTrace();
       RecordedThread t = e.getThread("sampledThread");
       if (st == null || t == null) {
         profiler.drop();
+        return;
+      }
+      long time = epochNanos(e.getStartTime()) - offset;
+      long thread = t.getJavaThreadId();
+      Integer known = stacks.get(st);
+      if (known != null) {
+        if (known == IDLE) {
+          profiler.drop();
+        } else {
+          profiler.sample(time, thread, known);
+        }
         return;
       }
       List<RecordedFrame> list = st.getFrames();
@@ -157,12 +208,17 @@ public final class JfrSampling {
       for (int i = 0; i < n; i++) {
         frames[n - 1 - i] = name(list.get(i).getMethod()); // JFR lists the running frame first
       }
+      if (stacks.size() > 20_000) {
+        stacks.clear();
+      }
       if (nativeSample && IDLE_NATIVE.contains(frames[n - 1])) {
+        stacks.put(st, IDLE);
         profiler.drop();
         return;
       }
       int stack = profiler.intern(frames, n, st.isTruncated());
-      profiler.sample(epochNanos(e.getStartTime()) - offset, t.getJavaThreadId(), stack);
+      stacks.put(st, stack);
+      profiler.sample(time, thread, stack);
     } catch (RuntimeException ex) {
       profiler.drop();
     }

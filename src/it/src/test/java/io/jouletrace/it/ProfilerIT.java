@@ -54,11 +54,17 @@ class ProfilerIT {
     return sum;
   }
 
+  /**
+   * Each method's wall time in its calls, from the application's own clock. JFR samples a thread
+   * that is running Java whether or not the OS has it on a CPU, so on a machine whose load
+   * deschedules the JVM for long stretches, samples follow the time in each method, not its CPU
+   * time; on an idle machine the two are the same for these CPU-bound calls.
+   */
   static Map<String, Double> truth(Path file) throws Exception {
     Map<String, Double> m = new HashMap<>();
     for (String line : Files.readAllLines(file)) {
       String[] p = line.split(" ");
-      m.put(p[0], Double.parseDouble(p[1]));
+      m.put(p[0], Double.parseDouble(p[p.length - 1]));
     }
     return m;
   }
@@ -97,7 +103,7 @@ class ProfilerIT {
     // at random give about 10 % of noise on a 3:1 ratio. A split by stacks (1:1) or by anything but
     // samples is still far outside.
     assertThat(alpha / beta)
-        .as("alpha/beta %s vs CPU %s", alpha / beta, expected)
+        .as("alpha/beta %s vs time %s", alpha / beta, expected)
         .isCloseTo(expected, within(0.3 * expected));
     JsonNode rep = report(dir);
     conserves(rep);
@@ -128,7 +134,7 @@ class ProfilerIT {
     Map<String, Double> t = truth(truth);
     double expected = t.get("gamma") / t.get("delta");
     assertThat(gamma / delta)
-        .as("gamma/delta %s vs CPU %s", gamma / delta, expected)
+        .as("gamma/delta %s vs time %s", gamma / delta, expected)
         .isCloseTo(expected, within(0.3 * expected));
     conserves(report(dir));
   }

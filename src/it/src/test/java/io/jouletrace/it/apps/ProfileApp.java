@@ -12,8 +12,9 @@ import jdk.jfr.Recording;
 
 /**
  * CPU-bound workloads with a known split, for the energy profiler. Each writes, as ground truth,
- * the CPU time its methods used, measured with {@link ThreadMXBean} around whole calls (a call is
- * milliseconds of arithmetic, so the clock reads are a negligible part of it).
+ * the CPU time its methods used, measured with {@link ThreadMXBean} around whole calls, and their
+ * wall time (a call is a millisecond or more of arithmetic, so the clock reads are a negligible
+ * part of it): {@code method cpuNanos wallNanos}.
  *
  * <ul>
  *   <li>{@code split <seconds> <truth>}: one thread calls {@code alpha} (3 units) and {@code beta}
@@ -103,37 +104,49 @@ public final class ProfileApp {
     }
   }
 
+  /**
+   * CPU and wall nanoseconds in alpha and in beta: {alpha cpu, beta cpu, alpha wall, beta wall}.
+   */
   private static long[] splitFor(long nanos) {
-    long[] cpu = new long[2];
+    long[] t = new long[4];
     long end = System.nanoTime() + nanos;
     while (System.nanoTime() < end) {
       long c0 = THREADS.getCurrentThreadCpuTime();
+      long w0 = System.nanoTime();
       sink += alpha();
+      long w1 = System.nanoTime();
       long c1 = THREADS.getCurrentThreadCpuTime();
+      long w2 = System.nanoTime();
       sink += beta();
+      long w3 = System.nanoTime();
       long c2 = THREADS.getCurrentThreadCpuTime();
-      cpu[0] += c1 - c0;
-      cpu[1] += c2 - c1;
+      t[0] += c1 - c0;
+      t[1] += c2 - c1;
+      t[2] += w1 - w0;
+      t[3] += w3 - w2;
     }
-    return cpu;
+    return t;
   }
 
   private static void split(double seconds, Path truth) throws Exception {
-    long[] cpu = splitFor((long) (seconds * 1e9));
-    Files.write(truth, List.of("alpha " + cpu[0], "beta " + cpu[1]));
+    long[] t = splitFor((long) (seconds * 1e9));
+    Files.write(truth, List.of("alpha " + t[0] + " " + t[2], "beta " + t[1] + " " + t[3]));
   }
 
   private static void two(double seconds, Path truth) throws Exception {
     long end = System.nanoTime() + (long) (seconds * 1e9);
     long[] cpu = new long[2];
+    long[] wall = new long[2];
     Thread g =
         new Thread(
             () -> {
               long c = THREADS.getCurrentThreadCpuTime();
+              long w = System.nanoTime();
               while (System.nanoTime() < end) {
                 sink += gamma();
               }
               cpu[0] = THREADS.getCurrentThreadCpuTime() - c;
+              wall[0] = System.nanoTime() - w;
             },
             "gamma");
     Thread d =
@@ -143,9 +156,11 @@ public final class ProfileApp {
               while (System.nanoTime() < end) {
                 long s = System.nanoTime();
                 sink += delta();
+                long busy = System.nanoTime() - s;
+                wall[1] += busy;
                 // rest as long as the call took (milliseconds): half the time busy, whatever the
                 // machine's speed, with few enough wake-ups that their system time is small
-                LockSupport.parkNanos(System.nanoTime() - s);
+                LockSupport.parkNanos(busy);
               }
               cpu[1] = THREADS.getCurrentThreadCpuTime() - c;
             },
@@ -154,7 +169,8 @@ public final class ProfileApp {
     d.start();
     g.join();
     d.join();
-    Files.write(truth, List.of("gamma " + cpu[0], "delta " + cpu[1]));
+    Files.write(
+        truth, List.of("gamma " + cpu[0] + " " + wall[0], "delta " + cpu[1] + " " + wall[1]));
   }
 
   private static void deep(int depth, double seconds) {
