@@ -189,6 +189,9 @@ public final class AgentRuntime {
 
   /** The profiler and the agent's JFR events, when configured; a failure costs only them. */
   private void startProfiling() {
+    if (!config.profile() && config.profileCollapsed() != null) {
+      log.line("profile.collapsed is set but profile=false: no folded stacks are written");
+    }
     if (feed == null) {
       return;
     }

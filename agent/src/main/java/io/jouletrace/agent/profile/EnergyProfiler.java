@@ -402,6 +402,18 @@ public final class EnergyProfiler implements AttributionListener {
     return out;
   }
 
+  /**
+   * Returns how many entries the profiler holds: per-stack weights, waiting samples, open buckets,
+   * phase changes kept and threads followed. For the test that memory stays flat.
+   */
+  synchronized long footprint() {
+    long changes = 0;
+    for (Timeline t : timelines.values()) {
+      changes += t.size;
+    }
+    return weights.size() + buffered + buckets.size() + changes + timelines.size() + tree.size();
+  }
+
   /** Returns the instant up to which every sample has been delivered. */
   synchronized long sampledUpTo() {
     return sampledUpTo;

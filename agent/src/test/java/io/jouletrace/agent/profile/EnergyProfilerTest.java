@@ -234,4 +234,33 @@ class EnergyProfilerTest {
     long[] mj = Rounding.millijoules(List.of(0.0004, 0.0004, 0.0004, 1.2345));
     assertThat(mj[0] + mj[1] + mj[2] + mj[3]).isEqualTo(1236);
   }
+
+  @Test
+  void memoryStaysFlatOverHoursOfSamplesPhasesAndNewStacks() {
+    EnergyProfiler p = profiler(500);
+    Random r = new Random(7);
+    long[] after = new long[3];
+    long t = T0;
+    for (int hour = 0; hour < 3; hour++) {
+      for (int tick = 0; tick < 36_000; tick++) { // 100 ms windows
+        p.energy(r.nextInt(4), Domain.CPU, 0.5, t, t + 100 * MS);
+        for (int k = 0; k < 4; k++) {
+          p.threadPhase(t + k * 20 * MS, r.nextInt(50), r.nextInt(4)); // threads come and go
+        }
+        for (int k = 0; k < 5; k++) { // every sample a stack never seen before
+          String[] frames = {"Main.main", "Gen.m" + r.nextInt(1_000_000), "Leaf.x" + tick};
+          p.sample(t + k * 20 * MS, r.nextInt(50), p.intern(frames, 3, false));
+        }
+        t += 100 * MS;
+        if (tick % 10 == 0) {
+          p.sampledUpTo(t - 2 * S);
+        }
+      }
+      after[hour] = p.footprint();
+    }
+    // bounded by the caps, not by the hours: the same after the third hour as after the first
+    assertThat(after[2]).isLessThanOrEqualTo(after[0] + 500);
+    assertThat(after[2]).isLessThan(4 * 500 * 4 + 500 + 2_000);
+    assertThat(p.summary(null).stacks()).isLessThan(500);
+  }
 }

@@ -107,19 +107,25 @@ public final class ProfilerAccuracy {
         }
         List<String> lines = Files.readAllLines(folded);
         Map<String, Double> t = new HashMap<>();
+        Map<String, Double> w = new HashMap<>();
         for (String line : Files.readAllLines(truth)) {
           String[] kv = line.split(" ");
           t.put(kv[0], Double.parseDouble(kv[1]));
+          w.put(kv[0], Double.parseDouble(kv[2]));
         }
         String a = mode.equals("split") ? "alpha" : "gamma";
         String b = mode.equals("split") ? "beta" : "delta";
         double measured = inclusive(lines, a) / inclusive(lines, b);
         double expected = t.get(a) / t.get(b);
         double error = measured / expected - 1;
-        errors.computeIfAbsent(mode, k -> new ArrayList<>()).add(Math.abs(error));
+        double byTime = w.get(a) / w.get(b);
+        double timeError = measured / byTime - 1;
+        errors.computeIfAbsent(mode + " vs CPU", k -> new ArrayList<>()).add(Math.abs(error));
+        errors.computeIfAbsent(mode + " vs time", k -> new ArrayList<>()).add(Math.abs(timeError));
         System.out.printf(
             Locale.ROOT,
-            "run %d %-5s %s:%s energy %.3f, CPU %.3f, error %+.2f %% (%s mJ / %s mJ), load %s%n",
+            "run %d %-5s %s:%s energy %.3f, CPU %.3f (error %+.2f %%), time %.3f (error %+.2f %%)"
+                + " (%s mJ / %s mJ), load %s%n",
             i,
             mode,
             a,
@@ -127,6 +133,8 @@ public final class ProfilerAccuracy {
             measured,
             expected,
             100 * error,
+            byTime,
+            100 * timeError,
             (long) inclusive(lines, a),
             (long) inclusive(lines, b),
             Files.readString(Path.of("/proc/loadavg")).trim());
@@ -221,27 +229,38 @@ public final class ProfilerAccuracy {
       long nanos = (long) (Double.parseDouble(args[1]) * 1e9);
       long end = System.nanoTime() + nanos;
       long[] cpu = new long[2];
+      long[] wall = new long[2];
       if (args[0].equals("split")) {
         while (System.nanoTime() < end) {
           long c0 = THREADS.getCurrentThreadCpuTime();
+          long w0 = System.nanoTime();
           sink += alpha();
+          long w1 = System.nanoTime();
           long c1 = THREADS.getCurrentThreadCpuTime();
+          long w2 = System.nanoTime();
           sink += beta();
+          long w3 = System.nanoTime();
           long c2 = THREADS.getCurrentThreadCpuTime();
           cpu[0] += c1 - c0;
           cpu[1] += c2 - c1;
+          wall[0] += w1 - w0;
+          wall[1] += w3 - w2;
         }
-        Files.write(Path.of(args[2]), List.of("alpha " + cpu[0], "beta " + cpu[1]));
+        Files.write(
+            Path.of(args[2]),
+            List.of("alpha " + cpu[0] + " " + wall[0], "beta " + cpu[1] + " " + wall[1]));
         return;
       }
       Thread g =
           new Thread(
               () -> {
                 long c = THREADS.getCurrentThreadCpuTime();
+                long w = System.nanoTime();
                 while (System.nanoTime() < end) {
                   sink += gamma();
                 }
                 cpu[0] = THREADS.getCurrentThreadCpuTime() - c;
+                wall[0] = System.nanoTime() - w;
               });
       Thread d =
           new Thread(
@@ -250,7 +269,9 @@ public final class ProfilerAccuracy {
                 while (System.nanoTime() < end) {
                   long s = System.nanoTime();
                   sink += delta();
-                  LockSupport.parkNanos(System.nanoTime() - s);
+                  long busy = System.nanoTime() - s;
+                  wall[1] += busy;
+                  LockSupport.parkNanos(busy);
                 }
                 cpu[1] = THREADS.getCurrentThreadCpuTime() - c;
               });
@@ -258,7 +279,9 @@ public final class ProfilerAccuracy {
       d.start();
       g.join();
       d.join();
-      Files.write(Path.of(args[2]), List.of("gamma " + cpu[0], "delta " + cpu[1]));
+      Files.write(
+          Path.of(args[2]),
+          List.of("gamma " + cpu[0] + " " + wall[0], "delta " + cpu[1] + " " + wall[1]));
     }
   }
 }
