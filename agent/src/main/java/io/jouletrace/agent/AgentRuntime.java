@@ -13,10 +13,16 @@ import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.agent.instrument.SparkTasks;
 import io.jouletrace.agent.phase.PhaseRecorder;
 import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.profile.EnergyProfiler;
+import io.jouletrace.agent.profile.JfrEmitter;
+import io.jouletrace.agent.profile.JfrSampling;
+import io.jouletrace.agent.profile.ProfilerFeed;
+import io.jouletrace.agent.timeline.AttributionListener;
 import io.jouletrace.agent.timeline.EnergyLedger;
 import io.jouletrace.bridge.Dispatch;
 import io.jouletrace.bridge.TaskPhases;
 import io.jouletrace.exporter.CarbonStatement;
+import io.jouletrace.exporter.EnergyProfile;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
@@ -62,6 +68,12 @@ public final class AgentRuntime {
   private volatile SparkTasks sparkTasks;
   private volatile java.nio.file.Path sdFile;
   private final Outputs outputs;
+  private final PhaseRegistry registry;
+  private final ProfilerFeed feed;
+  private final long startNanos;
+  private volatile EnergyProfiler profiler;
+  private volatile JfrSampling sampling;
+  private volatile JfrEmitter emitter;
   private Thread samplerThread;
   private Thread initThread;
   private Instrumenter.Gate gate;
@@ -69,14 +81,19 @@ public final class AgentRuntime {
   private AgentRuntime(
       AgentConfig config,
       Log log,
+      PhaseRegistry registry,
       PhaseRecorder recorder,
       EnergyLedger ledger,
       CarbonStage carbon,
+      ProfilerFeed feed,
       long startNanos,
       long startCpuNanos,
       Instant startedAt) {
     this.startedAt = startedAt;
     this.config = config;
+    this.registry = registry;
+    this.feed = feed;
+    this.startNanos = startNanos;
     this.carbon = carbon;
     this.startCpuNanos = startCpuNanos;
     this.log = log;
@@ -131,16 +148,23 @@ public final class AgentRuntime {
       carbon.units(units);
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
       long startCpuNanos = processCpuNanos();
-      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), carbon, startNanos);
+      // The profiler and the JFR events start later, on daemon threads; this only keeps what the
+      // ledger hands out until then.
+      ProfilerFeed feed =
+          config.profile() || config.jfr() ? new ProfilerFeed(recorder, config.phasesMax()) : null;
+      AttributionListener listener = feed == null ? carbon : AttributionListener.all(carbon, feed);
+      EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), listener, startNanos);
       config.errors().forEach(ledger::warning);
       log.problemsTo(ledger::warning);
       AgentRuntime runtime =
           new AgentRuntime(
               config,
               log,
+              registry,
               recorder,
               ledger,
               carbon,
+              feed,
               startNanos,
               startCpuNanos,
               // the wall-clock instant of startNanos: report times and intensity segments agree
@@ -203,6 +227,7 @@ public final class AgentRuntime {
         log.line("grid intensity unavailable (" + t + "); using the static default");
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
       }
+      startProfiling();
       JsonReport.warmUp(liveSnapshot());
       if (config.prometheusPort() >= 0) {
         startEndpoint();
@@ -256,6 +281,91 @@ public final class AgentRuntime {
     if (e != null) {
       e.close();
     }
+  }
+
+  /** The profiler and the agent's JFR events, when configured; a failure costs only them. */
+  private void startProfiling() {
+    if (!config.profile() && config.profileCollapsed() != null) {
+      log.line("profile.collapsed is set but profile=false: no folded stacks are written");
+    }
+    if (feed == null) {
+      return;
+    }
+    if (config.jfr()) {
+      try {
+        JfrEmitter e = new JfrEmitter(registry, config.phasesMax(), CarbonStage.factors(config));
+        feed.emitter(e);
+        emitter = e;
+      } catch (Throwable t) {
+        log.line("jfr=true: JFR events not available (" + t + "); measurement continues");
+      }
+    }
+    if (config.profile()) {
+      try {
+        long bucket = Math.max(1_000_000_000L, 50 * config.profileInterval().toNanos());
+        EnergyProfiler p =
+            new EnergyProfiler(
+                registry, config.phasesMax(), startNanos, bucket, config.profileMaxStacks());
+        JfrSampling s = new JfrSampling(p, config.profileInterval(), log::line);
+        feed.attach(p);
+        profiler = p;
+        sampling = s;
+        s.start();
+      } catch (Throwable t) {
+        feed.detach();
+        log.line("profile=true: profiler not started (" + t + "); measurement continues");
+      }
+    } else {
+      feed.detach();
+    }
+  }
+
+  /** Stops the profiler and writes its files; the profile for the report, or null. */
+  private EnergyProfile finishProfile() {
+    JfrEmitter e = emitter;
+    if (e != null) {
+      e.close();
+    }
+    JfrSampling s = sampling;
+    EnergyProfiler p = profiler;
+    if (s == null || p == null) {
+      if (config.profile() && feed != null) {
+        String why = JfrSampling.unavailable();
+        log.line(
+            why != null
+                ? JfrSampling.unavailableLine(why)
+                : "profile=true: the profiler had not started by exit; no energy per method");
+      }
+      return null;
+    }
+    s.stop();
+    if (s.failed()) {
+      return null; // said in one line when it failed
+    }
+    Path file = config.profileCollapsed();
+    String written = null;
+    if (file != null) {
+      try {
+        p.writeCollapsed(file, null);
+        written = file.toAbsolutePath().toString();
+        if (config.profilePerPhase()) {
+          for (String phase : p.phases()) {
+            p.writeCollapsed(
+                file.resolveSibling(file.getFileName() + "." + phase.replaceAll("[^\\w.-]", "_")),
+                phase);
+          }
+        }
+        log.debug("folded stacks written: " + written);
+      } catch (Exception ex) {
+        log.line(
+            "profile.collapsed: folded stacks not written to "
+                + file.toAbsolutePath()
+                + " ("
+                + ex
+                + "); energy per method is still in the report");
+      }
+    }
+    return p.summary(written);
   }
 
   private EnergySnapshot liveSnapshot() {
@@ -362,7 +472,14 @@ public final class AgentRuntime {
       if (config.hostAttribution()) {
         Discovery.warnIfShared(config, log); // JVMs that started after this one; one line at most
       }
-      EnergySnapshot last = snapshot(Instant.now()).withTimeline(ledger.timeline());
+      EnergyProfile profile = null;
+      try {
+        profile = finishProfile();
+      } catch (Throwable t) {
+        log.line("profiler failed at exit: " + t);
+      }
+      EnergySnapshot last =
+          snapshot(Instant.now()).withTimeline(ledger.timeline()).withProfile(profile);
       try {
         JsonReport.write(last, config.reportJson());
         log.debug("report written: " + config.reportJson().toAbsolutePath());

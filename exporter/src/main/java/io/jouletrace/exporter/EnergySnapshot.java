@@ -35,6 +35,8 @@ import java.util.Objects;
  * @param tasks Spark tasks run in this JVM per phase set on the driver (empty outside Spark)
  * @param runId identifier of this run (also a Pushgateway grouping key), or {@code null}
  * @param timeline bounded power and phase timeline for the HTML report; never {@code null}
+ * @param profile energy per method from the sampling profiler, or {@code null} when profiling is
+ *     off (and while the run is still going)
  */
 public record EnergySnapshot(
     Instant startedAt,
@@ -54,7 +56,8 @@ public record EnergySnapshot(
     CarbonDetail detail,
     Map<String, Long> tasks,
     String runId,
-    Timeline timeline) {
+    Timeline timeline,
+    EnergyProfile profile) {
 
   /** A snapshot without carbon detail, measuring cost or task counts (the ledger's). */
   public EnergySnapshot(
@@ -88,6 +91,7 @@ public record EnergySnapshot(
         null,
         null,
         Map.of(),
+        null,
         null,
         null);
   }
@@ -129,7 +133,8 @@ public record EnergySnapshot(
         detail,
         tasks,
         id,
-        timeline);
+        timeline,
+        profile);
   }
 
   /**
@@ -157,7 +162,8 @@ public record EnergySnapshot(
         detail,
         tasks,
         runId,
-        t);
+        t,
+        profile);
   }
 
   /**
@@ -269,7 +275,8 @@ public record EnergySnapshot(
         detail,
         tasks,
         runId,
-        timeline);
+        timeline,
+        profile);
   }
 
   /**
@@ -297,7 +304,37 @@ public record EnergySnapshot(
         detail,
         counts,
         runId,
-        timeline);
+        timeline,
+        profile);
+  }
+
+  /**
+   * Returns this snapshot with the profiler's energy per method.
+   *
+   * @param p the profile, or {@code null}
+   * @return a copy
+   */
+  public EnergySnapshot withProfile(EnergyProfile p) {
+    return new EnergySnapshot(
+        startedAt,
+        endedAt,
+        wallSeconds,
+        stage,
+        labels,
+        attribution,
+        methods,
+        devices,
+        phases,
+        carbon,
+        warnings,
+        zones,
+        model,
+        agent,
+        detail,
+        tasks,
+        runId,
+        timeline,
+        p);
   }
 
   /**
@@ -325,7 +362,8 @@ public record EnergySnapshot(
         detail,
         tasks,
         runId,
-        timeline);
+        timeline,
+        profile);
   }
 
   /**

@@ -154,6 +154,9 @@ public final class JsonReport {
         }
         g.writeEndObject();
       }
+      if (s.profile() != null) {
+        profile(g, s.profile());
+      }
       g.writeArrayFieldStart("warnings");
       for (String w : s.warnings()) {
         g.writeString(w);
@@ -294,6 +297,50 @@ public final class JsonReport {
     } else {
       g.writeNumberField(name, v);
     }
+  }
+
+  private static void profile(JsonGenerator g, EnergyProfile p) throws IOException {
+    g.writeObjectFieldStart("profile");
+    g.writeNumberField("joules", p.joules());
+    g.writeNumberField("samples", p.samples());
+    g.writeNumberField("droppedSamples", p.droppedSamples());
+    g.writeNumberField("stacks", p.stacks());
+    g.writeNumberField("truncatedSamples", p.truncatedSamples());
+    g.writeStringField("collapsedFile", p.collapsedFile());
+    g.writeFieldName("overall");
+    methods(g, p.overall());
+    g.writeArrayFieldStart("phases");
+    for (EnergyProfile.PhaseMethods m : p.phases()) {
+      methods(g, m);
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  private static void methods(JsonGenerator g, EnergyProfile.PhaseMethods m) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("phase", m.phase());
+    g.writeNumberField("joules", m.joules());
+    g.writeArrayFieldStart("topSelf");
+    for (EnergyProfile.MethodEnergy e : m.bySelf()) {
+      method(g, e);
+    }
+    g.writeEndArray();
+    g.writeArrayFieldStart("topTotal");
+    for (EnergyProfile.MethodEnergy e : m.byTotal()) {
+      method(g, e);
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  private static void method(JsonGenerator g, EnergyProfile.MethodEnergy e) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("method", e.method());
+    g.writeNumberField("selfJoules", e.selfJoules());
+    g.writeNumberField("totalJoules", e.totalJoules());
+    g.writeNumberField("samples", e.samples());
+    g.writeEndObject();
   }
 
   private static void sorted(JsonGenerator g, Map<String, String> m) throws IOException {

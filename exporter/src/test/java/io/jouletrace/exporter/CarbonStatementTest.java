@@ -100,6 +100,7 @@ class CarbonStatementTest {
         d,
         Map.of(),
         null,
+        null,
         null);
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,5 +73,29 @@ class JsonReportTest {
         .contains(
             "jouletrace_agent_cpu_seconds_total{job=\"mlp\",stage=\"training\",thread=\"sampler\"} 0.2\n",
             "jouletrace_agent_energy_joules_total{job=\"mlp\",stage=\"training\"} 8.75\n");
+  }
+
+  @Test
+  void profileIsWrittenWhenPresentAndAbsentOtherwise() throws IOException {
+    EnergyProfile.MethodEnergy fwd =
+        new EnergyProfile.MethodEnergy("Net.forward", 200.0, 250.0, 40);
+    EnergyProfile.MethodEnergy fit = new EnergyProfile.MethodEnergy("Trainer.fit", 0.0, 280.0, 56);
+    EnergyProfile.PhaseMethods train =
+        new EnergyProfile.PhaseMethods("train-step", 280.0, List.of(fwd, fit), List.of(fit, fwd));
+    EnergyProfile profile =
+        new EnergyProfile(350.0, 70, 3, 42, 1, "/tmp/x.collapsed", train, List.of(train));
+    JsonNode with =
+        new ObjectMapper().readTree(JsonReport.render(Snapshots.known().withProfile(profile)));
+    assertThat(with.at("/profile/joules").asDouble()).isEqualTo(350.0);
+    assertThat(with.at("/profile/samples").asLong()).isEqualTo(70);
+    assertThat(with.at("/profile/droppedSamples").asLong()).isEqualTo(3);
+    assertThat(with.at("/profile/truncatedSamples").asLong()).isEqualTo(1);
+    assertThat(with.at("/profile/collapsedFile").asText()).isEqualTo("/tmp/x.collapsed");
+    assertThat(with.at("/profile/overall/topSelf/0/method").asText()).isEqualTo("Net.forward");
+    assertThat(with.at("/profile/overall/topTotal/0/totalJoules").asDouble()).isEqualTo(280.0);
+    assertThat(with.at("/profile/phases/0/phase").asText()).isEqualTo("train-step");
+    assertThat(with.at("/profile/phases/0/topSelf/1/samples").asLong()).isEqualTo(56);
+    JsonNode without = new ObjectMapper().readTree(JsonReport.render(Snapshots.known()));
+    assertThat(without.has("profile")).isFalse();
   }
 }

@@ -272,4 +272,31 @@ public final class AgentConfig {
   public Path reportHtml() {
     return get(Key.REPORT_HTML);
   }
+
+  /** Returns {@code true} when the energy profiler is on. */
+  public boolean profile() {
+    return this.<Boolean>get(Key.PROFILE);
+  }
+
+  public Duration profileInterval() {
+    return get(Key.PROFILE_INTERVAL);
+  }
+
+  /** Returns the folded-stacks file, or {@code null} when none is written. */
+  public Path profileCollapsed() {
+    return get(Key.PROFILE_COLLAPSED);
+  }
+
+  public boolean profilePerPhase() {
+    return this.<Boolean>get(Key.PROFILE_PER_PHASE);
+  }
+
+  public int profileMaxStacks() {
+    return this.<Integer>get(Key.PROFILE_MAX_STACKS);
+  }
+
+  /** Returns {@code true} when the agent emits its own JFR events. */
+  public boolean jfr() {
+    return this.<Boolean>get(Key.JFR);
+  }
 }

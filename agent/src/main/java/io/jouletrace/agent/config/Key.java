@@ -351,6 +351,47 @@ public enum Key {
           + " ms) waits for it, so that no call is missed; `false`: the class loads as it is and is"
           + " retransformed as soon as Byte Buddy is ready, and calls made before then are not"
           + " phases"),
+  PROFILE(
+      "profile",
+      Type.BOOLEAN,
+      "false",
+      "sample stacks with JFR and share each phase's energy among its sampled methods (see"
+          + " Profiler)"),
+  PROFILE_INTERVAL(
+      "profile.interval",
+      Type.DURATION,
+      "20ms",
+      1e-3,
+      0,
+      "stack sampling interval of the profiler (JFR `jdk.ExecutionSample` and"
+          + " `jdk.NativeMethodSample`)"),
+  PROFILE_COLLAPSED(
+      "profile.collapsed",
+      Type.FILE,
+      "",
+      "folded-stacks file written at exit (`phase;frame;...;frame millijoules`, for"
+          + " flamegraph.pl and speedscope); with `profile=true`"),
+  PROFILE_PER_PHASE(
+      "profile.per-phase",
+      Type.BOOLEAN,
+      "false",
+      "also write one folded-stacks file per phase, `<profile.collapsed>.<phase>`, without the"
+          + " phase frame"),
+  PROFILE_MAX_STACKS(
+      "profile.max-stacks",
+      Type.INTEGER,
+      "10000",
+      16,
+      10_000_000,
+      "most call-tree nodes (distinct stack prefixes) the profiler keeps; a stack that would add"
+          + " more is cut to its known prefix and counted as `[truncated]`"),
+  JFR(
+      "jfr",
+      Type.BOOLEAN,
+      "false",
+      "emit `io.jouletrace.Phase` (per phase and tick: joules per domain, grams) and"
+          + " `io.jouletrace.Power` (per device and tick: watts) events into any running JFR"
+          + " recording"),
   LOG_LEVEL(
       "log.level",
       "info",

@@ -173,6 +173,19 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   /**
+   * Returns the thread that holds a slot now, for readers that map the slots of drained events to
+   * threads (the profiler); call it while draining, before the slot of an ended thread is freed.
+   *
+   * @param slot a slot from a {@link PhaseEvents} event
+   * @return its thread's {@link Thread#getId()}, or -1 when the slot is free
+   */
+  public long threadId(int slot) {
+    ThreadPhases[] slots = bySlot;
+    ThreadPhases t = slot >= 0 && slot < slots.length ? slots[slot] : null;
+    return t == null ? -1 : t.threadId;
+  }
+
+  /**
    * Describes the phases still open, for the report at exit: one entry per thread that is inside a
    * phase, as {@code name (thread)}.
    *

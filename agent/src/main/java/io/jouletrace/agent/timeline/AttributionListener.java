@@ -63,6 +63,27 @@ public interface AttributionListener {
     time(phase, seconds, from, to, machineShare, sum);
   }
 
+  /**
+   * A change of a thread's innermost phase, as the ledger takes it in (stages that need to know
+   * which thread was in which phase: the profiler).
+   *
+   * @param time {@link System#nanoTime()} of the change
+   * @param slot the thread's slot in the phase recorder
+   * @param phase the thread's innermost phase id from then on
+   */
+  default void phaseChange(long time, int slot, int phase) {}
+
+  /**
+   * Raw energy of one device over a window, before any share is applied (the agent's JFR power
+   * events).
+   *
+   * @param device the device
+   * @param joules its energy in the window
+   * @param from start of the window ({@link System#nanoTime()})
+   * @param to end of the window
+   */
+  default void device(Device device, double joules, long from, long to) {}
+
   /** A listener that ignores everything. */
   AttributionListener NONE =
       new AttributionListener() {
@@ -95,6 +116,34 @@ public interface AttributionListener {
           int phase, double seconds, long from, long to, double machineShare, double gpuShares) {
         for (AttributionListener l : ls) {
           l.time(phase, seconds, from, to, machineShare, gpuShares);
+        }
+      }
+
+      @Override
+      public void time(
+          int phase,
+          double seconds,
+          long from,
+          long to,
+          double machineShare,
+          List<Device> gpus,
+          double[] gpuShares) {
+        for (AttributionListener l : ls) {
+          l.time(phase, seconds, from, to, machineShare, gpus, gpuShares);
+        }
+      }
+
+      @Override
+      public void phaseChange(long time, int slot, int phase) {
+        for (AttributionListener l : ls) {
+          l.phaseChange(time, slot, phase);
+        }
+      }
+
+      @Override
+      public void device(Device device, double joules, long from, long to) {
+        for (AttributionListener l : ls) {
+          l.device(device, joules, from, to);
         }
       }
     };

@@ -1,6 +1,7 @@
 package io.jouletrace.agent.timeline;
 
 import io.jouletrace.agent.phase.PhaseChanges;
+import io.jouletrace.agent.phase.PhaseEvents;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
@@ -144,8 +145,16 @@ public final class EnergyLedger {
    * @return the time of the latest phase change in the timeline, {@link Long#MIN_VALUE} when none
    */
   public synchronized long collect(PhaseChanges changes, long now) {
-    changes.drain(log::append, now);
+    changes.drain(collector, now);
     return log.lastTime();
+  }
+
+  /** Takes each phase change into the timeline and tells the listener (the profiler) of it. */
+  private final PhaseEvents collector = this::collectOne;
+
+  private void collectOne(long time, int slot, int phase) {
+    log.append(time, slot, phase);
+    listener.phaseChange(time, slot, phase);
   }
 
   /**
@@ -156,7 +165,7 @@ public final class EnergyLedger {
    * @param now the current {@link System#nanoTime()}
    */
   public synchronized void collectChanged(PhaseChanges changes, long now) {
-    changes.drainChanged(log::append, now);
+    changes.drainChanged(collector, now);
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */
@@ -188,6 +197,7 @@ public final class EnergyLedger {
       }
       updateWatts(d, time);
       deviceShare[d] = shares[i];
+      listener.device(devices.get(d), delta, from, time);
       double job = delta * clamp(shares[i]) + devicePending[d];
       if (window <= 0) {
         devicePending[d] = job; // no time passed for this cursor: hand it out with the next window

@@ -16,19 +16,22 @@ import java.util.regex.Pattern;
  * and their ratio. Two workloads: the DJL training example (wall time of the whole JVM, and the
  * example's own timing, which leaves out JVM start-up) and an empty main (the agent's start-up and
  * exit cost). With {@code --epochs N} the example trains N epochs, and the time of epochs 2..N is
- * reported too: the steady state, without start-up. Each JVM's CPU time (user + system, its threads
- * and children) comes from {@code /usr/bin/time} where it exists, and the machine's load average is
- * recorded before every run. The agent runs with its default configuration (the {@code /metrics}
- * endpoint on) unless {@code --agent-args} says otherwise.
+ * reported too: the steady state, without start-up.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
- *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3]
+ *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3] [--omp N]
+ *     [--no-hello]
  * </pre>
+ *
+ * <p>Each run's CPU time (user + system, all of the JVM's threads, native ones included) comes from
+ * the shell's {@code time}; {@code --omp N} sets {@code OMP_NUM_THREADS} for the runs.
  */
 public final class OverheadHarness {
 
+  private static final Pattern CPU =
+      Pattern.compile("(?m)^jouletrace-harness-cpu ([0-9.]+) ([0-9.]+)$");
   private static final Pattern FINISHED = Pattern.compile("DJL example finished in ([0-9.]+) s");
   private static final Pattern EPOCH =
       Pattern.compile("(?m)^epoch (\\d+)/\\d+: .*\\| ([0-9.]+) s \\(total");
@@ -40,10 +43,19 @@ public final class OverheadHarness {
     int epochs = 3;
     String agent = "agent/target/jouletrace-agent.jar";
     String example = "src/examples/djl-training/target/djl-training.jar";
-    String agentArgs = "";
+    String agentArgs = "prometheus.port=off";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    boolean helloToo = true;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--no-hello")) {
+        helloToo = false;
+        args = remove(args, i);
+        break;
+      }
+    }
     for (int i = 0; i < args.length - 1; i += 2) {
       switch (args[i]) {
+        case "--omp" -> omp = args[i + 1];
         case "--runs" -> runs = Integer.parseInt(args[i + 1]);
         case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
         case "--agent" -> agent = args[i + 1];
@@ -55,12 +67,7 @@ public final class OverheadHarness {
     }
     Path tmp = Files.createTempDirectory("jouletrace-overhead");
     String agentOpt =
-        "-javaagent:"
-            + agent
-            + "="
-            + (agentArgs.isEmpty() ? "" : agentArgs + ",")
-            + "report.json="
-            + tmp.resolve("r.json");
+        "-javaagent:" + agent + "=" + agentArgs + ",report.json=" + tmp.resolve("r.json");
     String self =
         Path.of(OverheadHarness.class.getProtectionDomain().getCodeSource().getLocation().toURI())
             .toString();
@@ -71,8 +78,7 @@ public final class OverheadHarness {
         runs,
         Runtime.version());
     double[][] djl = new double[8][runs];
-    double[][] hello = new double[4][runs];
-    List<Double> load = new ArrayList<>();
+    double[][] hello = new double[2][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
     run(tmp, java, null, "-jar", example, "--epochs", "1");
     for (int i = 0; i < runs; i++) {
@@ -92,39 +98,36 @@ public final class OverheadHarness {
         djl[withAgent ? 3 : 2][i] = r.innerSeconds;
         djl[withAgent ? 5 : 4][i] = r.laterEpochsSeconds;
         djl[withAgent ? 7 : 6][i] = r.cpuSeconds;
-        load.add(r.load);
+        System.out.printf(
+            Locale.ROOT,
+            "run %d %s: wall %.2f s, cpu %.2f s, load %s%n",
+            i,
+            withAgent ? "agent" : "plain",
+            r.wallSeconds,
+            r.cpuSeconds,
+            Files.readString(Path.of("/proc/loadavg")).trim());
       }
-      for (int k = 0; k < 2; k++) {
+      for (int k = 0; k < 2 && helloToo; k++) {
         boolean withAgent = (k == 0) == agentFirst;
-        Result r = run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName());
-        hello[withAgent ? 1 : 0][i] = r.wallSeconds;
-        hello[withAgent ? 3 : 2][i] = r.cpuSeconds;
-        load.add(r.load);
+        hello[withAgent ? 1 : 0][i] =
+            run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName())
+                .wallSeconds;
       }
     }
     report("DJL example, JVM wall time", djl[0], djl[1], "s");
+    report("DJL example, JVM CPU time", djl[6], djl[7], "s");
     report("DJL example, its own timing", djl[2], djl[3], "s");
     if (epochs > 1) {
       report("DJL epochs 2.." + epochs, djl[4], djl[5], "s");
     }
-    report("DJL example, JVM CPU time", djl[6], djl[7], "s");
+    if (!helloToo) {
+      return;
+    }
     report("empty main, JVM wall time", hello[0], hello[1], "s");
-    report("empty main, JVM CPU time", hello[2], hello[3], "s");
     System.out.printf(
         Locale.ROOT,
-        "added by the agent (medians): DJL %+.3f s wall, %+.3f CPU-s (%.1f %% of the job's CPU);"
-            + " empty main %+.0f ms wall, %+.3f CPU-s%n",
-        median(djl[1]) - median(djl[0]),
-        median(djl[7]) - median(djl[6]),
-        (median(djl[7]) - median(djl[6])) / median(djl[6]) * 100,
-        (median(hello[1]) - median(hello[0])) * 1000,
-        median(hello[3]) - median(hello[2]));
-    System.out.printf(
-        Locale.ROOT,
-        "machine load (1-min average before each run): median %.2f, max %.2f, on %d CPUs%n",
-        median(load.stream().mapToDouble(Double::doubleValue).toArray()),
-        load.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN),
-        Runtime.getRuntime().availableProcessors());
+        "agent start-up and exit cost (median difference): %.0f ms%n",
+        (median(hello[1]) - median(hello[0])) * 1000);
   }
 
   /**
@@ -132,22 +135,23 @@ public final class OverheadHarness {
    * first (the steady state, once start-up is over and the code is compiled).
    */
   private record Result(
-      double wallSeconds,
-      double innerSeconds,
-      double laterEpochsSeconds,
-      double cpuSeconds,
-      double load) {}
+      double wallSeconds, double innerSeconds, double laterEpochsSeconds, double cpuSeconds) {}
 
-  private static final Path TIME = Path.of("/usr/bin/time");
+  private static String omp;
+
+  private static String[] remove(String[] a, int i) {
+    List<String> l = new ArrayList<>(Arrays.asList(a));
+    l.remove(i);
+    return l.toArray(new String[0]);
+  }
 
   private static Result run(Path dir, String java, String agentOpt, String... rest)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
-    Path cpuFile = dir.resolve("cpu.txt");
-    Files.deleteIfExists(cpuFile);
-    if (Files.isExecutable(TIME)) {
-      cmd.addAll(List.of(TIME.toString(), "-o", cpuFile.toString(), "-f", "%U %S"));
-    }
+    cmd.add("bash");
+    cmd.add("-c");
+    cmd.add("TIMEFORMAT='jouletrace-harness-cpu %3U %3S'; time \"$@\"");
+    cmd.add("harness");
     cmd.add(java);
     if (agentOpt != null) {
       cmd.add(agentOpt);
@@ -156,9 +160,11 @@ public final class OverheadHarness {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("DJL_OFFLINE", "true");
     pb.environment().put("OPT_OUT_TRACKING", "true");
+    if (omp != null) {
+      pb.environment().put("OMP_NUM_THREADS", omp);
+    }
     Path log = dir.resolve("out.txt");
     pb.redirectOutput(log.toFile());
-    double load = loadAverage();
     long start = System.nanoTime();
     int code = pb.start().waitFor();
     double wall = (System.nanoTime() - start) * 1e-9;
@@ -175,20 +181,10 @@ public final class OverheadHarness {
         later += Double.parseDouble(e.group(2));
       }
     }
-    double cpu = Double.NaN;
-    if (Files.exists(cpuFile)) {
-      String[] f = Files.readString(cpuFile).trim().split("\\s+");
-      cpu = Double.parseDouble(f[f.length - 2]) + Double.parseDouble(f[f.length - 1]);
-    }
-    return new Result(wall, inner, later, cpu, load);
-  }
-
-  private static double loadAverage() {
-    try {
-      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
-    }
+    Matcher c = CPU.matcher(out);
+    double cpu =
+        c.find() ? Double.parseDouble(c.group(1)) + Double.parseDouble(c.group(2)) : Double.NaN;
+    return new Result(wall, inner, later, cpu);
   }
 
   private static void report(String what, double[] without, double[] with, String unit) {

@@ -1,0 +1,620 @@
+package io.jouletrace.agent.profile;
+
+import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.timeline.AttributionListener;
+import io.jouletrace.exporter.EnergyProfile;
+import io.jouletrace.exporter.EnergyProfile.MethodEnergy;
+import io.jouletrace.exporter.EnergyProfile.PhaseMethods;
+import io.jouletrace.sources.Domain;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Energy per method: the joules the ledger hands each phase are shared among the stacks sampled in
+ * that phase.
+ *
+ * <p>Time is cut into buckets of {@code bucketNanos} from the ledger's start. The ledger's energy
+ * for a window goes to the buckets the window overlaps, in proportion to the overlap (its power is
+ * taken as constant within the window, as the ledger does). A stack sample belongs to the phase its
+ * thread was in at the sample's instant, which the profiler learns from the phase changes the
+ * ledger takes in ({@link #phaseChange}). When a bucket is closed, each phase's energy in it is
+ * shared equally among that phase's samples in it. Native work no Java thread owns (PyTorch's
+ * OpenMP workers) is in the ledger's energy of the phase whose thread drives it, so it lands on
+ * that thread's Java stack, as it does in phase attribution.
+ *
+ * <p>Nothing is lost: a phase with energy but no sample in a bucket carries the energy to its next
+ * bucket, up to {@value #MAX_CARRY} buckets, after which it goes to {@value #NO_SAMPLE}; energy
+ * from before sampling started goes to {@value #STARTING}. The self joules of every stack add up to
+ * the energy received.
+ *
+ * <p>The ledger's calls ({@link #energy}, {@link #phaseChange}) come on the sampler thread and only
+ * add to arrays; samples, closing and the report run on the profiler's thread or at exit. All under
+ * this object's lock.
+ */
+public final class EnergyProfiler implements AttributionListener {
+
+  /** Frame of energy whose phase had no stack sample nearby. */
+  public static final String NO_SAMPLE = "[no sample]";
+
+  /** Frame of energy from before the first stack sample could be taken. */
+  public static final String STARTING = "[profiler starting]";
+
+  /** Buckets a phase's unsampled energy may wait for a sample of the same phase. */
+  static final int MAX_CARRY = 5;
+
+  /** Samples waiting for their bucket to close; beyond this they are dropped and counted. */
+  static final int MAX_BUFFER = 1 << 16;
+
+  /** Methods listed per phase in the report. */
+  static final int TOP = 20;
+
+  /** Buckets kept open while the samples lag; beyond it the oldest is closed as it is. */
+  static final int MAX_OPEN = 120;
+
+  private final PhaseRegistry registry;
+  private final int maxPhases;
+  private final long origin;
+  private final long bucketNanos;
+  private final StackTree tree;
+  private final int noSample;
+  private final int starting;
+  private final int maxWeights;
+
+  private final ArrayDeque<double[]> buckets = new ArrayDeque<>();
+  private long firstBucket;
+  private final double[] carry;
+  private final int[] carryAge;
+  private long ledgerTime = Long.MIN_VALUE;
+  private long sampledUpTo = Long.MIN_VALUE;
+  private long samplingSince = Long.MAX_VALUE;
+
+  private long[] sampleTime = new long[1024];
+  private long[] sampleThread = new long[1024];
+  private int[] sampleStack = new int[1024];
+  private int buffered;
+
+  private final Map<Long, Timeline> timelines = new HashMap<>();
+
+  /** Key (phase << 32 | stack) to {joules, samples}. */
+  private final Map<Long, double[]> weights = new HashMap<>();
+
+  /** Ids of the stacks that were cut (bounded by the tree's nodes). */
+  private final Set<Integer> truncatedStacks = new HashSet<>();
+
+  private double received;
+  private long samples;
+  private long dropped;
+  private long truncated;
+  private boolean finished;
+
+  /**
+   * Creates a profiler.
+   *
+   * @param registry phase names
+   * @param maxPhases capacity of {@code registry}
+   * @param origin {@link System#nanoTime()} from which buckets count (the ledger's start)
+   * @param bucketNanos length of a bucket
+   * @param maxStacks most call-tree nodes kept
+   */
+  public EnergyProfiler(
+      PhaseRegistry registry, int maxPhases, long origin, long bucketNanos, int maxStacks) {
+    this.registry = registry;
+    this.maxPhases = Math.max(2, maxPhases);
+    this.origin = origin;
+    this.bucketNanos = Math.max(1, bucketNanos);
+    this.tree = new StackTree(maxStacks);
+    this.noSample = tree.pseudo(NO_SAMPLE);
+    this.starting = tree.pseudo(STARTING);
+    this.maxWeights = 4 * Math.max(16, maxStacks);
+    this.carry = new double[this.maxPhases];
+    this.carryAge = new int[this.maxPhases];
+  }
+
+  // ---- the ledger's side (sampler thread) ----
+
+  @Override
+  public synchronized void energy(int phase, Domain domain, double joules, long from, long to) {
+    if (!(joules > 0) || phase < 0 || phase >= maxPhases || finished) {
+      return;
+    }
+    received += joules;
+    ledgerTime = Math.max(ledgerTime, to);
+    long a = Math.max(from, origin);
+    long b = Math.max(to, a);
+    if (b == a) {
+      bucket(bucketOf(a))[phase] += joules;
+      return;
+    }
+    double perNano = joules / (b - a);
+    long k = bucketOf(a);
+    long last = bucketOf(b - 1);
+    double given = 0;
+    for (; k <= last; k++) {
+      long s = Math.max(a, origin + k * bucketNanos);
+      long e = Math.min(b, origin + (k + 1) * bucketNanos);
+      double part = k == last ? joules - given : perNano * (e - s);
+      given += part;
+      bucket(k)[phase] += part;
+    }
+    while (buckets.size() > MAX_OPEN) {
+      close(); // the samples stopped coming: keep memory flat, their energy waits as carry
+    }
+  }
+
+  @Override
+  public void time(
+      int phase, double seconds, long from, long to, double machineShare, double gpuShares) {}
+
+  /**
+   * A change of a thread's innermost phase.
+   *
+   * @param time {@link System#nanoTime()} of the change
+   * @param thread the thread's {@link Thread#getId()}
+   * @param phase its innermost phase from then on
+   */
+  public synchronized void threadPhase(long time, long thread, int phase) {
+    if (thread < 0 || finished) {
+      return;
+    }
+    Timeline t = timelines.get(thread);
+    if (t == null) {
+      if (phase == PhaseRegistry.OTHER) {
+        return; // a thread without a timeline is in other
+      }
+      t = new Timeline();
+      timelines.put(thread, t);
+    }
+    t.add(time, phase);
+  }
+
+  private long bucketOf(long time) {
+    return Math.floorDiv(time - origin, bucketNanos);
+  }
+
+  /** The bucket of index k; energy for a bucket already closed goes to the first open one. */
+  private double[] bucket(long k) {
+    if (buckets.isEmpty()) {
+      firstBucket = Math.max(k, firstBucket);
+    }
+    if (k < firstBucket) {
+      k = firstBucket;
+    }
+    while (firstBucket + buckets.size() <= k) {
+      buckets.addLast(new double[maxPhases]);
+    }
+    int i = (int) (k - firstBucket);
+    if (i == 0) {
+      return buckets.peekFirst();
+    }
+    int j = 0;
+    for (double[] b : buckets) {
+      if (j++ == i) {
+        return b;
+      }
+    }
+    throw new IllegalStateException();
+  }
+
+  // ---- the sampling side (profiler thread) ----
+
+  /**
+   * Interns a stack.
+   *
+   * @param frames frame names, outermost first
+   * @param n how many
+   * @param cutByJvm the JVM's stack depth cut the stack's outer frames
+   * @return a stack id for {@link #sample}
+   */
+  public synchronized int intern(String[] frames, int n, boolean cutByJvm) {
+    int off = cutByJvm ? 1 : 0;
+    int[] ids = new int[n + off];
+    if (cutByJvm) {
+      ids[0] = tree.frameId(StackTree.TRUNCATED);
+    }
+    for (int i = 0; i < n; i++) {
+      ids[i + off] = tree.frameId(frames[i]);
+    }
+    int stack = tree.intern(ids, ids.length);
+    if (cutByJvm || StackTree.isCut(stack)) {
+      truncatedStacks.add(stack);
+    }
+    return stack;
+  }
+
+  /**
+   * Takes one stack sample.
+   *
+   * @param time its instant ({@link System#nanoTime()})
+   * @param thread the sampled thread's {@link Thread#getId()}
+   * @param stack from {@link #intern}
+   */
+  public synchronized void sample(long time, long thread, int stack) {
+    if (finished || buffered == MAX_BUFFER || time < origin + firstBucket * bucketNanos) {
+      dropped++;
+      return;
+    }
+    if (buffered == sampleTime.length) {
+      int n = Math.min(MAX_BUFFER, buffered * 2);
+      sampleTime = Arrays.copyOf(sampleTime, n);
+      sampleThread = Arrays.copyOf(sampleThread, n);
+      sampleStack = Arrays.copyOf(sampleStack, n);
+    }
+    if (truncatedStacks.contains(stack)) {
+      truncated++;
+    }
+    sampleTime[buffered] = time;
+    sampleThread[buffered] = thread;
+    sampleStack[buffered] = stack;
+    buffered++;
+    samplingSince = Math.min(samplingSince, time);
+  }
+
+  /** Counts a sample that was not used (e.g. an idle native wait). */
+  public synchronized void drop() {
+    dropped++;
+  }
+
+  /**
+   * Says that every sample taken before {@code time} has been delivered, and closes the buckets
+   * that both sides have passed.
+   *
+   * @param time {@link System#nanoTime()}
+   */
+  public synchronized void sampledUpTo(long time) {
+    sampledUpTo = Math.max(sampledUpTo, time);
+    long limit = Math.min(sampledUpTo, ledgerTime);
+    while (!buckets.isEmpty() && origin + (firstBucket + 1) * bucketNanos <= limit) {
+      close();
+    }
+  }
+
+  private void close() {
+    double[] energy = buckets.pollFirst();
+    long start = origin + firstBucket * bucketNanos;
+    long end = start + bucketNanos;
+    firstBucket++;
+    int[] count = new int[maxPhases];
+    int[] phaseOf = new int[buffered];
+    int kept = 0;
+    for (int i = 0; i < buffered; i++) {
+      long t = sampleTime[i];
+      if (t < end) {
+        if (t < start) {
+          dropped++;
+          phaseOf[i] = -1;
+        } else {
+          int p = phaseOf(sampleThread[i], t);
+          phaseOf[i] = p;
+          count[p]++;
+        }
+      }
+    }
+    for (int p = 0; p < maxPhases; p++) {
+      double e = energy[p] + carry[p];
+      if (e == 0 && count[p] == 0) {
+        continue;
+      }
+      if (count[p] > 0) {
+        carry[p] = 0;
+        carryAge[p] = 0;
+      } else if (end <= samplingSince) {
+        add(p, starting, e, 0);
+        carry[p] = 0;
+        carryAge[p] = 0;
+      } else if (++carryAge[p] > MAX_CARRY) {
+        add(p, noSample, e, 0);
+        carry[p] = 0;
+        carryAge[p] = 0;
+      } else {
+        carry[p] = e;
+      }
+      energy[p] = e; // what each of this phase's samples shares below
+    }
+    for (int i = 0; i < buffered; i++) {
+      long t = sampleTime[i];
+      if (t < end) {
+        int p = phaseOf[i];
+        if (p >= 0) {
+          add(p, sampleStack[i], energy[p] / count[p], 1);
+          samples++;
+        }
+      } else {
+        sampleTime[kept] = t;
+        sampleThread[kept] = sampleThread[i];
+        sampleStack[kept] = sampleStack[i];
+        kept++;
+      }
+    }
+    buffered = kept;
+    for (Timeline tl : timelines.values()) {
+      tl.trimBefore(end);
+    }
+    timelines.values().removeIf(Timeline::idle);
+  }
+
+  private int phaseOf(long thread, long time) {
+    Timeline t = timelines.get(thread);
+    int p = t == null ? PhaseRegistry.OTHER : t.at(time);
+    return p >= 0 && p < maxPhases ? p : PhaseRegistry.OTHER;
+  }
+
+  private void add(int phase, int stack, double joules, int sampleCount) {
+    long key = ((long) phase << 32) | (stack & 0xFFFFFFFFL);
+    double[] w = weights.get(key);
+    if (w == null) {
+      if (weights.size() >= maxWeights) {
+        key = ((long) phase << 32) | (tree.pseudo(StackTree.TRUNCATED) & 0xFFFFFFFFL);
+        w = weights.computeIfAbsent(key, x -> new double[2]);
+      } else {
+        w = new double[2];
+        weights.put(key, w);
+      }
+    }
+    w[0] += joules;
+    w[1] += sampleCount;
+  }
+
+  /**
+   * Closes every bucket with the samples delivered so far; the energy still waiting for a sample
+   * goes to {@value #NO_SAMPLE}. Later calls do nothing.
+   */
+  public synchronized void finish() {
+    if (finished) {
+      return;
+    }
+    sampledUpTo = Long.MAX_VALUE;
+    while (!buckets.isEmpty()) {
+      close();
+    }
+    for (int p = 0; p < maxPhases; p++) {
+      if (carry[p] != 0) {
+        add(p, samplingSince == Long.MAX_VALUE ? starting : noSample, carry[p], 0);
+        carry[p] = 0;
+      }
+    }
+    dropped += buffered;
+    buffered = 0;
+    finished = true;
+  }
+
+  /** Returns the instants of the samples still waiting for their bucket whose leaf is a frame. */
+  synchronized List<Long> waiting(String leaf) {
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < buffered; i++) {
+      List<String> f = tree.frames(sampleStack[i]);
+      if (!f.isEmpty() && f.get(f.size() - 1).equals(leaf)) {
+        out.add(sampleTime[i]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Returns how many entries the profiler holds: per-stack weights, waiting samples, open buckets,
+   * phase changes kept and threads followed. For the test that memory stays flat.
+   */
+  synchronized long footprint() {
+    long changes = 0;
+    for (Timeline t : timelines.values()) {
+      changes += t.size;
+    }
+    return weights.size() + buffered + buckets.size() + changes + timelines.size() + tree.size();
+  }
+
+  /** Returns the instant up to which every sample has been delivered. */
+  synchronized long sampledUpTo() {
+    return sampledUpTo;
+  }
+
+  /** Returns the joules received from the ledger so far. */
+  public synchronized double received() {
+    return received;
+  }
+
+  /**
+   * Returns the per-stack energy handed out so far, as folded lines without weights: {@code
+   * phase;frame;...} to joules. For tests and the files.
+   */
+  synchronized Map<String, Double> folded(boolean withPhase) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (Map.Entry<Long, double[]> e : weights.entrySet()) {
+      int phase = (int) (e.getKey() >>> 32);
+      int stack = (int) (long) e.getKey();
+      List<String> frames = tree.frames(stack);
+      String line = String.join(";", frames);
+      if (withPhase) {
+        line = registry.name(phase) + (line.isEmpty() ? "" : ";" + line);
+      }
+      out.merge(line, e.getValue()[0], Double::sum);
+    }
+    return out;
+  }
+
+  /**
+   * Writes folded stacks, weights in whole millijoules rounded so that the file's total is the
+   * rounded total.
+   *
+   * @param file destination
+   * @param phase only this phase, without its frame; {@code null} for all, each under its phase
+   * @throws IOException when the file cannot be written
+   */
+  public void writeCollapsed(Path file, String phase) throws IOException {
+    Map<String, Double> lines;
+    synchronized (this) {
+      if (phase == null) {
+        lines = folded(true);
+      } else {
+        lines = new LinkedHashMap<>();
+        String prefix = phase + ";";
+        for (Map.Entry<String, Double> e : folded(true).entrySet()) {
+          if (e.getKey().startsWith(prefix)) {
+            lines.put(e.getKey().substring(prefix.length()), e.getValue());
+          }
+        }
+      }
+    }
+    long[] mj = Rounding.millijoules(lines.values());
+    Path abs = file.toAbsolutePath();
+    if (abs.getParent() != null) {
+      Files.createDirectories(abs.getParent());
+    }
+    try (BufferedWriter w = Files.newBufferedWriter(abs, StandardCharsets.UTF_8)) {
+      int i = 0;
+      for (String line : lines.keySet()) {
+        long v = mj[i++];
+        if (v > 0) {
+          w.write(line); // only pseudo-frames have spaces; readers split at the last one
+          w.write(' ');
+          w.write(Long.toString(v));
+          w.write('\n');
+        }
+      }
+    }
+  }
+
+  /** Returns the names of the phases that have energy in the profile. */
+  public synchronized List<String> phases() {
+    Set<Integer> ids = new HashSet<>();
+    for (Long k : weights.keySet()) {
+      ids.add((int) (k >>> 32));
+    }
+    List<String> names = new ArrayList<>();
+    for (int id : ids) {
+      names.add(registry.name(id));
+    }
+    names.sort(null);
+    return names;
+  }
+
+  /**
+   * Summarises the profile for the report.
+   *
+   * @param collapsedFile the folded-stacks file written, or {@code null}
+   * @return the profile
+   */
+  public synchronized EnergyProfile summary(String collapsedFile) {
+    Map<Integer, Map<String, double[]>> byPhase = new HashMap<>();
+    Map<String, double[]> all = new HashMap<>();
+    double total = 0;
+    for (Map.Entry<Long, double[]> e : weights.entrySet()) {
+      int phase = (int) (e.getKey() >>> 32);
+      int stack = (int) (long) e.getKey();
+      double j = e.getValue()[0];
+      long n = (long) e.getValue()[1];
+      total += j;
+      List<String> frames = tree.frames(stack);
+      Map<String, double[]> m = byPhase.computeIfAbsent(phase, x -> new HashMap<>());
+      for (Map<String, double[]> target : List.of(m, all)) {
+        if (!frames.isEmpty()) {
+          target.computeIfAbsent(frames.get(frames.size() - 1), x -> new double[3])[0] += j;
+        }
+        for (String f : new HashSet<>(frames)) {
+          double[] v = target.computeIfAbsent(f, x -> new double[3]);
+          v[1] += j;
+          v[2] += n;
+        }
+      }
+    }
+    List<PhaseMethods> phases = new ArrayList<>();
+    for (Map.Entry<Integer, Map<String, double[]>> e : byPhase.entrySet()) {
+      double j = 0;
+      for (double[] v : e.getValue().values()) {
+        j += v[0];
+      }
+      phases.add(top(registry.name(e.getKey()), j, e.getValue()));
+    }
+    phases.sort(Comparator.comparingDouble(PhaseMethods::joules).reversed());
+    return new EnergyProfile(
+        total,
+        samples,
+        dropped,
+        tree.size() - 1,
+        truncated,
+        collapsedFile,
+        top("all", total, all),
+        phases);
+  }
+
+  private static PhaseMethods top(String phase, double joules, Map<String, double[]> m) {
+    List<MethodEnergy> list = new ArrayList<>(m.size());
+    m.forEach((k, v) -> list.add(new MethodEnergy(k, v[0], v[1], (long) v[2])));
+    List<MethodEnergy> bySelf = new ArrayList<>(list);
+    bySelf.sort(
+        Comparator.comparingDouble(MethodEnergy::selfJoules)
+            .reversed()
+            .thenComparing(MethodEnergy::method));
+    List<MethodEnergy> byTotal = new ArrayList<>(list);
+    byTotal.sort(
+        Comparator.comparingDouble(MethodEnergy::totalJoules)
+            .reversed()
+            .thenComparing(MethodEnergy::method));
+    return new PhaseMethods(
+        phase,
+        joules,
+        bySelf.subList(0, Math.min(TOP, bySelf.size())),
+        byTotal.subList(0, Math.min(TOP, byTotal.size())));
+  }
+
+  /** One thread's innermost phase over time, kept from the oldest open bucket on. */
+  private static final class Timeline {
+    private long[] times = new long[16];
+    private int[] phases = new int[16];
+    private int size;
+
+    void add(long time, int phase) {
+      if (size == times.length) {
+        times = Arrays.copyOf(times, size * 2);
+        phases = Arrays.copyOf(phases, size * 2);
+      }
+      times[size] = size > 0 ? Math.max(time, times[size - 1]) : time;
+      phases[size] = phase;
+      size++;
+    }
+
+    int at(long time) {
+      int lo = 0;
+      int hi = size - 1;
+      int found = -1;
+      while (lo <= hi) {
+        int mid = (lo + hi) >>> 1;
+        if (times[mid] <= time) {
+          found = mid;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return found < 0 ? PhaseRegistry.OTHER : phases[found];
+    }
+
+    /** Forgets changes before {@code time}, keeping the one in force at {@code time}. */
+    void trimBefore(long time) {
+      int keep = 0;
+      while (keep + 1 < size && times[keep + 1] <= time) {
+        keep++;
+      }
+      if (keep > 0) {
+        System.arraycopy(times, keep, times, 0, size - keep);
+        System.arraycopy(phases, keep, phases, 0, size - keep);
+        size -= keep;
+      }
+    }
+
+    boolean idle() {
+      return size == 1 && phases[0] == PhaseRegistry.OTHER;
+    }
+  }
+}

@@ -1,0 +1,304 @@
+package io.jouletrace.agent.profile;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingStream;
+
+/**
+ * Stack samples from JFR's streaming API ({@code jdk.ExecutionSample} for threads running Java,
+ * {@code jdk.NativeMethodSample} for threads in native code such as a JNI call into PyTorch), fed
+ * to an {@link EnergyProfiler} on the {@code jouletrace-profiler} daemon thread. The stream is a
+ * recording of its own: a recording the user started goes on as before (JFR gives every recording
+ * the shortest sampling period any of them asks for), and either may stop without the other.
+ *
+ * <p>Clocks: JFR stamps events in ticks of the same monotonic clock as {@link System#nanoTime()}
+ * (on Linux, unless {@code -XX:+UseFastUnorderedTimeStamps}) and hands them out as an {@link
+ * Instant}: the chunk's wall-clock start plus the ticks since. The offset between the two is
+ * therefore constant within a chunk but may step when a chunk starts after the wall clock was
+ * adjusted. It is measured, not assumed: the profiler commits a {@link ClockSyncEvent} carrying
+ * {@code System.nanoTime()} every quarter second, and when it comes back its JFR timestamp minus
+ * that value is the offset used from then on (until the first one, {@code Instant.now()} minus
+ * {@code System.nanoTime()} at start). The same event says up to when samples have been delivered.
+ */
+public final class JfrSampling {
+
+  /** Native methods in which a thread waits without using a CPU: their samples carry no energy. */
+  static final Set<String> IDLE_NATIVE =
+      Set.of(
+          "sun.nio.ch.EPoll.wait",
+          "sun.nio.ch.EPollArrayWrapper.epollWait",
+          "sun.nio.ch.KQueue.poll",
+          "sun.nio.ch.Net.poll",
+          "sun.nio.ch.Net.accept",
+          "sun.nio.ch.ServerSocketChannelImpl.accept0",
+          "sun.nio.ch.SocketDispatcher.read0",
+          "sun.nio.ch.FileDispatcherImpl.read0",
+          "sun.nio.ch.IOUtil.drain1",
+          "java.net.SocketInputStream.socketRead0",
+          "java.net.PlainSocketImpl.socketAccept",
+          "java.io.FileInputStream.readBytes",
+          "java.io.FileInputStream.read0",
+          "java.lang.ProcessHandleImpl.waitForProcessExit0",
+          "java.lang.ProcessImpl.waitForProcessExit0",
+          "jdk.internal.misc.Signal.wait");
+
+  private static final String EXECUTION = "jdk.ExecutionSample";
+  private static final String NATIVE = "jdk.NativeMethodSample";
+  private static final String SYNC = "io.jouletrace.ClockSync";
+  private static final long SYNC_MILLIS = 250;
+
+  private final EnergyProfiler profiler;
+  private final Duration interval;
+  private final Consumer<String> warn;
+  private final Map<RecordedMethod, String> names = new IdentityHashMap<>();
+
+  /**
+   * Stacks already interned, by the parser's object for them (one per stack and chunk): most
+   * samples repeat a stack, and then cost one lookup. {@link #IDLE} for an idle native wait.
+   */
+  private final Map<RecordedStackTrace, Integer> stacks = new IdentityHashMap<>();
+
+  private static final int IDLE = -1;
+  private String[] frames = new String[64];
+  private volatile RecordingStream stream;
+  private volatile boolean closed;
+  private volatile boolean failed;
+  private volatile long offset;
+  private long synced = Long.MIN_VALUE;
+  private Thread thread;
+
+  /**
+   * Creates the sampling side.
+   *
+   * @param profiler receives the samples
+   * @param interval sampling period
+   * @param warn receives one-line problems
+   */
+  public JfrSampling(EnergyProfiler profiler, Duration interval, Consumer<String> warn) {
+    this.profiler = profiler;
+    this.interval = interval;
+    this.warn = warn;
+  }
+
+  /** Starts sampling on the {@code jouletrace-profiler} daemon thread; never throws. */
+  public void start() {
+    thread = new Thread(this::run, "jouletrace-profiler");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void run() {
+    RecordingStream rs;
+    try {
+      String why = unavailable();
+      if (why != null) {
+        throw new IllegalStateException(why);
+      }
+      offset = epochNanos(Instant.now()) - System.nanoTime();
+      rs = new RecordingStream();
+      rs.setOrdered(false);
+      rs.setReuse(true);
+      rs.enable(EXECUTION).withPeriod(interval);
+      rs.enable(NATIVE).withPeriod(interval);
+      rs.enable(ClockSyncEvent.class);
+      rs.onEvent(EXECUTION, this::onSample);
+      rs.onEvent(NATIVE, this::onSample);
+      rs.onEvent(SYNC, this::onSync);
+      rs.onFlush(this::onFlush);
+    } catch (Throwable t) {
+      failed = true;
+      warn.accept(unavailableLine(t.toString()));
+      profiler.finish();
+      return;
+    }
+    stream = rs;
+    if (closed) {
+      rs.close();
+      return;
+    }
+    // JFR records nothing from the thread that runs a stream, so the clock events come from a
+    // thread of their own.
+    Thread clock = new Thread(this::clock, "jouletrace-profiler-clock");
+    clock.setDaemon(true);
+    clock.start();
+    try {
+      rs.start();
+    } catch (Throwable t) {
+      if (!closed) {
+        warn.accept(
+            "profile=true: JFR sampling stopped ("
+                + t
+                + "); energy per method covers the run until then");
+      }
+    }
+  }
+
+  /** Returns {@code true} when JFR could not be used: there is no profile. */
+  public boolean failed() {
+    return failed;
+  }
+
+  /**
+   * Says why JFR cannot be used in this JVM.
+   *
+   * @return the reason, or {@code null} when it can
+   */
+  public static String unavailable() {
+    try {
+      return jdk.jfr.FlightRecorder.isAvailable()
+          ? null
+          : "Flight Recorder is disabled in this JVM (-XX:-FlightRecorder)";
+    } catch (Throwable t) { // e.g. a runtime image without the jdk.jfr module
+      return t.toString();
+    }
+  }
+
+  /**
+   * The one line said when JFR cannot be used.
+   *
+   * @param why the reason
+   * @return the line
+   */
+  public static String unavailableLine(String why) {
+    return "profile=true: JFR is not available ("
+        + why
+        + "); no energy per method, the rest of the measurement is unaffected";
+  }
+
+  private void onSample(RecordedEvent e) {
+    try {
+      RecordedStackTrace st = e.getStackTrace();
+      RecordedThread t = e.getThread("sampledThread");
+      if (st == null || t == null) {
+        profiler.drop();
+        return;
+      }
+      long time = epochNanos(e.getStartTime()) - offset;
+      long thread = t.getJavaThreadId();
+      Integer known = stacks.get(st);
+      if (known != null) {
+        if (known == IDLE) {
+          profiler.drop();
+        } else {
+          profiler.sample(time, thread, known);
+        }
+        return;
+      }
+      List<RecordedFrame> list = st.getFrames();
+      int n = list.size();
+      if (n == 0) {
+        profiler.drop();
+        return;
+      }
+      if (n > frames.length) {
+        frames = new String[Math.max(n, frames.length * 2)];
+      }
+      boolean nativeSample = NATIVE.equals(e.getEventType().getName());
+      for (int i = 0; i < n; i++) {
+        frames[n - 1 - i] = name(list.get(i).getMethod()); // JFR lists the running frame first
+      }
+      if (stacks.size() > 20_000) {
+        stacks.clear();
+      }
+      if (nativeSample && IDLE_NATIVE.contains(frames[n - 1])) {
+        stacks.put(st, IDLE);
+        profiler.drop();
+        return;
+      }
+      int stack = profiler.intern(frames, n, st.isTruncated());
+      stacks.put(st, stack);
+      profiler.sample(time, thread, stack);
+    } catch (RuntimeException ex) {
+      profiler.drop();
+    }
+  }
+
+  private String name(RecordedMethod m) {
+    if (m == null) {
+      return "[unknown]";
+    }
+    String s = names.get(m);
+    if (s == null) {
+      if (names.size() > 50_000) {
+        names.clear();
+      }
+      s = m.getType().getName() + "." + m.getName();
+      names.put(m, s);
+    }
+    return s;
+  }
+
+  private void onSync(RecordedEvent e) {
+    long nano = e.getLong("nanoTime");
+    offset = epochNanos(e.getStartTime()) - nano;
+    synced = Math.max(synced, nano);
+  }
+
+  /**
+   * The end of a flushed segment: every sample taken before the latest clock event was committed
+   * was in a buffer by then, buffers are flushed together, and the whole segment has been handed
+   * out (the stream is unordered, so not before).
+   */
+  private void onFlush() {
+    if (synced != Long.MIN_VALUE) {
+      profiler.sampledUpTo(synced);
+    }
+  }
+
+  /** Commits a clock event every {@value #SYNC_MILLIS} ms until the profiler stops. */
+  private void clock() {
+    while (!closed) {
+      ClockSyncEvent sync = new ClockSyncEvent();
+      sync.nanoTime = System.nanoTime();
+      sync.commit();
+      java.util.concurrent.locks.LockSupport.parkNanos(SYNC_MILLIS * 1_000_000L);
+    }
+  }
+
+  /**
+   * Stops sampling, delivering the samples JFR still holds where the JDK can (Java 20 and later),
+   * and closes the profile.
+   */
+  public void stop() {
+    closed = true;
+    RecordingStream rs = stream;
+    if (rs != null) {
+      try {
+        Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
+        stop.invoke(rs);
+      } catch (NoSuchMethodException e) {
+        // Java 17 to 19: what JFR has not flushed yet is not delivered
+      } catch (Throwable t) {
+        // stopped already (e.g. by JFR's own shutdown hook)
+      }
+      try {
+        rs.close();
+      } catch (Throwable t) {
+        // closing is best effort at exit
+      }
+      if (thread != null) {
+        try {
+          thread.join(1_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    profiler.finish();
+  }
+
+  private static long epochNanos(Instant i) {
+    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+  }
+}

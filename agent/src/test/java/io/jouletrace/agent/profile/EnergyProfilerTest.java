@@ -1,0 +1,266 @@
+package io.jouletrace.agent.profile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.exporter.EnergyProfile;
+import io.jouletrace.sources.Domain;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnergyProfilerTest {
+
+  private static final long MS = 1_000_000L;
+  private static final long S = 1_000_000_000L;
+  private static final long T0 = 1_000 * S;
+
+  private final PhaseRegistry registry = new PhaseRegistry(16, w -> {});
+  private final int train = registry.idOf("train");
+  private final int load = registry.idOf("load");
+
+  private EnergyProfiler profiler(int maxStacks) {
+    return new EnergyProfiler(registry, 16, T0, S, maxStacks);
+  }
+
+  private static int stack(EnergyProfiler p, String... frames) {
+    return p.intern(frames, frames.length, false);
+  }
+
+  @Test
+  void energyIsSharedInProportionToSamples() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Main.main", "Work.alpha");
+    int b = stack(p, "Main.main", "Work.beta");
+    // 2 s at 10 W in 10 ms windows, all in other; samples every 20 ms, 3 of alpha per beta
+    for (long t = T0; t < T0 + 2 * S; t += 10 * MS) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 0.1, t, t + 10 * MS);
+    }
+    int i = 0;
+    for (long t = T0 + 5 * MS; t < T0 + 2 * S; t += 20 * MS) {
+      p.sample(t, 7, i++ % 4 == 3 ? b : a);
+    }
+    p.sampledUpTo(T0 + 3 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("other;Main.main;Work.alpha")).isCloseTo(15.0, within(1e-9));
+    assertThat(f.get("other;Main.main;Work.beta")).isCloseTo(5.0, within(1e-9));
+    EnergyProfile s = p.summary(null);
+    assertThat(s.joules()).isCloseTo(20.0, within(1e-9));
+    assertThat(s.samples()).isEqualTo(100);
+    assertThat(s.overall().bySelf().get(0).method()).isEqualTo("Work.alpha");
+    assertThat(s.overall().byTotal().get(0).method()).isEqualTo("Main.main");
+    assertThat(s.overall().byTotal().get(0).totalJoules()).isCloseTo(20.0, within(1e-9));
+    assertThat(s.overall().byTotal().get(0).selfJoules()).isZero();
+  }
+
+  @Test
+  void aPhaseEnergyGoesOnlyToTheStacksOfThreadsInThatPhase() {
+    EnergyProfiler p = profiler(100);
+    int trainer = stack(p, "Trainer.run", "Net.forward");
+    int loader = stack(p, "Loader.run", "Loader.next");
+    int idle = stack(p, "Other.run");
+    // thread 1 trains over [0.2 s, 1.6 s), thread 2 loads over [0.5 s, 1.0 s); thread 3 never
+    p.threadPhase(T0 + 200 * MS, 1, train);
+    p.threadPhase(T0 + 1600 * MS, 1, PhaseRegistry.OTHER);
+    p.threadPhase(T0 + 500 * MS, 2, load);
+    p.threadPhase(T0 + 1000 * MS, 2, PhaseRegistry.OTHER);
+    p.energy(train, Domain.CPU, 30, T0 + 200 * MS, T0 + 1600 * MS);
+    p.energy(load, Domain.CPU, 8, T0 + 500 * MS, T0 + 1000 * MS);
+    p.energy(PhaseRegistry.OTHER, Domain.DRAM, 2, T0, T0 + 2 * S);
+    for (long t = T0 + 10 * MS; t < T0 + 2 * S; t += 20 * MS) {
+      p.sample(t, 1, trainer);
+      p.sample(t, 2, loader);
+      p.sample(t, 3, idle);
+    }
+    p.sampledUpTo(T0 + 3 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("train;Trainer.run;Net.forward")).isCloseTo(30, within(1e-9));
+    assertThat(f.get("load;Loader.run;Loader.next")).isCloseTo(8, within(1e-9));
+    assertThat(f)
+        .doesNotContainKeys("train;Loader.run;Loader.next", "load;Trainer.run;Net.forward");
+    // other's energy goes to the samples taken outside any phase, on all three threads
+    double other =
+        f.getOrDefault("other;Trainer.run;Net.forward", 0.0)
+            + f.getOrDefault("other;Loader.run;Loader.next", 0.0)
+            + f.get("other;Other.run");
+    assertThat(other).isCloseTo(2, within(1e-9));
+    assertThat(f.get("other;Other.run")).isGreaterThan(f.get("other;Trainer.run;Net.forward"));
+  }
+
+  @Test
+  void energyWithoutSamplesWaitsForTheNextSampleOfItsPhaseThenIsNamed() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "A.a");
+    p.sample(T0 - 5 * MS, 1, a); // before the first bucket: counted as dropped
+    p.energy(train, Domain.CPU, 4, T0, T0 + 2 * S); // buckets 0 and 1
+    p.threadPhase(T0, 1, train);
+    p.sample(T0 + 100 * MS, 2, a); // sampling has started, but not on a thread in train
+    p.sample(T0 + 1500 * MS, 1, a); // only bucket 1 has a sample of train
+    p.energy(load, Domain.CPU, 9, T0, T0 + 9 * S); // load never sampled
+    p.sample(T0 + 8500 * MS, 2, a); // samples from other keep the buckets going
+    p.sampledUpTo(T0 + 20 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("train;A.a")).isCloseTo(4, within(1e-9));
+    assertThat(f.get("load;" + EnergyProfiler.NO_SAMPLE)).isCloseTo(9, within(1e-9));
+    assertThat(p.summary(null).droppedSamples()).isEqualTo(1);
+  }
+
+  @Test
+  void energyBeforeTheFirstSampleIsNamedAsSuch() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "A.a");
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 3, T0, T0 + 3 * S);
+    p.sample(T0 + 2500 * MS, 1, a);
+    p.sampledUpTo(T0 + 4 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("other;" + EnergyProfiler.STARTING)).isCloseTo(2, within(1e-9));
+    assertThat(f.get("other;A.a")).isCloseTo(1, within(1e-9));
+  }
+
+  @Test
+  void conservationUnderRandomWindowsSamplesAndPhases() {
+    Random r = new Random(42);
+    EnergyProfiler p = profiler(64);
+    double given = 0;
+    long t = T0;
+    String[] names = {"A.a", "B.b", "C.c", "D.d", "E.e", "F.f"};
+    while (t < T0 + 60 * S) {
+      long w = (1 + r.nextInt(150)) * MS;
+      int phase = r.nextInt(4);
+      double j = r.nextDouble() * 3;
+      p.energy(phase, Domain.values()[r.nextInt(3)], j, t, t + w);
+      given += j;
+      if (r.nextInt(3) == 0) {
+        p.threadPhase(t, r.nextInt(3), r.nextInt(4));
+      }
+      for (int k = r.nextInt(4); k > 0; k--) {
+        String[] frames = new String[1 + r.nextInt(8)];
+        for (int f = 0; f < frames.length; f++) {
+          frames[f] = names[r.nextInt(names.length)];
+        }
+        p.sample(t + r.nextInt((int) w), r.nextInt(4), p.intern(frames, frames.length, false));
+      }
+      t += w;
+      if (r.nextInt(10) == 0) {
+        p.sampledUpTo(t - 2 * S);
+      }
+    }
+    p.finish();
+    double sum = p.folded(true).values().stream().mapToDouble(Double::doubleValue).sum();
+    assertThat(sum).isCloseTo(given, within(given * 1e-12));
+    EnergyProfile s = p.summary(null);
+    assertThat(s.joules()).isCloseTo(given, within(given * 1e-12));
+    assertThat(s.stacks()).isLessThan(64);
+    assertThat(s.truncatedSamples()).isPositive();
+    double self = 0;
+    for (EnergyProfile.PhaseMethods m : s.phases()) {
+      self += m.joules();
+    }
+    assertThat(self).isCloseTo(given, within(given * 1e-12));
+  }
+
+  @Test
+  void stacksBeyondTheCapAreCutToAKnownPrefixAndDeepStacksAreMarked() {
+    EnergyProfiler p = profiler(16);
+    for (int i = 0; i < 40; i++) {
+      stack(p, "Main.main", "Work.m" + i);
+    }
+    String[] deep = new String[64];
+    for (int i = 0; i < deep.length; i++) {
+      deep[i] = "Rec.f";
+    }
+    int cut = p.intern(deep, deep.length, true);
+    int late = stack(p, "Main.main", "Work.new");
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 2, T0, T0 + S);
+    p.sample(T0 + 100 * MS, 1, late);
+    p.sample(T0 + 200 * MS, 1, cut);
+    p.sampledUpTo(T0 + 2 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f).containsKey("other;Main.main;" + StackTree.TRUNCATED);
+    assertThat(f.keySet()).anyMatch(k -> k.startsWith("other;" + StackTree.TRUNCATED));
+    EnergyProfile s = p.summary(null);
+    assertThat(s.stacks()).isLessThan(16);
+    assertThat(s.truncatedSamples()).isEqualTo(2);
+    assertThat(s.joules()).isCloseTo(2, within(1e-12));
+  }
+
+  @Test
+  void collapsedFileIsFoldedMillijoulesThatAddUpAndPerPhase(@TempDir Path dir) throws IOException {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Main.main", "Work.alpha");
+    int b = stack(p, "Main.main", "Work.beta");
+    p.threadPhase(T0, 1, train);
+    p.energy(train, Domain.CPU, 1.0, T0, T0 + S);
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 0.0005, T0, T0 + S);
+    p.sample(T0 + 100 * MS, 1, a);
+    p.sample(T0 + 200 * MS, 1, a);
+    p.sample(T0 + 300 * MS, 1, b);
+    p.sample(T0 + 400 * MS, 2, b);
+    p.sampledUpTo(T0 + 2 * S);
+    p.finish();
+    Path file = dir.resolve("out.collapsed");
+    p.writeCollapsed(file, null);
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines)
+        .containsExactlyInAnyOrder(
+            "train;Main.main;Work.alpha 667",
+            "train;Main.main;Work.beta 333",
+            "other;Main.main;Work.beta 1");
+    Path per = dir.resolve("train.collapsed");
+    p.writeCollapsed(per, "train");
+    assertThat(Files.readAllLines(per))
+        .containsExactlyInAnyOrder("Main.main;Work.alpha 667", "Main.main;Work.beta 333");
+    assertThat(p.phases()).containsExactly("other", "train");
+    Path blocked = dir.resolve("plain-file");
+    Files.writeString(blocked, "x");
+    assertThatThrownBy(() -> p.writeCollapsed(blocked.resolve("sub/out.collapsed"), null))
+        .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void roundingKeepsTheTotal() {
+    long[] mj = Rounding.millijoules(List.of(0.0004, 0.0004, 0.0004, 1.2345));
+    assertThat(mj[0] + mj[1] + mj[2] + mj[3]).isEqualTo(1236);
+  }
+
+  @Test
+  void memoryStaysFlatOverHoursOfSamplesPhasesAndNewStacks() {
+    EnergyProfiler p = profiler(500);
+    Random r = new Random(7);
+    long[] after = new long[3];
+    long t = T0;
+    for (int hour = 0; hour < 3; hour++) {
+      for (int tick = 0; tick < 36_000; tick++) { // 100 ms windows
+        p.energy(r.nextInt(4), Domain.CPU, 0.5, t, t + 100 * MS);
+        for (int k = 0; k < 4; k++) {
+          p.threadPhase(t + k * 20 * MS, r.nextInt(50), r.nextInt(4)); // threads come and go
+        }
+        for (int k = 0; k < 5; k++) { // every sample a stack never seen before
+          String[] frames = {"Main.main", "Gen.m" + r.nextInt(1_000_000), "Leaf.x" + tick};
+          p.sample(t + k * 20 * MS, r.nextInt(50), p.intern(frames, 3, false));
+        }
+        t += 100 * MS;
+        if (tick % 10 == 0) {
+          p.sampledUpTo(t - 2 * S);
+        }
+      }
+      after[hour] = p.footprint();
+    }
+    // bounded by the caps, not by the hours: the same after the third hour as after the first
+    assertThat(after[2]).isLessThanOrEqualTo(after[0] + 500);
+    assertThat(after[2]).isLessThan(4 * 500 * 4 + 500 + 2_000);
+    assertThat(p.summary(null).stacks()).isLessThan(500);
+  }
+}

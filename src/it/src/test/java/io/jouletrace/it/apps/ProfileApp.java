@@ -1,0 +1,206 @@
+package io.jouletrace.it.apps;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.Recording;
+
+/**
+ * CPU-bound workloads with a known split, for the energy profiler. Each writes, as ground truth,
+ * the CPU time its methods used, measured with {@link ThreadMXBean} around whole calls, and their
+ * wall time (a call is a millisecond or more of arithmetic, so the clock reads are a negligible
+ * part of it): {@code method cpuNanos wallNanos}.
+ *
+ * <ul>
+ *   <li>{@code split <seconds> <truth>}: one thread calls {@code alpha} (3 units) and {@code beta}
+ *       (1 unit) by turns.
+ *   <li>{@code two <seconds> <truth>}: {@code gamma} on one thread all the time, {@code delta} on
+ *       another half of the time.
+ *   <li>{@code deep <depth> <seconds>}: {@code alpha} at the bottom of a recursion that deep.
+ *   <li>{@code stop-user <seconds> <truth>}: {@code split} for half the time, then stops the JFR
+ *       recording named {@code user} and runs {@code afterStop} for the other half.
+ * </ul>
+ */
+public final class ProfileApp {
+
+  static volatile long sink;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  private static final long UNIT = 200_000;
+
+  private ProfileApp() {}
+
+  static long burn(long iterations) {
+    long x = 0x9E3779B97F4A7C15L ^ iterations;
+    for (long i = 0; i < iterations; i++) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+    }
+    return x;
+  }
+
+  static long alpha() {
+    return burn(3 * UNIT);
+  }
+
+  static long beta() {
+    return burn(UNIT);
+  }
+
+  static long gamma() {
+    return burn(UNIT);
+  }
+
+  static long delta() {
+    return burn(20 * UNIT);
+  }
+
+  static long afterStop() {
+    return burn(UNIT);
+  }
+
+  static long down(int depth) {
+    return depth == 0 ? alpha() : down(depth - 1) + 1;
+  }
+
+  public static void main(String[] args) throws Exception {
+    awaitSampling();
+    switch (args[0]) {
+      case "split" -> split(Double.parseDouble(args[1]), Path.of(args[2]));
+      case "two" -> two(Double.parseDouble(args[1]), Path.of(args[2]));
+      case "deep" -> deep(Integer.parseInt(args[1]), Double.parseDouble(args[2]));
+      case "stop-user" -> stopUser(Double.parseDouble(args[1]), Path.of(args[2]));
+      default -> throw new IllegalArgumentException(args[0]);
+    }
+    System.out.println("profile app done");
+  }
+
+  /**
+   * Waits (at most 60 s) until a JFR recording samples this JVM's stacks, the profiler's: on a busy
+   * machine JFR can take seconds to start, and the workloads are short.
+   */
+  private static void awaitSampling() throws InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      for (Recording r :
+          FlightRecorder.isAvailable()
+              ? FlightRecorder.getFlightRecorder().getRecordings()
+              : List.<Recording>of()) {
+        if (r.getState() == jdk.jfr.RecordingState.RUNNING
+            && !"user".equals(r.getName())
+            && r.getSettings().containsKey("jdk.ExecutionSample#period")) {
+          return;
+        }
+      }
+      if (!FlightRecorder.isAvailable()) {
+        return;
+      }
+      Thread.sleep(10); // polls a condition, bounded by the deadline
+    }
+  }
+
+  /**
+   * CPU and wall nanoseconds in alpha and in beta: {alpha cpu, beta cpu, alpha wall, beta wall}.
+   */
+  private static long[] splitFor(long nanos) {
+    long[] t = new long[4];
+    long end = System.nanoTime() + nanos;
+    while (System.nanoTime() < end) {
+      long c0 = THREADS.getCurrentThreadCpuTime();
+      long w0 = System.nanoTime();
+      sink += alpha();
+      long w1 = System.nanoTime();
+      long c1 = THREADS.getCurrentThreadCpuTime();
+      long w2 = System.nanoTime();
+      sink += beta();
+      long w3 = System.nanoTime();
+      long c2 = THREADS.getCurrentThreadCpuTime();
+      t[0] += c1 - c0;
+      t[1] += c2 - c1;
+      t[2] += w1 - w0;
+      t[3] += w3 - w2;
+    }
+    return t;
+  }
+
+  private static void split(double seconds, Path truth) throws Exception {
+    long[] t = splitFor((long) (seconds * 1e9));
+    Files.write(truth, List.of("alpha " + t[0] + " " + t[2], "beta " + t[1] + " " + t[3]));
+  }
+
+  private static void two(double seconds, Path truth) throws Exception {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    long[] cpu = new long[2];
+    long[] wall = new long[2];
+    Thread g =
+        new Thread(
+            () -> {
+              long c = THREADS.getCurrentThreadCpuTime();
+              long w = System.nanoTime();
+              while (System.nanoTime() < end) {
+                sink += gamma();
+              }
+              cpu[0] = THREADS.getCurrentThreadCpuTime() - c;
+              wall[0] = System.nanoTime() - w;
+            },
+            "gamma");
+    Thread d =
+        new Thread(
+            () -> {
+              long c = THREADS.getCurrentThreadCpuTime();
+              while (System.nanoTime() < end) {
+                long s = System.nanoTime();
+                sink += delta();
+                long busy = System.nanoTime() - s;
+                wall[1] += busy;
+                // rest as long as the call took (milliseconds): half the time busy, whatever the
+                // machine's speed, with few enough wake-ups that their system time is small
+                LockSupport.parkNanos(busy);
+              }
+              cpu[1] = THREADS.getCurrentThreadCpuTime() - c;
+            },
+            "delta");
+    g.start();
+    d.start();
+    g.join();
+    d.join();
+    Files.write(
+        truth, List.of("gamma " + cpu[0] + " " + wall[0], "delta " + cpu[1] + " " + wall[1]));
+  }
+
+  private static void deep(int depth, double seconds) {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      sink += down(depth);
+    }
+  }
+
+  private static void stopUser(double seconds, Path truth) throws Exception {
+    long half = (long) (seconds * 0.5e9);
+    long[] cpu = splitFor(half);
+    List<String> stopped = new ArrayList<>();
+    for (Recording r : FlightRecorder.getFlightRecorder().getRecordings()) {
+      if ("user".equals(r.getName())) {
+        r.stop();
+        stopped.add(r.getName());
+      }
+    }
+    System.out.println("stopped " + stopped);
+    long c = THREADS.getCurrentThreadCpuTime();
+    long end = System.nanoTime() + half;
+    while (System.nanoTime() < end) {
+      sink += afterStop();
+    }
+    Files.write(
+        truth,
+        List.of(
+            "alpha " + cpu[0],
+            "beta " + cpu[1],
+            "afterStop " + (THREADS.getCurrentThreadCpuTime() - c)));
+  }
+}
