@@ -117,6 +117,8 @@ public final class HtmlReport {
     methods(b, s);
     power(b, s, colours);
     phases(b, s, total, colours);
+    efficiency(b, s);
+    flameGraph(b, s);
     devices(b, s);
     if (!s.warnings().isEmpty()) {
       b.append("<h2>Warnings</h2>\n<ul id=\"warnings\">");
@@ -397,6 +399,57 @@ public final class HtmlReport {
       }
     }
     return 10 * mag;
+  }
+
+  /** Work units and energy and carbon per unit, per phase and in total (SCI's R). */
+  private static void efficiency(StringBuilder b, EnergySnapshot s) {
+    if (s.detail() == null) {
+      return;
+    }
+    List<CarbonStatement.Efficiency> lines = CarbonStatement.efficiency(s);
+    if (lines.isEmpty()) {
+      return;
+    }
+    b.append("<h2>Work and efficiency</h2>\n<table id=\"efficiency\"><tr><th>phase</th>")
+        .append("<th>unit</th><th>units</th><th>joules per unit</th><th>gCO2e per unit</th>")
+        .append("<th>units per second</th></tr>");
+    for (CarbonStatement.Efficiency e : lines) {
+      b.append("<tr><td>")
+          .append(esc(e.phase()))
+          .append("</td><td>")
+          .append(esc(e.unit()))
+          .append("</td><td class=\"n\">")
+          .append(e.units())
+          .append("</td><td class=\"n\">")
+          .append(String.format(Locale.ROOT, "%.4g", e.joulesPerUnit()))
+          .append("</td><td class=\"n\">")
+          .append(String.format(Locale.ROOT, "%.4g", e.gramsPerUnit()))
+          .append("</td><td class=\"n\">")
+          .append(f(e.unitsPerSecond(), 1))
+          .append("</td></tr>");
+    }
+    b.append("</table>\n");
+    if (s.detail().warmupSeconds() > 0) {
+      b.append("<p>Per-unit figures leave out the first ")
+          .append(f(s.detail().warmupSeconds(), 1))
+          .append(" s of the run (warm-up); the counts are for the whole run.</p>\n");
+    }
+  }
+
+  /** The energy flame graph of the profiler's folded stacks, when they were written. */
+  private static void flameGraph(StringBuilder b, EnergySnapshot s) {
+    if (s.profile() == null || s.profile().collapsedFile() == null) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(s.profile().collapsedFile());
+    try (java.io.Reader r =
+        java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+      b.append("<h2>Energy flame graph</h2>\n<div id=\"flamegraph\">")
+          .append(FlameGraph.svg(r, null))
+          .append("</div>\n");
+    } catch (java.io.IOException | RuntimeException e) {
+      b.append("<p>Flame graph not shown: ").append(esc(e.toString())).append("</p>\n");
+    }
   }
 
   private static String f(double v, int decimals) {

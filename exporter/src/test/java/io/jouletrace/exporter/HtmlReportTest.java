@@ -83,4 +83,17 @@ class HtmlReportTest {
     }
     return n;
   }
+
+  @Test
+  void workUnitsAndEfficiencyPerPhase() {
+    String html = HtmlReport.render(CarbonStatementTest.withDetail());
+    // train-step: 400 samples in all, 320 after the warm-up, 240 J and 6 s after it
+    assertThat(html)
+        .contains(
+            "id=\"efficiency\"",
+            "<tr><td>train-step</td><td>samples</td><td class=\"n\">400</td>"
+                + "<td class=\"n\">0.7500</td>",
+            "<td class=\"n\">" + String.format(java.util.Locale.ROOT, "%.1f", 320 / 6.0) + "</td>");
+    assertThat(HtmlReport.render(Snapshots.known())).doesNotContain("id=\"efficiency\"");
+  }
 }
