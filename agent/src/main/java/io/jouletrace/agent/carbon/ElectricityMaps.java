@@ -1,5 +1,6 @@
 package io.jouletrace.agent.carbon;
 
+import io.jouletrace.agent.AgentThreads;
 import io.jouletrace.agent.Log;
 import java.io.IOException;
 import java.net.URI;
@@ -102,7 +103,8 @@ public final class ElectricityMaps implements IntensityProvider {
   /** Starts the {@code jouletrace-carbon} daemon thread: history, then latest every refresh. */
   public void start() {
     thread =
-        new Thread(
+        AgentThreads.daemon(
+            "carbon",
             () -> {
               try {
                 loadInitial();
@@ -116,9 +118,7 @@ public final class ElectricityMaps implements IntensityProvider {
               } catch (Throwable t) {
                 log.line("carbon.api: stopped (" + safe(String.valueOf(t)) + ")");
               }
-            },
-            "jouletrace-carbon");
-    thread.setDaemon(true);
+            });
     thread.start();
   }
 

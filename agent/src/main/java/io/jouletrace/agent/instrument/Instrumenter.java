@@ -1,5 +1,6 @@
 package io.jouletrace.agent.instrument;
 
+import io.jouletrace.agent.AgentThreads;
 import io.jouletrace.agent.Log;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -86,7 +87,8 @@ public final class Instrumenter {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
     inst.addTransformer(gate, true);
     Thread t =
-        new Thread(
+        AgentThreads.daemon(
+            "instrument",
             () -> {
               try {
                 gate.open(new Weaver(rules, apiBridge));
@@ -103,9 +105,7 @@ public final class Instrumenter {
                 return;
               }
               gate.retransformDeferred();
-            },
-            "jouletrace-instrument");
-    t.setDaemon(true);
+            });
     t.start();
     return gate;
   }
@@ -124,8 +124,7 @@ public final class Instrumenter {
     gate.open(new Weaver(rules, apiBridge));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
-    Thread t = new Thread(gate::retransformDeferred, "jouletrace-instrument");
-    t.setDaemon(true);
+    Thread t = AgentThreads.daemon("instrument", gate::retransformDeferred);
     t.start();
     return gate;
   }

@@ -1,5 +1,6 @@
 package io.jouletrace.agent.profile;
 
+import io.jouletrace.agent.AgentThreads;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,8 +94,7 @@ public final class JfrSampling {
 
   /** Starts sampling on the {@code jouletrace-profiler} daemon thread; never throws. */
   public void start() {
-    thread = new Thread(this::run, "jouletrace-profiler");
-    thread.setDaemon(true);
+    thread = AgentThreads.daemon("profiler", this::run);
     thread.start();
   }
 
@@ -129,8 +129,7 @@ public final class JfrSampling {
     }
     // JFR records nothing from the thread that runs a stream, so the clock events come from a
     // thread of their own.
-    Thread clock = new Thread(this::clock, "jouletrace-profiler-clock");
-    clock.setDaemon(true);
+    Thread clock = AgentThreads.daemon("profiler-clock", this::clock);
     clock.start();
     try {
       rs.start();
