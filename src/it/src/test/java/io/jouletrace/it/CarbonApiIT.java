@@ -138,7 +138,7 @@ class CarbonApiIT {
       assertThat(metrics)
           .contains("jouletrace_market_co2e_grams_total{")
           .containsPattern(
-              "jouletrace_work_units_total\\{phase=\"work\",stage=\"training\",unit=\"tokens\"} [1-9]");
+              "jouletrace_work_units_total\\{phase=\"work\",run_id=\"[^\"]+\",stage=\"training\",unit=\"tokens\"} [1-9]");
 
       JsonNode root = new ObjectMapper().readTree(json);
       JsonNode segments = root.at("/intensity/segments");

@@ -60,6 +60,7 @@ class SparkClusterIT {
     Path reports = Files.createDirectories(dir.resolve("reports"));
     int promPort = DjlExampleIT.freePort();
     Process server = startPrometheus(prometheus, dir, sd, promPort);
+    awaitReady(server, promPort, dir);
     long firstStart;
     long lastEnd;
     String killedTarget;
@@ -471,6 +472,32 @@ class SparkClusterIT {
       Thread.sleep(250); // the next rule evaluation
     }
     throw new AssertionError("no evaluation of " + rule + " after the JVMs ended");
+  }
+
+  /** Waits until Prometheus answers {@code /-/ready} (at most 60 s), or fails with its log. */
+  private static void awaitReady(Process server, int port, Path dir) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    URI ready = URI.create("http://127.0.0.1:" + port + "/-/ready");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline && server.isAlive()) {
+      try {
+        HttpResponse<String> r =
+            client.send(
+                HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (java.io.IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(
+        "Prometheus not ready on port "
+            + port
+            + ":\n"
+            + Files.readString(dir.resolve("prometheus.log")));
   }
 
   static JsonNode query(int port, String promql) throws Exception {
