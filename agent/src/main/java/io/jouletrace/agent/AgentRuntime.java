@@ -424,10 +424,22 @@ public final class AgentRuntime {
     if (p != null) {
       return p;
     }
-    Path dir = config.reportJson().toAbsolutePath().getParent();
-    return dir == null
-        ? Path.of("jouletrace-statement.md")
-        : dir.resolve("jouletrace-statement.md");
+    return statementBeside(config.reportJson());
+  }
+
+  /**
+   * The statement's default path: beside the report, named after it so that JVMs writing their
+   * reports to one folder do not overwrite each other's statement ({@code jouletrace-report.json}
+   * gives {@code jouletrace-statement.md}, {@code run-7.json} gives {@code run-7.statement.md}).
+   */
+  static Path statementBeside(Path report) {
+    String name = report.getFileName().toString();
+    String statement =
+        name.equals("jouletrace-report.json")
+            ? "jouletrace-statement.md"
+            : (name.endsWith(".json") ? name.substring(0, name.length() - 5) : name)
+                + ".statement.md";
+    return report.resolveSibling(statement);
   }
 
   private void shutdown() {

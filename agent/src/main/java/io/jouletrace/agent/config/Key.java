@@ -311,8 +311,8 @@ public enum Key {
       "statement.md",
       Type.FILE,
       "",
-      "carbon statement written at exit (Markdown; default: `jouletrace-statement.md` beside"
-          + " `report.json`)"),
+      "carbon statement written at exit (Markdown; default: beside `report.json`, named after it:"
+          + " `jouletrace-statement.md`, or `<name>.statement.md` for a report `<name>.json`)"),
   CPU_TDP(
       "cpu.tdp",
       Type.OPTIONAL_NUMBER,

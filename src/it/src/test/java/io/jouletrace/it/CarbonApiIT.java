@@ -131,7 +131,7 @@ class CarbonApiIT {
       assertThat(unauthorised.get()).isZero();
 
       String json = Files.readString(report);
-      String statement = Files.readString(dir.resolve("jouletrace-statement.md"));
+      String statement = Files.readString(dir.resolve("report.statement.md"));
       for (String out : new String[] {r.stderr(), r.stdout(), json, statement, metrics}) {
         assertThat(out).doesNotContain(TOKEN);
       }

@@ -95,7 +95,7 @@ class DjlExampleIT {
         .containsEntry("validation/samples", 2L * 1024)
         .containsEntry("inference/inferences", 5L * 64);
     assertThat(metrics).contains("jouletrace_work_units_total{");
-    assertThat(dir.resolve("jouletrace-statement.md")).content().contains("co2_eq_emissions:");
+    assertThat(dir.resolve("djl-report.statement.md")).content().contains("co2_eq_emissions:");
   }
 
   static int freePort() throws IOException {

@@ -100,7 +100,8 @@ class SparkClusterIT {
       Map<String, List<JsonNode>> byApp = new TreeMap<>();
       Map<String, JsonNode> byFile = new TreeMap<>();
       try (Stream<Path> files = Files.list(reports)) {
-        for (Path f : files.sorted().toList()) {
+        for (Path f :
+            files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
           JsonNode r = JSON.readTree(f.toFile());
           byFile.put(f.getFileName().toString(), r);
           byApp.computeIfAbsent(r.at("/run/labels/app").asText(), k -> new ArrayList<>()).add(r);
@@ -219,7 +220,11 @@ class SparkClusterIT {
       throws Exception {
     List<JsonNode> jvms = new ArrayList<>();
     try (Stream<Path> files = Files.list(reports)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().startsWith(app + "-")).toList()) {
+      for (Path f :
+          files
+              .filter(f -> f.getFileName().toString().startsWith(app + "-"))
+              .filter(f -> f.getFileName().toString().endsWith(".json"))
+              .toList()) {
         jvms.add(JSON.readTree(f.toFile()));
       }
     }
