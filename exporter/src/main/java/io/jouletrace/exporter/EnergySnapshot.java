@@ -108,42 +108,16 @@ public record EnergySnapshot(
     timeline = timeline == null ? Timeline.EMPTY : timeline;
   }
 
-  /**
-   * Returns this snapshot with a run id.
-   *
-   * @param id the run id
-   * @return a copy
-   */
-  public EnergySnapshot withRunId(String id) {
-    return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        wallSeconds,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devices,
-        phases,
-        carbon,
-        warnings,
-        zones,
-        model,
-        agent,
-        detail,
-        tasks,
-        id,
-        timeline,
-        profile);
-  }
-
-  /**
-   * Returns this snapshot with a timeline.
-   *
-   * @param t the timeline
-   * @return a copy
-   */
-  public EnergySnapshot withTimeline(Timeline t) {
+  /** This snapshot with the parts that stages after the ledger fill in replaced. */
+  private EnergySnapshot copy(
+      List<PhaseEnergy> phases,
+      CarbonFactors carbon,
+      AgentCost agent,
+      CarbonDetail detail,
+      Map<String, Long> tasks,
+      String runId,
+      Timeline timeline,
+      EnergyProfile profile) {
     return new EnergySnapshot(
         startedAt,
         endedAt,
@@ -162,8 +136,28 @@ public record EnergySnapshot(
         detail,
         tasks,
         runId,
-        t,
+        timeline,
         profile);
+  }
+
+  /**
+   * Returns this snapshot with a run id.
+   *
+   * @param id the run id
+   * @return a copy
+   */
+  public EnergySnapshot withRunId(String id) {
+    return copy(phases, carbon, agent, detail, tasks, id, timeline, profile);
+  }
+
+  /**
+   * Returns this snapshot with a timeline.
+   *
+   * @param t the timeline
+   * @return a copy
+   */
+  public EnergySnapshot withTimeline(Timeline t) {
+    return copy(phases, carbon, agent, detail, tasks, runId, t, profile);
   }
 
   /**
@@ -257,26 +251,7 @@ public record EnergySnapshot(
    */
   public EnergySnapshot withCarbon(
       CarbonFactors factors, List<PhaseEnergy> withGrams, CarbonDetail detail) {
-    return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        wallSeconds,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devices,
-        withGrams,
-        factors,
-        warnings,
-        zones,
-        model,
-        agent,
-        detail,
-        tasks,
-        runId,
-        timeline,
-        profile);
+    return copy(withGrams, factors, agent, detail, tasks, runId, timeline, profile);
   }
 
   /**
@@ -286,26 +261,7 @@ public record EnergySnapshot(
    * @return a copy
    */
   public EnergySnapshot withTasks(Map<String, Long> counts) {
-    return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        wallSeconds,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devices,
-        phases,
-        carbon,
-        warnings,
-        zones,
-        model,
-        agent,
-        detail,
-        counts,
-        runId,
-        timeline,
-        profile);
+    return copy(phases, carbon, agent, detail, counts, runId, timeline, profile);
   }
 
   /**
@@ -315,26 +271,7 @@ public record EnergySnapshot(
    * @return a copy
    */
   public EnergySnapshot withProfile(EnergyProfile p) {
-    return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        wallSeconds,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devices,
-        phases,
-        carbon,
-        warnings,
-        zones,
-        model,
-        agent,
-        detail,
-        tasks,
-        runId,
-        timeline,
-        p);
+    return copy(phases, carbon, agent, detail, tasks, runId, timeline, p);
   }
 
   /**
@@ -344,26 +281,7 @@ public record EnergySnapshot(
    * @return a copy
    */
   public EnergySnapshot withAgent(AgentCost cost) {
-    return new EnergySnapshot(
-        startedAt,
-        endedAt,
-        wallSeconds,
-        stage,
-        labels,
-        attribution,
-        methods,
-        devices,
-        phases,
-        carbon,
-        warnings,
-        zones,
-        model,
-        cost,
-        detail,
-        tasks,
-        runId,
-        timeline,
-        profile);
+    return copy(phases, carbon, cost, detail, tasks, runId, timeline, profile);
   }
 
   /**
