@@ -1,12 +1,7 @@
 package io.jouletrace.agent.carbon;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,14 +23,7 @@ public final class EmbodiedTable {
 
   /** Loads the bundled table. */
   public static EmbodiedTable bundled() {
-    try (InputStream in = EmbodiedTable.class.getResourceAsStream("embodied.csv")) {
-      if (in == null) {
-        throw new IllegalStateException("embodied.csv missing from the agent");
-      }
-      return parse(new InputStreamReader(in, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return DataTable.bundled(EmbodiedTable.class, "embodied.csv", EmbodiedTable::parse);
   }
 
   /**
@@ -47,19 +35,7 @@ public final class EmbodiedTable {
    */
   public static EmbodiedTable parse(Reader reader) throws IOException {
     List<Row> rows = new ArrayList<>();
-    BufferedReader r = new BufferedReader(reader);
-    String line;
-    int n = 0;
-    while ((line = r.readLine()) != null) {
-      n++;
-      String t = line.trim();
-      if (t.isEmpty() || t.startsWith("#")) {
-        continue;
-      }
-      String[] f = t.split(",", 4);
-      if (f.length != 4) {
-        throw new IOException("embodied table line " + n + ": expected kind,match,value,source");
-      }
+    for (String[] f : DataTable.rows(reader, 4, 4, "embodied table", "kind,match,value,source")) {
       rows.add(new Row(f[0].trim(), f[1].trim(), Double.parseDouble(f[2].trim()), f[3].trim()));
     }
     return new EmbodiedTable(rows);

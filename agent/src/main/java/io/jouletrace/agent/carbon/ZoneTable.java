@@ -1,12 +1,7 @@
 package io.jouletrace.agent.carbon;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -36,14 +31,7 @@ public final class ZoneTable {
 
   /** Loads the bundled table. */
   public static ZoneTable bundled() {
-    try (InputStream in = ZoneTable.class.getResourceAsStream("zones.csv")) {
-      if (in == null) {
-        throw new IllegalStateException("zones.csv missing from the agent");
-      }
-      return parse(new InputStreamReader(in, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return DataTable.bundled(ZoneTable.class, "zones.csv", ZoneTable::parse);
   }
 
   /**
@@ -55,19 +43,7 @@ public final class ZoneTable {
    */
   public static ZoneTable parse(Reader reader) throws IOException {
     Map<String, Row> rows = new LinkedHashMap<>();
-    BufferedReader r = new BufferedReader(reader);
-    String line;
-    int n = 0;
-    while ((line = r.readLine()) != null) {
-      n++;
-      String t = line.trim();
-      if (t.isEmpty() || t.startsWith("#")) {
-        continue;
-      }
-      String[] f = t.split(",");
-      if (f.length != 4) {
-        throw new IOException("zones table line " + n + ": expected 4 columns");
-      }
+    for (String[] f : DataTable.rows(reader, 0, 4, "zones table", "4 columns")) {
       String zone = f[0].trim().toUpperCase(Locale.ROOT);
       rows.put(
           zone,
