@@ -16,7 +16,8 @@ import java.util.List;
  *
  * <p>Schedule: 1 s, 500 ms and 200 ms phases cycling through levels 1, 2, 3 and 0, {@code reps}
  * times each, then a training-loop rhythm: 120 ms "step" at level 3 and 40 ms "data" at level 1,
- * alternating for about 10 s (named {@code len120-step-r<i>} and {@code len40-data-r<i>}).
+ * alternating for about 10 s, named once each as a training loop names them ({@code len120-step}
+ * and {@code len40-data}), so that the agent learns each one's power over the rhythm.
  *
  * <p>Usage: {@code java -javaagent:... GpuPhasesApp <reps> <command...>}
  */
@@ -42,8 +43,8 @@ public final class GpuPhasesApp {
       }
     }
     for (int r = 0; r < 60; r++) {
-      lines.add(step(in, out, "len120-step-r" + r, 3, 120));
-      lines.add(step(in, out, "len40-data-r" + r, 1, 40));
+      lines.add(step(in, out, "len120-step", 3, 120));
+      lines.add(step(in, out, "len40-data", 1, 40));
     }
     out.println("QUIT");
     String line;

@@ -5,8 +5,11 @@ products) and 'QUIT'. On 'LEVEL k' the child drains the work queued so far (sync
 and prints 'ACK k <monotonic ns>'. A poller thread reads nvmlDeviceGetTotalEnergyConsumption
 through pynvml (nvidia-ml-py) every 2 ms and keeps the first instant at which each new counter value
 was seen; at QUIT those points are written to the file named by the first argument as
-'<monotonic ns> <millijoules>' lines. time.monotonic_ns() and Java's System.nanoTime() read the same
-clock (CLOCK_MONOTONIC) on Linux.
+'E <monotonic ns> <millijoules>' lines. A second poller reads the instantaneous power field
+(NVML_FI_DEV_POWER_INSTANT, about 4 us a read) every millisecond and writes 'P <monotonic ns>
+<milliwatts>' lines: the counter gives each update period's exact energy, the power samples its
+shape within the period. time.monotonic_ns() and Java's System.nanoTime() read the same clock
+(CLOCK_MONOTONIC) on Linux.
 """
 import queue
 import sys
@@ -28,7 +31,9 @@ for a, b in mats.values():
 torch.cuda.synchronize()
 
 points = []
+powers = []
 stop = threading.Event()
+POWER_INSTANT = getattr(pynvml, "NVML_FI_DEV_POWER_INSTANT", 186)
 
 
 def poll():
@@ -42,6 +47,17 @@ def poll():
         time.sleep(0.002)
 
 
+def poll_power():
+    while not stop.is_set():
+        try:
+            v = pynvml.nvmlDeviceGetFieldValues(handle, [POWER_INSTANT])[0]
+            if v.nvmlReturn == 0:
+                powers.append((time.monotonic_ns(), v.value.uiVal))
+        except pynvml.NVMLError:
+            pass
+        time.sleep(0.001)
+
+
 commands = queue.Queue()
 
 
@@ -52,6 +68,7 @@ def read_commands():
 
 
 threading.Thread(target=poll, daemon=True).start()
+threading.Thread(target=poll_power, daemon=True).start()
 threading.Thread(target=read_commands, daemon=True).start()
 print("READY", flush=True)
 level = 0
@@ -79,5 +96,7 @@ time.sleep(0.3)  # one more counter update after the last phase
 stop.set()
 with open(poll_file, "w") as f:
     for t, e in points:
-        f.write(f"{t} {e}\n")
-print(f"POLLED {len(points)} points", flush=True)
+        f.write(f"E {t} {e}\n")
+    for t, mw in powers:
+        f.write(f"P {t} {mw}\n")
+print(f"POLLED {len(points)} counter updates, {len(powers)} power samples", flush=True)

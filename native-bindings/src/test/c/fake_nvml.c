@@ -28,6 +28,13 @@
  *   power <dev> <t_start_s> <W>    piecewise-constant power from t_start on (0 W before the first)
  *   lost <dev> <t_s>               from t_s on, every call on that GPU returns GPU_IS_LOST
  *   energy_backwards <dev> <t_s>   at t_s the counter restarts from 0 (a driver reload)
+ *   energy_period <dev> <s> [phase_s]
+ *                                  the energy counter updates only every <s> seconds, at
+ *                                  phase_s + k * <s> (default phase 0), as real GPUs' do (about
+ *                                  every 100 ms): between updates it keeps the energy up to the
+ *                                  last update instant; default 0, always current
+ *   read_cost_us <dev> <us>        each energy counter read takes that long (real GPUs: about 3
+ *                                  ms); the value is taken halfway through
  *   fail <dev> <from> <to> <code>  calls on that GPU return <code> while from <= t < to (seconds)
  *   proc <dev> <pid> <bytes>       a compute process on that GPU ("self": the loading process)
  *   util <dev> <pid> <sm%> [mem%]  a process utilisation sample (any pid, also not in proc lines)
@@ -172,6 +179,9 @@ struct fake_device {
   int segment_count;
   double lost_at;      /* < 0: never */
   double backwards_at; /* < 0: never */
+  double energy_period; /* 0: the counter is current at every read */
+  double energy_phase;
+  long read_cost_ns;
   double fail_from;
   double fail_to;
   int fail_code;
@@ -205,6 +215,14 @@ static unsigned long long realtime_us(void) {
   return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
 }
 
+#ifndef OLD_DRIVER
+static void pause_ns(long ns) {
+  struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+#endif
+
 static double now_s(void) {
   double t = (double)(monotonic_ns() - origin_ns) * 1e-9;
   return t < 0 ? 0 : t;
@@ -233,6 +251,13 @@ static double integral(const struct fake_device *d, double a, double b) {
 
 #ifndef OLD_DRIVER
 static unsigned long long energy_mj(const struct fake_device *d, double t) {
+  if (d->energy_period > 0) {
+    /* the counter holds the energy up to its latest update instant */
+    double k = (t - d->energy_phase) / d->energy_period;
+    double last = d->energy_phase + (double)(long long)k * d->energy_period;
+    if (last > t) last -= d->energy_period; /* t before the phase: truncation went up */
+    t = last < 0 ? 0 : last;
+  }
   if (d->backwards_at >= 0 && t >= d->backwards_at) {
     return (unsigned long long)(integral(d, d->backwards_at, t) * 1000.0);
   }
@@ -367,6 +392,15 @@ static int load_script(void) {
       d->lost_at = atof(arg);
     } else if (strcmp(key, "energy_backwards") == 0) {
       d->backwards_at = atof(arg);
+    } else if (strcmp(key, "energy_period") == 0) {
+      if (sscanf(arg, "%lf %lf", &a, &b) < 1 || a <= 0) {
+        bad = fail_script(path, number, "energy_period needs <dev> <seconds> [phase_s]");
+      } else {
+        d->energy_period = a;
+        d->energy_phase = sscanf(arg, "%lf %lf", &a, &b) == 2 ? b : 0;
+      }
+    } else if (strcmp(key, "read_cost_us") == 0) {
+      d->read_cost_ns = (long)(atof(arg) * 1000.0);
     } else if (strcmp(key, "fail") == 0) {
       if (sscanf(arg, "%lf %lf %d", &d->fail_from, &d->fail_to, &d->fail_code) != 3) {
         bad = fail_script(path, number, "fail needs <dev> <from_s> <to_s> <code>");
@@ -609,8 +643,14 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
   pthread_mutex_lock(&lock);
   int rc = check(device);
   if (rc == NVML_SUCCESS && !device->energy_supported) rc = NVML_ERROR_NOT_SUPPORTED;
+  long cost = rc == NVML_SUCCESS ? device->read_cost_ns : 0;
+  pthread_mutex_unlock(&lock);
+  if (cost > 0) pause_ns(cost / 2); /* a slow read, as on real GPUs; not holding the lock */
+  pthread_mutex_lock(&lock);
+  if (rc == NVML_SUCCESS) rc = check(device);
   if (rc == NVML_SUCCESS) *energy = energy_mj(device, now_s());
   pthread_mutex_unlock(&lock);
+  if (cost > 0) pause_ns(cost - cost / 2);
   return rc;
 }
 

@@ -455,7 +455,7 @@ public final class AgentRuntime {
       }
       sampler.stop(samplerThread);
       samplerThread.join(START_WAIT_MS);
-      sampler.tickSafely();
+      sampler.lastTickSafely();
       List<String> open = recorder.openPhases();
       if (!open.isEmpty()) {
         log.line(

@@ -129,19 +129,54 @@ final class Sampler {
     /** Half the counters' update period: a reading stands for that much before it was taken. */
     final long staleness;
 
+    /** When the counters update, for a source that updates slowly (NVML); {@code null} else. */
+    final UpdateGrid grid;
+
+    /** The previous reading, to tell whether the counters changed. */
+    final double[] last;
+
     long time;
 
-    Open(EnergySource source, int index) {
+    Open(EnergySource source, int index, long time) {
       this.source = source;
       this.index = index;
       this.joules = new double[source.devices().size()];
+      this.last = new double[source.devices().size()];
       this.shares = new double[source.devices().size()];
       this.boundaries = source.readableAtBoundaries();
-      this.staleness = Math.max(0, source.updatePeriodNanos()) / 2;
+      long period = Math.max(0, source.updatePeriodNanos());
+      this.grid = period >= GRID_MIN_PERIOD ? new UpdateGrid(period, time) : null;
+      this.staleness = grid != null ? 0 : period / 2;
+      this.time = time;
       // Until the first tick sets them, reads between ticks charge the job the whole device.
       Arrays.fill(shares, 1.0);
     }
+
+    /**
+     * Reads the source and returns the instant the reading stands for: the counters' last update
+     * before the read where a grid knows it, else the middle of the read less the staleness.
+     */
+    long read(Clock clock, boolean planned) {
+      long before = clock.nanoTime();
+      source.sample(joules);
+      long after = clock.nanoTime();
+      if (grid == null) {
+        return before + (after - before) / 2 - staleness;
+      }
+      boolean changed = !Arrays.equals(joules, last);
+      System.arraycopy(joules, 0, last, 0, joules.length);
+      return grid.read(before, after, changed, planned);
+    }
   }
+
+  /**
+   * Sources whose counters update at least this far apart (NVML's energy, about every 100 ms) get
+   * an {@link UpdateGrid}: they are read just after their updates instead of at ticks.
+   */
+  static final long GRID_MIN_PERIOD = 10_000_000L;
+
+  /** Longest wait at exit for a slowly updating counter's next update. */
+  static final long EXIT_WAIT_NANOS = 250_000_000L;
 
   private final AgentConfig config;
   private final EnergyLedger ledger;
@@ -395,12 +430,15 @@ final class Sampler {
       closeQuietly(source);
       return false;
     }
-    long staleness = Math.max(0, source.updatePeriodNanos()) / 2;
-    long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
-    Open[] more = Arrays.copyOf(sources, sources.length + 1);
-    more[sources.length] = new Open(source, ledger.addSource(source.devices(), time));
-    sources = more;
-    boundarySources |= more[sources.length - 1].boundaries;
+    for (EnergySource part : source.parts()) {
+      long period = Math.max(0, part.updatePeriodNanos());
+      long staleness = period >= GRID_MIN_PERIOD ? period : period / 2;
+      long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
+      Open[] more = Arrays.copyOf(sources, sources.length + 1);
+      more[sources.length] = new Open(part, ledger.addSource(part.devices(), time), time);
+      sources = more;
+      boundarySources |= more[sources.length - 1].boundaries;
+    }
     return true;
   }
 
@@ -454,12 +492,43 @@ final class Sampler {
       if (now - lastCheapRead >= safe) {
         readOnly();
       }
-      long wait = Math.min(nextTick - now, safe);
+      long gridDue = gridReads(now, interval);
+      now = clock.nanoTime();
+      long wait = Math.min(Math.min(nextTick - now, safe), Math.max(0, gridDue - now));
       if (polling) {
         wait = Math.min(wait, boundaryDue != NONE ? Math.max(0, boundaryDue - now) : boundary);
       }
       clock.park(this, wait);
     }
+  }
+
+  /**
+   * Reads the sources on an update grid whose read is due, and returns when the next one is due
+   * ({@link #NONE} when none is).
+   */
+  private synchronized long gridReads(long now, long interval) {
+    long next = NONE;
+    try {
+      for (Open o : sources) {
+        if (o.grid == null || !o.grid.scheduled()) {
+          continue;
+        }
+        long due = o.grid.nextRead(now, interval);
+        if (due <= now) {
+          long time = o.read(clock, true);
+          if (time > o.time) {
+            o.time = time;
+            ledger.collectChanged(phases, clock.nanoTime());
+            ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick
+          }
+          due = o.grid.scheduled() ? o.grid.nextRead(clock.nanoTime(), interval) : NONE;
+        }
+        next = Math.min(next, due);
+      }
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
+    }
+    return next;
   }
 
   /** Moves published phase changes into the ledger; returns the latest change's time. */
@@ -497,9 +566,7 @@ final class Sampler {
     boolean any = false;
     for (Open o : sources) {
       if (o.boundaries) {
-        long before = clock.nanoTime();
-        o.source.sample(o.joules);
-        o.time = before + (clock.nanoTime() - before) / 2 - o.staleness;
+        o.time = o.read(clock, false);
         any = true;
       }
     }
@@ -560,13 +627,39 @@ final class Sampler {
   /** One sample of everything; never throws. */
   void tickSafely() {
     try {
-      tick();
+      tick(false);
     } catch (Throwable t) {
       log.line("sampling failed: " + t);
     }
   }
 
-  private synchronized void tick() {
+  /**
+   * The last sample at exit: as {@link #tickSafely()}, reading every source. A counter that updates
+   * slowly (NVML's) is read once more after its next update, which holds the energy of the last
+   * instants before exit; at most {@link #EXIT_WAIT_NANOS} is spent waiting for it.
+   */
+  void lastTickSafely() {
+    try {
+      long now = clock.nanoTime();
+      long due = now;
+      synchronized (this) {
+        for (Open o : sources) {
+          long seen = o.grid == null ? Long.MIN_VALUE : o.grid.nextUpdateSeenAfter(now);
+          if (seen != Long.MIN_VALUE && seen - now <= EXIT_WAIT_NANOS) {
+            due = Math.max(due, seen);
+          }
+        }
+      }
+      while ((now = clock.nanoTime()) < due) {
+        clock.park(this, due - now);
+      }
+      tick(true);
+    } catch (Throwable t) {
+      log.line("sampling failed: " + t);
+    }
+  }
+
+  private synchronized void tick(boolean last) {
     lastCheapRead = clock.nanoTime();
     Throwable failure = Dispatch.takeFailure();
     if (failure != null) {
@@ -583,10 +676,11 @@ final class Sampler {
     GpuShare gpus = gpuShare;
     double gpuShares = 0;
     for (Open o : sources) {
-      long before = clock.nanoTime();
-      o.source.sample(o.joules);
-      long after = clock.nanoTime();
-      o.time = before + (after - before) / 2 - o.staleness;
+      // A source on an update grid is read just after its updates, not here; it still gets the
+      // shares of this tick.
+      if (last || o.grid == null || !o.grid.scheduled()) {
+        o.time = Math.max(o.time, o.read(clock, false));
+      }
       List<Device> devices = o.source.devices();
       for (int d = 0; d < o.shares.length; d++) {
         Device dev = devices.get(d);
@@ -601,6 +695,9 @@ final class Sampler {
     long now = clock.nanoTime();
     ledger.collect(phases, now);
     for (Open o : sources) {
+      if (!last && o.grid != null && o.grid.scheduled()) {
+        continue; // sampled when read
+      }
       ledger.sample(o.index, o.time, o.joules, o.shares);
       if (o.source instanceof DetailSource d) {
         ledger.details(o.source.name(), d.detailJoules());

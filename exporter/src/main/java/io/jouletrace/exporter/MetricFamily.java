@@ -37,7 +37,7 @@ public enum MetricFamily {
       "jouletrace_power_watts",
       false,
       "watts",
-      "Latest average power of each device",
+      "Mean power of each device over the second up to its latest reading",
       "device",
       "domain",
       "source"),

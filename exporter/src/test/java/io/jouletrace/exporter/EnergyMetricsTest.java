@@ -42,7 +42,7 @@ class EnergyMetricsTest {
             + "# TYPE jouletrace_phase_seconds_total counter\n"
             + "jouletrace_phase_seconds_total{job=\"mlp\",phase=\"other\",stage=\"training\"} 2.0\n"
             + "jouletrace_phase_seconds_total{job=\"mlp\",phase=\"train-step\",stage=\"training\"} 8.0\n"
-            + "# HELP jouletrace_power_watts Latest average power of each device\n"
+            + "# HELP jouletrace_power_watts Mean power of each device over the second up to its latest reading\n"
             + "# TYPE jouletrace_power_watts gauge\n"
             + "jouletrace_power_watts{device=\"dram-0\",domain=\"dram\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 5.0\n"
             + "jouletrace_power_watts{device=\"package-0\",domain=\"cpu\",job=\"mlp\",source=\"rapl-sysfs\",stage=\"training\"} 30.0\n"

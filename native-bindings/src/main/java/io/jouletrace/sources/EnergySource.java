@@ -62,10 +62,11 @@ public interface EnergySource extends AutoCloseable {
   /**
    * Returns how often the device updates the counters this source reads, in nanoseconds: a value
    * read at time t was last updated some time within the period before t, on average half a period
-   * earlier, and stands for that instant rather than for t. RAPL updates about every millisecond.
-   * The sampler stamps each reading half a period early, so that the energy of the instants just
+   * earlier, and stands for that instant rather than for t. RAPL updates about every millisecond:
+   * the sampler stamps each reading half a period early, so that the energy of the instants just
    * before a phase boundary, which the counter shows only after its next update, is not handed to
-   * the phase after it.
+   * the phase after it. A counter that updates 10 ms apart or more (NVML's, about every 100 ms) is
+   * instead read just after its updates, whose instants the sampler learns from its reads.
    *
    * @return the update period; 0 when the value is current when read, or the period is unknown
    */
@@ -83,6 +84,18 @@ public interface EnergySource extends AutoCloseable {
    */
   default boolean readableAtBoundaries() {
     return false;
+  }
+
+  /**
+   * Returns the parts a sampler reads each on its own schedule: this source, or one source per
+   * device where the devices' counters update at their own instants (NVML's GPUs). The parts share
+   * this source's handles and close them with the last part; a caller that reads the parts closes
+   * the parts, not this source.
+   *
+   * @return this source alone, or its parts
+   */
+  default List<? extends EnergySource> parts() {
+    return List.of(this);
   }
 
   /** Releases files and native handles. Never throws. */

@@ -26,11 +26,12 @@ import java.util.Map;
  * so the sum over phases, {@code other} included, equals the total: no joule is created or lost.
  *
  * <p>Within a window that holds a phase boundary, power is not taken as constant: each phase's
- * share is its time in the window times its own recent power, learnt from the windows it filled (at
- * least 80 % of them). The counters cannot tell more: the sampler reads them soon after each
- * boundary ({@code boundary.resolution}), and this keeps the energy of the instants between the
- * boundary and that read with the phase they belong to. The window's energy is still handed out in
- * full, so the weights move joules between phases, never create or lose them.
+ * share is its time in the window times its own recent power, learnt from the windows it was in
+ * (see {@code learn}). The counters cannot tell more: the sampler reads RAPL soon after each
+ * boundary ({@code boundary.resolution}) and NVML just after each update of its counter, and this
+ * keeps the energy of the instants between the boundary and that read with the phase they belong
+ * to. The window's energy is still handed out in full, so the weights move joules between phases,
+ * never create or lose them.
  *
  * <p>All methods are called by the sampler thread, except {@link #snapshot} which scrapes and the
  * shutdown hook may call; they synchronise on this object.
@@ -58,14 +59,12 @@ public final class EnergyLedger {
   private final double[] phaseSeconds;
   private double[] deviceJoules = new double[0];
   private double[] deviceLast = new double[0];
-  private double[] deviceWatts = new double[0];
-  private double[] wattsRefJoules = new double[0];
-  private long[] wattsRefTime = new long[0];
+  private PowerWindow[] deviceWatts = new PowerWindow[0];
   private long[] deviceSince = new long[0];
   private long[] deviceUntil = new long[0];
   private double[] devicePending = new double[0];
   private double[] deviceShare = new double[0];
-  private double[][] phasePower = new double[0][];
+  private PhasePower[] phasePower = new PhasePower[0];
   private final double[] weights;
   private final long startNanos;
   private long lastTick;
@@ -113,12 +112,11 @@ public final class EnergyLedger {
     deviceJoules = Arrays.copyOf(deviceJoules, n);
     deviceLast = Arrays.copyOf(deviceLast, n);
     deviceWatts = Arrays.copyOf(deviceWatts, n);
-    wattsRefJoules = Arrays.copyOf(wattsRefJoules, n);
-    wattsRefTime = Arrays.copyOf(wattsRefTime, n);
     deviceSince = Arrays.copyOf(deviceSince, n);
     deviceUntil = Arrays.copyOf(deviceUntil, n);
     for (int i = base; i < n; i++) {
-      wattsRefTime[i] = time;
+      deviceWatts[i] = new PowerWindow();
+      deviceWatts[i].add(time, 0);
       deviceSince[i] = time;
       deviceUntil[i] = time;
     }
@@ -126,8 +124,7 @@ public final class EnergyLedger {
     deviceShare = Arrays.copyOf(deviceShare, n);
     phasePower = Arrays.copyOf(phasePower, n);
     for (int i = base; i < n; i++) {
-      phasePower[i] = new double[maxPhases];
-      Arrays.fill(phasePower[i], Double.NaN);
+      phasePower[i] = new PhasePower(maxPhases);
     }
     this.sourceDevices.add(idx);
     // Start from a cursor's state so that phases opened before this source existed count.
@@ -195,7 +192,7 @@ public final class EnergyLedger {
       if (delta > 0) {
         deviceUntil[d] = Math.max(deviceUntil[d], time); // a lost GPU's counter stops here
       }
-      updateWatts(d, time);
+      deviceWatts[d].add(time, deviceJoules[d]);
       deviceShare[d] = shares[i];
       listener.device(devices.get(d), delta, from, time);
       double job = delta * clamp(shares[i]) + devicePending[d];
@@ -204,15 +201,16 @@ public final class EnergyLedger {
         continue;
       }
       devicePending[d] = 0;
-      double[] est = phasePower[d];
+      PhasePower est = phasePower[d];
       // Weights: each phase's time in the window times its own estimated power. A window that
       // holds one phase is split exactly as before; one that holds a boundary gives each side
       // energy at its own power instead of the window's average (see the class notes).
-      double unknown = unknownPower(est, delta, window);
+      double unknown = est.unknownPower(scratch, delta, window);
       double denominator = 0;
       for (int p = 0; p < maxPhases; p++) {
         if (scratch[p] != 0) {
-          weights[p] = scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
+          double w = est.watts(p);
+          weights[p] = scratch[p] * (Double.isNaN(w) ? unknown : w);
           denominator += weights[p];
         }
       }
@@ -228,95 +226,9 @@ public final class EnergyLedger {
           listener.energy(p, domain, e, from, time);
         }
       }
-      learn(est, delta, window);
+      est.learn(scratch, delta, window);
     }
     trim();
-  }
-
-  /**
-   * Updates the per-phase power estimates of a device from one window: the phase that filled at
-   * least {@value #DOMINANT} of it gets the power that remains once the others' estimated share is
-   * taken out, blended with its previous estimate.
-   */
-  private void learn(double[] est, double delta, double window) {
-    int dominant = -1;
-    for (int p = 0; p < maxPhases; p++) {
-      if (scratch[p] >= DOMINANT * window) {
-        dominant = p;
-      }
-    }
-    if (dominant < 0 || window < MIN_LEARNING_WINDOW) {
-      return; // a window of a few microseconds says nothing about power
-    }
-    double unknown = unknownPower(est, delta, window);
-    double others = 0;
-    for (int p = 0; p < maxPhases; p++) {
-      if (p != dominant && scratch[p] != 0) {
-        others += scratch[p] * (Double.isNaN(est[p]) ? unknown : est[p]);
-      }
-    }
-    double observed = Math.max(0, (delta - others) / scratch[dominant]);
-    if (!Double.isFinite(observed)) {
-      return;
-    }
-    est[dominant] =
-        Double.isNaN(est[dominant])
-            ? observed
-            : est[dominant] + LEARNING_RATE * (observed - est[dominant]);
-  }
-
-  /**
-   * The power to assume in this window for the phases whose power is not known yet (a phase seen
-   * for the first time, at the boundary where it starts): what the window's energy leaves once the
-   * known phases have their estimated share, over the unknown phases' time. Taking the window's
-   * average instead would hand most of a new phase's first instants to the phase it followed. When
-   * every phase in the window is unknown, or the known ones already account for all of its energy,
-   * it is the window's average.
-   */
-  private double unknownPower(double[] est, double delta, double window) {
-    double known = 0;
-    double unknownSeconds = 0;
-    for (int p = 0; p < maxPhases; p++) {
-      if (scratch[p] != 0) {
-        if (Double.isNaN(est[p])) {
-          unknownSeconds += scratch[p];
-        } else {
-          known += scratch[p] * est[p];
-        }
-      }
-    }
-    double average = delta / window;
-    if (unknownSeconds <= 0 || unknownSeconds >= window || !(delta - known > 0)) {
-      return average;
-    }
-    double rest = (delta - known) / unknownSeconds;
-    return Double.isFinite(rest) ? rest : average;
-  }
-
-  /** Share of a window a phase must fill for the window to update its power estimate. */
-  private static final double DOMINANT = 0.8;
-
-  /** Shortest window, in seconds, from which a phase's power is learnt. */
-  private static final double MIN_LEARNING_WINDOW = 100e-6;
-
-  /** Weight of a new observation in a phase's power estimate. */
-  private static final double LEARNING_RATE = 0.5;
-
-  /**
-   * Power is averaged over windows of at least {@value #WATTS_WINDOW_NANOS} ns: counters update in
-   * steps (NVML's about every 100 ms), so a single sampling interval can show 0 W or double.
-   */
-  private static final long WATTS_WINDOW_NANOS = 1_000_000_000L;
-
-  private void updateWatts(int d, long time) {
-    long elapsed = time - wattsRefTime[d];
-    if (elapsed >= WATTS_WINDOW_NANOS) {
-      deviceWatts[d] = (deviceJoules[d] - wattsRefJoules[d]) / (elapsed * 1e-9);
-      wattsRefJoules[d] = deviceJoules[d];
-      wattsRefTime[d] = time;
-    } else if (deviceWatts[d] == 0 && elapsed > 0 && deviceJoules[d] > 0) {
-      deviceWatts[d] = (deviceJoules[d] - wattsRefJoules[d]) / (elapsed * 1e-9); // first second
-    }
   }
 
   /**
@@ -478,7 +390,7 @@ public final class EnergyLedger {
               dev.source(),
               dev.measured(),
               deviceJoules[d],
-              deviceWatts[d],
+              deviceWatts[d].watts(),
               (deviceUntil[d] - deviceSince[d]) * 1e-9,
               dev.detail()));
     }

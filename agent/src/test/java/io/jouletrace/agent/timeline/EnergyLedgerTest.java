@@ -205,4 +205,46 @@ class EnergyLedgerTest {
     assertThat(phases().get("a").joules(Domain.CPU)).isCloseTo(120 * 0.001, within(1e-9));
     assertThat(phases().get("other").joules(Domain.CPU)).isCloseTo(8 * 0.199, within(1e-9));
   }
+
+  /**
+   * A training loop's rhythm against a counter read every 100 ms at its exact update instants: 120
+   * ms steps at 450 W and 40 ms of data loading at 150 W, neither ever filling a window. The
+   * windows mix the two differently from one to the next, which tells their powers apart.
+   */
+  @Test
+  void phasesShorterThanTheWindowLearnTheirPowerFromHowWindowsMixThem() {
+    int step = registry.idOf("step");
+    int data = registry.idOf("data");
+    long t = 1_000 * MS; // a second of other at 70 W first
+    long cycles = 40;
+    for (int r = 0; r < cycles; r++) {
+      ledger.event(t, 0, step);
+      ledger.event(t + 120 * MS, 0, data);
+      t += 160 * MS;
+    }
+    ledger.event(t, 0, PhaseRegistry.OTHER);
+    long end = t;
+    DoubleUnaryOperator joules =
+        s -> {
+          double e = 70 * Math.min(s, 1.0);
+          if (s > 1.0) {
+            double into = Math.min(s, end * 1e-9) - 1.0;
+            long whole = (long) Math.floor(into / 0.160);
+            double rest = into - whole * 0.160;
+            e += whole * (450 * 0.120 + 150 * 0.040);
+            e += rest <= 0.120 ? 450 * rest : 450 * 0.120 + 150 * (rest - 0.120);
+            e += 70 * Math.max(0, s - end * 1e-9);
+          }
+          return e;
+        };
+    run(100 * MS, end + 500 * MS, joules, 1.0);
+    Map<String, PhaseEnergy> p = phases();
+    double stepTruth = cycles * 450 * 0.120;
+    double dataTruth = cycles * 150 * 0.040;
+    System.out.printf(
+        "step %.3f / %.3f data %.3f / %.3f%n",
+        p.get("step").joules(Domain.CPU), stepTruth, p.get("data").joules(Domain.CPU), dataTruth);
+    assertThat(p.get("step").joules(Domain.CPU)).isCloseTo(stepTruth, within(0.01 * stepTruth));
+    assertThat(p.get("data").joules(Domain.CPU)).isCloseTo(dataTruth, within(0.03 * dataTruth));
+  }
 }

@@ -27,6 +27,9 @@ final class NvmlGpu {
 
   static final long POWER_READ_NANOS = 4_000;
 
+  /** The energy counter updates about every 100 ms (Volta to Hopper). */
+  static final long ENERGY_UPDATE_NANOS = 100_000_000;
+
   /** How the GPU is read, chosen at open. */
   enum Mode {
     ENERGY,

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -68,9 +69,26 @@ public final class NvmlSource implements EnergySource, GpuProcesses {
   private final LongSupplier nanoClock;
   private final NvmlGpu[] gpus;
   private final List<Device> devices;
-  private final Object shareLock = new Object();
+  private final Object shareLock;
+
+  /** Parts not closed yet, shared by the parts of one source ({@link #parts()}); else null. */
+  private final AtomicInteger openParts;
+
+  private boolean closed;
 
   NvmlSource(Nvml nvml, List<NvmlGpu> gpus, Diagnostics diagnostics, LongSupplier nanoClock) {
+    this(nvml, gpus, diagnostics, nanoClock, new Object(), null);
+  }
+
+  private NvmlSource(
+      Nvml nvml,
+      List<NvmlGpu> gpus,
+      Diagnostics diagnostics,
+      LongSupplier nanoClock,
+      Object shareLock,
+      AtomicInteger openParts) {
+    this.shareLock = shareLock;
+    this.openParts = openParts;
     this.nvml = nvml;
     this.diagnostics = diagnostics;
     this.nanoClock = nanoClock;
@@ -144,6 +162,38 @@ public final class NvmlSource implements EnergySource, GpuProcesses {
     return devices;
   }
 
+  /**
+   * One source per GPU when there are several: each GPU's energy counter updates on its own
+   * schedule, so each is read just after its own updates. The parts share this source's NVML
+   * session, which closes with the last of them; this source is then not to be closed itself.
+   */
+  @Override
+  public List<NvmlSource> parts() {
+    if (gpus.length <= 1 || openParts != null) {
+      return List.of(this);
+    }
+    AtomicInteger open = new AtomicInteger(gpus.length);
+    List<NvmlSource> parts = new ArrayList<>();
+    for (NvmlGpu g : gpus) {
+      parts.add(new NvmlSource(nvml, List.of(g), diagnostics, nanoClock, shareLock, open));
+    }
+    return parts;
+  }
+
+  /**
+   * About 100 ms when every GPU is read through its energy counter (see {@link
+   * NvmlGpu#ENERGY_UPDATE_NANOS}); 0 for integrated power, which is current when read.
+   */
+  @Override
+  public long updatePeriodNanos() {
+    for (NvmlGpu g : gpus) {
+      if (g.mode != NvmlGpu.Mode.ENERGY) {
+        return 0;
+      }
+    }
+    return gpus.length == 0 ? 0 : NvmlGpu.ENERGY_UPDATE_NANOS;
+  }
+
   @Override
   public long readCostNanos() {
     long cost = 0;
@@ -192,9 +242,18 @@ public final class NvmlSource implements EnergySource, GpuProcesses {
     return nvml.handleByIndex(gpuIndex);
   }
 
-  /** Shuts NVML down for this source (once). Never throws. */
+  /** Shuts NVML down for this source (once; for parts, with the last part). Never throws. */
   @Override
   public void close() {
+    synchronized (shareLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    if (openParts != null && openParts.decrementAndGet() > 0) {
+      return;
+    }
     synchronized (shareLock) {
       nvml.close();
     }

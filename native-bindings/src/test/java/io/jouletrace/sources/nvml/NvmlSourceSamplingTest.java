@@ -273,4 +273,48 @@ class NvmlSourceSamplingTest {
       assertThat(joules[0]).isCloseTo(200.0, within(1e-9));
     }
   }
+
+  /**
+   * Two GPUs become two parts, each read on its own (their counters update at their own instants):
+   * each part reads only its GPU, and NVML stays open until the last part is closed.
+   */
+  @Test
+  void eachGpuIsAPartOfItsOwnAndTheSessionClosesWithTheLastPart() throws Exception {
+    long origin = System.nanoTime();
+    FakeNvml.script(
+        tmp,
+        List.of(
+            "origin_ns " + origin,
+            "devices 2",
+            "power 0 0 100",
+            "power 1 0 300",
+            "energy_period 0 0.1",
+            "energy_period 1 0.1 0.05"));
+    NvmlSource source = FakeNvml.open(FakeNvml.library(), null, new RecordingDiagnostics());
+    List<NvmlSource> parts = source.parts();
+    try {
+      checkParts(source, parts, origin);
+    } finally {
+      parts.forEach(NvmlSource::close);
+    }
+  }
+
+  private static void checkParts(NvmlSource source, List<NvmlSource> parts, long origin) {
+    assertThat(parts).hasSize(2);
+    assertThat(parts.get(0).devices()).extracting(Device::id).containsExactly("gpu-0");
+    assertThat(parts.get(1).devices()).extracting(Device::id).containsExactly("gpu-1");
+    assertThat(parts.get(0).updatePeriodNanos()).isEqualTo(NvmlGpu.ENERGY_UPDATE_NANOS);
+    assertThat(parts.get(0).parts()).containsExactly(parts.get(0));
+    FakeNvml.sleepUntil(origin, 0.42);
+    double[] one = new double[1];
+    parts.get(1).sample(one);
+    // gpu-1 at 300 W, counted from open (before its first update at 0.05 s), its counter last
+    // updated at 0.35 s
+    assertThat(one[0]).isCloseTo(300 * 0.35, within(0.002));
+    parts.get(0).close();
+    assertThat(source.nvml().isOpen()).as("open while a part is").isTrue();
+    parts.get(1).sample(one);
+    parts.get(1).close();
+    assertThat(source.nvml().isOpen()).isFalse();
+  }
 }

@@ -1,0 +1,161 @@
+package io.jouletrace.agent.timeline;
+
+import java.util.Arrays;
+
+/**
+ * One device's learnt power per phase, by which a window that holds several phases is split.
+ *
+ * <p>Each window is one equation: its energy is the sum over its phases of their time in it times
+ * their power. The estimates follow a normalised least-mean-squares rule, replayed over the last
+ * {@value #RING} windows ({@value #PASSES} passes each time a window arrives), which brings them to
+ * the least-squares fit of those windows: a window that one phase fills moves that phase's estimate
+ * towards the power seen in it, and windows that mix phases (steps shorter than the counter's
+ * update period, as a GPU's training step against NVML's 100 ms) tell each phase's power apart as
+ * soon as two of them mix the phases differently. A phase not seen before gets the power the window
+ * leaves once the known phases have theirs, when it fills at least {@value #FIRST_SHARE} of the
+ * window; until then, windows that hold it teach nothing.
+ *
+ * <p>Windows of more than {@value #MAX_PHASES} phases are not kept. Allocation-free after
+ * construction; used under the ledger's lock.
+ */
+final class PhasePower {
+
+  /** Windows kept for replay. */
+  static final int RING = 8;
+
+  /** Passes over the kept windows each time one arrives. */
+  static final int PASSES = 3;
+
+  /** Most phases a kept window may hold. */
+  static final int MAX_PHASES = 4;
+
+  /** Share of a window a phase not seen before must fill for the window to set its power. */
+  static final double FIRST_SHARE = 0.2;
+
+  /** Weight of each correction (1 would fit each window exactly in turn). */
+  static final double LEARNING_RATE = 0.5;
+
+  /** Shortest window, in seconds, from which power is learnt. */
+  static final double MIN_WINDOW = 100e-6;
+
+  private final double[] est;
+  private final int[][] ids = new int[RING][MAX_PHASES];
+  private final double[][] times = new double[RING][MAX_PHASES];
+  private final int[] counts = new int[RING];
+  private final double[] energy = new double[RING];
+  private int size;
+  private int next;
+
+  PhasePower(int maxPhases) {
+    est = new double[maxPhases];
+    Arrays.fill(est, Double.NaN);
+  }
+
+  /** A phase's learnt power in watts, NaN when not known yet. */
+  double watts(int phase) {
+    return est[phase];
+  }
+
+  /**
+   * The power to assume in a window for the phases whose power is not known yet: what the window's
+   * energy leaves once the known phases have their estimated share, over the unknown phases' time.
+   * Taking the window's average instead would hand most of a new phase's first instants to the
+   * phase it followed. When every phase in the window is unknown, or the known ones already account
+   * for all of its energy, it is the window's average.
+   *
+   * @param occupancy seconds per phase in the window
+   * @param delta the window's energy
+   * @param window the window's length in seconds
+   */
+  double unknownPower(double[] occupancy, double delta, double window) {
+    double known = 0;
+    double unknownSeconds = 0;
+    for (int p = 0; p < est.length; p++) {
+      if (occupancy[p] != 0) {
+        if (Double.isNaN(est[p])) {
+          unknownSeconds += occupancy[p];
+        } else {
+          known += occupancy[p] * est[p];
+        }
+      }
+    }
+    double average = delta / window;
+    if (unknownSeconds <= 0 || unknownSeconds >= window || !(delta - known > 0)) {
+      return average;
+    }
+    double rest = (delta - known) / unknownSeconds;
+    return Double.isFinite(rest) ? rest : average;
+  }
+
+  /**
+   * Learns from one window.
+   *
+   * @param occupancy seconds per phase in the window
+   * @param delta the window's energy in joules
+   * @param window the window's length in seconds
+   */
+  void learn(double[] occupancy, double delta, double window) {
+    if (window < MIN_WINDOW || !Double.isFinite(delta)) {
+      return; // a window of a few microseconds says nothing about power
+    }
+    double unknown = unknownPower(occupancy, delta, window);
+    boolean unknownLeft = false;
+    int count = 0;
+    for (int p = 0; p < est.length; p++) {
+      if (occupancy[p] != 0) {
+        count++;
+        if (Double.isNaN(est[p])) {
+          if (occupancy[p] >= FIRST_SHARE * window && Double.isFinite(unknown)) {
+            est[p] = Math.max(0, unknown);
+          } else {
+            unknownLeft = true;
+          }
+        }
+      }
+    }
+    if (unknownLeft || count == 0 || count > MAX_PHASES) {
+      return; // what the window holds cannot be told apart yet, or is too mixed to keep
+    }
+    int slot = next;
+    int n = 0;
+    for (int p = 0; p < est.length && n < count; p++) {
+      if (occupancy[p] != 0) {
+        ids[slot][n] = p;
+        times[slot][n] = occupancy[p];
+        n++;
+      }
+    }
+    counts[slot] = n;
+    energy[slot] = delta;
+    next = (next + 1) % RING;
+    size = Math.min(size + 1, RING);
+    for (int pass = 0; pass < PASSES; pass++) {
+      for (int i = 0; i < size; i++) {
+        step((next - size + i + RING) % RING); // oldest first, the newest last
+      }
+    }
+  }
+
+  /** One normalised least-mean-squares correction towards a kept window. */
+  private void step(int w) {
+    double predicted = 0;
+    double squares = 0;
+    for (int i = 0; i < counts[w]; i++) {
+      double e = est[ids[w][i]];
+      if (Double.isNaN(e)) {
+        return;
+      }
+      predicted += times[w][i] * e;
+      squares += times[w][i] * times[w][i];
+    }
+    double error = energy[w] - predicted;
+    if (!(squares > 0) || !Double.isFinite(error)) {
+      return;
+    }
+    double k = LEARNING_RATE * error / squares;
+    for (int i = 0; i < counts[w]; i++) {
+      int p = ids[w][i];
+      est[p] = Math.max(0, est[p] + k * times[w][i]);
+    }
+  }
+}
