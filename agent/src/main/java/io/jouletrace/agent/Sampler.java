@@ -135,6 +135,9 @@ final class Sampler {
     /** The previous reading, to tell whether the counters changed. */
     final double[] last;
 
+    /** When the first reading was taken (grid sources: until the grid tells what it stands for). */
+    long opened;
+
     long time;
 
     Open(EnergySource source, int index, long time) {
@@ -146,6 +149,7 @@ final class Sampler {
       this.boundaries = source.readableAtBoundaries();
       long period = Math.max(0, source.updatePeriodNanos());
       this.grid = period >= GRID_MIN_PERIOD ? new UpdateGrid(period, time) : null;
+      this.opened = grid != null ? time + period / 2 : Long.MIN_VALUE;
       this.staleness = grid != null ? 0 : period / 2;
       this.time = time;
       // Until the first tick sets them, reads between ticks charge the job the whole device.
@@ -166,6 +170,17 @@ final class Sampler {
       boolean changed = !Arrays.equals(joules, last);
       System.arraycopy(joules, 0, last, 0, joules.length);
       return grid.read(before, after, changed, planned);
+    }
+
+    /** Once the grid knows what the first reading stood for, tells the ledger (once). */
+    void settleOpening(EnergyLedger ledger) {
+      if (opened != Long.MIN_VALUE) {
+        long first = grid.standsFor(opened);
+        if (first != Long.MIN_VALUE) {
+          ledger.measuredSince(index, first);
+          opened = Long.MIN_VALUE;
+        }
+      }
     }
   }
 
@@ -431,8 +446,7 @@ final class Sampler {
       return false;
     }
     for (EnergySource part : source.parts()) {
-      long period = Math.max(0, part.updatePeriodNanos());
-      long staleness = period >= GRID_MIN_PERIOD ? period : period / 2;
+      long staleness = Math.max(0, part.updatePeriodNanos()) / 2;
       long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
       Open[] more = Arrays.copyOf(sources, sources.length + 1);
       more[sources.length] = new Open(part, ledger.addSource(part.devices(), time), time);
@@ -516,6 +530,7 @@ final class Sampler {
         long due = o.grid.nextRead(now, interval);
         if (due <= now) {
           long time = o.read(clock, true);
+          o.settleOpening(ledger);
           if (time > o.time) {
             o.time = time;
             ledger.collectChanged(phases, clock.nanoTime());
@@ -680,6 +695,9 @@ final class Sampler {
       // shares of this tick.
       if (last || o.grid == null || !o.grid.scheduled()) {
         o.time = Math.max(o.time, o.read(clock, false));
+        if (o.grid != null) {
+          o.settleOpening(ledger);
+        }
       }
       List<Device> devices = o.source.devices();
       for (int d = 0; d < o.shares.length; d++) {

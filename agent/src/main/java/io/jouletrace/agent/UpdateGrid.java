@@ -143,6 +143,21 @@ final class UpdateGrid {
     return update + anchorHalf + (long) Math.ceil(Math.abs(k) * periodError) + MARGIN;
   }
 
+  /**
+   * Returns the instant a value read at {@code t} stands for, as far as the grid knows now: the
+   * latest update before {@code t} once locked, {@code t} itself for a continuous counter, {@link
+   * Long#MIN_VALUE} while that is not known.
+   */
+  long standsFor(long t) {
+    if (state == State.CONTINUOUS) {
+      return t;
+    }
+    if (state != State.LOCKED) {
+      return NONE;
+    }
+    return anchor + (long) (Math.floor((t - anchor) / period) * period);
+  }
+
   /** Whether the source is read on the grid's schedule ({@link #nextRead}) instead of at ticks. */
   boolean scheduled() {
     return state == State.SCAN || state == State.LOCKED;

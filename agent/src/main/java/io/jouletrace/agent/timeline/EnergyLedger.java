@@ -135,6 +135,21 @@ public final class EnergyLedger {
   }
 
   /**
+   * Sets the instant a source's first reading stands for, once it is known better than when the
+   * source was added (a slowly updating counter whose update instants were learnt since): the
+   * devices' measured time ({@code seconds} in the report) counts from there.
+   *
+   * @param source index from {@link #addSource}
+   * @param time the instant
+   */
+  public synchronized void measuredSince(int source, long time) {
+    for (int d : sourceDevices.get(source)) {
+      deviceSince[d] = time;
+      deviceUntil[d] = Math.max(deviceUntil[d], time);
+    }
+  }
+
+  /**
    * Moves phase changes published by application threads into the timeline.
    *
    * @param changes the recorder
