@@ -208,9 +208,12 @@ public final class AgentRuntime {
   /** The slow part of start-up (NVML, OSHI, HTTP), off the sampler's and the application's path. */
   private void init() {
     try {
-      // Byte Buddy first: an application thread may be waiting for it to load a class. The
-      // sources opened here lose nothing by starting a moment later (see Sampler.open).
-      gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
+      // Byte Buddy first, when a class to instrument has started it: an application thread may
+      // be waiting for it to load that class. The sources opened here lose nothing by starting a
+      // moment later (see Sampler.open).
+      if (gate.started()) {
+        gate.awaitReady(INIT_AFTER_INSTRUMENTATION_MS);
+      }
     } catch (Throwable t) {
       log.line("waiting for instrumentation failed: " + t + "; the energy sources start now");
     }

@@ -85,28 +85,32 @@ public final class Instrumenter {
   public static Gate installInBackground(
       Instrumentation inst, List<Rule> rules, boolean apiBridge, boolean wait, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
+    Runnable start =
+        () ->
+            AgentThreads.daemon(
+                    "instrument",
+                    () -> {
+                      try {
+                        gate.open(new Weaver(rules, apiBridge));
+                        if (wait || apiBridge) {
+                          // Classes loaded meanwhile (or, attached, before the agent). Deferred
+                          // first loads are queued and retransformed below; in a JVM started with
+                          // the agent no other could be.
+                          retransformLoaded(inst, gate.filter, log);
+                        }
+                      } catch (Throwable e) {
+                        gate.open(null);
+                        log.line("automatic phases not installed: " + e);
+                        return;
+                      }
+                      gate.retransformDeferred();
+                    })
+                .start();
+    gate.starter(start);
     inst.addTransformer(gate, true);
-    Thread t =
-        AgentThreads.daemon(
-            "instrument",
-            () -> {
-              try {
-                gate.open(new Weaver(rules, apiBridge));
-                if (wait || apiBridge) {
-                  // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads
-                  // are
-                  // queued and retransformed below; in a JVM started with the agent no other could
-                  // be.
-                  retransformLoaded(inst, gate.filter, log);
-                }
-              } catch (Throwable e) {
-                gate.open(null);
-                log.line("automatic phases not installed: " + e);
-                return;
-              }
-              gate.retransformDeferred();
-            });
-    t.start();
+    if (apiBridge) {
+      gate.start(); // attached: classes to instrument may be loaded already
+    }
     return gate;
   }
 
@@ -304,6 +308,12 @@ public final class Instrumenter {
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private volatile Thread worker;
 
+    /** Starts Byte Buddy's thread; run once, at the first class to instrument. */
+    private volatile Runnable starter;
+
+    private final java.util.concurrent.atomic.AtomicBoolean started =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
     /** A class loaded untouched, to be found among the loaded classes and retransformed. */
     private record Pending(String name, WeakReference<ClassLoader> loader, int rounds) {}
 
@@ -313,6 +323,27 @@ public final class Instrumenter {
       this.bridge = new BridgeCheck(log);
       this.inst = inst;
       this.deferEarly = deferEarly;
+    }
+
+    /** Sets what {@link #start()} runs (the installer's thread start). */
+    void starter(Runnable start) {
+      this.starter = start;
+    }
+
+    /**
+     * Starts Byte Buddy, once: at the first class that needs it, so that a JVM that never loads one
+     * (most that are not training with DJL or running Spark tasks) never pays for it.
+     */
+    void start() {
+      Runnable s = starter;
+      if (s != null && started.compareAndSet(false, true)) {
+        s.run();
+      }
+    }
+
+    /** Whether Byte Buddy was started (a class to instrument was seen). */
+    public boolean started() {
+      return started.get() || starter == null;
     }
 
     /**
@@ -423,6 +454,7 @@ public final class Instrumenter {
         if (!bridge.reachable(loader, className)) {
           return null; // its advice could not link: left as it is, the loader named once
         }
+        start();
         ClassFileTransformer t = delegate;
         // A first load while Byte Buddy is still starting: unless loading threads are to wait,
         // the class loads as it is and is retransformed as soon as Byte Buddy is ready.

@@ -1,8 +1,6 @@
 package io.jouletrace.agent.phase;
 
 import io.jouletrace.bridge.Dispatch;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,8 +17,8 @@ import java.util.function.Consumer;
  * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
  * slot of a thread that has ended is freed at the next {@link #drain} and given to the next new
  * thread, so the slots in use are as many as the threads alive with phases, however many come and
- * go. Registering a thread costs a short lock and no copy of the other threads' state: a JVM may
- * start a hundred thousand virtual threads that each open one phase.
+ * go. Registering a thread takes no lock and copies nothing of the other threads' state ({@link
+ * SlotTable}): a JVM may start a hundred thousand virtual threads that each open one phase at once.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -36,25 +34,20 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   private static final int RING = 1024;
 
-  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadPhases[].class);
-
   private final PhaseRegistry registry;
   private final Consumer<String> warn;
   private final int maxSlots;
-  private final ThreadLocal<ThreadPhases> local = ThreadLocal.withInitial(this::register);
+
+  /** Each thread's state; set at its first phase (a plain thread-local: no supplier to call). */
+  private final ThreadLocal<ThreadPhases> local = new ThreadLocal<>();
+
   private final ChangedThreads changed = new ChangedThreads();
 
   /**
    * Threads by slot (null where free), so that closing a phase needs no thread-local lookup and the
-   * sampler can walk them all. Elements are written with release and read with acquire semantics;
-   * the array is replaced by a larger copy, under the lock, when a slot beyond it is needed.
+   * sampler can walk them all; slots are handed out and given back without a lock.
    */
-  private volatile ThreadPhases[] bySlot = new ThreadPhases[64];
-
-  // Guarded by this.
-  private int[] freeSlots = new int[64];
-  private int freeCount;
-  private int nextSlot;
+  private final SlotTable slots;
 
   // Sampler state: ended threads found by a drain, to be freed under one lock.
   private ThreadPhases[] ended = new ThreadPhases[16];
@@ -81,14 +74,18 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     this.registry = registry;
     this.warn = warn;
     this.maxSlots = Math.max(1, Math.min(Tokens.MAX_SLOT + 1, maxSlots));
+    this.slots = new SlotTable(this.maxSlots);
   }
 
   @Override
   public long enter(String phase) {
     ThreadPhases t = local.get();
     if (t == null) {
-      local.remove(); // no slot was free: try again at this thread's next phase
-      return 0L;
+      t = register();
+      if (t == null) {
+        return 0L; // no slot was free: try again at this thread's next phase
+      }
+      local.set(t);
     }
     return t.push(t.idOf(phase, registry), System.nanoTime());
   }
@@ -96,9 +93,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   @Override
   public void exit(long token) {
     long now = System.nanoTime();
-    ThreadPhases[] slots = bySlot;
-    int slot = Tokens.slot(token);
-    ThreadPhases t = slot < slots.length ? (ThreadPhases) SLOT.getAcquire(slots, slot) : null;
+    ThreadPhases t = slots.get(Tokens.slot(token));
     // Thread.getId() is final and reads a field; the slot's owner is this thread or nobody's.
     if (t == null || t.threadId != Thread.currentThread().getId()) {
       if (crossThreadReported.compareAndSet(false, true)) {
@@ -118,39 +113,15 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   public int currentPhase() {
     ThreadPhases t = local.get();
-    if (t == null) {
-      local.remove(); // no slot was free: this thread records no phase
-      return PhaseRegistry.OTHER;
-    }
-    return t.current();
+    return t == null ? PhaseRegistry.OTHER : t.current();
   }
 
   private ThreadPhases register() {
-    // Built outside the lock: the lock only hands out a slot.
-    ThreadPhases t = new ThreadPhases(-1, Thread.currentThread(), RING, System.nanoTime(), changed);
-    synchronized (this) {
-      int slot;
-      if (freeCount > 0) {
-        slot = freeSlots[--freeCount];
-      } else if (nextSlot < maxSlots) {
-        slot = nextSlot++;
-      } else {
-        slot = -1;
-      }
-      if (slot < 0) {
-        t = null;
-      } else {
-        t.slot = slot;
-        ThreadPhases[] slots = bySlot;
-        if (slot >= slots.length) {
-          // Doubling: registering n threads copies fewer than 2n references in all.
-          slots = Arrays.copyOf(slots, Math.min(maxSlots, Math.max(slot + 1, slots.length * 2)));
-        }
-        SLOT.setRelease(slots, slot, t);
-        if (slots != bySlot) {
-          bySlot = slots;
-        }
-      }
+    int slot = slots.take();
+    ThreadPhases t = null;
+    if (slot >= 0) {
+      t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime(), changed);
+      slots.set(slot, t);
     }
     if (t == null && slotsReported.compareAndSet(false, true)) {
       warn.accept(
@@ -180,8 +151,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @return its thread's {@link Thread#getId()}, or -1 when the slot is free
    */
   public long threadId(int slot) {
-    ThreadPhases[] slots = bySlot;
-    ThreadPhases t = slot >= 0 && slot < slots.length ? slots[slot] : null;
+    ThreadPhases t = slots.get(slot);
     return t == null ? -1 : t.threadId;
   }
 
@@ -193,9 +163,8 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   public List<String> openPhases() {
     List<String> open = new ArrayList<>();
-    ThreadPhases[] slots = bySlot;
-    for (int i = 0; i < slots.length; i++) {
-      ThreadPhases t = (ThreadPhases) SLOT.getAcquire(slots, i);
+    for (int i = 0, n = slots.highWater(); i < n; i++) {
+      ThreadPhases t = slots.get(i);
       if (t == null) {
         continue;
       }
@@ -217,10 +186,12 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param now the current {@link System#nanoTime()}
    */
   public void drainChanged(PhaseEvents sink, long now) {
-    for (ThreadPhases t = changed.takeAll(); t != null; ) {
-      ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
-      t.drain(sink, now);
-      t = next;
+    for (int s = 0; s < ChangedThreads.STRIPES; s++) {
+      for (ThreadPhases t = changed.take(s); t != null; ) {
+        ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
+        t.drain(sink, now);
+        t = next;
+      }
     }
   }
 
@@ -234,10 +205,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   @Override
   public void drain(PhaseEvents sink, long now) {
     drainChanged(sink, now);
-    ThreadPhases[] slots = bySlot;
     int endedCount = 0;
-    for (int i = 0; i < slots.length; i++) {
-      ThreadPhases t = (ThreadPhases) SLOT.getAcquire(slots, i);
+    for (int i = 0, n = slots.highWater(); i < n; i++) {
+      ThreadPhases t = slots.get(i);
       if (t == null) {
         continue;
       }
@@ -260,21 +230,17 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     }
   }
 
-  private synchronized void free(int count) {
-    ThreadPhases[] slots = bySlot; // the current array: it may have grown since the walk
-    if (freeCount + count > freeSlots.length) {
-      freeSlots = Arrays.copyOf(freeSlots, Math.max(freeCount + count, freeSlots.length * 2));
-    }
+  private void free(int count) {
     for (int i = 0; i < count; i++) {
       ThreadPhases t = ended[i];
       ended[i] = null;
-      SLOT.setRelease(slots, t.slot, null);
-      freeSlots[freeCount++] = t.slot;
+      slots.set(t.slot, null);
+      slots.release(t.slot);
     }
   }
 
   /** Slots handed out so far and not freed (tests). */
-  synchronized int slotsInUse() {
-    return nextSlot - freeCount;
+  int slotsInUse() {
+    return slots.inUse();
   }
 }

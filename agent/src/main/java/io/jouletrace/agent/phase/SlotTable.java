@@ -1,0 +1,149 @@
+package io.jouletrace.agent.phase;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The threads with phases, by slot, and the handing out of slots, without a lock.
+ *
+ * <p>A hundred thousand virtual threads may each open their first phase at the same instant: a lock
+ * there makes them queue on one monitor, and on a few carrier threads a monitor hands over far more
+ * slowly than the work it guards takes (seconds for 100,000 threads). Here a new thread takes a
+ * freed slot from a lock-free stack, or the next never-used one from a counter; only the sampler
+ * frees slots.
+ *
+ * <p>Slots live in chunks of {@value #CHUNK} that are allocated when first needed and never moved,
+ * so that a reader never sees a table being copied: the table costs a directory of {@code maxSlots
+ * / CHUNK} references up front and 4 KB per chunk in use. The free stack links slots through an int
+ * per slot, kept in the same chunks; its head carries a tag that changes with every operation, so
+ * that a thread that read the head before other threads popped and pushed again cannot pop a stale
+ * link.
+ */
+final class SlotTable {
+
+  static final int CHUNK_BITS = 10;
+  static final int CHUNK = 1 << CHUNK_BITS;
+  private static final int MASK = CHUNK - 1;
+
+  private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(Object[].class);
+  private static final VarHandle THREADS =
+      MethodHandles.arrayElementVarHandle(ThreadPhases[].class);
+  private static final VarHandle LINKS = MethodHandles.arrayElementVarHandle(int[].class);
+
+  private final int maxSlots;
+
+  /** Per chunk: the threads (release/acquire), then the free-stack links. */
+  private final ThreadPhases[][] threads;
+
+  private final int[][] links;
+
+  /** Slots handed out at least once: every slot below it has its chunk. */
+  private final AtomicInteger used = new AtomicInteger();
+
+  /** Tag in the high 32 bits, top free slot + 1 in the low 32 (0: empty). */
+  private final AtomicLong head = new AtomicLong();
+
+  private final AtomicInteger free = new AtomicInteger();
+
+  SlotTable(int maxSlots) {
+    this.maxSlots = maxSlots;
+    int chunks = (maxSlots + CHUNK - 1) >>> CHUNK_BITS;
+    this.threads = new ThreadPhases[chunks][];
+    this.links = new int[chunks][];
+  }
+
+  /**
+   * Takes a slot: a freed one if any, else the next never used.
+   *
+   * @return the slot, or -1 when all {@code maxSlots} are taken
+   */
+  int take() {
+    while (true) {
+      long h = head.get();
+      int top = (int) h - 1;
+      if (top < 0) {
+        break;
+      }
+      int next = (int) LINKS.getAcquire(linkChunk(top), top & MASK);
+      if (head.compareAndSet(h, tagged(h, next + 1))) {
+        free.decrementAndGet();
+        return top;
+      }
+    }
+    while (true) {
+      int slot = used.get();
+      if (slot >= maxSlots) {
+        return -1;
+      }
+      int c = slot >>> CHUNK_BITS;
+      if (CHUNKS.getAcquire(threads, c) == null) {
+        ensureChunk(c);
+      }
+      if (used.compareAndSet(slot, slot + 1)) {
+        return slot;
+      }
+    }
+  }
+
+  private synchronized void ensureChunk(int c) {
+    // Only the first thread into a new chunk gets here, once per 1024 slots.
+    if (threads[c] == null) {
+      CHUNKS.setRelease(links, c, new int[CHUNK]);
+      CHUNKS.setRelease(threads, c, new ThreadPhases[CHUNK]);
+    }
+  }
+
+  /**
+   * Gives a slot back, for the next new thread; sampler only. The slot's thread must have been
+   * cleared.
+   */
+  void release(int slot) {
+    int[] chunk = linkChunk(slot);
+    while (true) {
+      long h = head.get();
+      LINKS.setRelease(chunk, slot & MASK, (int) h - 1);
+      if (head.compareAndSet(h, tagged(h, slot + 1))) {
+        free.incrementAndGet();
+        return;
+      }
+    }
+  }
+
+  private static long tagged(long h, int low) {
+    return (((h >>> 32) + 1) << 32) | (low & 0xFFFFFFFFL);
+  }
+
+  private int[] linkChunk(int slot) {
+    return (int[]) CHUNKS.getAcquire(links, slot >>> CHUNK_BITS);
+  }
+
+  private ThreadPhases[] threadChunk(int slot) {
+    return (ThreadPhases[]) CHUNKS.getAcquire(threads, slot >>> CHUNK_BITS);
+  }
+
+  /** Publishes a slot's thread (or clears it with {@code null}). */
+  void set(int slot, ThreadPhases t) {
+    THREADS.setRelease(threadChunk(slot), slot & MASK, t);
+  }
+
+  /** The slot's thread, or {@code null}. */
+  ThreadPhases get(int slot) {
+    if (slot < 0 || slot >= used.get()) {
+      return null;
+    }
+    ThreadPhases[] chunk = threadChunk(slot);
+    return chunk == null ? null : (ThreadPhases) THREADS.getAcquire(chunk, slot & MASK);
+  }
+
+  /** Slots handed out at least once; every slot with a thread is below it. */
+  int highWater() {
+    return used.get();
+  }
+
+  /** Slots handed out and not given back. */
+  int inUse() {
+    return used.get() - free.get();
+  }
+}
