@@ -76,6 +76,10 @@ public final class AgentRuntime {
   private volatile JfrEmitter emitter;
   private Thread samplerThread;
   private Thread initThread;
+
+  /** Set by the init thread once the sources it opens are open (or failed to). */
+  private volatile boolean sourcesOpen;
+
   private Instrumenter.Gate gate;
 
   private AgentRuntime(
@@ -221,6 +225,10 @@ public final class AgentRuntime {
       // Never throws, and ends start-up in every case: the ledger stops keeping phase changes for
       // sources that might still join.
       sampler.open();
+      sourcesOpen = true;
+      if (shuttingDown) {
+        return; // the rest of start-up is for a run that goes on
+      }
       try {
         carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
         carbon.settings(CarbonStage.Settings.of(config, EmbodiedTable.bundled()));
@@ -447,11 +455,14 @@ public final class AgentRuntime {
 
   private void shutdown() {
     shuttingDown = true;
+    long exitStart = System.nanoTime();
     try {
-      // A start-up still in progress (a job shorter than a second) gets a moment to finish, so
-      // that its sources are read once; beyond that, exit is not held up.
-      initThread.join(INIT_WAIT_AT_EXIT_MS);
-      if (initThread.isAlive()) {
+      // Sources still being opened (a job shorter than a second) get a moment, so that they are
+      // read once; beyond that, and for the rest of start-up, exit is not held up.
+      if (!sourcesOpen) {
+        initThread.join(INIT_WAIT_AT_EXIT_MS);
+      }
+      if (!sourcesOpen && !sampler.cpuOpen()) {
         log.line(
             "exit came before the energy sources had started: energy of this short run is"
                 + " incomplete");
@@ -518,6 +529,12 @@ public final class AgentRuntime {
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();
+      log.debug(
+          "exit took "
+              + (System.nanoTime() - exitStart) / 1_000_000
+              + " ms (start-up had "
+              + (initThread.isAlive() ? "not " : "")
+              + "finished)");
     } catch (Throwable t) {
       log.line("shutdown failed: " + t);
     }

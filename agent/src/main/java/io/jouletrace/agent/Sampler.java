@@ -12,7 +12,9 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.CpuTimes;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
+import io.jouletrace.sources.cpu.ProcHost;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
 import io.jouletrace.sources.nvml.GpuProcesses;
@@ -102,6 +104,14 @@ final class Sampler {
     /** Starts OSHI (a few hundred milliseconds), for the CPU share and the estimation model. */
     OshiCpuTimes cpuTimes();
 
+    /**
+     * The host as Linux's {@code /proc} tells it, read in a millisecond or two, or {@code null}
+     * where there is none (then OSHI tells it, on the init thread).
+     */
+    default ProcHost procHost() {
+      return null;
+    }
+
     /** NVML and OSHI. */
     Openers SYSTEM =
         new Openers() {
@@ -114,6 +124,11 @@ final class Sampler {
           @Override
           public OshiCpuTimes cpuTimes() {
             return new OshiCpuTimes();
+          }
+
+          @Override
+          public ProcHost procHost() {
+            return ProcHost.open(java.nio.file.Path.of("/proc"));
           }
         };
   }
@@ -223,6 +238,10 @@ final class Sampler {
   private boolean closed;
 
   private EnergySource earlyCpu;
+
+  /** The host's facts from /proc, when {@link #openEarly()} could read them. */
+  private ProcHost procHost;
+
   private String earlyProblem;
   private volatile boolean stopping;
 
@@ -273,9 +292,39 @@ final class Sampler {
       try {
         earlyCpu = RaplSysfsSource.open(config.powercapRoot(), log);
         add(earlyCpu);
+        return;
       } catch (SourceUnavailableException e) {
         earlyProblem = "rapl-sysfs: " + e.getMessage();
       }
+    }
+    // Linux tells the CPU's identity and load in /proc in a millisecond or two: the other
+    // counters, or the estimation model, can then start here too, so that a run of any length is
+    // measured from the start (OSHI, where there is no /proc, takes a few hundred ms on the init
+    // thread).
+    ProcHost host = openers.procHost();
+    procHost = host;
+    if (host == null) {
+      return;
+    }
+    try {
+      CpuSources.Choice counters = CpuSources.open(config, earlyProblem, host::identity, log);
+      if (counters.source() != null) {
+        earlyCpu = counters.source();
+        add(earlyCpu);
+      } else {
+        earlyCpu =
+            openModel(
+                host,
+                host.modelName(),
+                host.packages(),
+                host.logicalCpus(),
+                host.memoryGb(),
+                counters.problems());
+        add(earlyCpu, startNanos);
+      }
+    } catch (Throwable t) {
+      earlyCpu = null; // the init thread tries again with OSHI
+      log.debug("CPU sources did not start early (" + t + "); they start on the init thread");
     }
   }
 
@@ -326,7 +375,17 @@ final class Sampler {
         add(counters.source());
       }
       if (counters.source() == null) {
-        openModel(cpuTimes.get(), counters.problems());
+        OshiCpuTimes cpu = cpuTimes.get();
+        CentralProcessor p = cpu.system().getHardware().getProcessor();
+        add(
+            openModel(
+                cpu,
+                p.getProcessorIdentifier().getName(),
+                p.getPhysicalPackageCount(),
+                p.getLogicalProcessorCount(),
+                cpu.system().getHardware().getMemory().getTotal() / 1e9,
+                counters.problems()),
+            startNanos);
       }
     } catch (Throwable t) {
       log.line(
@@ -337,13 +396,15 @@ final class Sampler {
     }
   }
 
-  private void openModel(OshiCpuTimes cpu, List<String> problems) {
-    CentralProcessor p = cpu.system().getHardware().getProcessor();
-    ModelParams model =
-        modelParams(
-            p.getProcessorIdentifier().getName(),
-            p.getPhysicalPackageCount(),
-            p.getLogicalProcessorCount());
+  /** The estimation model, seeded for the time since the agent started; not yet added. */
+  private ModelSource openModel(
+      CpuTimes cpu,
+      String cpuName,
+      int packages,
+      int logicalCpus,
+      double memoryGb,
+      List<String> problems) {
+    ModelParams model = modelParams(cpuName, packages, logicalCpus);
     log.line(
         "no CPU energy counter ("
             + String.join("; ", problems)
@@ -353,15 +414,14 @@ final class Sampler {
     ledger.model(
         new EnergySnapshot.ModelInfo(
             model.cpuIdleWatts(), model.cpuMaxWatts(), model.dramWattsPerGb(), model.origin()));
-    double gb = cpu.system().getHardware().getMemory().getTotal() / 1e9;
-    ModelSource estimate = new ModelSource(cpu, model, gb, clock::nanoTime);
+    ModelSource estimate = new ModelSource(cpu, model, memoryGb, clock::nanoTime);
     // From the agent's start until now there were no host ticks: take this process's own CPU
     // use as the host's, so that phases that ran meanwhile are not left without energy.
     long now = clock.nanoTime();
     double window = (now - startNanos) * 1e-9;
     double cpuSeconds = startCpuNanos < 0 ? 0 : (cpu.processCpuNanos() - startCpuNanos) * 1e-9;
     estimate.seed(window, window > 0 ? cpuSeconds / (window * cpu.logicalCpus()) : 0);
-    add(estimate, startNanos);
+    return estimate;
   }
 
   private void openShare(Supplier<OshiCpuTimes> cpuTimes) {
@@ -369,7 +429,7 @@ final class Sampler {
       return;
     }
     try {
-      cpuShare = new CpuShare(cpuTimes.get());
+      cpuShare = new CpuShare(procHost != null ? procHost : cpuTimes.get());
     } catch (Throwable t) {
       log.warn(
           "cpu.share",
@@ -383,6 +443,12 @@ final class Sampler {
   private void openGpus() {
     if ("off".equals(config.gpu())) {
       return;
+    }
+    if ("auto".equals(config.gpu())
+        && config.nvmlLibrary() == null
+        && config.gpuDevices() == null
+        && !nvidiaDriverPresent()) {
+      return; // no NVIDIA driver: nothing to open, and JNA need not load
     }
     try {
       Gpus gpus = openers.gpus(config, log);
@@ -401,6 +467,30 @@ final class Sampler {
     } catch (Throwable t) {
       log.line("GPU energy unavailable: " + t);
     }
+  }
+
+  /**
+   * Whether an NVIDIA driver is loaded on this host ({@code /proc/driver/nvidia}, or its device
+   * node, which containers with GPUs get); elsewhere than Linux, assumed so.
+   */
+  static boolean nvidiaDriverPresent() {
+    if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+      return true;
+    }
+    return java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia"))
+        || java.nio.file.Files.exists(java.nio.file.Path.of("/dev/nvidiactl"));
+  }
+
+  /** Whether the source of CPU and DRAM energy is open (counters or the model). */
+  synchronized boolean cpuOpen() {
+    for (Open o : sources) {
+      for (Device d : o.source.devices()) {
+        if (d.domain() != Domain.GPU) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private ModelParams modelParams(String cpuModel, int packages, int logicalCpus) {

@@ -1,0 +1,172 @@
+package io.jouletrace.sources.cpu;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The host as Linux's {@code /proc} tells it, read in a millisecond or two: what the estimation
+ * model needs at {@code premain}, where OSHI's start (a few hundred milliseconds of CPU) would
+ * delay the application or leave a short run unmeasured. CPU times come from {@code /proc/stat} and
+ * {@code /proc/self/stat} in clock ticks ({@code USER_HZ}, 100 on every mainstream architecture);
+ * the CPU's identity from {@code /proc/cpuinfo}; memory from {@code /proc/meminfo}.
+ *
+ * <pre>{@code
+ * ProcHost host = ProcHost.open(Path.of("/proc"));  // null where there is no /proc
+ * }</pre>
+ */
+public final class ProcHost implements CpuTimes {
+
+  /** Clock ticks per second in {@code /proc}: USER_HZ. */
+  static final long HZ = 100;
+
+  private final Path stat;
+  private final Path selfStat;
+  private final String modelName;
+  private final CpuIdentity identity;
+  private final int packages;
+  private final int logicalCpus;
+  private final double memoryGb;
+
+  private ProcHost(
+      Path proc,
+      String modelName,
+      CpuIdentity identity,
+      int packages,
+      int logicalCpus,
+      double memoryGb) {
+    this.stat = proc.resolve("stat");
+    this.selfStat = proc.resolve("self").resolve("stat");
+    this.modelName = modelName;
+    this.identity = identity;
+    this.packages = packages;
+    this.logicalCpus = logicalCpus;
+    this.memoryGb = memoryGb;
+  }
+
+  /**
+   * Reads the host's facts.
+   *
+   * @param proc the {@code /proc} mount
+   * @return the host, or {@code null} when its files are missing or not as Linux writes them
+   */
+  public static ProcHost open(Path proc) {
+    try {
+      List<String> cpuinfo = Files.readAllLines(proc.resolve("cpuinfo"), StandardCharsets.UTF_8);
+      String name = null;
+      String vendor = null;
+      String family = null;
+      String model = null;
+      Set<String> physical = new HashSet<>();
+      for (String line : cpuinfo) {
+        int colon = line.indexOf(':');
+        if (colon < 0) {
+          continue;
+        }
+        String key = line.substring(0, colon).trim();
+        String value = line.substring(colon + 1).trim();
+        switch (key) {
+          case "model name" -> name = name == null ? value : name;
+          case "vendor_id" -> vendor = vendor == null ? value : vendor;
+          case "cpu family" -> family = family == null ? value : family;
+          case "model" -> model = model == null ? value : model;
+          case "physical id" -> physical.add(value);
+          default -> {}
+        }
+      }
+      int logical = 0;
+      for (String line : Files.readAllLines(proc.resolve("stat"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("cpu") && line.length() > 3 && Character.isDigit(line.charAt(3))) {
+          logical++;
+        }
+      }
+      double memoryGb = 0;
+      for (String line : Files.readAllLines(proc.resolve("meminfo"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("MemTotal:")) {
+          memoryGb = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024 / 1e9;
+        }
+      }
+      if (logical == 0 || memoryGb <= 0) {
+        return null;
+      }
+      ProcHost host =
+          new ProcHost(
+              proc,
+              name == null ? "unknown" : name,
+              CpuIdentity.parse(vendor, family, model),
+              Math.max(1, physical.size()),
+              logical,
+              memoryGb);
+      host.host(); // readable now, or not at all
+      host.processCpuNanos();
+      return host;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The CPU's model name, e.g. {@code AMD EPYC 7B13}. */
+  public String modelName() {
+    return modelName;
+  }
+
+  /** The CPU's vendor, family and model. */
+  public CpuIdentity identity() {
+    return identity;
+  }
+
+  /** Physical packages (sockets); 1 when the host does not say. */
+  public int packages() {
+    return packages;
+  }
+
+  /** Installed memory in GB (10^9 bytes). */
+  public double memoryGb() {
+    return memoryGb;
+  }
+
+  @Override
+  public int logicalCpus() {
+    return logicalCpus;
+  }
+
+  /** Busy and total time of all CPUs since boot, from the first line of {@code /proc/stat}. */
+  @Override
+  public HostTicks host() {
+    try (var lines = Files.lines(stat, StandardCharsets.US_ASCII)) {
+      String first = lines.findFirst().orElseThrow();
+      String[] f = first.trim().split("\\s+");
+      // cpu user nice system idle iowait irq softirq steal [guest guest_nice: already in user]
+      long total = 0;
+      long idle = 0;
+      for (int i = 1; i < Math.min(f.length, 9); i++) {
+        long v = Long.parseLong(f[i]);
+        total += v;
+        if (i == 4 || i == 5) {
+          idle += v;
+        }
+      }
+      return new HostTicks((total - idle) * 1000 / HZ, total * 1000 / HZ);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + stat + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** This process's CPU time, from {@code utime} and {@code stime} in {@code /proc/self/stat}. */
+  @Override
+  public long processCpuNanos() {
+    try {
+      String s = Files.readString(selfStat, StandardCharsets.US_ASCII);
+      // the command name, in parentheses, may hold blanks: count fields after its closing one
+      String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
+      return ticks * (1_000_000_000L / HZ);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + selfStat + ": " + e.getMessage(), e);
+    }
+  }
+}
