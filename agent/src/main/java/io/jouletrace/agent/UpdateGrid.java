@@ -132,9 +132,13 @@ final class UpdateGrid {
 
   /**
    * Returns when a read would first see the counter's next update after {@code t}: the update's
-   * predicted instant plus its uncertainty and a margin; {@link Long#MIN_VALUE} when not locked.
+   * predicted instant plus its uncertainty and a margin; while scanning, a declared period and a
+   * margin later; {@link Long#MIN_VALUE} for a counter that is current or read at ticks.
    */
   long nextUpdateSeenAfter(long t) {
+    if (state == State.SCAN) {
+      return t + declared + MARGIN;
+    }
     if (state != State.LOCKED) {
       return NONE;
     }
@@ -310,15 +314,17 @@ final class UpdateGrid {
     long mid = start + (end - start) / 2;
     if (probe && guard) {
       probe = false;
-      if (changed) {
+      if (changed && end <= lo) {
         // The update came before its interval: the counter has left the grid.
         lost(end);
         return Math.max(prevStart, start);
       }
-      lo = Math.max(lo, mid);
-      return stamp;
-    }
-    if (probe) {
+      if (!changed) {
+        lo = Math.max(lo, mid);
+        return stamp;
+      }
+      // a guard taken late (the thread was held up) that already sees the update: as a probe
+    } else if (probe) {
       probe = false;
       if (!changed) {
         lo = Math.max(lo, mid); // not yet: the update lies in the later half
