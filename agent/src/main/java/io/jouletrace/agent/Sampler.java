@@ -288,6 +288,8 @@ final class Sampler {
    * (which needs the CPU model from OSHI) and the estimation model are left to {@link #open()}.
    */
   void openEarly() {
+    // The host's facts from /proc, where there is one: also the CPU share's source of CPU times.
+    procHost = openers.procHost();
     if (config.cpuSource().equals("auto") || config.cpuSource().equals("rapl-sysfs")) {
       try {
         earlyCpu = RaplSysfsSource.open(config.powercapRoot(), log);
@@ -301,8 +303,7 @@ final class Sampler {
     // counters, or the estimation model, can then start here too, so that a run of any length is
     // measured from the start (OSHI, where there is no /proc, takes a few hundred ms on the init
     // thread).
-    ProcHost host = openers.procHost();
-    procHost = host;
+    ProcHost host = procHost;
     if (host == null) {
       return;
     }
@@ -599,8 +600,17 @@ final class Sampler {
       long gridDue = gridReads(now, interval);
       now = clock.nanoTime();
       long wait = Math.min(Math.min(nextTick - now, safe), Math.max(0, gridDue - now));
-      if (polling) {
-        wait = Math.min(wait, boundaryDue != NONE ? Math.max(0, boundaryDue - now) : boundary);
+      if (polling && boundaryDue != NONE) {
+        wait = Math.min(wait, Math.max(0, boundaryDue - now));
+      } else if (polling) {
+        // Sleep until a thread publishes a change (it wakes this one) rather than waking every
+        // boundary.resolution to look: phases that do not change then cost no wake-ups. Where
+        // changes cannot wake the loop (scripted changes in tests), look every resolution.
+        if (!phases.wakeOnChange(Thread.currentThread())) {
+          wait = Math.min(wait, boundary);
+        } else if (phases.pending()) {
+          wait = 0; // published while asking
+        }
       }
       clock.park(this, wait);
     }

@@ -1,6 +1,8 @@
 package io.jouletrace.agent.phase;
 
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The threads that published phase changes since the sampler last took them: lock-free stacks
@@ -23,6 +25,18 @@ final class ChangedThreads {
   private final AtomicReferenceArray<ThreadPhases> tops =
       new AtomicReferenceArray<>(STRIPES * SPREAD);
 
+  /** The thread to wake at the next push, if one asked ({@link #wakeOnPush}); else null. */
+  private final AtomicReference<Thread> waiter = new AtomicReference<>();
+
+  /**
+   * Wakes {@code t} at the next push, once. A push costs the pushing thread one read of this while
+   * nobody waits, and one unpark when somebody does: the sampler asks only while it may still read
+   * counters at boundaries, so at most a few hundred times a second.
+   */
+  void wakeOnPush(Thread t) {
+    waiter.set(t);
+  }
+
   /** Owner of {@code t}: pushes it; {@code t} is in no stack. */
   void push(ThreadPhases t) {
     int i = (t.slot & (STRIPES - 1)) * SPREAD;
@@ -31,6 +45,12 @@ final class ChangedThreads {
       h = tops.get(i);
       t.nextChanged = h;
     } while (!tops.compareAndSet(i, h, t));
+    if (waiter.get() != null) {
+      Thread w = waiter.getAndSet(null);
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    }
   }
 
   /**

@@ -32,4 +32,16 @@ public interface PhaseChanges {
   default void drainChanged(PhaseEvents sink, long now) {
     drain(sink, now);
   }
+
+  /**
+   * Asks to be woken ({@link java.util.concurrent.locks.LockSupport#unpark}) at the next change
+   * published from now on, once; the caller then checks {@link #pending()} again before it parks,
+   * so that a change published meanwhile is not missed.
+   *
+   * @param waiter the thread to wake
+   * @return {@code false} when changes cannot wake anyone (the caller then polls)
+   */
+  default boolean wakeOnChange(Thread waiter) {
+    return false;
+  }
 }

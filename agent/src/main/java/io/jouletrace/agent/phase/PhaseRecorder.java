@@ -143,6 +143,12 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     return !changed.isEmpty();
   }
 
+  @Override
+  public boolean wakeOnChange(Thread waiter) {
+    changed.wakeOnPush(waiter);
+    return true;
+  }
+
   /**
    * Returns the thread that holds a slot now, for readers that map the slots of drained events to
    * threads (the profiler); call it while draining, before the slot of an ended thread is freed.

@@ -53,7 +53,23 @@ public final class PhaseRegistry {
    */
   public int idOf(String name) {
     Integer id = ids.get(name == null ? "" : name);
-    return id != null ? id : assign(name);
+    if (id != null) {
+      return id;
+    }
+    int assigned = assign(name);
+    // Warned outside this object's lock: the warning goes to the ledger, whose lock is held
+    // while a snapshot asks this registry for names.
+    if (assigned == OVERFLOW && overflowReported.compareAndSet(false, true)) {
+      warn.accept(
+          "jouletrace: more than "
+              + names.length
+              + " distinct phase names (phases.max); phase '"
+              + (name == null || name.isBlank() ? "unnamed" : name)
+              + "' and later new names are counted as '"
+              + OVERFLOW_NAME
+              + "'");
+    }
+    return assigned;
   }
 
   private synchronized int assign(String raw) {
@@ -66,16 +82,6 @@ public final class PhaseRegistry {
       return id;
     }
     if (size == names.length) {
-      if (overflowReported.compareAndSet(false, true)) {
-        warn.accept(
-            "jouletrace: more than "
-                + names.length
-                + " distinct phase names (phases.max); phase '"
-                + name
-                + "' and later new names are counted as '"
-                + OVERFLOW_NAME
-                + "'");
-      }
       return OVERFLOW;
     }
     int assigned = size;

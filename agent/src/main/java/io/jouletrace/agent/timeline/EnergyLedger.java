@@ -322,9 +322,14 @@ public final class EnergyLedger {
    *
    * @param line the warning
    */
-  public synchronized void warning(String line) {
-    if (warnings.size() < 100 && !warnings.contains(line)) {
-      warnings.add(line);
+  public void warning(String line) {
+    // Its own lock, taken last by every thread and holding nothing else: a warning may come from
+    // any thread holding any lock (the phase registry, the carbon stage, the sampler) without
+    // waiting for this ledger's.
+    synchronized (warnings) {
+      if (warnings.size() < 100 && !warnings.contains(line)) {
+        warnings.add(line);
+      }
     }
   }
 
@@ -438,9 +443,15 @@ public final class EnergyLedger {
         devs,
         phases,
         null,
-        warnings,
+        warningsCopy(),
         zones,
         model);
+  }
+
+  private List<String> warningsCopy() {
+    synchronized (warnings) {
+      return List.copyOf(warnings);
+    }
   }
 
   /**

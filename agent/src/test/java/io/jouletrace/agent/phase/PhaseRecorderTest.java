@@ -259,4 +259,19 @@ class PhaseRecorderTest {
     }
     assertThat(names(drain())).hasSize(n + 1).containsOnly("other");
   }
+
+  @Test
+  void aChangeWakesTheThreadThatAsked() throws Exception {
+    Thread sampler = Thread.currentThread();
+    assertThat(recorder.wakeOnChange(sampler)).isTrue();
+    Thread app = new Thread(() -> recorder.exit(recorder.enter("x")));
+    long before = System.nanoTime();
+    app.start();
+    // parks until unparked by the change; 10 s would mean the wake-up never came
+    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000_000L);
+    long waited = System.nanoTime() - before;
+    app.join();
+    assertThat(waited).isLessThan(5_000_000_000L);
+    assertThat(recorder.pending()).isTrue();
+  }
 }
