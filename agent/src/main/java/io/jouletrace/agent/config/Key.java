@@ -25,7 +25,8 @@ public enum Key {
       "1ms",
       1e-4,
       0,
-      "how soon after a phase boundary the CPU counters are read, or `off` (see Attribution)"),
+      "`off`: no CPU counter reads at phase boundaries; otherwise how often the sampler looks for"
+          + " a change where changes cannot wake it (see Attribution)"),
   ATTRIBUTION(
       "attribution",
       "process",
