@@ -22,8 +22,11 @@ import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import oshi.hardware.CentralProcessor;
@@ -128,7 +131,7 @@ final class Sampler {
 
           @Override
           public ProcHost procHost() {
-            return ProcHost.open(java.nio.file.Path.of("/proc"));
+            return ProcHost.open(Path.of("/proc"));
           }
         };
   }
@@ -475,11 +478,10 @@ final class Sampler {
    * node, which containers with GPUs get); elsewhere than Linux, assumed so.
    */
   static boolean nvidiaDriverPresent() {
-    if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+    if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
       return true;
     }
-    return java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia"))
-        || java.nio.file.Files.exists(java.nio.file.Path.of("/dev/nvidiactl"));
+    return Files.exists(Path.of("/proc/driver/nvidia")) || Files.exists(Path.of("/dev/nvidiactl"));
   }
 
   /** Whether the source of CPU and DRAM energy is open (counters or the model). */

@@ -159,6 +159,11 @@ final class UpdateGrid {
     if (state != State.LOCKED) {
       return NONE;
     }
+    return lastUpdateAtOrBefore(t);
+  }
+
+  /** The predicted update at or before {@code t}. */
+  private long lastUpdateAtOrBefore(long t) {
     return anchor + (long) (Math.floor((t - anchor) / period) * period);
   }
 
@@ -365,7 +370,7 @@ final class UpdateGrid {
       return stamp;
     }
     long mid = start + (end - start) / 2;
-    long u = anchor + (long) (Math.floor((mid - anchor) / period) * period);
+    long u = lastUpdateAtOrBefore(mid);
     return Math.min(end, Math.max(prevStart, u));
   }
 
