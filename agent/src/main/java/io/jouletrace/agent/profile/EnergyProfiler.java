@@ -31,9 +31,15 @@ import java.util.Set;
  * taken as constant within the window, as the ledger does). A stack sample belongs to the phase its
  * thread was in at the sample's instant, which the profiler learns from the phase changes the
  * ledger takes in ({@link #phaseChange}). When a bucket is closed, each phase's energy in it is
- * shared equally among that phase's samples in it. Native work no Java thread owns (PyTorch's
- * OpenMP workers) is in the ledger's energy of the phase whose thread drives it, so it lands on
- * that thread's Java stack, as it does in phase attribution.
+ * shared among that phase's samples in it, each sample weighing the CPU time its thread used in the
+ * bucket divided by the thread's samples in the bucket ({@link #threadCpu}). JFR samples a thread
+ * whenever it is in Java, also while it waits for a CPU, so on a busy machine a thread's samples
+ * follow its wall time; the weight makes each thread's share follow its CPU time, and within a
+ * thread the samples say which methods used it. A thread whose CPU time is unknown (a virtual
+ * thread, or no reading yet) weighs the mean of the others; a phase whose samples all weigh nothing
+ * shares equally. Native work no Java thread owns (PyTorch's OpenMP workers) is in the ledger's
+ * energy of the phase whose thread drives it, so it lands on that thread's Java stack, as it does
+ * in phase attribution.
  *
  * <p>Nothing is lost: a phase with energy but no sample in a bucket carries the energy to its next
  * bucket, up to {@value #MAX_CARRY} buckets, after which it goes to {@value #NO_SAMPLE}; energy
@@ -57,6 +63,9 @@ public final class EnergyProfiler implements AttributionListener {
 
   /** Samples waiting for their bucket to close; beyond this they are dropped and counted. */
   static final int MAX_BUFFER = 1 << 16;
+
+  /** Threads whose CPU time is followed; others weigh the mean of those that are. */
+  static final int MAX_THREADS = 4096;
 
   /** Methods listed per phase in the report. */
   static final int TOP = 20;
@@ -87,6 +96,12 @@ public final class EnergyProfiler implements AttributionListener {
   private int buffered;
 
   private final Map<Long, Timeline> timelines = new HashMap<>();
+
+  /** Each sampled thread's CPU time readings, kept from the oldest open bucket on. */
+  private final Map<Long, CpuLine> cpu = new HashMap<>();
+
+  /** Threads sampled lately, to the instant of their latest sample. */
+  private final Map<Long, Long> recent = new HashMap<>();
 
   /** Key (phase << 32 | stack) to {joules, samples}. */
   private final Map<Long, double[]> weights = new HashMap<>();
@@ -180,6 +195,49 @@ public final class EnergyProfiler implements AttributionListener {
     t.add(time, phase);
   }
 
+  /**
+   * Returns the threads sampled in the buckets still open or in the last minute, for reading their
+   * CPU time.
+   *
+   * @return thread ids
+   */
+  public synchronized long[] sampledThreads() {
+    long[] out = new long[recent.size()];
+    int n = 0;
+    for (long id : recent.keySet()) {
+      out[n++] = id;
+    }
+    return out;
+  }
+
+  /**
+   * Readings of threads' CPU time, taken together at one instant.
+   *
+   * @param time {@link System#nanoTime()} of the readings
+   * @param threads the threads' {@link Thread#getId()}
+   * @param cpuNanos their CPU time (user and system), negative when unknown
+   * @param n how many
+   */
+  public synchronized void threadCpu(long time, long[] threads, long[] cpuNanos, int n) {
+    if (finished) {
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      if (cpuNanos[i] < 0) {
+        continue;
+      }
+      CpuLine line = cpu.get(threads[i]);
+      if (line == null) {
+        if (cpu.size() >= MAX_THREADS) {
+          continue; // threads beyond the cap weigh the mean
+        }
+        line = new CpuLine();
+        cpu.put(threads[i], line);
+      }
+      line.add(time, cpuNanos[i]);
+    }
+  }
+
   private long bucketOf(long time) {
     return Math.floorDiv(time - origin, bucketNanos);
   }
@@ -255,6 +313,9 @@ public final class EnergyProfiler implements AttributionListener {
     if (truncatedStacks.contains(stack)) {
       truncated++;
     }
+    if (recent.size() < MAX_THREADS || recent.containsKey(thread)) {
+      recent.put(thread, time);
+    }
     sampleTime[buffered] = time;
     sampleThread[buffered] = thread;
     sampleStack[buffered] = stack;
@@ -286,20 +347,30 @@ public final class EnergyProfiler implements AttributionListener {
     long start = origin + firstBucket * bucketNanos;
     long end = start + bucketNanos;
     firstBucket++;
-    int[] count = new int[maxPhases];
     int[] phaseOf = new int[buffered];
-    int kept = 0;
+    Map<Long, int[]> perThread = new HashMap<>();
     for (int i = 0; i < buffered; i++) {
       long t = sampleTime[i];
+      phaseOf[i] = -1;
       if (t < end) {
         if (t < start) {
           dropped++;
-          phaseOf[i] = -1;
         } else {
-          int p = phaseOf(sampleThread[i], t);
-          phaseOf[i] = p;
-          count[p]++;
+          phaseOf[i] = phaseOf(sampleThread[i], t);
+          perThread.computeIfAbsent(sampleThread[i], x -> new int[1])[0]++;
         }
+      }
+    }
+    Map<Long, Double> weightOf = sampleWeights(perThread, start, end);
+    double[] weight = new double[buffered];
+    double[] sum = new double[maxPhases];
+    int[] count = new int[maxPhases];
+    for (int i = 0; i < buffered; i++) {
+      int p = phaseOf[i];
+      if (p >= 0) {
+        weight[i] = weightOf.get(sampleThread[i]);
+        sum[p] += weight[i];
+        count[p]++;
       }
     }
     for (int p = 0; p < maxPhases; p++) {
@@ -321,14 +392,16 @@ public final class EnergyProfiler implements AttributionListener {
       } else {
         carry[p] = e;
       }
-      energy[p] = e; // what each of this phase's samples shares below
+      energy[p] = e; // what this phase's samples share below
     }
+    int kept = 0;
     for (int i = 0; i < buffered; i++) {
       long t = sampleTime[i];
       if (t < end) {
         int p = phaseOf[i];
         if (p >= 0) {
-          add(p, sampleStack[i], energy[p] / count[p], 1);
+          double share = sum[p] > 0 ? weight[i] / sum[p] : 1.0 / count[p];
+          add(p, sampleStack[i], energy[p] * share, 1);
           samples++;
         }
       } else {
@@ -343,6 +416,37 @@ public final class EnergyProfiler implements AttributionListener {
       tl.trimBefore(end);
     }
     timelines.values().removeIf(Timeline::idle);
+    for (CpuLine line : cpu.values()) {
+      line.trimBefore(end);
+    }
+    cpu.values().removeIf(line -> line.before(end - 60 * bucketNanos));
+    recent.values().removeIf(last -> last < end - 60 * bucketNanos);
+  }
+
+  /**
+   * The weight of one sample of each thread in a bucket: the thread's CPU time in the bucket over
+   * its samples there; the mean of the known weights for a thread whose CPU time is unknown, or 1
+   * when none is known.
+   */
+  private Map<Long, Double> sampleWeights(Map<Long, int[]> perThread, long start, long end) {
+    Map<Long, Double> out = new HashMap<>(perThread.size() * 2);
+    double known = 0;
+    int knownThreads = 0;
+    for (Map.Entry<Long, int[]> e : perThread.entrySet()) {
+      CpuLine line = cpu.get(e.getKey());
+      double used = line == null ? -1 : line.used(start, end);
+      if (used >= 0) {
+        double w = used / e.getValue()[0];
+        out.put(e.getKey(), w);
+        known += w;
+        knownThreads++;
+      }
+    }
+    double mean = knownThreads == 0 || known == 0 ? 1 : known / knownThreads;
+    for (Long thread : perThread.keySet()) {
+      out.putIfAbsent(thread, mean);
+    }
+    return out;
   }
 
   private int phaseOf(long thread, long time) {
@@ -368,14 +472,32 @@ public final class EnergyProfiler implements AttributionListener {
   }
 
   /**
-   * Closes every bucket with the samples delivered so far; the energy still waiting for a sample
-   * goes to {@value #NO_SAMPLE}. Later calls do nothing.
+   * Closes every bucket with the samples delivered so far, all of them delivered; the energy still
+   * waiting for a sample goes to {@value #NO_SAMPLE}. Later calls do nothing.
    */
   public synchronized void finish() {
+    finishAt(Long.MAX_VALUE);
+  }
+
+  /**
+   * Closes every bucket when samples were delivered only up to an instant (JFR before Java 20 does
+   * not hand out what it has not flushed when a stream closes). The energy after that instant goes
+   * to {@value #NO_SAMPLE}, and samples after it are dropped: sharing it among the few that came
+   * would favour whatever ran before the last flush. Later calls do nothing.
+   *
+   * @param delivered {@link System#nanoTime()} up to which every sample was delivered
+   */
+  public synchronized void finishAt(long delivered) {
     if (finished) {
       return;
     }
     sampledUpTo = Long.MAX_VALUE;
+    if (delivered != Long.MAX_VALUE) {
+      while (!buckets.isEmpty() && origin + (firstBucket + 1) * bucketNanos <= delivered) {
+        close();
+      }
+      undelivered(delivered);
+    }
     while (!buckets.isEmpty()) {
       close();
     }
@@ -388,6 +510,43 @@ public final class EnergyProfiler implements AttributionListener {
     dropped += buffered;
     buffered = 0;
     finished = true;
+  }
+
+  /**
+   * Takes the energy after {@code cut} out of the open buckets (the first one's by the share of its
+   * time after the cut, the power being taken as constant within it), and drops the samples after
+   * it.
+   */
+  private void undelivered(long cut) {
+    double[] after = new double[maxPhases];
+    long start = origin + firstBucket * bucketNanos;
+    double kept = Math.min(1, Math.max(0, (double) (cut - start) / bucketNanos));
+    boolean first = true;
+    for (double[] b : buckets) {
+      double keep = first ? kept : 0;
+      for (int p = 0; p < maxPhases; p++) {
+        after[p] += b[p] * (1 - keep);
+        b[p] *= keep;
+      }
+      first = false;
+    }
+    int n = 0;
+    for (int i = 0; i < buffered; i++) {
+      if (sampleTime[i] < cut) {
+        sampleTime[n] = sampleTime[i];
+        sampleThread[n] = sampleThread[i];
+        sampleStack[n] = sampleStack[i];
+        n++;
+      } else {
+        dropped++;
+      }
+    }
+    buffered = n;
+    for (int p = 0; p < maxPhases; p++) {
+      if (after[p] != 0) {
+        add(p, samplingSince == Long.MAX_VALUE ? starting : noSample, after[p], 0);
+      }
+    }
   }
 
   /** Returns the instants of the samples still waiting for their bucket whose leaf is a frame. */
@@ -411,7 +570,17 @@ public final class EnergyProfiler implements AttributionListener {
     for (Timeline t : timelines.values()) {
       changes += t.size;
     }
-    return weights.size() + buffered + buckets.size() + changes + timelines.size() + tree.size();
+    for (CpuLine line : cpu.values()) {
+      changes += line.size;
+    }
+    return weights.size()
+        + buffered
+        + buckets.size()
+        + changes
+        + timelines.size()
+        + cpu.size()
+        + recent.size()
+        + tree.size();
   }
 
   /** Returns the instant up to which every sample has been delivered. */
@@ -615,6 +784,66 @@ public final class EnergyProfiler implements AttributionListener {
 
     boolean idle() {
       return size == 1 && phases[0] == PhaseRegistry.OTHER;
+    }
+  }
+
+  /** One thread's CPU time over time, read every so often. */
+  private static final class CpuLine {
+    private long[] times = new long[8];
+    private long[] nanos = new long[8];
+    private int size;
+
+    void add(long time, long cpuNanos) {
+      if (size > 0 && time <= times[size - 1]) {
+        return;
+      }
+      if (size == times.length) {
+        times = Arrays.copyOf(times, size * 2);
+        nanos = Arrays.copyOf(nanos, size * 2);
+      }
+      times[size] = time;
+      nanos[size] = Math.max(cpuNanos, size > 0 ? nanos[size - 1] : 0);
+      size++;
+    }
+
+    /**
+     * CPU time used between two instants, interpolated between the readings around them; {@code -1}
+     * when the readings do not cover both.
+     */
+    double used(long from, long to) {
+      double a = at(from);
+      double b = at(to);
+      return a < 0 || b < 0 ? -1 : Math.max(0, b - a);
+    }
+
+    private double at(long time) {
+      if (size == 0 || time < times[0]) {
+        return -1;
+      }
+      for (int i = 1; i < size; i++) {
+        if (time <= times[i]) {
+          double f = (double) (time - times[i - 1]) / (times[i] - times[i - 1]);
+          return nanos[i - 1] + f * (nanos[i] - nanos[i - 1]);
+        }
+      }
+      return -1; // not read since: the thread ended, or the next reading is still to come
+    }
+
+    /** Forgets readings before {@code time}, keeping the last one before it. */
+    void trimBefore(long time) {
+      int keep = 0;
+      while (keep + 1 < size && times[keep + 1] <= time) {
+        keep++;
+      }
+      if (keep > 0) {
+        System.arraycopy(times, keep, times, 0, size - keep);
+        System.arraycopy(nanos, keep, nanos, 0, size - keep);
+        size -= keep;
+      }
+    }
+
+    boolean before(long time) {
+      return size == 0 || times[size - 1] < time;
     }
   }
 }

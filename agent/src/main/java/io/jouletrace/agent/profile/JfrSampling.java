@@ -8,6 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -255,13 +256,30 @@ public final class JfrSampling {
     }
   }
 
-  /** Commits a clock event every {@value #SYNC_MILLIS} ms until the profiler stops. */
+  /**
+   * Every {@value #SYNC_MILLIS} ms until the profiler stops: reads the CPU time of the threads (all
+   * of them in a JVM of up to {@value ThreadCpu#ALL_UP_TO} threads, else those sampled lately),
+   * then commits a clock event. The clock event's instant comes first, so once it is delivered the
+   * profiler has readings from at or after it.
+   */
   private void clock() {
     while (!closed) {
       ClockSyncEvent sync = new ClockSyncEvent();
       sync.nanoTime = System.nanoTime();
+      readCpu();
       sync.commit();
-      java.util.concurrent.locks.LockSupport.parkNanos(SYNC_MILLIS * 1_000_000L);
+      LockSupport.parkNanos(SYNC_MILLIS * 1_000_000L);
+    }
+  }
+
+  /** Hands the profiler the CPU time of its threads; never throws. */
+  private void readCpu() {
+    try {
+      long[] ids = ThreadCpu.threadsToRead(profiler);
+      long[] nanos = ThreadCpu.read(ids);
+      profiler.threadCpu(System.nanoTime(), ids, nanos, ids.length);
+    } catch (RuntimeException | LinkageError e) {
+      // without readings, samples weigh alike
     }
   }
 
@@ -272,10 +290,12 @@ public final class JfrSampling {
   public void stop() {
     closed = true;
     RecordingStream rs = stream;
+    boolean delivered = rs == null;
     if (rs != null) {
       try {
         Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
         stop.invoke(rs);
+        delivered = true;
       } catch (NoSuchMethodException e) {
         // Java 17 to 19: what JFR has not flushed yet is not delivered
       } catch (Throwable t) {
@@ -293,8 +313,13 @@ public final class JfrSampling {
           Thread.currentThread().interrupt();
         }
       }
+      readCpu(); // the last buckets' readings
     }
-    profiler.finish();
+    if (delivered) {
+      profiler.finish();
+    } else {
+      profiler.finishAt(profiler.sampledUpTo());
+    }
   }
 
   private static long epochNanos(Instant i) {

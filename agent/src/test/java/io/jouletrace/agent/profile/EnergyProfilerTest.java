@@ -10,6 +10,7 @@ import io.jouletrace.sources.Domain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -59,6 +60,61 @@ class EnergyProfilerTest {
     assertThat(s.overall().byTotal().get(0).method()).isEqualTo("Main.main");
     assertThat(s.overall().byTotal().get(0).totalJoules()).isCloseTo(20.0, within(1e-9));
     assertThat(s.overall().byTotal().get(0).selfJoules()).isZero();
+  }
+
+  @Test
+  void threadsShareInProportionToTheirCpuTimeAndSamplesSayWhichMethodsUsedIt() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Busy.run", "Work.alpha");
+    int b = stack(p, "Busy.run", "Work.beta");
+    int c = stack(p, "Half.run", "Work.gamma");
+    int d = stack(p, "Virtual.run", "Work.delta");
+    // 2 s at 10 W; JFR samples threads 1, 2 and 3 alike every 20 ms (thread 2 waits for a CPU
+    // half of the time), but thread 1 uses 1 CPU-s per second and thread 2 0.5; thread 3 is
+    // virtual (no CPU time): its samples weigh the mean of the others
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 20, T0, T0 + 2 * S);
+    int i = 0;
+    for (long t = T0 + 5 * MS; t < T0 + 2 * S; t += 20 * MS) {
+      p.sample(t, 1, i++ % 4 == 3 ? b : a);
+      p.sample(t, 2, c);
+      p.sample(t, 3, d);
+    }
+    long[] ids = {1, 2, 3};
+    for (long t = T0 - 100 * MS; t <= T0 + 2200 * MS; t += 250 * MS) {
+      long since = t - T0;
+      p.threadCpu(t, ids, new long[] {5 * S + since, 7 * S + since / 2, -1}, 3);
+    }
+    p.sampledUpTo(T0 + 3 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    // per bucket: weights 1/50 (thread 1), 0.5/50 (thread 2), mean 0.75/50 (thread 3)
+    double whole = 20.0 / (1 + 0.5 + 0.75);
+    assertThat(f.get("other;Busy.run;Work.alpha")).isCloseTo(whole * 0.75, within(1e-9));
+    assertThat(f.get("other;Busy.run;Work.beta")).isCloseTo(whole * 0.25, within(1e-9));
+    assertThat(f.get("other;Half.run;Work.gamma")).isCloseTo(whole * 0.5, within(1e-9));
+    assertThat(f.get("other;Virtual.run;Work.delta")).isCloseTo(whole * 0.75, within(1e-9));
+  }
+
+  @Test
+  void aPhaseWhoseSamplesUsedNoCpuSharesItsEnergyEquallyAndKeepsIt() {
+    EnergyProfiler p = profiler(100);
+    int wait = stack(p, "Loader.run", "Socket.read");
+    int other = stack(p, "Main.run");
+    p.threadPhase(T0, 1, load);
+    p.energy(load, Domain.CPU, 6, T0, T0 + S);
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 4, T0, T0 + S);
+    for (long t = T0 + 5 * MS; t < T0 + S; t += 20 * MS) {
+      p.sample(t, 1, wait);
+      p.sample(t, 2, other);
+    }
+    long[] ids = {1, 2};
+    p.threadCpu(T0 - MS, ids, new long[] {S, S}, 2);
+    p.threadCpu(T0 + S + MS, ids, new long[] {S, 2 * S}, 2);
+    p.sampledUpTo(T0 + 2 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("load;Loader.run;Socket.read")).isCloseTo(6, within(1e-9));
+    assertThat(f.get("other;Main.run")).isCloseTo(4, within(1e-9));
   }
 
   @Test
@@ -113,6 +169,30 @@ class EnergyProfilerTest {
     assertThat(f.get("train;A.a")).isCloseTo(4, within(1e-9));
     assertThat(f.get("load;" + EnergyProfiler.NO_SAMPLE)).isCloseTo(9, within(1e-9));
     assertThat(p.summary(null).droppedSamples()).isEqualTo(1);
+  }
+
+  @Test
+  void energyAfterTheLastDeliveredSampleIsNamedAndDoesNotFavourWhatRanBefore() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Work.alpha");
+    int b = stack(p, "Work.beta");
+    // 3 s at 10 W; alpha for 750 ms then beta for 250 ms, sampled every 10 ms; the stream
+    // delivered samples up to 2.4 s, and a few of alpha's after it (flushed, but not marked)
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 30, T0, T0 + 3 * S);
+    for (long t = T0 + 5 * MS; t < T0 + 3 * S; t += 10 * MS) {
+      boolean alpha = (t - T0) % S < 750 * MS;
+      if (t < T0 + 2400 * MS || (alpha && t < T0 + 2600 * MS)) {
+        p.sample(t, 1, alpha ? a : b);
+      }
+    }
+    p.sampledUpTo(T0 + 2400 * MS);
+    p.finishAt(T0 + 2400 * MS);
+    Map<String, Double> f = p.folded(true);
+    // 24 J before the cut: 2 s of 3:1 and 0.4 s of alpha; 6 J after it
+    assertThat(f.get("other;Work.alpha")).isCloseTo(15 + 4, within(1e-9));
+    assertThat(f.get("other;Work.beta")).isCloseTo(5, within(1e-9));
+    assertThat(f.get("other;" + EnergyProfiler.NO_SAMPLE)).isCloseTo(6, within(1e-9));
+    assertThat(p.summary(null).droppedSamples()).isEqualTo(20);
   }
 
   @Test
@@ -249,7 +329,13 @@ class EnergyProfilerTest {
         }
         for (int k = 0; k < 5; k++) { // every sample a stack never seen before
           String[] frames = {"Main.main", "Gen.m" + r.nextInt(1_000_000), "Leaf.x" + tick};
-          p.sample(t + k * 20 * MS, r.nextInt(50), p.intern(frames, 3, false));
+          p.sample(t + k * 20 * MS, hour * 10_000 + r.nextInt(50), p.intern(frames, 3, false));
+        }
+        if (tick % 3 == 0) { // the CPU time of the threads sampled lately
+          long[] ids = p.sampledThreads();
+          long[] cpu = new long[ids.length];
+          Arrays.fill(cpu, tick * 30 * MS);
+          p.threadCpu(t, ids, cpu, ids.length);
         }
         t += 100 * MS;
         if (tick % 10 == 0) {

@@ -24,15 +24,21 @@ import jdk.jfr.RecordingState;
  * around whole calls; the measurement is each method's inclusive energy in the folded-stacks file.
  *
  * <ul>
- *   <li>{@code split}: one thread calls {@code alpha} (3 units of arithmetic) and {@code beta} (1
- *       unit) by turns: 3:1.
+ *   <li>{@code split}: one thread calls {@code alpha} (3 units of arithmetic, about 750 ms) and
+ *       {@code beta} (1 unit) by turns: 3:1.
  *   <li>{@code two}: {@code gamma} on one thread all the time, {@code delta} on another busy half
- *       of the time: about 2:1.
+ *       of the time (one unit busy, then as long asleep): about 2:1.
  * </ul>
+ *
+ * <p>Why stretches of hundreds of milliseconds: JFR samples a thread at a regular interval, so a
+ * stretch of {@code L} gets {@code L / interval} samples give or take one, and the error of the
+ * split falls with the number of samples per stretch. Methods that alternate far faster than the
+ * interval are sampled at effectively random points of their cycle instead, and the error falls
+ * only as the square root of the samples: about 13 % for 300 samples of a 3:1 split.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ProfilerAccuracy [--runs 3]
- *     [--seconds 6] [--interval 20ms] [--agent agent/target/jouletrace-agent.jar]
+ *     [--seconds 12] [--interval 20ms] [--agent agent/target/jouletrace-agent.jar]
  * </pre>
  */
 public final class ProfilerAccuracy {
@@ -43,7 +49,7 @@ public final class ProfilerAccuracy {
 
   public static void main(String[] args) throws Exception {
     int runs = 3;
-    String seconds = "6";
+    String seconds = "12";
     String interval = "20ms";
     String agent = "agent/target/jouletrace-agent.jar";
     for (int i = 0; i < args.length - 1; i += 2) {
@@ -186,7 +192,9 @@ public final class ProfilerAccuracy {
 
     static volatile long sink;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    private static final long UNIT = 200_000;
+
+    /** Iterations of {@link #burn} in about 250 ms, measured at start. */
+    private static long unit;
 
     private Workload() {}
 
@@ -201,19 +209,44 @@ public final class ProfilerAccuracy {
     }
 
     static long alpha() {
-      return burn(3 * UNIT);
+      return burn(3 * unit);
     }
 
     static long beta() {
-      return burn(UNIT);
+      return burn(unit);
     }
 
     static long gamma() {
-      return burn(UNIT);
+      return burn(unit / 25);
     }
 
     static long delta() {
-      return burn(20 * UNIT);
+      return burn(unit);
+    }
+
+    /**
+     * Runs after the measured part and is not measured: before Java 20 a JFR stream does not hand
+     * out the samples it has not flushed (up to a second) when it closes, and the profiler then
+     * names that energy {@code [no sample]}; without a tail, that would be the last stretch of a
+     * method whose CPU time the truth counts.
+     */
+    static void tail() throws IOException {
+      long end = System.nanoTime() + 1_500_000_000L;
+      while (System.nanoTime() < end) {
+        sink += burn(unit / 25);
+      }
+    }
+
+    /** Compiles {@link #burn} and measures how many iterations take 250 ms of CPU. */
+    private static void calibrate() {
+      long n = 1_000_000;
+      for (int i = 0; i < 200; i++) {
+        sink += burn(n);
+      }
+      long c = THREADS.getCurrentThreadCpuTime();
+      sink += burn(100 * n);
+      long used = THREADS.getCurrentThreadCpuTime() - c;
+      unit = Math.max(1, (long) (100 * n * 250e6 / used));
     }
 
     public static void main(String[] args) throws Exception {
@@ -226,6 +259,7 @@ public final class ProfilerAccuracy {
         }
         Thread.sleep(10);
       }
+      calibrate();
       long nanos = (long) (Double.parseDouble(args[1]) * 1e9);
       long end = System.nanoTime() + nanos;
       long[] cpu = new long[2];
@@ -249,6 +283,7 @@ public final class ProfilerAccuracy {
         Files.write(
             Path.of(args[2]),
             List.of("alpha " + cpu[0] + " " + wall[0], "beta " + cpu[1] + " " + wall[1]));
+        tail();
         return;
       }
       Thread g =
@@ -282,6 +317,7 @@ public final class ProfilerAccuracy {
       Files.write(
           Path.of(args[2]),
           List.of("gamma " + cpu[0] + " " + wall[0], "delta " + cpu[1] + " " + wall[1]));
+      tail();
     }
   }
 }

@@ -131,11 +131,18 @@ class ProfilerIT {
     List<String> lines = Files.readAllLines(folded);
     double gamma = inclusive(lines, APP + ".gamma");
     double delta = inclusive(lines, APP + ".delta");
-    Map<String, Double> t = truth(truth);
-    double expected = t.get("gamma") / t.get("delta");
+    Map<String, Double> cpu = new HashMap<>();
+    for (String line : Files.readAllLines(truth)) {
+      String[] p = line.split(" ");
+      cpu.put(p[0], Double.parseDouble(p[1]));
+    }
+    double expected = cpu.get("gamma") / cpu.get("delta");
+    // Each thread's samples weigh its CPU time, so the threads' split follows their CPU time even
+    // when the machine's load keeps them waiting for a CPU (JFR samples a waiting thread too);
+    // sharing by samples alone was 20-40 % off on this machine.
     assertThat(gamma / delta)
-        .as("gamma/delta %s vs time %s", gamma / delta, expected)
-        .isCloseTo(expected, within(0.3 * expected));
+        .as("gamma/delta %s vs CPU %s", gamma / delta, expected)
+        .isCloseTo(expected, within(0.1 * expected));
     conserves(report(dir));
   }
 
