@@ -7,6 +7,8 @@ import io.jouletrace.exporter.EnergySnapshot.PowerPoint;
 import io.jouletrace.exporter.EnergySnapshot.PowerSeries;
 import io.jouletrace.sources.Domain;
 import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -437,19 +439,58 @@ public final class HtmlReport {
   }
 
   /** The energy flame graph of the profiler's folded stacks, when they were written. */
+  /** Phases that get a flame graph of their own, the ones with the most profiled energy. */
+  static final int FLAME_PHASES = 12;
+
+  /**
+   * The energy flame graph: one for all phases and one per phase, picked with radio buttons that
+   * plain CSS turns into a filter (no script).
+   */
   private static void flameGraph(StringBuilder b, EnergySnapshot s) {
     if (s.profile() == null || s.profile().collapsedFile() == null) {
       return;
     }
-    java.nio.file.Path file = java.nio.file.Path.of(s.profile().collapsedFile());
-    try (java.io.Reader r =
-        java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
-      b.append("<h2>Energy flame graph</h2>\n<div id=\"flamegraph\">")
-          .append(FlameGraph.svg(r, null))
-          .append("</div>\n");
-    } catch (java.io.IOException | RuntimeException e) {
+    String folded;
+    try {
+      folded = Files.readString(Path.of(s.profile().collapsedFile()), StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
       b.append("<p>Flame graph not shown: ").append(esc(e.toString())).append("</p>\n");
+      return;
     }
+    List<String> phases = new ArrayList<>();
+    phases.add(null);
+    for (EnergyProfile.PhaseMethods p : s.profile().phases()) {
+      if (phases.size() <= FLAME_PHASES) {
+        phases.add(p.phase());
+      }
+    }
+    b.append("<h2>Energy flame graph</h2>\n<div id=\"flamegraph\"><p>Phase: ");
+    StringBuilder rules = new StringBuilder();
+    for (int i = 0; i < phases.size(); i++) {
+      b.append("<input type=\"radio\" name=\"fg\" id=\"fg")
+          .append(i)
+          .append(i == 0 ? "\" checked>" : "\">")
+          .append("<label for=\"fg")
+          .append(i)
+          .append("\">")
+          .append(i == 0 ? "all" : esc(phases.get(i)))
+          .append("</label> ");
+      rules.append(i == 0 ? "" : ",").append("#fg").append(i).append(":checked~#fg").append(i);
+      rules.append("-graph");
+    }
+    b.append("</p>\n");
+    for (int i = 0; i < phases.size(); i++) {
+      b.append("<div class=\"fg\" id=\"fg").append(i).append("-graph\">");
+      try {
+        b.append(FlameGraph.svg(new StringReader(folded), phases.get(i)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a string does not fail to read
+      }
+      b.append("</div>\n");
+    }
+    b.append("<style>#flamegraph .fg{display:none}")
+        .append(rules)
+        .append("{display:block}</style></div>\n");
   }
 
   private static String f(double v, int decimals) {

@@ -58,6 +58,44 @@ class HtmlReportTest {
   }
 
   @Test
+  void flameGraphForAllPhasesAndOnePerPhasePickedWithoutScript(@TempDir Path dir) throws Exception {
+    Path folded = dir.resolve("run.collapsed");
+    Files.writeString(
+        folded,
+        "train-step;Trainer.fit;Net.forward 600\n"
+            + "train-step;Trainer.fit;Net.backward 300\n"
+            + "data-loading;Loader.next;Decoder.decode 100\n");
+    EnergyProfile.PhaseMethods train =
+        new EnergyProfile.PhaseMethods("train-step", 0.9, List.of(), List.of());
+    EnergyProfile.PhaseMethods load =
+        new EnergyProfile.PhaseMethods("data-loading", 0.1, List.of(), List.of());
+    EnergyProfile profile =
+        new EnergyProfile(1.0, 50, 0, 6, 0, folded.toString(), train, List.of(train, load));
+    String html = HtmlReport.render(Snapshots.known().withProfile(profile));
+    String section = html.substring(html.indexOf("<div id=\"flamegraph\">"));
+    section = section.substring(0, section.indexOf("</style></div>"));
+    assertThat(html).doesNotContain("<script");
+    assertThat(section)
+        .contains(
+            "<input type=\"radio\" name=\"fg\" id=\"fg0\" checked><label for=\"fg0\">all</label>",
+            "<label for=\"fg1\">train-step</label>",
+            "<label for=\"fg2\">data-loading</label>",
+            "#fg0:checked~#fg0-graph,#fg1:checked~#fg1-graph,#fg2:checked~#fg2-graph{display:block}");
+    assertThat(countOf(section, "<svg")).isEqualTo(3);
+    String all = between(section, "id=\"fg0-graph\">", "</div>");
+    String trainGraph = between(section, "id=\"fg1-graph\">", "</div>");
+    String loadGraph = between(section, "id=\"fg2-graph\">", "</div>");
+    assertThat(all).contains("train-step", "data-loading", "Net.forward", "Decoder.decode");
+    assertThat(trainGraph).contains("Net.forward", "Net.backward").doesNotContain("Decoder.decode");
+    assertThat(loadGraph).contains("Decoder.decode").doesNotContain("Net.forward");
+  }
+
+  private static String between(String s, String from, String to) {
+    int a = s.indexOf(from) + from.length();
+    return s.substring(a, s.indexOf(to, a));
+  }
+
+  @Test
   void oneHourRunStaysUnderOneMegabyte() {
     // Four devices (CPU, DRAM and two GPUs), each at the timeline's bound.
     EnergySnapshot s = Snapshots.known().withRunId("r").withTimeline(fullTimeline(4, 3600));

@@ -78,6 +78,7 @@ public final class JfrSampling {
   private volatile boolean failed;
   private volatile long offset;
   private long synced = Long.MIN_VALUE;
+
   private Thread thread;
 
   /**
@@ -290,14 +291,15 @@ public final class JfrSampling {
   public void stop() {
     closed = true;
     RecordingStream rs = stream;
-    boolean delivered = rs == null;
+    boolean all = rs == null;
     if (rs != null) {
       try {
         Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
         stop.invoke(rs);
-        delivered = true;
+        all = true;
       } catch (NoSuchMethodException e) {
-        // Java 17 to 19: what JFR has not flushed yet is not delivered
+        // Java 17 to 19: what JFR has not flushed yet (up to a second) is not delivered; no wait
+        // helps at exit, where JFR's own shutdown hook stops the flushes
       } catch (Throwable t) {
         // stopped already (e.g. by JFR's own shutdown hook)
       }
@@ -315,7 +317,7 @@ public final class JfrSampling {
       }
       readCpu(); // the last buckets' readings
     }
-    if (delivered) {
+    if (all) {
       profiler.finish();
     } else {
       profiler.finishAt(profiler.sampledUpTo());

@@ -22,8 +22,14 @@ import java.util.regex.Pattern;
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
  *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3] [--omp N]
- *     [--no-hello]
+ *     [--no-hello] [--arm name=key=value,...]... [--jfr-floor]
  * </pre>
+ *
+ * <p>Each {@code --arm} adds a DJL run per round with the agent and those arguments (e.g. {@code
+ * --arm profile=prometheus.port=off,profile=true}); {@code --jfr-floor} adds one without the agent
+ * but with a JFR recording that takes only the profiler's two sample events at its default 20 ms:
+ * the cost of JFR's sampling itself, below which no JFR-based profiler can go. The runs of a round
+ * go in a rotating order, and every arm is reported against the runs without the agent.
  *
  * <p>Each run's CPU time (user + system, all of the JVM's threads, native ones included) comes from
  * the shell's {@code time}; {@code --omp N} sets {@code OMP_NUM_THREADS} for the runs.
@@ -46,13 +52,18 @@ public final class OverheadHarness {
     String agentArgs = "prometheus.port=off";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     boolean helloToo = true;
+    boolean jfrFloor = false;
+    List<String[]> extra = new ArrayList<>();
+    List<String> rest = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--no-hello")) {
-        helloToo = false;
-        args = remove(args, i);
-        break;
+      switch (args[i]) {
+        case "--no-hello" -> helloToo = false;
+        case "--jfr-floor" -> jfrFloor = true;
+        case "--arm" -> extra.add(args[++i].split("=", 2));
+        default -> rest.add(args[i]);
       }
     }
+    args = rest.toArray(new String[0]);
     for (int i = 0; i < args.length - 1; i += 2) {
       switch (args[i]) {
         case "--omp" -> omp = args[i + 1];
@@ -77,36 +88,49 @@ public final class OverheadHarness {
         "JouleTrace overhead, %d alternating runs each, %s%n",
         runs,
         Runtime.version());
-    double[][] djl = new double[8][runs];
+    List<String> names = new ArrayList<>(List.of("plain", "agent"));
+    List<String> opts = new ArrayList<>(Arrays.asList(null, agentOpt));
+    for (String[] arm : extra) {
+      names.add(arm[0]);
+      opts.add("-javaagent:" + agent + "=" + arm[1] + ",report.json=" + tmp.resolve("r.json"));
+    }
+    if (jfrFloor) {
+      Path jfc = tmp.resolve("samples.jfc");
+      Files.writeString(
+          jfc,
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<configuration version=\"2.0\">\n"
+              + "<event name=\"jdk.ExecutionSample\"><setting name=\"enabled\">true</setting>"
+              + "<setting name=\"period\">20 ms</setting></event>\n"
+              + "<event name=\"jdk.NativeMethodSample\"><setting name=\"enabled\">true</setting>"
+              + "<setting name=\"period\">20 ms</setting></event>\n</configuration>\n");
+      names.add("jfr-only");
+      opts.add("-XX:StartFlightRecording=settings=" + jfc + ",filename=" + tmp.resolve("f.jfr"));
+    }
+    int arms = names.size();
+    // per arm: wall, inner, later epochs, cpu
+    double[][][] djl = new double[arms][4][runs];
     double[][] hello = new double[2][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
     run(tmp, java, null, "-jar", example, "--epochs", "1");
     for (int i = 0; i < runs; i++) {
-      boolean agentFirst = i % 2 == 1;
-      for (int k = 0; k < 2; k++) {
-        boolean withAgent = (k == 0) == agentFirst;
+      for (int k = 0; k < arms; k++) {
+        int a = (k + i) % arms;
         Result r =
-            run(
-                tmp,
-                java,
-                withAgent ? agentOpt : null,
-                "-jar",
-                example,
-                "--epochs",
-                Integer.toString(epochs));
-        djl[withAgent ? 1 : 0][i] = r.wallSeconds;
-        djl[withAgent ? 3 : 2][i] = r.innerSeconds;
-        djl[withAgent ? 5 : 4][i] = r.laterEpochsSeconds;
-        djl[withAgent ? 7 : 6][i] = r.cpuSeconds;
+            run(tmp, java, opts.get(a), "-jar", example, "--epochs", Integer.toString(epochs));
+        djl[a][0][i] = r.wallSeconds;
+        djl[a][1][i] = r.innerSeconds;
+        djl[a][2][i] = r.laterEpochsSeconds;
+        djl[a][3][i] = r.cpuSeconds;
         System.out.printf(
             Locale.ROOT,
             "run %d %s: wall %.2f s, cpu %.2f s, load %s%n",
             i,
-            withAgent ? "agent" : "plain",
+            names.get(a),
             r.wallSeconds,
             r.cpuSeconds,
             Files.readString(Path.of("/proc/loadavg")).trim());
       }
+      boolean agentFirst = i % 2 == 1;
       for (int k = 0; k < 2 && helloToo; k++) {
         boolean withAgent = (k == 0) == agentFirst;
         hello[withAgent ? 1 : 0][i] =
@@ -114,11 +138,14 @@ public final class OverheadHarness {
                 .wallSeconds;
       }
     }
-    report("DJL example, JVM wall time", djl[0], djl[1], "s");
-    report("DJL example, JVM CPU time", djl[6], djl[7], "s");
-    report("DJL example, its own timing", djl[2], djl[3], "s");
-    if (epochs > 1) {
-      report("DJL epochs 2.." + epochs, djl[4], djl[5], "s");
+    for (int a = 1; a < arms; a++) {
+      String tag = arms > 2 ? " [" + names.get(a) + "]" : "";
+      report("DJL example, JVM wall time" + tag, djl[0][0], djl[a][0], "s");
+      report("DJL example, JVM CPU time" + tag, djl[0][3], djl[a][3], "s");
+      report("DJL example, its own timing" + tag, djl[0][1], djl[a][1], "s");
+      if (epochs > 1) {
+        report("DJL epochs 2.." + epochs + tag, djl[0][2], djl[a][2], "s");
+      }
     }
     if (!helloToo) {
       return;
