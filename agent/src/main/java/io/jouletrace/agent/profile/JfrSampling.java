@@ -59,6 +59,7 @@ public final class JfrSampling {
   private static final String NATIVE = "jdk.NativeMethodSample";
   private static final String SYNC = "io.jouletrace.ClockSync";
   private static final long SYNC_MILLIS = 250;
+  private static final long END_WAIT_MILLIS = 1_500;
 
   private final EnergyProfiler profiler;
   private final Duration interval;
@@ -78,7 +79,6 @@ public final class JfrSampling {
   private volatile boolean failed;
   private volatile long offset;
   private long synced = Long.MIN_VALUE;
-
   private Thread thread;
 
   /**
@@ -298,8 +298,7 @@ public final class JfrSampling {
         stop.invoke(rs);
         all = true;
       } catch (NoSuchMethodException e) {
-        // Java 17 to 19: what JFR has not flushed yet (up to a second) is not delivered; no wait
-        // helps at exit, where JFR's own shutdown hook stops the flushes
+        all = awaitEnd();
       } catch (Throwable t) {
         // stopped already (e.g. by JFR's own shutdown hook)
       }
@@ -322,6 +321,26 @@ public final class JfrSampling {
     } else {
       profiler.finishAt(profiler.sampledUpTo());
     }
+  }
+
+  /**
+   * Java 17 to 19 have no {@code stop()} that delivers, and closing drops what JFR has not flushed
+   * (up to a second of samples, all of a short run's). At exit, though, JFR's own shutdown hook
+   * stops every recording, this stream's too, and the stream then hands out the rest and ends:
+   * waits for that, at most {@value #END_WAIT_MILLIS} ms.
+   *
+   * @return {@code true} when the stream ended, having delivered everything
+   */
+  private boolean awaitEnd() {
+    if (thread == null) {
+      return false;
+    }
+    try {
+      thread.join(END_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return !thread.isAlive();
   }
 
   private static long epochNanos(Instant i) {
