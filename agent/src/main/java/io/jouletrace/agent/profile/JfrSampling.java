@@ -300,7 +300,7 @@ public final class JfrSampling {
       } catch (NoSuchMethodException e) {
         all = awaitEnd();
       } catch (Throwable t) {
-        // stopped already (e.g. by JFR's own shutdown hook)
+        all = awaitEnd(); // stopped already by JFR's own shutdown hook: the stream is ending
       }
       try {
         rs.close();
