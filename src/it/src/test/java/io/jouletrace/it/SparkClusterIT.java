@@ -248,8 +248,11 @@ class SparkClusterIT {
       fromReports += joules;
       reported++;
       assertThat(scraped).as(app).containsKey(executor);
-      if (!executor.equals("2")) { // a short life: its last moments weigh more than 1 %
-        assertThat(scraped.get(executor)).as(executor).isCloseTo(joules, within(0.01 * joules));
+      // What the last scrape before an executor's exit saw: its final moments (between that
+      // scrape and exit, longer when the machine is loaded) are in its report but could not be
+      // scraped. Once 1.4 % under the whole suite's load; executor 2 lives too short for a bound.
+      if (!executor.equals("2")) {
+        assertThat(scraped.get(executor)).as(executor).isCloseTo(joules, within(0.03 * joules));
       }
     }
     double killed = app.equals("it-score") ? scraped.getOrDefault("0", 0.0) : 0;
@@ -267,7 +270,8 @@ class SparkClusterIT {
         fromReports,
         killed);
     double expected = fromReports + killed;
-    assertThat(fromRule).isCloseTo(expected, within(0.01 * expected));
+    // the rule sums the scraped values, which lack each executor's unscraped final moments
+    assertThat(fromRule).isCloseTo(expected, within(0.03 * expected));
     assertThat(query(promPort, "app:jouletrace_jvms:count" + sel).get(0).at("/value/1").asInt())
         .isEqualTo(scraped.size());
     for (JsonNode p : query(promPort, "app_phase:jouletrace_energy_joules:sum" + sel)) {
