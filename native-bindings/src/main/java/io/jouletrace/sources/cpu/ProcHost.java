@@ -1,5 +1,6 @@
 package io.jouletrace.sources.cpu;
 
+import io.jouletrace.sources.SmallFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,36 +138,75 @@ public final class ProcHost implements CpuTimes {
   /** Busy and total time of all CPUs since boot, from the first line of {@code /proc/stat}. */
   @Override
   public HostTicks host() {
-    try (var lines = Files.lines(stat, StandardCharsets.US_ASCII)) {
-      String first = lines.findFirst().orElseThrow();
-      String[] f = first.trim().split("\\s+");
-      // cpu user nice system idle iowait irq softirq steal [guest guest_nice: already in user]
-      long total = 0;
-      long idle = 0;
-      for (int i = 1; i < Math.min(f.length, 9); i++) {
-        long v = Long.parseLong(f[i]);
-        total += v;
-        if (i == 4 || i == 5) {
-          idle += v;
-        }
+    byte[] b = head(stat, 512);
+    // cpu user nice system idle iowait irq softirq steal [guest guest_nice: already in user]
+    long total = 0;
+    long idle = 0;
+    int at = skipField(b, 0); // "cpu"
+    for (int i = 1; i < 9 && at < b.length && b[at] != '\n'; i++) {
+      long v = number(b, at, stat);
+      at = skipField(b, at);
+      total += v;
+      if (i == 4 || i == 5) {
+        idle += v;
       }
-      return new HostTicks((total - idle) * 1000 / HZ, total * 1000 / HZ);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + stat + ": " + e.getMessage(), e);
     }
+    return new HostTicks((total - idle) * 1000 / HZ, total * 1000 / HZ);
   }
 
   /** This process's CPU time, from {@code utime} and {@code stime} in {@code /proc/self/stat}. */
   @Override
   public long processCpuNanos() {
-    try {
-      String s = Files.readString(selfStat, StandardCharsets.US_ASCII);
-      // the command name, in parentheses, may hold blanks: count fields after its closing one
-      String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15
-      return ticks * (1_000_000_000L / HZ);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + selfStat + ": " + e.getMessage(), e);
+    byte[] b = head(selfStat, 1024);
+    // the command name, in parentheses, may hold blanks: count fields after its closing one
+    int at = b.length;
+    while (at > 0 && b[at - 1] != ')') {
+      at--;
     }
+    for (int field = 3; field < 14; field++) {
+      at = skipField(b, at);
+    }
+    long utime = number(b, at, selfStat);
+    long stime = number(b, skipField(b, at), selfStat);
+    return (utime + stime) * (1_000_000_000L / HZ);
+  }
+
+  /** Up to {@code max} bytes from the start of a file in /proc. */
+  private static byte[] head(Path file, int max) {
+    try {
+      return SmallFiles.head(file, max);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The index of the next field after the one at or after {@code at}, fields split by blanks. */
+  private static int skipField(byte[] b, int at) {
+    while (at < b.length && b[at] == ' ') {
+      at++;
+    }
+    while (at < b.length && b[at] != ' ' && b[at] != '\n') {
+      at++;
+    }
+    while (at < b.length && b[at] == ' ') {
+      at++;
+    }
+    return at;
+  }
+
+  /** The decimal number at {@code at} (after blanks). */
+  private static long number(byte[] b, int at, Path file) {
+    while (at < b.length && b[at] == ' ') {
+      at++;
+    }
+    long v = 0;
+    int start = at;
+    while (at < b.length && b[at] >= '0' && b[at] <= '9') {
+      v = v * 10 + (b[at++] - '0');
+    }
+    if (at == start) {
+      throw new IllegalStateException("cannot read " + file + ": no number at byte " + start);
+    }
+    return v;
   }
 }

@@ -5,6 +5,7 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
+import io.jouletrace.sources.SmallFiles;
 import io.jouletrace.sources.SourceUnavailableException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,8 +78,7 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     long read(Path file) throws IOException;
   }
 
-  static final CounterReader FILES =
-      file -> Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim());
+  static final CounterReader FILES = SmallFiles::number;
 
   private final List<Zone> counted;
   private final List<Zone> detail;
