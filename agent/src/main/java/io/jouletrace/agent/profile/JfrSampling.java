@@ -266,6 +266,7 @@ public final class JfrSampling {
   private void clock() {
     while (!closed) {
       ClockSyncEvent sync = new ClockSyncEvent();
+      sync.begin(); // its instant is now, not when it is committed after the readings
       sync.nanoTime = System.nanoTime();
       readCpu();
       sync.commit();
@@ -300,7 +301,8 @@ public final class JfrSampling {
       } catch (NoSuchMethodException e) {
         all = awaitEnd();
       } catch (Throwable t) {
-        all = awaitEnd(); // stopped already by JFR's own shutdown hook: the stream is ending
+        // stopped already by JFR's own shutdown hook: the stream does not end then (Java 25), and
+        // what it has not handed out by now is not delivered
       }
       try {
         rs.close();
