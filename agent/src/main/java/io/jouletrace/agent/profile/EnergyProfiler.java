@@ -737,6 +737,18 @@ public final class EnergyProfiler implements AttributionListener {
         byTotal.subList(0, Math.min(TOP, byTotal.size())));
   }
 
+  /**
+   * How many entries of a time series sorted by time come before the one in force at {@code time}:
+   * those a trim drops.
+   */
+  private static int stale(long[] times, int size, long time) {
+    int stale = 0;
+    while (stale + 1 < size && times[stale + 1] <= time) {
+      stale++;
+    }
+    return stale;
+  }
+
   /** One thread's innermost phase over time, kept from the oldest open bucket on. */
   private static final class Timeline {
     private long[] times = new long[16];
@@ -771,14 +783,11 @@ public final class EnergyProfiler implements AttributionListener {
 
     /** Forgets changes before {@code time}, keeping the one in force at {@code time}. */
     void trimBefore(long time) {
-      int keep = 0;
-      while (keep + 1 < size && times[keep + 1] <= time) {
-        keep++;
-      }
-      if (keep > 0) {
-        System.arraycopy(times, keep, times, 0, size - keep);
-        System.arraycopy(phases, keep, phases, 0, size - keep);
-        size -= keep;
+      int stale = stale(times, size, time);
+      if (stale > 0) {
+        System.arraycopy(times, stale, times, 0, size - stale);
+        System.arraycopy(phases, stale, phases, 0, size - stale);
+        size -= stale;
       }
     }
 
@@ -831,14 +840,11 @@ public final class EnergyProfiler implements AttributionListener {
 
     /** Forgets readings before {@code time}, keeping the last one before it. */
     void trimBefore(long time) {
-      int keep = 0;
-      while (keep + 1 < size && times[keep + 1] <= time) {
-        keep++;
-      }
-      if (keep > 0) {
-        System.arraycopy(times, keep, times, 0, size - keep);
-        System.arraycopy(nanos, keep, nanos, 0, size - keep);
-        size -= keep;
+      int stale = stale(times, size, time);
+      if (stale > 0) {
+        System.arraycopy(times, stale, times, 0, size - stale);
+        System.arraycopy(nanos, stale, nanos, 0, size - stale);
+        size -= stale;
       }
     }
 
