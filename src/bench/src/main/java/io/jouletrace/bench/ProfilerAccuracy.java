@@ -24,10 +24,12 @@ import jdk.jfr.RecordingState;
  * around whole calls; the measurement is each method's inclusive energy in the folded-stacks file.
  *
  * <ul>
- *   <li>{@code split}: one thread calls {@code alpha} (3 units of arithmetic, about 750 ms) and
+ *   <li>{@code split}: one thread calls {@code alpha} (3 units of arithmetic, about 870 ms) and
  *       {@code beta} (1 unit) by turns: 3:1.
  *   <li>{@code two}: {@code gamma} on one thread all the time, {@code delta} on another busy half
- *       of the time (one unit busy, then as long asleep): about 2:1.
+ *       of the time (one unit busy, then as long asleep): about 2:1. A third thread, {@code
+ *       epsilon}, not measured, runs while {@code delta} sleeps, so that the load stays at two
+ *       CPUs: at constant power every CPU-second then carries the same energy.
  * </ul>
  *
  * <p>Why stretches of hundreds of milliseconds: JFR samples a thread at a regular interval, so a
@@ -193,7 +195,11 @@ public final class ProfilerAccuracy {
     static volatile long sink;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    /** Iterations of {@link #burn} in about 250 ms, measured at start. */
+    /**
+     * Iterations of {@link #burn} in about 290 ms, measured at start: a cycle of alpha and beta
+     * (1.16 s) is not a multiple of a second, so that nothing the JVM does every second (JFR
+     * flushes its stream) always falls in the same part of it.
+     */
     private static long unit;
 
     private Workload() {}
@@ -224,6 +230,11 @@ public final class ProfilerAccuracy {
       return burn(unit);
     }
 
+    /** Fills the CPU that {@code delta} leaves while it rests; not measured. */
+    static long epsilon() {
+      return burn(unit / 25);
+    }
+
     /**
      * Runs after the measured part and is not measured: before Java 20 a JFR stream does not hand
      * out the samples it has not flushed (up to a second) when it closes, and the profiler then
@@ -246,7 +257,7 @@ public final class ProfilerAccuracy {
       long c = THREADS.getCurrentThreadCpuTime();
       sink += burn(100 * n);
       long used = THREADS.getCurrentThreadCpuTime() - c;
-      unit = Math.max(1, (long) (100 * n * 250e6 / used));
+      unit = Math.max(1, (long) (100 * n * 290e6 / used));
     }
 
     public static void main(String[] args) throws Exception {
@@ -297,6 +308,25 @@ public final class ProfilerAccuracy {
                 cpu[0] = THREADS.getCurrentThreadCpuTime() - c;
                 wall[0] = System.nanoTime() - w;
               });
+      // epsilon runs while delta rests, so that the process keeps two CPUs busy all along: at
+      // constant power every CPU-second then carries the same energy, and the truth (CPU time
+      // over the whole run) is what the per-second sharing should give
+      long[] rest = new long[1];
+      Thread e =
+          new Thread(
+              () -> {
+                while (System.nanoTime() < end) {
+                  LockSupport.park();
+                  long until;
+                  synchronized (rest) {
+                    until = rest[0];
+                  }
+                  while (System.nanoTime() < until) {
+                    sink += epsilon();
+                  }
+                }
+              });
+      e.setDaemon(true);
       Thread d =
           new Thread(
               () -> {
@@ -306,10 +336,15 @@ public final class ProfilerAccuracy {
                   sink += delta();
                   long busy = System.nanoTime() - s;
                   wall[1] += busy;
+                  synchronized (rest) {
+                    rest[0] = System.nanoTime() + busy;
+                  }
+                  LockSupport.unpark(e);
                   LockSupport.parkNanos(busy);
                 }
                 cpu[1] = THREADS.getCurrentThreadCpuTime() - c;
               });
+      e.start();
       g.start();
       d.start();
       g.join();
