@@ -35,7 +35,10 @@ import java.util.Set;
  * bucket divided by the thread's samples in the bucket ({@link #threadCpu}). JFR samples a thread
  * whenever it is in Java, also while it waits for a CPU, so on a busy machine a thread's samples
  * follow its wall time; the weight makes each thread's share follow its CPU time, and within a
- * thread the samples say which methods used it. A thread whose CPU time is unknown (a virtual
+ * thread the samples say which methods used it. A thread that was not alive at the previous reading
+ * of every thread used no CPU before it, and one that ended after its last reading is taken to have
+ * gone on at its last rate up to its last sample in the bucket, so that the buckets in which
+ * threads start and end are weighed by CPU time too. A thread whose CPU time is unknown (a virtual
  * thread, or no reading yet) weighs the mean of the others; a phase whose samples all weigh nothing
  * shares equally. Native work no Java thread owns (PyTorch's OpenMP workers) is in the ledger's
  * energy of the phase whose thread drives it, so it lands on that thread's Java stack, as it does
@@ -66,6 +69,12 @@ public final class EnergyProfiler implements AttributionListener {
 
   /** Threads whose CPU time is followed; others weigh the mean of those that are. */
   static final int MAX_THREADS = 4096;
+
+  /**
+   * The instant of the last reading of every thread, then the ids of the threads alive then,
+   * sorted; null before the first.
+   */
+  private long[] aliveAt;
 
   /** Methods listed per phase in the report. */
   static final int TOP = 20;
@@ -217,8 +226,11 @@ public final class EnergyProfiler implements AttributionListener {
    * @param threads the threads' {@link Thread#getId()}
    * @param cpuNanos their CPU time (user and system), negative when unknown
    * @param n how many
+   * @param everyThread the threads are all the platform threads alive at {@code time}, so that a
+   *     thread not among them was started later
    */
-  public synchronized void threadCpu(long time, long[] threads, long[] cpuNanos, int n) {
+  public synchronized void threadCpu(
+      long time, long[] threads, long[] cpuNanos, int n, boolean everyThread) {
     if (finished) {
       return;
     }
@@ -232,9 +244,22 @@ public final class EnergyProfiler implements AttributionListener {
           continue; // threads beyond the cap weigh the mean
         }
         line = new CpuLine();
+        if (everyThread
+            && aliveAt != null
+            && aliveAt[0] < time
+            && Arrays.binarySearch(aliveAt, 1, aliveAt.length, threads[i]) < 0) {
+          line.startsAt(aliveAt[0]); // not alive at the previous reading of every thread
+        }
         cpu.put(threads[i], line);
       }
       line.add(time, cpuNanos[i]);
+    }
+    if (everyThread) {
+      long[] alive = new long[n + 1];
+      alive[0] = time;
+      System.arraycopy(threads, 0, alive, 1, n);
+      Arrays.sort(alive, 1, n + 1);
+      aliveAt = alive;
     }
   }
 
@@ -348,7 +373,7 @@ public final class EnergyProfiler implements AttributionListener {
     long end = start + bucketNanos;
     firstBucket++;
     int[] phaseOf = new int[buffered];
-    Map<Long, int[]> perThread = new HashMap<>();
+    Map<Long, long[]> perThread = new HashMap<>();
     for (int i = 0; i < buffered; i++) {
       long t = sampleTime[i];
       phaseOf[i] = -1;
@@ -357,7 +382,9 @@ public final class EnergyProfiler implements AttributionListener {
           dropped++;
         } else {
           phaseOf[i] = phaseOf(sampleThread[i], t);
-          perThread.computeIfAbsent(sampleThread[i], x -> new int[1])[0]++;
+          long[] seen = perThread.computeIfAbsent(sampleThread[i], x -> new long[] {0, t});
+          seen[0]++;
+          seen[1] = Math.max(seen[1], t);
         }
       }
     }
@@ -427,14 +454,16 @@ public final class EnergyProfiler implements AttributionListener {
    * The weight of one sample of each thread in a bucket: the thread's CPU time in the bucket over
    * its samples there; the mean of the known weights for a thread whose CPU time is unknown, or 1
    * when none is known.
+   *
+   * @param perThread per thread, its samples in the bucket and the instant of its last one
    */
-  private Map<Long, Double> sampleWeights(Map<Long, int[]> perThread, long start, long end) {
+  private Map<Long, Double> sampleWeights(Map<Long, long[]> perThread, long start, long end) {
     Map<Long, Double> out = new HashMap<>(perThread.size() * 2);
     double known = 0;
     int knownThreads = 0;
-    for (Map.Entry<Long, int[]> e : perThread.entrySet()) {
+    for (Map.Entry<Long, long[]> e : perThread.entrySet()) {
       CpuLine line = cpu.get(e.getKey());
-      double used = line == null ? -1 : line.used(start, end);
+      double used = line == null ? -1 : line.used(start, end, e.getValue()[1]);
       if (used >= 0) {
         double w = used / e.getValue()[0];
         out.put(e.getKey(), w);
@@ -802,6 +831,14 @@ public final class EnergyProfiler implements AttributionListener {
     private long[] nanos = new long[8];
     private int size;
 
+    /** The thread used no CPU up to its first reading: it was started after the previous one. */
+    private boolean none;
+
+    void startsAt(long time) {
+      add(time, 0);
+      none = true;
+    }
+
     void add(long time, long cpuNanos) {
       if (size > 0 && time <= times[size - 1]) {
         return;
@@ -817,17 +854,27 @@ public final class EnergyProfiler implements AttributionListener {
 
     /**
      * CPU time used between two instants, interpolated between the readings around them; {@code -1}
-     * when the readings do not cover both.
+     * when the readings do not cover both. A bucket is closed only after a reading beyond its end,
+     * so a line whose readings stop before {@code to} is a thread that ended: it is taken to have
+     * gone on at the rate between its last two readings up to {@code lastSample}.
      */
-    double used(long from, long to) {
+    double used(long from, long to, long lastSample) {
       double a = at(from);
       double b = at(to);
+      if (b < 0 && size >= 2 && times[size - 1] < to) {
+        long last = times[size - 1];
+        double rate = (double) (nanos[size - 1] - nanos[size - 2]) / (last - times[size - 2]);
+        b = nanos[size - 1] + rate * Math.max(0, Math.min(to, lastSample) - last);
+      }
       return a < 0 || b < 0 ? -1 : Math.max(0, b - a);
     }
 
     private double at(long time) {
-      if (size == 0 || time < times[0]) {
+      if (size == 0) {
         return -1;
+      }
+      if (time < times[0]) {
+        return none ? 0 : -1;
       }
       for (int i = 1; i < size; i++) {
         if (time <= times[i]) {

@@ -277,9 +277,10 @@ public final class JfrSampling {
   /** Hands the profiler the CPU time of its threads; never throws. */
   private void readCpu() {
     try {
-      long[] ids = ThreadCpu.threadsToRead(profiler);
+      long[] all = ThreadCpu.allThreadsIfFew();
+      long[] ids = all != null ? all : profiler.sampledThreads();
       long[] nanos = ThreadCpu.read(ids);
-      profiler.threadCpu(System.nanoTime(), ids, nanos, ids.length);
+      profiler.threadCpu(System.nanoTime(), ids, nanos, ids.length, all != null);
     } catch (RuntimeException | LinkageError e) {
       // without readings, samples weigh alike
     }

@@ -15,17 +15,13 @@ final class ThreadCpu {
   private ThreadCpu() {}
 
   /**
-   * The threads whose CPU time to read: all live platform threads when there are few, so that a
-   * thread's first samples already have readings around them; else those the profiler sampled
-   * lately.
+   * All live platform threads when there are few, so that a thread's first samples already have
+   * readings around them; else null, and the threads to read are those the profiler sampled lately.
    *
-   * @param profiler the profiler
-   * @return thread ids
+   * @return thread ids, or null
    */
-  static long[] threadsToRead(EnergyProfiler profiler) {
-    return THREADS.getThreadCount() <= ALL_UP_TO
-        ? THREADS.getAllThreadIds()
-        : profiler.sampledThreads();
+  static long[] allThreadsIfFew() {
+    return THREADS.getThreadCount() <= ALL_UP_TO ? THREADS.getAllThreadIds() : null;
   }
 
   /**

@@ -82,7 +82,7 @@ class EnergyProfilerTest {
     long[] ids = {1, 2, 3};
     for (long t = T0 - 100 * MS; t <= T0 + 2200 * MS; t += 250 * MS) {
       long since = t - T0;
-      p.threadCpu(t, ids, new long[] {5 * S + since, 7 * S + since / 2, -1}, 3);
+      p.threadCpu(t, ids, new long[] {5 * S + since, 7 * S + since / 2, -1}, 3, false);
     }
     p.sampledUpTo(T0 + 3 * S);
     p.finish();
@@ -93,6 +93,50 @@ class EnergyProfilerTest {
     assertThat(f.get("other;Busy.run;Work.beta")).isCloseTo(whole * 0.25, within(1e-9));
     assertThat(f.get("other;Half.run;Work.gamma")).isCloseTo(whole * 0.5, within(1e-9));
     assertThat(f.get("other;Virtual.run;Work.delta")).isCloseTo(whole * 0.75, within(1e-9));
+  }
+
+  @Test
+  void aThreadStartedOrEndedInsideABucketIsWeighedByItsCpuTimeThere() {
+    EnergyProfiler p = profiler(100);
+    int steady = stack(p, "Steady.run");
+    int born = stack(p, "Born.run");
+    int dies = stack(p, "Dies.run");
+    // one bucket of 10 J; thread 1 runs throughout at 1 CPU-s/s, thread 2 starts at 500 ms at
+    // 1 CPU-s/s, thread 3 runs at 0.5 CPU-s/s and ends at 700 ms; all sampled alike every 20 ms
+    p.energy(PhaseRegistry.OTHER, Domain.CPU, 10, T0, T0 + S);
+    for (long t = T0 + 5 * MS; t < T0 + S; t += 20 * MS) {
+      p.sample(t, 1, steady);
+      if (t >= T0 + 500 * MS) {
+        p.sample(t, 2, born);
+      }
+      if (t < T0 + 700 * MS) {
+        p.sample(t, 3, dies);
+      }
+    }
+    // every thread read every 250 ms, the live ones only
+    for (long t = T0 - 100 * MS; t <= T0 + 1150 * MS; t += 250 * MS) {
+      long at = t - T0;
+      long cpu1 = 5 * S + at;
+      long cpu2 = Math.max(0, at - 500 * MS);
+      long cpu3 = 3 * S + at / 2;
+      if (at < 500 * MS) {
+        p.threadCpu(t, new long[] {1, 3}, new long[] {cpu1, cpu3}, 2, true);
+      } else if (at < 700 * MS) {
+        p.threadCpu(t, new long[] {3, 2, 1}, new long[] {cpu3, cpu2, cpu1}, 3, true);
+      } else {
+        p.threadCpu(t, new long[] {1, 2}, new long[] {cpu1, cpu2}, 2, true);
+      }
+    }
+    p.sampledUpTo(T0 + 3 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    // CPU in the bucket: thread 1 1 s; thread 2 0.5 s (none before its first reading, as it was
+    // not alive at the one before); thread 3 0.5 CPU-s/s from its last reading (650 ms) up to its
+    // last sample (685 ms), 0.3425 s
+    double sum = 1 + 0.5 + 0.3425;
+    assertThat(f.get("other;Steady.run")).isCloseTo(10 * 1 / sum, within(1e-9));
+    assertThat(f.get("other;Born.run")).isCloseTo(10 * 0.5 / sum, within(1e-9));
+    assertThat(f.get("other;Dies.run")).isCloseTo(10 * 0.3425 / sum, within(1e-9));
   }
 
   @Test
@@ -108,8 +152,8 @@ class EnergyProfilerTest {
       p.sample(t, 2, other);
     }
     long[] ids = {1, 2};
-    p.threadCpu(T0 - MS, ids, new long[] {S, S}, 2);
-    p.threadCpu(T0 + S + MS, ids, new long[] {S, 2 * S}, 2);
+    p.threadCpu(T0 - MS, ids, new long[] {S, S}, 2, false);
+    p.threadCpu(T0 + S + MS, ids, new long[] {S, 2 * S}, 2, false);
     p.sampledUpTo(T0 + 2 * S);
     p.finish();
     Map<String, Double> f = p.folded(true);
@@ -335,7 +379,7 @@ class EnergyProfilerTest {
           long[] ids = p.sampledThreads();
           long[] cpu = new long[ids.length];
           Arrays.fill(cpu, tick * 30 * MS);
-          p.threadCpu(t, ids, cpu, ids.length);
+          p.threadCpu(t, ids, cpu, ids.length, false);
         }
         t += 100 * MS;
         if (tick % 10 == 0) {

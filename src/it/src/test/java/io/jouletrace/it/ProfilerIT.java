@@ -141,6 +141,7 @@ class ProfilerIT {
       cpu.put(p[0], Double.parseDouble(p[1]));
     }
     double expected = cpu.get("gamma") / cpu.get("delta");
+    System.out.printf("two threads: gamma/delta %.3f, CPU %.3f%n", gamma / delta, expected);
     // Each thread's samples weigh its CPU time, so the threads' split follows their CPU time even
     // when the machine's load keeps them waiting for a CPU (JFR samples a waiting thread too);
     // sharing by samples alone was 20-40 % off on this machine.
