@@ -10,9 +10,12 @@ import java.util.function.Consumer;
 /**
  * Records phase boundaries for every thread. {@link #enter(String)} and {@link #exit(long)} run on
  * application threads: they take no lock, do no I/O and allocate nothing once a thread has entered
- * its first phase. The sampler collects what they published with {@link #drain(PhaseEvents, long)}
- * (every thread; at each tick) and {@link #drainChanged(PhaseEvents, long)} (only the threads that
- * changed phase since; at phase boundaries).
+ * its first phase. The sampler collects what they published with {@link #drainChanged(PhaseEvents,
+ * long)} (the threads that changed phase since; at phase boundaries) and {@link #drain(PhaseEvents,
+ * long)} (at each tick). Neither looks at every thread: a thread that published a change puts
+ * itself on a list ({@link ChangedThreads}), the sampler keeps its own list of the threads inside a
+ * phase (whose end must end their phases at once), and each tick looks at a slice of the other
+ * slots, so that a hundred thousand threads cost the sampler what the ones that changed phase cost.
  *
  * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
  * slot of a thread that has ended is freed at the next {@link #drain} and given to the next new
@@ -29,7 +32,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * Events per thread between two drains. The sampler drains at every phase boundary it notices
    * (within {@code boundary.resolution}) and every tick, so this holds even a thread that changes
    * phase every microsecond; beyond it the thread's current phase is resynchronised (see {@link
-   * ThreadPhases}). At most 8 KB per thread; a ring starts at 128 bytes and grows only when its
+   * ThreadPhases}). At most 8 KB per thread; a ring starts at 32 bytes and grows only when its
    * thread publishes more between two drains.
    */
   private static final int RING = 1024;
@@ -49,8 +52,39 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   private final SlotTable slots;
 
-  // Sampler state: ended threads found by a drain, to be freed under one lock.
+  /**
+   * Slots the sweep of each tick looks at, at least; more when there are more slots, so that every
+   * slot is looked at within {@value #SWEEP_TICKS} ticks.
+   */
+  static final int SWEEP_MIN = 1024;
+
+  static final int SWEEP_TICKS = 10;
+
+  // Sampler state.
+
+  /** Ended threads found by a drain, freed once the drain has handed over their last change. */
   private ThreadPhases[] ended = new ThreadPhases[16];
+
+  private int endedCount;
+
+  /** The threads whose last change handed over put them inside a phase. */
+  private ThreadPhases[] open = new ThreadPhases[16];
+
+  private int openCount;
+
+  /**
+   * The threads taken off the changed list by the last drain, looked at again by the next: a change
+   * published as the sampler took its thread off the list may not have been visible to that drain
+   * yet, and its thread does not put itself on the list again for it.
+   */
+  private ThreadPhases[] recheck = new ThreadPhases[16];
+
+  private int recheckCount;
+  private ThreadPhases[] taken = new ThreadPhases[16];
+  private int takenCount;
+
+  /** The next slot the sweep looks at. */
+  private int sweep;
 
   private final AtomicBoolean crossThreadReported = new AtomicBoolean();
   private final AtomicBoolean slotsReported = new AtomicBoolean();
@@ -175,7 +209,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
         continue;
       }
       int phase = t.current();
-      Thread thread = t.thread.get();
+      Thread thread = t.get();
       if (phase != PhaseRegistry.OTHER && thread != null && thread.isAlive()) {
         open.add(registry.name(phase) + " (thread " + thread.getName() + ")");
       }
@@ -192,18 +226,63 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param now the current {@link System#nanoTime()}
    */
   public void drainChanged(PhaseEvents sink, long now) {
+    takenCount = 0;
+    for (int i = 0; i < recheckCount; i++) {
+      ThreadPhases t = recheck[i];
+      recheck[i] = null;
+      if (!t.finished && t.pending()) {
+        t.drain(sink, now);
+        track(t);
+      }
+    }
     for (int s = 0; s < ChangedThreads.STRIPES; s++) {
       for (ThreadPhases t = changed.take(s); t != null; ) {
         ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
         t.drain(sink, now);
+        track(t);
+        if (takenCount == taken.length) {
+          taken = Arrays.copyOf(taken, takenCount * 2);
+        }
+        taken[takenCount++] = t;
         t = next;
       }
     }
+    ThreadPhases[] r = recheck;
+    recheck = taken;
+    recheckCount = takenCount;
+    taken = r.length > 4 * Math.max(16, takenCount) ? new ThreadPhases[16] : r;
+  }
+
+  /** Keeps the list of threads inside a phase up to date with what {@code t} handed over. */
+  private void track(ThreadPhases t) {
+    boolean inside = t.drainedPhase != PhaseRegistry.OTHER;
+    if (inside && t.openIndex < 0) {
+      if (openCount == open.length) {
+        open = Arrays.copyOf(open, openCount * 2);
+      }
+      t.openIndex = openCount;
+      open[openCount++] = t;
+    } else if (!inside && t.openIndex >= 0) {
+      unlist(t);
+    }
+  }
+
+  private void unlist(ThreadPhases t) {
+    int i = t.openIndex;
+    ThreadPhases last = open[--openCount];
+    open[i] = last;
+    last.openIndex = i;
+    open[openCount] = null;
+    t.openIndex = -1;
   }
 
   /**
-   * Sampler: hands over every published phase change, then for each thread that has ended, a last
-   * change to {@code other} at {@code now} (its open phases end with it) and frees its slot.
+   * Sampler: hands over the published phase changes; for each thread inside a phase that has ended,
+   * a last change to {@code other} at {@code now} (its open phases end with it); and frees the
+   * slots of ended threads. The changes of the threads that published some are all handed over; the
+   * threads inside a phase are all looked at; of the other slots, a slice (at least {@value
+   * #SWEEP_MIN}, and every slot within {@value #SWEEP_TICKS} drains), which frees the slots of
+   * threads that ended outside any phase and hands over what a thread published unseen.
    *
    * @param sink receives events, per thread in time order
    * @param now the current {@link System#nanoTime()}
@@ -211,38 +290,57 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   @Override
   public void drain(PhaseEvents sink, long now) {
     drainChanged(sink, now);
-    int endedCount = 0;
-    for (int i = 0, n = slots.highWater(); i < n; i++) {
-      ThreadPhases t = slots.get(i);
-      if (t == null) {
+    for (int i = openCount - 1; i >= 0; i--) { // backwards: unlisting moves the last one here
+      ThreadPhases t = open[i];
+      if (t.ended()) {
+        finish(t, sink, now);
+      }
+    }
+    int n = slots.highWater();
+    int budget = Math.min(n, Math.max(SWEEP_MIN, n / SWEEP_TICKS + 1));
+    for (int k = 0; k < budget; k++) {
+      if (sweep >= n) {
+        sweep = 0;
+      }
+      ThreadPhases t = slots.get(sweep++);
+      if (t == null || t.finished) {
         continue;
       }
-      t.drain(sink, now);
-      if (t.ended()) {
-        // A dead thread publishes nothing more, and its termination makes its stack visible
-        // here: drain once more, then end the phases it left open.
+      if (t.pending()) {
         t.drain(sink, now);
-        if (t.depth() > 0) {
-          sink.accept(now, t.slot, PhaseRegistry.OTHER);
-        }
-        if (endedCount == ended.length) {
-          ended = Arrays.copyOf(ended, endedCount * 2);
-        }
-        ended[endedCount++] = t;
+        track(t);
+      }
+      if (t.ended()) {
+        finish(t, sink, now);
       }
     }
-    if (endedCount > 0) {
-      free(endedCount);
-    }
-  }
-
-  private void free(int count) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < endedCount; i++) {
       ThreadPhases t = ended[i];
       ended[i] = null;
       slots.set(t.slot, null);
       slots.release(t.slot);
     }
+    endedCount = 0;
+  }
+
+  /**
+   * A dead thread publishes nothing more, and its termination makes its last writes visible here:
+   * hands over what is left, ends the phases it left open, and queues its slot to be freed.
+   */
+  private void finish(ThreadPhases t, PhaseEvents sink, long now) {
+    t.drain(sink, now);
+    if (t.drainedPhase != PhaseRegistry.OTHER) {
+      t.drainedPhase = PhaseRegistry.OTHER;
+      sink.accept(now, t.slot, PhaseRegistry.OTHER);
+    }
+    if (t.openIndex >= 0) {
+      unlist(t);
+    }
+    t.finished = true;
+    if (endedCount == ended.length) {
+      ended = Arrays.copyOf(ended, endedCount * 2);
+    }
+    ended[endedCount++] = t;
   }
 
   /** Slots handed out so far and not freed (tests). */

@@ -11,12 +11,13 @@ import java.util.Arrays;
  * sampler reads.
  *
  * <p>An event is one {@code long}: the phase id in the low 16 bits and, above them, the nanoseconds
- * since the thread's previous published event (the first counts from {@link #base}). Eight events
- * share a cache line, so the lines the sampler reads and the owner must take back when it writes
- * there again are as few as they can be. A gap longer than 2<sup>48</sup> ns (3 days) is carried by
- * time-only events ({@link #TIME_ONLY}). When the ring is full the owner drops the event, leaves
- * its own clock where the last published event put it (so the gaps still add up), and marks the
- * ring overflowed; the sampler then hands over the thread's current phase at the drain's time.
+ * since the thread's previous published event (the first counts from the instant the thread was
+ * registered). Eight events share a cache line, so the lines the sampler reads and the owner must
+ * take back when it writes there again are as few as they can be. A gap longer than 2<sup>48</sup>
+ * ns (3 days) is carried by time-only events ({@link #TIME_ONLY}). When the ring is full the owner
+ * drops the event, leaves its own clock where the last published event put it (so the gaps still
+ * add up), and marks the ring overflowed; the sampler then hands over the thread's current phase at
+ * the drain's time.
  *
  * <p>The ring starts small ({@value #FIRST_RING} events) and doubles, up to its capacity, when the
  * thread publishes more between two drains: most threads change phase a few times between drains,
@@ -24,12 +25,12 @@ import java.util.Arrays;
  * puts itself on the recorder's {@link ChangedThreads} stack, so that the sampler finds the threads
  * with news without looking at the others.
  */
-final class ThreadPhases {
+final class ThreadPhases extends WeakReference<Thread> {
 
   static final int MAX_DEPTH = 1024;
 
   /** Events a ring holds at first. */
-  static final int FIRST_RING = 16;
+  static final int FIRST_RING = 4;
 
   private static final int PHASE_BITS = 16;
   private static final long PHASE_MASK = (1L << PHASE_BITS) - 1;
@@ -68,10 +69,6 @@ final class ThreadPhases {
   int slot;
 
   final long threadId;
-  final WeakReference<Thread> thread;
-
-  /** The instant the gaps of this thread's events count from. */
-  private final long base;
 
   private final ChangedThreads changed;
 
@@ -79,8 +76,11 @@ final class ThreadPhases {
   ThreadPhases nextChanged;
 
   // Owner-thread state.
-  private int[] stack = new int[4];
-  private int[] generations = new int[4];
+  // The outermost frame; the ones inside it, (phase << 32) | generation, from when there are any:
+  // most threads open one phase at a time.
+  private int phase0;
+  private int generation0;
+  private long[] frames;
   private int depth;
   private int nextGeneration = 1;
   private long published;
@@ -93,6 +93,15 @@ final class ThreadPhases {
 
   // Sampler state.
   private long drained;
+
+  /** Sampler: the innermost phase last handed over. */
+  int drainedPhase = PhaseRegistry.OTHER;
+
+  /** Sampler: where this thread sits in the recorder's list of threads inside a phase, or -1. */
+  int openIndex = -1;
+
+  /** Sampler: the thread has ended and its last change was handed over. */
+  boolean finished;
 
   // Ring: written by the owner, read by the sampler. The owner replaces it by a larger copy when
   // it is full (until it holds capacity events); the sampler reads it after HEAD.
@@ -124,13 +133,12 @@ final class ThreadPhases {
   }
 
   ThreadPhases(int slot, Thread thread, int ringCapacity, long base, ChangedThreads changed) {
+    super(thread);
     this.slot = slot;
     this.threadId = thread.getId();
-    this.thread = new WeakReference<>(thread);
     this.changed = changed;
     this.capacity = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
     this.ring = new long[Math.min(FIRST_RING, capacity)];
-    this.base = base;
     this.published = base;
     this.drained = base;
   }
@@ -155,22 +163,27 @@ final class ThreadPhases {
 
   /** Owner: pushes a phase; returns its token, or 0 when the stack is too deep. */
   long push(int phase, long now) {
-    if (depth == MAX_DEPTH || (depth > 0 && stack[depth - 1] == phase)) {
+    if (depth == MAX_DEPTH || (depth > 0 && phaseAt(depth - 1) == phase)) {
       // Too deep, or re-entering the innermost phase (recursion, an overriding method calling
       // its super): changes nothing, so nothing is pushed and the caller's close is a no-op.
       return 0L;
-    }
-    if (depth == stack.length) {
-      stack = Arrays.copyOf(stack, depth * 2);
-      generations = Arrays.copyOf(generations, depth * 2);
     }
     int generation = nextGeneration;
     nextGeneration = (generation + 1) & Tokens.GENERATION_MASK;
     if (nextGeneration == 0) {
       nextGeneration = 1;
     }
-    stack[depth] = phase;
-    generations[depth] = generation;
+    if (depth == 0) {
+      phase0 = phase;
+      generation0 = generation;
+    } else {
+      if (frames == null) {
+        frames = new long[2];
+      } else if (depth - 1 == frames.length) {
+        frames = Arrays.copyOf(frames, frames.length * 2);
+      }
+      frames[depth - 1] = ((long) phase << 32) | generation;
+    }
     depth++;
     publish(now, phase);
     return Tokens.encode(slot, depth, generation);
@@ -182,11 +195,19 @@ final class ThreadPhases {
    */
   void pop(long token, long now) {
     int d = Tokens.depth(token);
-    if (d < 1 || d > depth || generations[d - 1] != Tokens.generation(token)) {
+    if (d < 1 || d > depth || generationAt(d - 1) != Tokens.generation(token)) {
       return;
     }
     depth = d - 1;
-    publish(now, depth == 0 ? PhaseRegistry.OTHER : stack[depth - 1]);
+    publish(now, depth == 0 ? PhaseRegistry.OTHER : phaseAt(depth - 1));
+  }
+
+  private int phaseAt(int i) {
+    return i == 0 ? phase0 : (int) (frames[i - 1] >>> 32);
+  }
+
+  private int generationAt(int i) {
+    return i == 0 ? generation0 : (int) frames[i - 1];
   }
 
   /** Owner: current stack depth. */
@@ -285,7 +306,8 @@ final class ThreadPhases {
     // published before the flagged drop are handed over first, then the current phase.
     if ((boolean) OVERFLOWED.getAcquire(this) && (boolean) OVERFLOWED.getAndSet(this, false)) {
       n += drainRing(sink);
-      sink.accept(now, slot, (int) CURRENT.getAcquire(this));
+      drainedPhase = (int) CURRENT.getAcquire(this);
+      sink.accept(now, slot, drainedPhase);
       n++;
     }
     return n;
@@ -306,6 +328,7 @@ final class ThreadPhases {
       time += e >>> PHASE_BITS;
       int phase = (int) (e & PHASE_MASK);
       if (phase != TIME_ONLY) {
+        drainedPhase = phase;
         sink.accept(time, slot, phase);
         n++;
       }
@@ -328,7 +351,7 @@ final class ThreadPhases {
 
   /** Sampler: the thread has ended (or was collected). */
   boolean ended() {
-    Thread t = thread.get();
+    Thread t = get();
     return t == null || !t.isAlive();
   }
 }
