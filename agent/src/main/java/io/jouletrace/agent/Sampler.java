@@ -648,10 +648,13 @@ final class Sampler {
     return next;
   }
 
-  /** Moves published phase changes into the ledger; returns the latest change's time. */
+  /**
+   * Moves the changes of the threads that published some into the ledger (the others wait for the
+   * tick, which looks for threads that ended); returns the latest change's time.
+   */
   private long collectSafely(long now) {
     try {
-      return ledger.collect(phases, now);
+      return ledger.collectChanged(phases, now);
     } catch (Throwable t) {
       log.line("sampling failed: " + t);
       return Long.MIN_VALUE;

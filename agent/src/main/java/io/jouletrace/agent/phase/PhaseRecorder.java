@@ -127,7 +127,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   @Override
   public void exit(long token) {
     long now = System.nanoTime();
-    ThreadPhases t = slots.get(Tokens.slot(token));
+    ThreadPhases t = slots.own(Tokens.slot(token));
     // Thread.getId() is final and reads a field; the slot's owner is this thread or nobody's.
     if (t == null || t.threadId != Thread.currentThread().getId()) {
       if (crossThreadReported.compareAndSet(false, true)) {

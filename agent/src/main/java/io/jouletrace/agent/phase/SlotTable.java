@@ -137,6 +137,19 @@ final class SlotTable {
     return chunk == null ? null : (ThreadPhases) THREADS.getAcquire(chunk, slot & MASK);
   }
 
+  /**
+   * The slot's thread as read by that thread itself, which published it: plain reads, cheap also
+   * before this code is compiled. From another thread it may read {@code null} or a thread that no
+   * longer holds the slot; callers check the owner.
+   */
+  ThreadPhases own(int slot) {
+    if (slot < 0 || slot >= maxSlots) {
+      return null;
+    }
+    ThreadPhases[] chunk = threads[slot >>> CHUNK_BITS];
+    return chunk == null ? null : chunk[slot & MASK];
+  }
+
   /** Slots handed out at least once; every slot with a thread is below it. */
   int highWater() {
     return used.get();

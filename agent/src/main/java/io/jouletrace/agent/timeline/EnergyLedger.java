@@ -175,9 +175,11 @@ public final class EnergyLedger {
    *
    * @param changes the recorder
    * @param now the current {@link System#nanoTime()}
+   * @return the time of the latest phase change in the timeline, {@link Long#MIN_VALUE} when none
    */
-  public synchronized void collectChanged(PhaseChanges changes, long now) {
+  public synchronized long collectChanged(PhaseChanges changes, long now) {
     changes.drainChanged(collector, now);
+    return log.lastTime();
   }
 
   /** Appends one phase change directly; for tests that script the timeline. */
