@@ -3,9 +3,13 @@ package io.jouletrace.sources;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,5 +42,52 @@ class SmallFilesTest {
     Files.writeString(f, "cpu  1 2 3 4\ncpu0 1 2 3 4\n");
     assertThat(new String(SmallFiles.head(f, 12), "US-ASCII")).isEqualTo("cpu  1 2 3 4");
     assertThat(SmallFiles.head(f, 1000)).hasSize(26);
+  }
+
+  /** The first number of /proc/uptime: seconds since boot, in hundredths. */
+  private static double uptime(byte[] b) {
+    String s = new String(b, StandardCharsets.US_ASCII);
+    return Double.parseDouble(s.substring(0, s.indexOf(' ')));
+  }
+
+  @Test
+  void aProcFileIsKeptOpenAndItsContentIsProducedAnewAtEachRead() throws Exception {
+    Path file = Path.of("/proc/uptime");
+    Assumptions.assumeTrue(Files.isReadable(file), "no procfs");
+    double first = uptime(SmallFiles.reread(file, 64));
+    assertThat(SmallFiles.kept(file)).isTrue();
+    Thread.sleep(120);
+    double second = uptime(SmallFiles.reread(file, 64));
+    // an independent read, opened afresh, right after
+    double fresh = uptime(Files.readAllBytes(file));
+    assertThat(second - first).isBetween(0.1, 5.0);
+    assertThat(fresh - second).isBetween(0.0, 0.05);
+    // a read on an interrupted thread closes the channel: the next read opens it again
+    Thread.currentThread().interrupt();
+    try {
+      SmallFiles.reread(file, 64);
+    } catch (IOException expected) {
+      // the stream opened in its place is interruptible too
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(uptime(SmallFiles.reread(file, 64))).isGreaterThanOrEqualTo(second);
+    assertThat(SmallFiles.kept(file)).isTrue();
+    SmallFiles.forget(file);
+    assertThat(SmallFiles.kept(file)).isFalse();
+  }
+
+  @Test
+  void aFileOnAnOrdinaryFileSystemIsOpenedAtEachReadSoAReplacedOneIsSeen(@TempDir Path dir)
+      throws Exception {
+    Path f = dir.resolve("energy_uj");
+    Files.writeString(f, "1\n");
+    assertThat(SmallFiles.number(f)).isEqualTo(1);
+    assertThat(SmallFiles.kept(f)).isFalse();
+    // a fake tree's writer renames a new file over the old one
+    Path tmp = dir.resolve("energy_uj.tmp");
+    Files.writeString(tmp, "2\n");
+    Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    assertThat(SmallFiles.number(f)).isEqualTo(2);
   }
 }

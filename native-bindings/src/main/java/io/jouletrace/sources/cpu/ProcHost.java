@@ -174,7 +174,7 @@ public final class ProcHost implements CpuTimes {
   /** Up to {@code max} bytes from the start of a file in /proc. */
   private static byte[] head(Path file, int max) {
     try {
-      return SmallFiles.head(file, max);
+      return SmallFiles.reread(file, max);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
     }

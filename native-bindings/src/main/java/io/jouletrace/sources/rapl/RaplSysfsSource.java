@@ -455,7 +455,12 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
 
   @Override
   public void close() {
-    // Files are opened per read; nothing is held.
+    for (Zone z : counted) {
+      SmallFiles.forget(z.zone.dir().resolve("energy_uj"));
+    }
+    for (Zone z : detail) {
+      SmallFiles.forget(z.zone.dir().resolve("energy_uj"));
+    }
   }
 
   static String readTrimmed(Path file) {
