@@ -364,7 +364,12 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     return safe >= Long.MAX_VALUE / 1e9 ? Long.MAX_VALUE : (long) (safe * 1e9);
   }
 
-  /** Typical cost of reading one zone's {@code energy_uj} (about 32 µs for 7 zones, see README). */
+  /**
+   * Cost of reading one zone's {@code energy_uj}, kept at what a read opened per file cost (about
+   * 32 µs for 7 zones). On sysfs the files are now kept open and a read costs 1.2 to 1.8 µs ({@code
+   * SmallFileReadCost}); the higher figure keeps the boundary-read budget on the safe side, and
+   * also holds for a fake tree, whose files are opened per read.
+   */
   static final long ZONE_READ_NANOS = 5_000;
 
   /** Reads every counted and detail zone: about {@value #ZONE_READ_NANOS} ns each. */
