@@ -18,10 +18,11 @@ import java.util.function.Consumer;
  * slots, so that a hundred thousand threads cost the sampler what the ones that changed phase cost.
  *
  * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
- * slot of a thread that has ended is freed at the next {@link #drain} and given to the next new
- * thread, so the slots in use are as many as the threads alive with phases, however many come and
- * go. Registering a thread takes no lock and copies nothing of the other threads' state ({@link
- * SlotTable}): a JVM may start a hundred thousand virtual threads that each open one phase at once.
+ * slot of a thread that has ended is freed within {@value #SWEEP_TICKS} {@link #drain}s (at the
+ * next when it ended inside a phase) and given to the next new thread, so the slots in use are
+ * about as many as the threads alive with phases, however many come and go. Registering a thread
+ * takes no lock and copies nothing of the other threads' state ({@link SlotTable}): a JVM may start
+ * a hundred thousand virtual threads that each open one phase at once.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -321,6 +322,13 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       slots.release(t.slot);
     }
     endedCount = 0;
+    // The lists shrink again after a burst of threads: memory follows the threads alive.
+    if (open.length > 64 && openCount < open.length / 4) {
+      open = Arrays.copyOf(open, open.length / 2);
+    }
+    if (ended.length > 64) {
+      ended = new ThreadPhases[16];
+    }
   }
 
   /**

@@ -210,11 +210,6 @@ final class ThreadPhases extends WeakReference<Thread> {
     return i == 0 ? generation0 : (int) frames[i - 1];
   }
 
-  /** Owner: current stack depth. */
-  int depth() {
-    return depth;
-  }
-
   private void publish(long now, int phase) {
     CURRENT.setRelease(this, phase);
     long gap = Math.max(0, now - published);
