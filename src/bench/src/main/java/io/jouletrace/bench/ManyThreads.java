@@ -126,9 +126,9 @@ public final class ManyThreads {
     }
 
     long peak = heap.stop();
-    // Give the agent two of its default 100 ms ticks to take in the ended threads, then count
-    // what is still held.
-    Thread.sleep(250);
+    // Give the agent eleven of its default 100 ms ticks, within which it frees the slots of all
+    // the ended threads, then count what is still held.
+    Thread.sleep(1100);
     System.gc();
     Runtime rt = Runtime.getRuntime();
     long after = rt.totalMemory() - rt.freeMemory();

@@ -4,19 +4,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -91,7 +87,7 @@ public final class ManyThreadsHarness {
       }
     }
     Path tmp = Files.createTempDirectory("jouletrace-threads");
-    Path classes = extractWorkload(tmp.resolve("classes"));
+    Path classes = WorkloadClasses.extract(tmp.resolve("classes"), ManyThreads.class);
     Thread writer = null;
     if (rapl) {
       Path root = tmp.resolve("powercap");
@@ -304,31 +300,5 @@ public final class ManyThreadsHarness {
       }
     }
     return new double[] {total, sum, x};
-  }
-
-  /** Copies the workload and the public API out of this jar into a class directory. */
-  private static Path extractWorkload(Path dir) throws Exception {
-    Path jar =
-        Path.of(ManyThreads.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    String workload = ManyThreads.class.getName().replace('.', '/');
-    try (JarFile j = new JarFile(jar.toFile())) {
-      for (Enumeration<JarEntry> e = j.entries(); e.hasMoreElements(); ) {
-        JarEntry entry = e.nextElement();
-        String n = entry.getName();
-        boolean wanted =
-            n.endsWith(".class")
-                && (n.startsWith("io/jouletrace/api/")
-                    || n.equals(workload + ".class")
-                    || n.startsWith(workload + "$"));
-        if (wanted) {
-          Path target = dir.resolve(n);
-          Files.createDirectories(target.getParent());
-          try (InputStream in = j.getInputStream(entry)) {
-            Files.copy(in, target);
-          }
-        }
-      }
-    }
-    return dir;
   }
 }

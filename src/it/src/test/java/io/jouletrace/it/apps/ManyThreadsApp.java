@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * {@code virtual|platform <n> <sleep-ms>}: n threads, all started at once, each opening one phase
  * {@code x} around a sleep. Virtual threads need Java 21 or later. Prints the phases closed, the
- * seconds it took and the heap in use after a full GC once the agent's sampler has had two ticks to
- * take in the ended threads.
+ * seconds it took and the heap in use after a full GC once the agent's sampler has had eleven ticks
+ * to take in the ended threads and free their slots.
  */
 public final class ManyThreadsApp {
 
@@ -58,7 +58,7 @@ public final class ManyThreadsApp {
       }
     }
     double seconds = (System.nanoTime() - start) * 1e-9;
-    Thread.sleep(250);
+    Thread.sleep(1100);
     System.gc();
     Runtime rt = Runtime.getRuntime();
     System.out.printf(
