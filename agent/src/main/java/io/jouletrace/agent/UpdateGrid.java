@@ -316,6 +316,14 @@ final class UpdateGrid {
    * to see the counter at its middle.
    */
   private long locked(long start, long end, boolean changed) {
+    if (start > hi + (long) (period / 2)) {
+      // Held up past the next update (the thread waited for a CPU): the value may stand for a
+      // later update than the planned one, so it is stamped as a read outside the plan, and it
+      // tells nothing of where the planned update lay. The next read is planned afresh.
+      probe = false;
+      lo = NONE;
+      return unplanned(start, end, changed);
+    }
     long mid = start + (end - start) / 2;
     if (probe && guard) {
       probe = false;

@@ -47,8 +47,18 @@ class UpdateGridTest {
 
   /** Runs the grid as the sampler does for {@code seconds} of virtual time. */
   private static List<Read> run(UpdateGrid grid, Counter c, double seconds, long interval) {
+    return run(grid, c, seconds, interval, 0, 0);
+  }
+
+  /**
+   * Runs the grid as the sampler does; once it is locked, every {@code holdEvery}-th read (0: none)
+   * starts {@code hold} late, as when the sampler's thread waits for a CPU.
+   */
+  private static List<Read> run(
+      UpdateGrid grid, Counter c, double seconds, long interval, int holdEvery, long hold) {
     List<Read> reads = new ArrayList<>();
     long end = c.now + (long) (seconds * 1e9);
+    int n = 0;
     while (c.now < end) {
       long due = grid.nextRead(c.now, interval);
       if (due == Long.MAX_VALUE) {
@@ -56,6 +66,9 @@ class UpdateGridTest {
         due = c.now;
       }
       c.now = Math.max(c.now, due);
+      if (holdEvery > 0 && grid.state() == UpdateGrid.State.LOCKED && ++n % holdEvery == 0) {
+        c.now += hold;
+      }
       boolean planned = grid.scheduled();
       long start = c.now;
       long sampled =
@@ -87,6 +100,23 @@ class UpdateGridTest {
     }
     // One read per update plus the probes: far fewer than back-to-back reading would take.
     assertThat(reads.size()).isLessThan((int) (30 * 10 * 1.4));
+  }
+
+  @Test
+  void aReadHeldUpPastTheNextUpdateIsStampedWithTheUpdateItSaw() {
+    // one read in seven starts 1.5 periods late: its value holds a later update than planned
+    Counter c = new Counter(100 * MS, 37 * MS, 3 * MS, 0);
+    c.now = 1_000 * MS;
+    UpdateGrid grid = new UpdateGrid(100 * MS, c.now - 50 * MS);
+    List<Read> reads = run(grid, c, 30, 100 * MS, 7, 150 * MS);
+    List<Read> changed = reads.stream().filter(r -> r.changed() && r.start() > 2_000 * MS).toList();
+    assertThat(changed).hasSizeGreaterThan(150);
+    for (Read r : changed) {
+      // stamped a period early, a reading would put a period's energy before its time: the power
+      // of the second ending there, and of the one starting there, would be off by a tenth
+      assertThat(Math.abs(r.stamp() - r.truth())).as("%s", r).isLessThanOrEqualTo(c.cost);
+    }
+    assertThat(grid.state()).isEqualTo(UpdateGrid.State.LOCKED);
   }
 
   @Test
