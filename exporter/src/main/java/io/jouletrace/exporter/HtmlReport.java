@@ -438,13 +438,14 @@ public final class HtmlReport {
     }
   }
 
-  /** The energy flame graph of the profiler's folded stacks, when they were written. */
   /** Phases that get a flame graph of their own, the ones with the most profiled energy. */
   static final int FLAME_PHASES = 12;
 
   /**
-   * The energy flame graph: one for all phases and one per phase, picked with radio buttons that
-   * plain CSS turns into a filter (no script).
+   * The energy flame graph of the profiler's folded stacks, when they were written: one for all
+   * phases and one per phase, picked with radio buttons that plain CSS turns into a filter (no
+   * script). The buttons come first and are siblings of the graphs, as the CSS sibling selector
+   * needs; their labels, in a line above the graphs, are what one clicks.
    */
   private static void flameGraph(StringBuilder b, EnergySnapshot s) {
     if (s.profile() == null || s.profile().collapsedFile() == null) {
@@ -464,21 +465,31 @@ public final class HtmlReport {
         phases.add(p.phase());
       }
     }
-    b.append("<h2>Energy flame graph</h2>\n<div id=\"flamegraph\"><p>Phase: ");
-    StringBuilder rules = new StringBuilder();
+    b.append("<h2>Energy flame graph</h2>\n<div id=\"flamegraph\">");
+    StringBuilder labels = new StringBuilder("<p>Phase: ");
+    StringBuilder shown = new StringBuilder();
+    StringBuilder picked = new StringBuilder();
     for (int i = 0; i < phases.size(); i++) {
       b.append("<input type=\"radio\" name=\"fg\" id=\"fg")
           .append(i)
-          .append(i == 0 ? "\" checked>" : "\">")
+          .append(i == 0 ? "\" checked>" : "\">");
+      labels
           .append("<label for=\"fg")
           .append(i)
           .append("\">")
           .append(i == 0 ? "all" : esc(phases.get(i)))
           .append("</label> ");
-      rules.append(i == 0 ? "" : ",").append("#fg").append(i).append(":checked~#fg").append(i);
-      rules.append("-graph");
+      String sep = i == 0 ? "" : ",";
+      shown.append(sep).append("#fg").append(i).append(":checked~#fg").append(i).append("-graph");
+      picked
+          .append(sep)
+          .append("#fg")
+          .append(i)
+          .append(":checked~p label[for=fg")
+          .append(i)
+          .append("]");
     }
-    b.append("</p>\n");
+    b.append('\n').append(labels).append("</p>\n");
     for (int i = 0; i < phases.size(); i++) {
       b.append("<div class=\"fg\" id=\"fg").append(i).append("-graph\">");
       try {
@@ -488,9 +499,13 @@ public final class HtmlReport {
       }
       b.append("</div>\n");
     }
-    b.append("<style>#flamegraph .fg{display:none}")
-        .append(rules)
-        .append("{display:block}</style></div>\n");
+    b.append("<style>#flamegraph>input{position:absolute;opacity:0}")
+        .append("#flamegraph label{cursor:pointer;margin-right:.6em}")
+        .append("#flamegraph .fg{display:none}")
+        .append(shown)
+        .append("{display:block}")
+        .append(picked)
+        .append("{font-weight:bold;text-decoration:underline}</style></div>\n");
   }
 
   private static String f(double v, int decimals) {

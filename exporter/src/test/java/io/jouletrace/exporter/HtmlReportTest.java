@@ -77,7 +77,9 @@ class HtmlReportTest {
     assertThat(html).doesNotContain("<script");
     assertThat(section)
         .contains(
-            "<input type=\"radio\" name=\"fg\" id=\"fg0\" checked><label for=\"fg0\">all</label>",
+            "<div id=\"flamegraph\"><input type=\"radio\" name=\"fg\" id=\"fg0\" checked>"
+                + "<input type=\"radio\" name=\"fg\" id=\"fg1\"><input type=\"radio\" name=\"fg\""
+                + " id=\"fg2\">\n<p>Phase: <label for=\"fg0\">all</label>",
             "<label for=\"fg1\">train-step</label>",
             "<label for=\"fg2\">data-loading</label>",
             "#fg0:checked~#fg0-graph,#fg1:checked~#fg1-graph,#fg2:checked~#fg2-graph{display:block}");

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +95,23 @@ class HtmlReportIT {
       String all = dom.out().substring(dom.out().indexOf("id=\"fg0-graph\">"));
       all = all.substring(0, all.indexOf("</div>"));
       assertThat(all).contains("<svg", "DjlTrainingExample.main");
+      // and the CSS shows the checked one, the all-phases graph, and hides the others: a copy of
+      // the page with a script that writes each graph's computed display into the DOM
+      Path probe = dir.resolve("probe.html");
+      Files.writeString(
+          probe,
+          Files.readString(html)
+              .replace(
+                  "</body>",
+                  "<script>document.body.setAttribute('data-fg', Array.from("
+                      + "document.querySelectorAll('#flamegraph .fg')).map("
+                      + "e => getComputedStyle(e).display).join(','));</script></body>"));
+      String shown = chromium(chromium, dir, proxy.getLocalPort(), "--dump-dom", probe).out();
+      Matcher fg = Pattern.compile("data-fg=\"([^\"]*)\"").matcher(shown);
+      assertThat(fg.find()).as(shown).isTrue();
+      List<String> displays = List.of(fg.group(1).split(","));
+      assertThat(displays.get(0)).as("%s", displays).isEqualTo("block");
+      assertThat(displays.subList(1, displays.size())).as("%s", displays).containsOnly("none");
       assertThat(dom.out()).contains("class=\"estimated\">estimated");
       for (Chrome c : List.of(dom, shot)) {
         assertThat(c.err()).doesNotContain("CONSOLE", "Uncaught", "ERR_");
