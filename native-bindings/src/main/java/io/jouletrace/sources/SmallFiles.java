@@ -32,6 +32,11 @@ public final class SmallFiles {
 
   private static final Object PER_READ = new Object();
 
+  /** Where Linux mounts procfs and sysfs. */
+  private static final Path PROC = Path.of("/proc");
+
+  private static final Path SYS = Path.of("/sys");
+
   private static ByteBuffer buffer = ByteBuffer.allocate(1024);
 
   private SmallFiles() {}
@@ -101,9 +106,6 @@ public final class SmallFiles {
     Path p = file.toAbsolutePath().normalize();
     return p.startsWith(PROC) || p.startsWith(SYS);
   }
-
-  private static final Path PROC = Path.of("/proc");
-  private static final Path SYS = Path.of("/sys");
 
   private static Object open(Path file) {
     try {

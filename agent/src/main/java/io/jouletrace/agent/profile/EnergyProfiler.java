@@ -70,12 +70,6 @@ public final class EnergyProfiler implements AttributionListener {
   /** Threads whose CPU time is followed; others weigh the mean of those that are. */
   static final int MAX_THREADS = 4096;
 
-  /**
-   * The instant of the last reading of every thread, then the ids of the threads alive then,
-   * sorted; null before the first.
-   */
-  private long[] aliveAt;
-
   /** Methods listed per phase in the report. */
   static final int TOP = 20;
 
@@ -108,6 +102,12 @@ public final class EnergyProfiler implements AttributionListener {
 
   /** Each sampled thread's CPU time readings, kept from the oldest open bucket on. */
   private final Map<Long, CpuLine> cpu = new HashMap<>();
+
+  /**
+   * The instant of the last reading of every thread, then the ids of the threads alive then,
+   * sorted; null before the first.
+   */
+  private long[] aliveAt;
 
   /** Threads sampled lately, to the instant of their latest sample. */
   private final Map<Long, Long> recent = new HashMap<>();
