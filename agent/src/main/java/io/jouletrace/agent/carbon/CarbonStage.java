@@ -141,7 +141,22 @@ public final class CarbonStage implements AttributionListener {
   private long[] pendingFrom = new long[64];
   private long[] pendingTo = new long[64];
 
-  private record SegmentKey(IntensityPoint point, boolean edge) {}
+  /**
+   * A segment of the intensity timeline that energy fell into. Its {@code equals} and {@code
+   * hashCode} are written out: a record's generated ones are bootstrapped through method handles,
+   * which costs a short job about 0.1 s of interpreted code on the exit path.
+   */
+  private record SegmentKey(IntensityPoint point, boolean edge) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SegmentKey k && k.edge == edge && k.point.equals(point);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * point.hashCode() + Boolean.hashCode(edge);
+    }
+  }
 
   private static final class GpuUse {
     final String model;

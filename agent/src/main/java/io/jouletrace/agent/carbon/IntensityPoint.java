@@ -1,5 +1,7 @@
 package io.jouletrace.agent.carbon;
 
+import java.util.Objects;
+
 /**
  * A grid intensity in force from an instant until the next point of its timeline.
  *
@@ -11,4 +13,24 @@ package io.jouletrace.agent.carbon;
  * @param estimated whether the provider marked it as estimated
  */
 public record IntensityPoint(
-    long fromMillis, double gramsPerKwh, String source, String factorType, boolean estimated) {}
+    long fromMillis, double gramsPerKwh, String source, String factorType, boolean estimated) {
+
+  // equals and hashCode are written out: a record's generated ones are bootstrapped through
+  // method handles, which a short job pays for on the exit path (CarbonStage keys segments by
+  // point).
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof IntensityPoint p
+        && p.fromMillis == fromMillis
+        && Double.compare(p.gramsPerKwh, gramsPerKwh) == 0
+        && p.estimated == estimated
+        && Objects.equals(p.source, source)
+        && Objects.equals(p.factorType, factorType);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(fromMillis, gramsPerKwh, source, factorType, estimated);
+  }
+}
