@@ -7,15 +7,12 @@ import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
 import io.jouletrace.exporter.EnergySnapshot.PhaseEnergy;
 import io.jouletrace.sources.Domain;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -381,11 +378,11 @@ public final class CarbonStatement {
     if (Double.isNaN(v)) {
       return "n/a";
     }
-    return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    return Decimals.fixed(v, decimals);
   }
 
   private static String sci(double v) {
-    return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.4g", v);
+    return Double.isNaN(v) ? "n/a" : Decimals.significant(v, 4);
   }
 
   /**
@@ -401,12 +398,6 @@ public final class CarbonStatement {
     if (dir != null) {
       Files.createDirectories(dir);
     }
-    Path tmp = Files.createTempFile(dir, ".jouletrace-", ".md.tmp");
-    try {
-      Files.writeString(tmp, markdown(s), StandardCharsets.UTF_8);
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicWrite.write(abs, markdown(s), ".md.tmp");
   }
 }

@@ -3,7 +3,6 @@ package io.jouletrace.exporter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
-import java.util.Locale;
 import java.util.TreeMap;
 
 /**
@@ -106,7 +105,7 @@ public final class FlameGraph {
         .append(" (")
         .append(num(n.total))
         .append(" mJ, ")
-        .append(String.format(Locale.ROOT, "%.2f", 100 * n.total / all))
+        .append(Decimals.fixed(100 * n.total / all, 2))
         .append(" %)</title><rect x=\"")
         .append(num(x))
         .append("\" y=\"")
@@ -153,9 +152,7 @@ public final class FlameGraph {
   }
 
   private static String num(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15
-        ? Long.toString((long) v)
-        : String.format(Locale.ROOT, "%.2f", v);
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Decimals.fixed(v, 2);
   }
 
   static String escape(String s) {

@@ -14,11 +14,9 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -64,13 +62,7 @@ public final class HtmlReport {
     if (dir != null && !Files.isWritable(dir)) {
       throw new AccessDeniedException(abs.toString(), null, "folder " + dir + " is not writable");
     }
-    Path tmp = Files.createTempFile(dir, ".jouletrace-", ".html.tmp");
-    try {
-      Files.writeString(tmp, render(s), StandardCharsets.UTF_8);
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicWrite.write(abs, render(s), ".html.tmp");
   }
 
   /**
@@ -423,9 +415,9 @@ public final class HtmlReport {
           .append("</td><td class=\"n\">")
           .append(e.units())
           .append("</td><td class=\"n\">")
-          .append(String.format(Locale.ROOT, "%.4g", e.joulesPerUnit()))
+          .append(Decimals.significant(e.joulesPerUnit(), 4))
           .append("</td><td class=\"n\">")
-          .append(String.format(Locale.ROOT, "%.4g", e.gramsPerUnit()))
+          .append(Decimals.significant(e.gramsPerUnit(), 4))
           .append("</td><td class=\"n\">")
           .append(f(e.unitsPerSecond(), 1))
           .append("</td></tr>");
@@ -509,7 +501,7 @@ public final class HtmlReport {
   }
 
   private static String f(double v, int decimals) {
-    return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    return Decimals.fixed(v, decimals);
   }
 
   static String esc(String s) {

@@ -5,7 +5,6 @@ import io.jouletrace.sources.Domain;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 
 /** The compact per-phase table printed at exit. */
 public final class PhaseTable {
@@ -24,49 +23,72 @@ public final class PhaseTable {
     rows.sort(Comparator.comparingDouble(PhaseEnergy::totalJoules).reversed());
     String method = methodSummary(s);
     StringBuilder b = new StringBuilder();
-    b.append(
-        String.format(
-            Locale.ROOT,
-            "JouleTrace: %.1f s, attribution=%s, stage=%s, %.0f gCO2e/kWh x PUE %.2f%n",
-            s.wallSeconds(),
-            s.attribution(),
-            s.stage(),
-            s.carbon().intensityGramsPerKwh(),
-            s.carbon().pue()));
-    String fmt = "%-22s %9s %11s %6s %10s  %s%n";
-    b.append(
-        String.format(Locale.ROOT, fmt, "phase", "seconds", "joules", "share", "gCO2e", "method"));
+    String nl = System.lineSeparator();
+    b.append("JouleTrace: ")
+        .append(Decimals.fixed(s.wallSeconds(), 1))
+        .append(" s, attribution=")
+        .append(s.attribution())
+        .append(", stage=")
+        .append(s.stage())
+        .append(", ")
+        .append(Decimals.fixed(s.carbon().intensityGramsPerKwh(), 0))
+        .append(" gCO2e/kWh x PUE ")
+        .append(Decimals.fixed(s.carbon().pue(), 2))
+        .append(nl);
+    line(b, "phase", "seconds", "joules", "share", "gCO2e", "method");
     for (PhaseEnergy p : rows) {
-      row(b, fmt, p, total.totalJoules(), method);
+      row(b, p, total.totalJoules(), method);
     }
-    row(b, fmt, total, total.totalJoules(), method);
+    row(b, total, total.totalJoules(), method);
     if (s.agent() != null) {
       EnergySnapshot.AgentCost a = s.agent();
-      b.append(
-          String.format(
-              Locale.ROOT,
-              "measuring cost: %.2f CPU-s of the agent's threads (%.1f %% of the process), %.2f J,"
-                  + " %.4f gCO2e, included above%n",
-              a.cpuSeconds(),
-              a.cpuShare() * 100,
-              a.joules(),
-              a.grams()));
+      b.append("measuring cost: ")
+          .append(Decimals.fixed(a.cpuSeconds(), 2))
+          .append(" CPU-s of the agent's threads (")
+          .append(Decimals.fixed(a.cpuShare() * 100, 1))
+          .append(" % of the process), ")
+          .append(Decimals.fixed(a.joules(), 2))
+          .append(" J, ")
+          .append(Decimals.fixed(a.grams(), 4))
+          .append(" gCO2e, included above")
+          .append(nl);
     }
     return b.toString();
   }
 
-  private static void row(StringBuilder b, String fmt, PhaseEnergy p, double all, String method) {
+  private static void row(StringBuilder b, PhaseEnergy p, double all, String method) {
     double share = all > 0 ? p.totalJoules() / all * 100 : 0;
-    b.append(
-        String.format(
-            Locale.ROOT,
-            fmt,
-            p.name(),
-            String.format(Locale.ROOT, "%.2f", p.wallSeconds()),
-            String.format(Locale.ROOT, "%.2f", p.totalJoules()),
-            String.format(Locale.ROOT, "%.1f%%", share),
-            String.format(Locale.ROOT, "%.4f", p.totalGrams()),
-            method));
+    line(
+        b,
+        p.name(),
+        Decimals.fixed(p.wallSeconds(), 2),
+        Decimals.fixed(p.totalJoules(), 2),
+        Decimals.fixed(share, 1) + "%",
+        Decimals.fixed(p.totalGrams(), 4),
+        method);
+  }
+
+  /** One line of the table: the columns are 22, 9, 11, 6 and 10 characters wide. */
+  private static void line(
+      StringBuilder b,
+      String phase,
+      String seconds,
+      String joules,
+      String share,
+      String grams,
+      String method) {
+    b.append(Decimals.left(phase, 22))
+        .append(' ')
+        .append(Decimals.right(seconds, 9))
+        .append(' ')
+        .append(Decimals.right(joules, 11))
+        .append(' ')
+        .append(Decimals.right(share, 6))
+        .append(' ')
+        .append(Decimals.right(grams, 10))
+        .append("  ")
+        .append(method)
+        .append(System.lineSeparator());
   }
 
   /** One word per domain, e.g. {@code cpu:estimated dram:estimated}. */
