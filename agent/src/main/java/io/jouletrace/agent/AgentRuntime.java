@@ -239,8 +239,12 @@ public final class AgentRuntime {
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
       }
       startProfiling();
-      JsonReport.warmUp(liveSnapshot());
-      if (config.prometheusPort() >= 0) {
+      // Once exit has begun (a short job), warming up the report or serving /metrics would only
+      // compete with exit for the CPU.
+      if (!shuttingDown) {
+        JsonReport.warmUp(liveSnapshot());
+      }
+      if (config.prometheusPort() >= 0 && !shuttingDown) {
         startEndpoint();
       }
       PrometheusEndpoint e = endpoint.get();
