@@ -174,7 +174,7 @@ public final class AgentRuntime {
               // the wall-clock instant of startNanos: report times and intensity segments agree
               Instant.ofEpochMilli(startEpochMillis));
       // The counters' first reading is the zero of everything measured: take it before the
-      // application runs. Byte Buddy and the slow sources start on daemon threads below.
+      // application runs. The weaver and the slow sources start on daemon threads below.
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
       Dispatch.installCounter(units);
@@ -212,7 +212,7 @@ public final class AgentRuntime {
   /** The slow part of start-up (NVML, OSHI, HTTP), off the sampler's and the application's path. */
   private void init() {
     try {
-      // Byte Buddy first, when a class to instrument has started it: an application thread may
+      // The weaver first, when a class to instrument has started it: an application thread may
       // be waiting for it to load that class. The sources opened here lose nothing by starting a
       // moment later (see Sampler.open).
       if (gate.started()) {

@@ -203,4 +203,22 @@ public final class Dispatch {
       failure = t;
     }
   }
+
+  /**
+   * Counts the size of a list of inputs in a named phase; anything else than a {@link
+   * java.util.List} is not counted. Never throws.
+   *
+   * @param phase the phase name
+   * @param unit the unit's name
+   * @param inputs the inputs, usually a list
+   */
+  public static void countList(String phase, String unit, Object inputs) {
+    try {
+      if (inputs instanceof java.util.List<?> list) {
+        countIn(phase, unit, list.size());
+      }
+    } catch (Throwable t) {
+      failure = t; // a list whose size() throws: the application's own call will see it
+    }
+  }
 }

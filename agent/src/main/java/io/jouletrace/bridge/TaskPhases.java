@@ -50,4 +50,21 @@ public final class TaskPhases {
       return 0L; // the task never sees it
     }
   }
+
+  /**
+   * Opens the phase that a task's local properties name, if any; never throws. Called from the code
+   * woven into the engine's task class.
+   *
+   * @param localProperties the task's local properties, or {@code null}
+   * @return a token for {@link Dispatch#exit(long)}; 0 when nothing was opened
+   */
+  public static long taskStartsWith(java.util.Properties localProperties) {
+    try {
+      return localProperties == null
+          ? 0L
+          : taskStarts(localProperties.getProperty("jouletrace.phase"));
+    } catch (Throwable t) {
+      return 0L;
+    }
+  }
 }

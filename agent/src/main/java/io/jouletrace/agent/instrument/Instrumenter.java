@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 import net.bytebuddy.jar.asm.ClassReader;
 
 /**
- * Installs the automatic phases with Byte Buddy. Classes loaded before the agent (dynamic attach)
- * are retransformed. Failures are reported once per class and never reach the application.
+ * Installs the automatic phases with the {@link Weaver}. Classes loaded before the agent (dynamic
+ * attach) are retransformed. Failures are reported once per class and never reach the application.
  */
 public final class Instrumenter {
 
@@ -65,13 +65,13 @@ public final class Instrumenter {
 
   /**
    * Installs the rules without holding up start-up: a plain {@link ClassFileTransformer} (the
-   * {@link Gate}) is registered at once and Byte Buddy, which takes a few hundred milliseconds of
-   * CPU to load and to warm up, works on the {@code jouletrace-instrument} daemon thread.
+   * {@link Gate}) is registered at once, and the weaver is made ready on the {@code
+   * jouletrace-instrument} daemon thread when the first target class loads.
    *
-   * <p>With {@code wait}, a thread that loads a target class before Byte Buddy is ready waits for
+   * <p>With {@code wait}, a thread that loads a target class before the weaver is ready waits for
    * it (at most {@value #READY_TIMEOUT_SECONDS} s), so that no call is missed. Without, the class
    * loads as it is and is queued, and the {@code jouletrace-instrument} thread retransforms it as
-   * soon as Byte Buddy is ready; a call that starts before then is not a phase, and its energy goes
+   * soon as the weaver is ready; a call that starts before then is not a phase, and its energy goes
    * to the phase around it, or {@code other}. Either way, classes loaded later are transformed as
    * they load.
    *
@@ -134,7 +134,7 @@ public final class Instrumenter {
   }
 
   /**
-   * What the gate hands to Byte Buddy: classes named by a rule, classes whose name matches a rule's
+   * What the gate hands to the weaver: classes named by a rule, classes whose name matches a rule's
    * glob, classes that directly extend or implement a subtype rule's type or a class already handed
    * over for that reason (a superclass is always loaded before its subclasses), and classes that
    * carry {@code @EnergyPhase}. Everything else loads untouched and without waiting.
@@ -289,7 +289,7 @@ public final class Instrumenter {
 
   /**
    * The only transformer the JVM sees. Every class load costs it one set lookup by name; the few
-   * target classes are handed to Byte Buddy, waiting for it to be ready if need be.
+   * target classes are handed to the weaver, waiting for it to be ready if need be.
    */
   public static final class Gate implements ClassFileTransformer {
     /** Rounds after which a queued class that never showed up among the loaded ones is dropped. */
@@ -302,13 +302,13 @@ public final class Instrumenter {
     private volatile ClassFileTransformer delegate;
     private final Instrumentation inst;
 
-    /** Whether first loads before Byte Buddy is ready are deferred instead of waiting for it. */
+    /** Whether first loads before the weaver is ready are deferred instead of waiting for it. */
     private final boolean deferEarly;
 
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private volatile Thread worker;
 
-    /** Starts Byte Buddy's thread; run once, at the first class to instrument. */
+    /** Starts the weaver's thread; run once, at the first class to instrument. */
     private volatile Runnable starter;
 
     private final java.util.concurrent.atomic.AtomicBoolean started =
@@ -331,7 +331,7 @@ public final class Instrumenter {
     }
 
     /**
-     * Starts Byte Buddy, once: at the first class that needs it, so that a JVM that never loads one
+     * Starts the weaver, once: at the first class that needs it, so that a JVM that never loads one
      * (most that are not training with DJL or running Spark tasks) never pays for it.
      */
     void start() {
@@ -341,13 +341,13 @@ public final class Instrumenter {
       }
     }
 
-    /** Whether Byte Buddy was started (a class to instrument was seen). */
+    /** Whether the weaver was started (a class to instrument was seen). */
     public boolean started() {
       return started.get() || starter == null;
     }
 
     /**
-     * Waits until Byte Buddy is ready (or has failed), at most the given time.
+     * Waits until the weaver is ready (or has failed), at most the given time.
      *
      * @return {@code true} when ready
      */
@@ -456,8 +456,8 @@ public final class Instrumenter {
         }
         start();
         ClassFileTransformer t = delegate;
-        // A first load while Byte Buddy is still starting: unless loading threads are to wait,
-        // the class loads as it is and is retransformed as soon as Byte Buddy is ready.
+        // A first load while the weaver is still starting: unless loading threads are to wait,
+        // the class loads as it is and is retransformed as soon as the weaver is ready.
         if (redefined == null && t == null && deferEarly) {
           defer(className, loader);
           return null;
@@ -468,7 +468,7 @@ public final class Instrumenter {
             isReady = ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
             // The interrupt is the application's: keep it for its own code to see. The class
-            // loads as it is and is retransformed once Byte Buddy is ready, as without waiting.
+            // loads as it is and is retransformed once the weaver is ready, as without waiting.
             Thread.currentThread().interrupt();
             if (redefined == null) {
               defer(className, loader);

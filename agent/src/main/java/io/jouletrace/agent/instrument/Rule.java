@@ -1,20 +1,8 @@
 package io.jouletrace.agent.instrument;
 
-import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
-import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
-import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
-import static net.bytebuddy.matcher.ElementMatchers.isInterface;
-import static net.bytebuddy.matcher.ElementMatchers.isMethod;
-import static net.bytebuddy.matcher.ElementMatchers.nameMatches;
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.not;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.matcher.ElementMatcher;
 
 /**
  * One automatic phase: the methods, in some classes, whose execution is the phase.
@@ -30,25 +18,34 @@ import net.bytebuddy.matcher.ElementMatcher;
  * @param type the class name, glob, or super type name
  * @param methods a regular expression over the names of the methods
  * @param phase the phase name
- * @param advice the advice woven around the methods; {@code null} for {@link PhaseAdvice}, which
- *     makes each call a phase named {@code phase}
+ * @param around what the methods are wrapped in
  */
-public record Rule(Kind kind, String type, String methods, String phase, Class<?> advice) {
+public record Rule(Kind kind, String type, String methods, String phase, Around around) {
 
-  /** A rule woven with {@link PhaseAdvice}. */
+  /** A rule whose every call is a phase named {@code phase}. */
   public Rule(Kind kind, String type, String methods, String phase) {
-    this(kind, type, methods, phase, null);
+    this(kind, type, methods, phase, Around.PHASE);
   }
 
   /**
-   * Returns this rule woven with another advice class (inlined; it may reference only JDK and
-   * bridge classes).
+   * Returns this rule with another wrapping of its methods.
    *
-   * @param adviceClass the advice
+   * @param a the wrapping
    * @return a copy
    */
-  public Rule withAdvice(Class<?> adviceClass) {
-    return new Rule(kind, type, methods, phase, adviceClass);
+  public Rule with(Around a) {
+    return new Rule(kind, type, methods, phase, a);
+  }
+
+  /** What a rule's methods are wrapped in. */
+  public enum Around {
+    /** Each call is a phase named after the rule. */
+    PHASE,
+    /**
+     * Each call is a phase named by the task's {@code jouletrace.phase} local property (Spark's
+     * {@code Task.run}, whose class has the field {@code localProperties}); none when it has none.
+     */
+    SPARK_TASK
   }
 
   /** How a rule's {@code type} is matched. */
@@ -61,18 +58,14 @@ public record Rule(Kind kind, String type, String methods, String phase, Class<?
     GLOB
   }
 
-  /** The rule's type matcher for Byte Buddy. */
-  ElementMatcher<? super TypeDescription> typeMatcher() {
-    return switch (kind) {
-      case EXACT -> named(type);
-      case SUBTYPES -> hasSuperType(named(type)).and(not(isInterface()));
-      case GLOB -> nameMatches(globToRegex(type));
-    };
+  /** The class names a glob rule matches, as a pattern (compiled off the start-up path). */
+  Pattern typePattern() {
+    return Pattern.compile(kind == Kind.GLOB ? globToRegex(type) : Pattern.quote(type));
   }
 
-  /** The methods that become phases: the rule's, never constructors or abstract methods. */
-  ElementMatcher<? super MethodDescription> methodMatcher() {
-    return isMethod().and(not(isAbstract())).and(not(isConstructor())).and(nameMatches(methods));
+  /** The names of the methods that become phases, as a pattern. */
+  Pattern methodPattern() {
+    return Pattern.compile(methods);
   }
 
   /**

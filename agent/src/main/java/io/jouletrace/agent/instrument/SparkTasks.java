@@ -25,6 +25,9 @@ public final class SparkTasks implements TaskPhases.Handler {
   /** The local property read from each task. */
   public static final String PROPERTY = "jouletrace.phase";
 
+  /** The field of Spark's task that holds its local properties. */
+  static final String LOCAL_PROPERTIES = "localProperties";
+
   /** The longest phase name taken from a task. */
   public static final int MAX_LENGTH = 128;
 
@@ -51,9 +54,9 @@ public final class SparkTasks implements TaskPhases.Handler {
     this.maxPhases = maxPhases;
   }
 
-  /** The rule that weaves {@link SparkTaskAdvice} into {@code Task.run}. */
+  /** The rule that opens each task's phase around {@code Task.run}. */
   public static Rule rule() {
-    return Rule.exact(TASK_CLASS, PROPERTY, "run").withAdvice(SparkTaskAdvice.class);
+    return Rule.exact(TASK_CLASS, PROPERTY, "run").with(Rule.Around.SPARK_TASK);
   }
 
   @Override
