@@ -165,6 +165,16 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     finalBytes = ownAllocatedBytes();
   }
 
+  /** Events handed over so far (re-sync events not counted); read after {@link #stop()}. */
+  long eventsDrained() {
+    return eventsSeen;
+  }
+
+  /** Drains that found a ring had been full, so far. */
+  long overflows() {
+    return resyncsSeen;
+  }
+
   /** Stops the thread after a last drain. */
   void stop() {
     running = false;

@@ -1,0 +1,179 @@
+package io.jouletrace.bench;
+
+import io.jouletrace.agent.phase.PhaseRecorder;
+import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.bridge.Dispatch;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The phase boundary with a thousand threads at once, each opening and closing phases of its own
+ * (200 names among them), against two {@code System.nanoTime()} reads in the same loop and the same
+ * number of threads: the regime JMH cannot run on two cores (its thousand spinning threads never
+ * get through a warm-up iteration). Each thread's cost per op is its own CPU time over its ops, so
+ * the time a thread waits for a core is not counted; the score is the median over the threads, and
+ * the two loops take turns, round after round. A {@link RecorderDrainer} drains the rings as the
+ * agent's sampler does; the events it did not get (rings that were full) are reported, since an op
+ * that finds its ring full skips the ring write and is cheaper.
+ *
+ * <pre>{@code
+ * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ThousandThreadsBoundary \
+ *     --threads 1000 --ops 100000 --rounds 5
+ * }</pre>
+ */
+public final class ThousandThreadsBoundary {
+
+  private static final int WARMUP_OPS = 20_000;
+  private static volatile long sink;
+
+  private ThousandThreadsBoundary() {}
+
+  public static void main(String[] args) throws Exception {
+    int threads = 1000;
+    int ops = 100_000;
+    int rounds = 5;
+    for (int i = 0; i < args.length; i += 2) {
+      switch (args[i]) {
+        case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+        case "--ops" -> ops = Integer.parseInt(args[i + 1]);
+        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    PhaseRecorder recorder =
+        new PhaseRecorder(new PhaseRegistry(256, System.err::println), System.err::println);
+    Dispatch.install(recorder);
+    long probe = Dispatch.enter("probe");
+    if (probe == 0L) {
+      throw new IllegalStateException("the recorder did not record: Dispatch is not bound");
+    }
+    Dispatch.exit(probe);
+    RecorderDrainer drainer = RecorderDrainer.start(recorder);
+    double[] phases = new double[rounds];
+    double[] clocks = new double[rounds];
+    long pairs = 1; // the probe
+    System.out.printf(
+        Locale.ROOT,
+        "%d threads at once, %d ops each after %d untimed, %d rounds, %s, load %s%n",
+        threads,
+        ops,
+        WARMUP_OPS,
+        rounds,
+        Runtime.version(),
+        load());
+    for (int r = 0; r < rounds; r++) {
+      for (int k = 0; k < 2; k++) {
+        boolean phase = (k == 0) == (r % 2 == 0);
+        double perOp = run(threads, ops, phase);
+        if (phase) {
+          phases[r] = perOp;
+          pairs += (long) threads * (ops + WARMUP_OPS);
+        } else {
+          clocks[r] = perOp;
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "round %d %-6s %.1f ns/op (median of %d threads' own CPU time), load %s%n",
+            r + 1,
+            phase ? "phases" : "clock",
+            perOp,
+            threads,
+            load());
+      }
+    }
+    drainer.stop();
+    Dispatch.install(null);
+    long lost = Math.max(0, 2 * pairs - drainer.eventsDrained());
+    double[] ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      ratios[r] = phases[r] / clocks[r];
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "enter+exit %.1f ns/op, two clock reads %.1f ns/op (medians of rounds); median ratio"
+            + " %.3f %s%n",
+        median(phases),
+        median(clocks),
+        median(ratios),
+        Arrays.stream(ratios).mapToObj(x -> String.format(Locale.ROOT, "%.3f", x)).toList());
+    System.out.printf(
+        Locale.ROOT,
+        "events lost to full rings: %d of %d (%.3f %%), drains that found a full ring: %d%n",
+        lost,
+        2 * pairs,
+        100.0 * lost / (2.0 * pairs),
+        drainer.overflows());
+  }
+
+  /** Runs one loop on all threads at once; the median over threads of CPU ns per op. */
+  private static double run(int threads, int ops, boolean phase) throws InterruptedException {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    CountDownLatch ready = new CountDownLatch(threads);
+    CountDownLatch go = new CountDownLatch(1);
+    double[] perOp = new double[threads];
+    Thread[] ts = new Thread[threads];
+    for (int i = 0; i < threads; i++) {
+      int id = i;
+      String name = "p-" + (i % 200);
+      ts[i] =
+          new Thread(
+              () -> {
+                loop(phase, name, WARMUP_OPS);
+                ready.countDown();
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  return;
+                }
+                long c0 = mx.getCurrentThreadCpuTime();
+                loop(phase, name, ops);
+                perOp[id] = (double) (mx.getCurrentThreadCpuTime() - c0) / ops;
+              },
+              "boundary-" + i);
+      ts[i].start();
+    }
+    ready.await();
+    go.countDown();
+    for (Thread t : ts) {
+      t.join();
+    }
+    return median(perOp);
+  }
+
+  private static void loop(boolean phase, String name, int n) {
+    if (phase) {
+      for (int i = 0; i < n; i++) {
+        long token = Dispatch.enter(name);
+        Dispatch.exit(token);
+      }
+    } else {
+      long s = 0;
+      for (int i = 0; i < n; i++) {
+        s += System.nanoTime() + System.nanoTime();
+      }
+      sink = s;
+    }
+  }
+
+  /** The 1, 5 and 15-minute load averages, or "?" where there are none. */
+  private static String load() {
+    try {
+      String[] f =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  private static double median(double[] v) {
+    double[] c = v.clone();
+    Arrays.sort(c);
+    int n = c.length;
+    return n % 2 == 1 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+  }
+}
