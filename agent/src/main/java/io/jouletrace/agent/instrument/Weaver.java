@@ -49,8 +49,8 @@ final class Weaver implements ClassFileTransformer {
   private static final List<String> NEVER =
       List.of("net/bytebuddy/", "io/jouletrace/agent/", "io/jouletrace/bridge/");
 
-  static final String DISPATCH = "io/jouletrace/bridge/Dispatch";
-  static final String TASK_PHASES = "io/jouletrace/bridge/TaskPhases";
+  private static final String DISPATCH = "io/jouletrace/bridge/Dispatch";
+  private static final String TASK_PHASES = "io/jouletrace/bridge/TaskPhases";
   private static final String ENERGY_PHASE =
       "L" + Instrumenter.ENERGY_PHASE.replace('.', '/') + ";";
   private static final String API = Instrumenter.API.replace('.', '/');
@@ -312,7 +312,7 @@ final class Weaver implements ClassFileTransformer {
    * the class files that its loader finds. A super type whose class file cannot be found ends that
    * branch of the search.
    */
-  static boolean isSubtype(ClassInfo info, String root, ClassLoader loader) {
+  private static boolean isSubtype(ClassInfo info, String root, ClassLoader loader) {
     ArrayDeque<String> todo = new ArrayDeque<>();
     Set<String> seen = new HashSet<>();
     if (info.superName != null) {
@@ -502,6 +502,10 @@ final class Weaver implements ClassFileTransformer {
       };
     }
 
+    /**
+     * Emits the owed frame, if any, before the original code's first instruction. ASM has no single
+     * callback before an instruction, so every {@code visit...Insn} below calls this first.
+     */
     private void payOwedFrame() {
       Object[] f = owedFrame;
       if (f != null) {
@@ -638,7 +642,7 @@ final class Weaver implements ClassFileTransformer {
     public void visitMaxs(int maxStack, int maxLocals) {
       if (plan.phases.isEmpty()) {
         // counts push three values, the API's enter hook six slots (its token, twice, and a zero)
-        super.visitMaxs(Math.max(maxStack, 6), Math.max(maxLocals, firstSlot));
+        super.visitMaxs(Math.max(maxStack, 6), maxLocals);
         return;
       }
       Label end = new Label();
