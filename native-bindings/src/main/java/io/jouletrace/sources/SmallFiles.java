@@ -99,11 +99,18 @@ public final class SmallFiles {
 
   /**
    * Whether the kernel produces the file's content at each read: a file under {@code /proc} or
-   * {@code /sys}, where Linux mounts procfs and sysfs. (Asking the file store for its type costs 3
-   * to 8 ms at start-up, in {@code premain}.)
+   * {@code /sys}, where Linux mounts procfs and sysfs, once links are followed (sysfs's own {@code
+   * /sys/class/powercap/intel-rapl:0} is a link into {@code /sys/devices}; a link from elsewhere
+   * into {@code /sys} is read as what it points to). Asking the file store for its type costs 3 to
+   * 8 ms at start-up, in {@code premain}; following the links is one {@code realpath}.
    */
-  private static boolean generated(Path file) {
-    Path p = file.toAbsolutePath().normalize();
+  static boolean generated(Path file) {
+    Path p;
+    try {
+      p = file.toRealPath();
+    } catch (IOException | RuntimeException e) {
+      p = file.toAbsolutePath().normalize();
+    }
     return p.startsWith(PROC) || p.startsWith(SYS);
   }
 

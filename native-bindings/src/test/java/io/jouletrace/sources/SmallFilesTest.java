@@ -90,4 +90,20 @@ class SmallFilesTest {
     Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     assertThat(SmallFiles.number(f)).isEqualTo(2);
   }
+
+  @Test
+  void aLinkIntoProcIsKeptOpenAsTheFileItPointsTo(@TempDir Path dir) throws Exception {
+    Path target = Path.of("/proc/uptime");
+    Assumptions.assumeTrue(Files.isReadable(target), "no procfs");
+    Path link = Files.createSymbolicLink(dir.resolve("energy_uj"), target);
+    Path plain = Files.writeString(dir.resolve("plain"), "7\n");
+    assertThat(SmallFiles.generated(link)).isTrue();
+    assertThat(SmallFiles.generated(plain)).isFalse();
+    assertThat(SmallFiles.generated(dir.resolve("missing"))).isFalse();
+    double first = uptime(SmallFiles.reread(link, 64));
+    assertThat(SmallFiles.kept(link)).isTrue();
+    Thread.sleep(120);
+    assertThat(uptime(SmallFiles.reread(link, 64)) - first).isBetween(0.1, 5.0);
+    SmallFiles.forget(link);
+  }
 }

@@ -12,8 +12,15 @@ import java.util.Locale;
  * (RAPL path: 7 zones read per tick) or, with {@code --model}, on the estimation model. Starts a
  * child JVM with the agent that idles for the given time and reports its agent threads' CPU time.
  *
+ * <p>The application idles, or with {@code --busy} keeps one thread computing (the sampler then
+ * ticks at every interval, never finding the job quiet). The measurement starts after {@code
+ * --skip} seconds (2 by default, the agent's start-up). With {@code --sysfs} the fake tree's
+ * counters are links to a real sysfs counter, so that each read costs what it costs on a machine
+ * with RAPL (see {@link FakeTree}).
+ *
  * <pre>java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.SamplerCpuShare [seconds]
- *     [--interval 100ms] [--agent agent/target/jouletrace-agent.jar] [--model]</pre>
+ *     [--interval 100ms] [--agent agent/target/jouletrace-agent.jar] [--model] [--sysfs]
+ *     [--skip 2] [--busy]</pre>
  */
 public final class SamplerCpuShare {
 
@@ -21,22 +28,28 @@ public final class SamplerCpuShare {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--child")) {
-      child(Double.parseDouble(args[1]));
+      child(Double.parseDouble(args[1]), Long.parseLong(args[2]), Boolean.parseBoolean(args[3]));
       return;
     }
     double seconds = 20;
     String interval = "100ms";
     String agent = "agent/target/jouletrace-agent.jar";
     boolean model = false;
+    boolean sysfs = false;
+    boolean busy = false;
+    long skip = 2000;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--interval" -> interval = args[++i];
         case "--agent" -> agent = args[++i];
         case "--model" -> model = true;
+        case "--sysfs" -> sysfs = true;
+        case "--busy" -> busy = true;
+        case "--skip" -> skip = (long) (Double.parseDouble(args[++i]) * 1000);
         default -> seconds = Double.parseDouble(args[i]);
       }
     }
-    Path root = FakeTree.create();
+    Path root = FakeTree.create(sysfs);
     String self =
         Path.of(SamplerCpuShare.class.getProtectionDomain().getCodeSource().getLocation().toURI())
             .toString();
@@ -57,14 +70,31 @@ public final class SamplerCpuShare {
                 self,
                 SamplerCpuShare.class.getName(),
                 "--child",
-                Double.toString(seconds)));
+                Double.toString(seconds),
+                Long.toString(skip),
+                Boolean.toString(busy)));
     Process p = new ProcessBuilder(cmd).inheritIO().start();
     System.exit(p.waitFor());
   }
 
-  private static void child(double seconds) throws Exception {
+  private static void child(double seconds, long skipMillis, boolean busy) throws Exception {
+    if (busy) {
+      // One thread that computes all the time: the job is never quiet, so the sampler ticks at
+      // every interval.
+      Thread spin =
+          new Thread(
+              () -> {
+                double x = 1;
+                while (x != 0) {
+                  x = Math.sin(x) + 1.5;
+                }
+              },
+              "busy");
+      spin.setDaemon(true);
+      spin.start();
+    }
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    Thread.sleep(2000); // let start-up finish: it is not the steady state being measured
+    Thread.sleep(skipMillis); // start-up, and the first minute if asked: not the steady state
     long[] before = cpu(mx);
     long start = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
