@@ -1,7 +1,6 @@
 package io.jouletrace.agent.phase;
 
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -14,19 +13,57 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Threads are spread over {@value #STRIPES} stacks by slot, each head on a cache line of its
  * own: a hundred thousand threads that start at once would otherwise all compete for one word.
+ * Heads and the waiter are volatile fields changed through field updaters, which call the JVM's
+ * atomics directly: {@code AtomicReferenceArray} and {@code AtomicReference} go through {@code
+ * VarHandle}s, linked at first use through method handles (see {@link ThreadPhases}).
  */
 final class ChangedThreads {
 
   static final int STRIPES = 8;
 
-  /** References per 64-byte cache line at most (4-byte compressed references). */
-  private static final int SPREAD = 16;
+  /** Bytes before a stack's head: a cache line's worth, so that no two heads share a line. */
+  @SuppressWarnings("unused")
+  private static class Pad {
+    long p0;
+    long p1;
+    long p2;
+    long p3;
+    long p4;
+    long p5;
+    long p6;
+    long p7;
+  }
 
-  private final AtomicReferenceArray<ThreadPhases> tops =
-      new AtomicReferenceArray<>(STRIPES * SPREAD);
+  /** One stack: its head, between a cache line of padding on either side. */
+  @SuppressWarnings("unused")
+  private static final class Stripe extends Pad {
+    volatile ThreadPhases top;
+    long q0;
+    long q1;
+    long q2;
+    long q3;
+    long q4;
+    long q5;
+    long q6;
+    long q7;
+  }
+
+  private static final AtomicReferenceFieldUpdater<Stripe, ThreadPhases> TOP =
+      AtomicReferenceFieldUpdater.newUpdater(Stripe.class, ThreadPhases.class, "top");
+
+  private static final AtomicReferenceFieldUpdater<ChangedThreads, Thread> WAITER =
+      AtomicReferenceFieldUpdater.newUpdater(ChangedThreads.class, Thread.class, "waiter");
+
+  private final Stripe[] stripes = new Stripe[STRIPES];
 
   /** The thread to wake at the next push, if one asked ({@link #wakeOnPush}); else null. */
-  private final AtomicReference<Thread> waiter = new AtomicReference<>();
+  private volatile Thread waiter;
+
+  ChangedThreads() {
+    for (int s = 0; s < STRIPES; s++) {
+      stripes[s] = new Stripe();
+    }
+  }
 
   /**
    * Wakes {@code t} at the next push, once. A push costs the pushing thread one read of this while
@@ -34,19 +71,19 @@ final class ChangedThreads {
    * counters at boundaries, so at most a few hundred times a second.
    */
   void wakeOnPush(Thread t) {
-    waiter.set(t);
+    waiter = t;
   }
 
   /** Owner of {@code t}: pushes it; {@code t} is in no stack. */
   void push(ThreadPhases t) {
-    int i = (t.slot & (STRIPES - 1)) * SPREAD;
+    Stripe s = stripes[t.slot & (STRIPES - 1)];
     ThreadPhases h;
     do {
-      h = tops.get(i);
+      h = s.top;
       t.nextChanged = h;
-    } while (!tops.compareAndSet(i, h, t));
-    if (waiter.get() != null) {
-      Thread w = waiter.getAndSet(null);
+    } while (!TOP.compareAndSet(s, h, t));
+    if (waiter != null) {
+      Thread w = WAITER.getAndSet(this, null);
       if (w != null) {
         LockSupport.unpark(w);
       }
@@ -60,14 +97,14 @@ final class ChangedThreads {
    * @param stripe 0 to {@value #STRIPES} - 1
    */
   ThreadPhases take(int stripe) {
-    int i = stripe * SPREAD;
-    return tops.get(i) == null ? null : tops.getAndSet(i, null);
+    Stripe s = stripes[stripe];
+    return s.top == null ? null : TOP.getAndSet(s, null);
   }
 
   /** Whether a thread was pushed since the stacks were last taken. */
   boolean isEmpty() {
-    for (int s = 0; s < STRIPES; s++) {
-      if (tops.get(s * SPREAD) != null) {
+    for (Stripe s : stripes) {
+      if (s.top != null) {
         return false;
       }
     }

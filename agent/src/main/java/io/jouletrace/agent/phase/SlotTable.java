@@ -1,6 +1,5 @@
 package io.jouletrace.agent.phase;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,17 +19,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * per slot, kept in the same chunks; its head carries a tag that changes with every operation, so
  * that a thread that read the head before other threads popped and pushed again cannot pop a stale
  * link.
+ *
+ * <p>Slots and chunks are published with a release fence before a plain write and read with an
+ * acquire fence after a plain read, for the reason {@link ThreadPhases} gives.
  */
 final class SlotTable {
 
   static final int CHUNK_BITS = 10;
   static final int CHUNK = 1 << CHUNK_BITS;
   private static final int MASK = CHUNK - 1;
-
-  private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(Object[].class);
-  private static final VarHandle THREADS =
-      MethodHandles.arrayElementVarHandle(ThreadPhases[].class);
-  private static final VarHandle LINKS = MethodHandles.arrayElementVarHandle(int[].class);
 
   private final int maxSlots;
 
@@ -66,7 +63,8 @@ final class SlotTable {
       if (top < 0) {
         break;
       }
-      int next = (int) LINKS.getAcquire(linkChunk(top), top & MASK);
+      int next = linkChunk(top)[top & MASK];
+      VarHandle.acquireFence();
       if (head.compareAndSet(h, tagged(h, next + 1))) {
         free.decrementAndGet();
         return top;
@@ -78,7 +76,9 @@ final class SlotTable {
         return -1;
       }
       int c = slot >>> CHUNK_BITS;
-      if (CHUNKS.getAcquire(threads, c) == null) {
+      ThreadPhases[] chunk = threads[c];
+      VarHandle.acquireFence();
+      if (chunk == null) {
         ensureChunk(c);
       }
       if (used.compareAndSet(slot, slot + 1)) {
@@ -90,8 +90,12 @@ final class SlotTable {
   private synchronized void ensureChunk(int c) {
     // Only the first thread into a new chunk gets here, once per 1024 slots.
     if (threads[c] == null) {
-      CHUNKS.setRelease(links, c, new int[CHUNK]);
-      CHUNKS.setRelease(threads, c, new ThreadPhases[CHUNK]);
+      int[] l = new int[CHUNK];
+      ThreadPhases[] t = new ThreadPhases[CHUNK];
+      VarHandle.releaseFence();
+      links[c] = l;
+      VarHandle.releaseFence();
+      threads[c] = t;
     }
   }
 
@@ -103,7 +107,8 @@ final class SlotTable {
     int[] chunk = linkChunk(slot);
     while (true) {
       long h = head.get();
-      LINKS.setRelease(chunk, slot & MASK, (int) h - 1);
+      VarHandle.releaseFence();
+      chunk[slot & MASK] = (int) h - 1;
       if (head.compareAndSet(h, tagged(h, slot + 1))) {
         free.incrementAndGet();
         return;
@@ -116,16 +121,22 @@ final class SlotTable {
   }
 
   private int[] linkChunk(int slot) {
-    return (int[]) CHUNKS.getAcquire(links, slot >>> CHUNK_BITS);
+    int[] chunk = links[slot >>> CHUNK_BITS];
+    VarHandle.acquireFence();
+    return chunk;
   }
 
   private ThreadPhases[] threadChunk(int slot) {
-    return (ThreadPhases[]) CHUNKS.getAcquire(threads, slot >>> CHUNK_BITS);
+    ThreadPhases[] chunk = threads[slot >>> CHUNK_BITS];
+    VarHandle.acquireFence();
+    return chunk;
   }
 
   /** Publishes a slot's thread (or clears it with {@code null}). */
   void set(int slot, ThreadPhases t) {
-    THREADS.setRelease(threadChunk(slot), slot & MASK, t);
+    ThreadPhases[] chunk = threadChunk(slot);
+    VarHandle.releaseFence();
+    chunk[slot & MASK] = t;
   }
 
   /** The slot's thread, or {@code null}. */
@@ -134,7 +145,12 @@ final class SlotTable {
       return null;
     }
     ThreadPhases[] chunk = threadChunk(slot);
-    return chunk == null ? null : (ThreadPhases) THREADS.getAcquire(chunk, slot & MASK);
+    if (chunk == null) {
+      return null;
+    }
+    ThreadPhases t = chunk[slot & MASK];
+    VarHandle.acquireFence();
+    return t;
   }
 
   /**

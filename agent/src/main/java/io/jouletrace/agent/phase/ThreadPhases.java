@@ -1,9 +1,9 @@
 package io.jouletrace.agent.phase;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * One thread's phase stack and the single-producer, single-consumer ring through which it publishes
@@ -24,6 +24,14 @@ import java.util.Arrays;
  * and a JVM may run a hundred thousand of them. After its first change since a drain, the thread
  * puts itself on the recorder's {@link ChangedThreads} stack, so that the sampler finds the threads
  * with news without looking at the others.
+ *
+ * <p>Memory order between the owner and the sampler comes from {@link VarHandle}'s fences around
+ * plain accesses (a release fence before a write that publishes, an acquire fence after a read that
+ * takes), not from {@code VarHandle} access modes: a call through a {@code VarHandle} is linked at
+ * its first use through method handles and runs through generic guards until the JIT compiles its
+ * caller, which made a thread's first phases cost tens of microseconds each and the JIT compile
+ * guard code; a fence is one static call to an intrinsic, and compiles to the same instructions as
+ * the access modes did (none on x86). The two flags written rarely are volatile.
  */
 final class ThreadPhases extends WeakReference<Thread> {
 
@@ -44,26 +52,8 @@ final class ThreadPhases extends WeakReference<Thread> {
   @SuppressWarnings("StringOperationCanBeSimplified")
   private static final String NONE = new String("none");
 
-  private static final VarHandle HEAD;
-  private static final VarHandle TAIL;
-  private static final VarHandle CURRENT;
-  private static final VarHandle OVERFLOWED;
-  private static final VarHandle QUEUED;
-  private static final VarHandle RING;
-
-  static {
-    try {
-      MethodHandles.Lookup l = MethodHandles.lookup();
-      HEAD = l.findVarHandle(ThreadPhases.class, "head", long.class);
-      TAIL = l.findVarHandle(ThreadPhases.class, "tail", long.class);
-      CURRENT = l.findVarHandle(ThreadPhases.class, "current", int.class);
-      OVERFLOWED = l.findVarHandle(ThreadPhases.class, "overflowed", boolean.class);
-      QUEUED = l.findVarHandle(ThreadPhases.class, "queued", boolean.class);
-      RING = l.findVarHandle(ThreadPhases.class, "ring", long[].class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  private static final AtomicIntegerFieldUpdater<ThreadPhases> OVERFLOWED =
+      AtomicIntegerFieldUpdater.newUpdater(ThreadPhases.class, "overflowed");
 
   /** Set once, before the recorder publishes this thread in its slot table. */
   int slot;
@@ -104,28 +94,27 @@ final class ThreadPhases extends WeakReference<Thread> {
   boolean finished;
 
   // Ring: written by the owner, read by the sampler. The owner replaces it by a larger copy when
-  // it is full (until it holds capacity events); the sampler reads it after HEAD.
+  // it is full (until it holds capacity events); the sampler reads it after head.
   private long[] ring;
   private final int capacity;
 
-  @SuppressWarnings("unused") // accessed through HEAD
+  /** Events published: written by the owner (release), read by the sampler (acquire). */
   private long head;
 
-  @SuppressWarnings("unused") // accessed through TAIL
+  /** Events taken: written by the sampler (release), read by the owner (acquire). */
   private long tail;
 
-  @SuppressWarnings("unused") // accessed through CURRENT
+  /** The innermost phase: written by the owner (release), read by any thread (acquire). */
   private int current = PhaseRegistry.OTHER;
 
-  @SuppressWarnings("unused") // accessed through OVERFLOWED
-  private boolean overflowed;
+  /** 1 when the owner dropped an event since the sampler last handed over its current phase. */
+  private volatile int overflowed;
 
   /**
    * On the {@link ChangedThreads} stack: set by the owner when it pushes, cleared by the sampler
    * when it has taken it off.
    */
-  @SuppressWarnings("unused") // accessed through QUEUED
-  private boolean queued;
+  private volatile boolean queued;
 
   /** A thread that no recorder drains by its changes (tests). */
   ThreadPhases(int slot, Thread thread, int ringCapacity, long base) {
@@ -211,18 +200,19 @@ final class ThreadPhases extends WeakReference<Thread> {
   }
 
   private void publish(long now, int phase) {
-    CURRENT.setRelease(this, phase);
+    VarHandle.releaseFence();
+    current = phase;
     long gap = Math.max(0, now - published);
     if (gap > MAX_GAP) {
       publishLongGap(now, phase);
     } else if (append((gap << PHASE_BITS) | phase)) {
       published += gap;
     } else {
-      OVERFLOWED.setRelease(this, true);
+      overflowed = 1;
     }
     // The first change since the sampler took this thread: tell it. A later one finds it queued.
-    if (!(boolean) QUEUED.getOpaque(this)) {
-      QUEUED.setRelease(this, true);
+    if (!queued) {
+      queued = true;
       changed.push(this);
     }
   }
@@ -230,7 +220,7 @@ final class ThreadPhases extends WeakReference<Thread> {
   private void publishLongGap(long now, int phase) {
     while (now - published > MAX_GAP) {
       if (!append((MAX_GAP << PHASE_BITS) | TIME_ONLY)) {
-        OVERFLOWED.setRelease(this, true);
+        overflowed = 1;
         return;
       }
       published += MAX_GAP;
@@ -241,9 +231,10 @@ final class ThreadPhases extends WeakReference<Thread> {
   /** Owner: writes one event at the head; {@code false} when the ring is full and at capacity. */
   private boolean append(long event) {
     long[] r = ring;
-    long h = (long) HEAD.getOpaque(this);
+    long h = head;
     if (h - tailSeen >= r.length) {
-      tailSeen = (long) TAIL.getAcquire(this);
+      tailSeen = tail;
+      VarHandle.acquireFence(); // the sampler's reads of the slots it freed come before our writes
       if (h - tailSeen >= r.length) {
         if (r.length >= capacity) {
           return false;
@@ -252,7 +243,8 @@ final class ThreadPhases extends WeakReference<Thread> {
       }
     }
     r[(int) h & (r.length - 1)] = event;
-    HEAD.setRelease(this, h + 1);
+    VarHandle.releaseFence();
+    head = h + 1;
     return true;
   }
 
@@ -266,7 +258,8 @@ final class ThreadPhases extends WeakReference<Thread> {
     for (long i = tailSeen; i < h; i++) {
       r[(int) i & (r.length - 1)] = old[(int) i & (old.length - 1)];
     }
-    RING.setRelease(this, r);
+    VarHandle.releaseFence();
+    ring = r;
     return r;
   }
 
@@ -279,13 +272,15 @@ final class ThreadPhases extends WeakReference<Thread> {
   ThreadPhases dequeued() {
     ThreadPhases next = nextChanged;
     nextChanged = null;
-    QUEUED.setVolatile(this, false);
+    queued = false;
     return next;
   }
 
   /** Sampler: events the ring holds now (its capacity grows up to the one it was created with). */
   int ringSize() {
-    return ((long[]) RING.getAcquire(this)).length;
+    long[] r = ring;
+    VarHandle.acquireFence();
+    return r.length;
   }
 
   /**
@@ -299,9 +294,9 @@ final class ThreadPhases extends WeakReference<Thread> {
     int n = drainRing(sink);
     // Taken atomically: an overflow flagged while this drain runs is not lost. The events
     // published before the flagged drop are handed over first, then the current phase.
-    if ((boolean) OVERFLOWED.getAcquire(this) && (boolean) OVERFLOWED.getAndSet(this, false)) {
+    if (overflowed != 0 && OVERFLOWED.getAndSet(this, 0) != 0) {
       n += drainRing(sink);
-      drainedPhase = (int) CURRENT.getAcquire(this);
+      drainedPhase = current();
       sink.accept(now, slot, drainedPhase);
       n++;
     }
@@ -309,12 +304,14 @@ final class ThreadPhases extends WeakReference<Thread> {
   }
 
   private int drainRing(PhaseEvents sink) {
-    long t = (long) TAIL.getOpaque(this);
-    long h = (long) HEAD.getAcquire(this);
+    long t = tail;
+    long h = head;
+    VarHandle.acquireFence();
     if (h == t) {
       return 0; // nothing new; and no write to a line the owner is using
     }
-    long[] r = (long[]) RING.getAcquire(this); // as new as HEAD, or newer
+    long[] r = ring; // as new as head, or newer
+    VarHandle.acquireFence();
     int mask = r.length - 1;
     int n = 0;
     long time = drained;
@@ -329,19 +326,23 @@ final class ThreadPhases extends WeakReference<Thread> {
       }
     }
     drained = time;
-    TAIL.setRelease(this, h);
+    VarHandle.releaseFence(); // our reads of the ring come before the owner may write there again
+    tail = h;
     return n;
   }
 
   /** Any thread: the innermost phase this thread last published. */
   int current() {
-    return (int) CURRENT.getAcquire(this);
+    int c = current;
+    VarHandle.acquireFence();
+    return c;
   }
 
   /** Sampler: whether changes were published since the last drain. */
   boolean pending() {
-    return (long) HEAD.getAcquire(this) != (long) TAIL.getOpaque(this)
-        || (boolean) OVERFLOWED.getOpaque(this);
+    long h = head;
+    VarHandle.acquireFence();
+    return h != tail || overflowed != 0;
   }
 
   /** Sampler: the thread has ended (or was collected). */
