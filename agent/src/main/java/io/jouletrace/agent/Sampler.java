@@ -227,6 +227,14 @@ final class Sampler {
   private volatile CpuShare cpuShare;
   private volatile GpuShare gpuShare;
   private long lastCheapRead;
+
+  /** The last tick found the job quiet ({@link SamplerLimits#QUIET_TICK_NANOS}). */
+  private boolean quiet;
+
+  /** {@link EnergyLedger#changesCollected()} at the last tick. */
+  private long changesAtTick = -1;
+
+  private long detailsRead = Long.MIN_VALUE / 2;
   private int boundaryReads;
 
   private static final long NONE = Long.MAX_VALUE;
@@ -559,12 +567,17 @@ final class Sampler {
    */
   void loop() {
     long interval = config.interval().toNanos();
+    long quietInterval = Math.max(interval, SamplerLimits.QUIET_TICK_NANOS);
     long boundary = config.boundaryResolution().toNanos();
     long nextTick = clock.nanoTime() + interval;
     BoundaryBudget budget = new BoundaryBudget(interval);
     long windowCpu = clock.threadCpuNanos();
+    boolean stretched = false;
     while (!stopping) {
       long now = clock.nanoTime();
+      if (stretched && phases.pending()) {
+        nextTick = now; // a change ends a quiet stretch: tick now, and at interval from here
+      }
       if (now >= nextTick) {
         long cpu = clock.threadCpuNanos();
         budget.endInterval(cpu < 0 || windowCpu < 0 ? -1 : cpu - windowCpu, boundaryReads);
@@ -573,10 +586,14 @@ final class Sampler {
         tickSafely();
         budget.readCost(boundaryReadCost());
         windowCpu = clock.threadCpuNanos();
-        nextTick += interval;
+        // Quiet: the next tick can wait longer, if a phase change can wake the loop before then.
+        stretched =
+            quiet && quietInterval > interval && phases.wakeOnChange(Thread.currentThread());
+        long step = stretched ? quietInterval : interval;
+        nextTick += step;
         now = clock.nanoTime();
         if (nextTick < now) {
-          nextTick = now + interval; // fell behind (suspended, overloaded): do not burst
+          nextTick = now + step; // fell behind (suspended, overloaded): do not burst
         }
         continue;
       }
@@ -732,6 +749,9 @@ final class Sampler {
       for (Open o : sources) {
         if (o.source.maxSafeIntervalNanos() != Long.MAX_VALUE) {
           o.source.sample(o.joules);
+          if (o.source instanceof DetailSource d) {
+            d.detailJoules(); // read: the detail counters wrap too
+          }
         }
       }
     } catch (Throwable t) {
@@ -817,16 +837,38 @@ final class Sampler {
     }
     long now = clock.nanoTime();
     ledger.collect(phases, now);
+    // Detail counters are shown, not attributed: read about once a second, and at exit.
+    boolean details = last || now - detailsRead >= DetailSource.DETAIL_PERIOD_NANOS;
+    if (details) {
+      detailsRead = now;
+    }
     for (Open o : sources) {
+      if (details && o.source instanceof DetailSource d) {
+        ledger.details(o.source.name(), d.detailJoules());
+      }
       if (!last && o.grid != null && o.grid.scheduled()) {
         continue; // sampled when read
       }
       ledger.sample(o.index, o.time, o.joules, o.shares);
-      if (o.source instanceof DetailSource d) {
-        ledger.details(o.source.name(), d.detailJoules());
-      }
     }
     ledger.tick(now, share, gpuShares);
+    long changes = ledger.changesCollected();
+    boolean grids = false;
+    for (Open o : sources) {
+      grids |= o.grid != null;
+    }
+    quiet =
+        shares != null
+            && shares.idle()
+            && changes == changesAtTick
+            && !ledger.insidePhase()
+            && !grids;
+    changesAtTick = changes;
+  }
+
+  /** Measures this process's share of the host's CPU with {@code share} (tests). */
+  void useCpuShare(CpuShare share) {
+    cpuShare = share;
   }
 
   /**

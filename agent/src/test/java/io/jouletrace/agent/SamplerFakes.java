@@ -48,6 +48,12 @@ final class SamplerFakes {
     long cpuPerWait = 1000; // the sampler thread's CPU time grows a little with each wake-up
     private long cpu;
 
+    /** Phases that wake a parked loop at their next change, when it asked them to. */
+    ScriptedPhases waker;
+
+    /** Called with the new time after each wait. */
+    java.util.function.LongConsumer onPark = t -> {};
+
     @Override
     public long nanoTime() {
       return now;
@@ -56,7 +62,9 @@ final class SamplerFakes {
     @Override
     public void park(Object blocker, long nanos) {
       waits.add(nanos);
-      now += nanos;
+      long woken = waker == null ? Long.MAX_VALUE : waker.wakeAfter(now);
+      now = woken <= now + nanos ? woken : now + nanos;
+      onPark.accept(now);
       cpu += cpuPerWait;
       if (now > end) {
         sampler.stop(Thread.currentThread());
@@ -142,8 +150,36 @@ final class SamplerFakes {
     final List<long[]> events = new ArrayList<>(); // time, slot, phase
     int next;
 
+    /** Whether a change wakes the loop ({@link #wakeOnChange}); by default it cannot. */
+    boolean wakeable;
+
+    private boolean waiting;
+
     ScriptedPhases(Sampler.Clock clock) {
       this.clock = clock;
+    }
+
+    @Override
+    public boolean wakeOnChange(Thread waiter) {
+      waiting = wakeable;
+      return wakeable;
+    }
+
+    /**
+     * The time of the first change after {@code now} when a waiter asked to be woken (it is then
+     * woken once); otherwise {@link Long#MAX_VALUE}.
+     */
+    long wakeAfter(long now) {
+      if (!waiting) {
+        return Long.MAX_VALUE;
+      }
+      for (int i = next; i < events.size(); i++) {
+        if (events.get(i)[0] > now) {
+          waiting = false;
+          return events.get(i)[0];
+        }
+      }
+      return Long.MAX_VALUE;
     }
 
     ScriptedPhases at(long time, int slot, int phase) {

@@ -2,21 +2,27 @@ package io.jouletrace.agent;
 
 import static io.jouletrace.agent.SamplerFakes.MS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.jouletrace.agent.SamplerFakes.Counter;
 import io.jouletrace.agent.SamplerFakes.ScriptedPhases;
 import io.jouletrace.agent.SamplerFakes.VirtualClock;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.phase.PhaseRegistry;
+import io.jouletrace.agent.timeline.CpuShare;
 import io.jouletrace.agent.timeline.EnergyLedger;
+import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.CpuTimes;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.nvml.GpuProcesses;
 import io.jouletrace.sources.nvml.Nvml;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -132,6 +138,74 @@ class SamplerTest {
       long reads = rapl.reads.stream().filter(t -> t > from && t < from + 100 * MS).count();
       assertThat(reads).isLessThanOrEqualTo(SamplerLimits.MAX_BOUNDARY_READS_PER_TICK);
     }
+  }
+
+  /**
+   * A job that does nothing (no phase, no CPU time) is sampled once a second rather than at every
+   * interval; a phase change wakes the loop at once and ticks resume at the interval while the job
+   * works; once it is quiet again they stretch again.
+   */
+  @Test
+  void aQuietJobIsSampledEverySecondUntilAPhaseChangeWakesTheLoop() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
+    long[] processCpu = {0};
+    s.useCpuShare(
+        new CpuShare(
+            new CpuTimes() {
+              @Override
+              public HostTicks host() {
+                long ms = clock.nanoTime() / MS;
+                return new HostTicks(ms / 2, ms * 2); // the host: a quarter busy
+              }
+
+              @Override
+              public long processCpuNanos() {
+                return processCpu[0];
+              }
+
+              @Override
+              public int logicalCpus() {
+                return 2;
+              }
+            }));
+    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
+    s.add(cpu);
+    ledger.seal();
+    phases.wakeable = true;
+    clock.waker = phases;
+    int a = registry.idOf("a");
+    // quiet up to 3.25 s, then phase a for 0.5 s (the process busy meanwhile), then quiet again
+    phases.at(3_250 * MS, 0, a).at(3_750 * MS, 0, PhaseRegistry.OTHER);
+    clock.end = 7_000 * MS;
+    clock.onPark = now -> processCpu[0] += now > 3_250 * MS && now <= 3_800 * MS ? 50 * MS : 0;
+
+    s.loop();
+
+    // 100 ms; quiet from the second tick on (the first has no earlier one to compare): a tick a
+    // second; woken by the change at 3.25 s: a tick at once, then every 100 ms while the phase
+    // runs and the process works; after the close at 3.75 s and a window without CPU, quiet again
+    assertThat(cpu.reads)
+        .containsExactly(
+            100 * MS,
+            200 * MS,
+            1_200 * MS,
+            2_200 * MS,
+            3_200 * MS,
+            3_250 * MS,
+            3_350 * MS,
+            3_450 * MS,
+            3_550 * MS,
+            3_650 * MS,
+            3_750 * MS,
+            3_850 * MS,
+            4_850 * MS,
+            5_850 * MS,
+            6_850 * MS);
+    EnergySnapshot snap = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "process");
+    assertThat(snap.phases())
+        .filteredOn(p -> p.name().equals("a"))
+        .singleElement()
+        .satisfies(p -> assertThat(p.joules(Domain.CPU)).isCloseTo(10.0, within(1e-9)));
   }
 
   /**

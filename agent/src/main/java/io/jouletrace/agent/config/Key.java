@@ -18,7 +18,8 @@ public enum Key {
       "100ms",
       1e-3,
       0,
-      "sampling interval (`ns`, `us`, `ms`, `s`, `m`," + " `h`, `d`, `y`)"),
+      "sampling interval (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, `y`); while the job is quiet"
+          + " (no phase, no CPU time, no GPU) up to 1 s, until a phase change"),
   BOUNDARY_RESOLUTION(
       "boundary.resolution",
       Type.DURATION_OR_OFF,

@@ -15,6 +15,7 @@ public final class CpuShare {
   private long lastProcess;
   private HostTicks lastHost;
   private double last = 1.0;
+  private boolean idle;
 
   public CpuShare(CpuTimes cpu) {
     this.cpu = cpu;
@@ -34,6 +35,7 @@ public final class CpuShare {
     long busyMs = host.busyMillis() - lastHost.busyMillis();
     lastProcess = process;
     lastHost = host;
+    idle = processMs <= 0;
     if (busyMs > 0) {
       last = Math.max(0, Math.min(1, processMs / busyMs));
     } else if (processMs <= 0) {
@@ -41,5 +43,13 @@ public final class CpuShare {
     }
     // busyMs == 0 but the process ran: tick resolution; keep the previous share.
     return last;
+  }
+
+  /**
+   * Whether this process was charged no CPU time in the window of the last {@link #next()} call
+   * (the counters count in 10 ms ticks: it used little or none).
+   */
+  public boolean idle() {
+    return idle;
   }
 }

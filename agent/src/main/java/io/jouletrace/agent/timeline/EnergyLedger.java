@@ -54,7 +54,7 @@ public final class EnergyLedger {
   private Occupancy origin;
 
   private final int maxPhases;
-  private final double[] scratch;
+  private final WindowSeconds scratch;
   private final double[][] phaseJoules;
   private final double[] phaseSeconds;
   private double[] deviceJoules = new double[0];
@@ -82,7 +82,7 @@ public final class EnergyLedger {
     this.registry = registry;
     this.listener = listener;
     this.maxPhases = Math.max(2, maxPhases);
-    this.scratch = new double[this.maxPhases];
+    this.scratch = new WindowSeconds(this.maxPhases);
     this.weights = new double[this.maxPhases];
     this.phaseJoules = new double[Domain.values().length][this.maxPhases];
     this.phaseSeconds = new double[this.maxPhases];
@@ -129,7 +129,7 @@ public final class EnergyLedger {
     this.sourceDevices.add(idx);
     // Start from a cursor's state so that phases opened before this source existed count.
     Occupancy cursor = origin != null && time <= wall.time() ? origin.copy() : wall.copy();
-    cursor.advance(Math.max(time, cursor.time()), new double[maxPhases]);
+    cursor.advance(Math.max(time, cursor.time()), new WindowSeconds(maxPhases));
     sourceCursors.add(cursor);
     return sourceCursors.size() - 1;
   }
@@ -198,9 +198,10 @@ public final class EnergyLedger {
   public synchronized void sample(int source, long time, double[] cumulative, double[] shares) {
     int[] idx = sourceDevices.get(source);
     Occupancy cursor = sourceCursors.get(source);
-    Arrays.fill(scratch, 0);
+    scratch.clear();
     long from = cursor.time();
     double window = cursor.advance(time, scratch);
+    int inWindow = scratch.count();
     for (int i = 0; i < idx.length; i++) {
       int d = idx[i];
       double delta = Math.max(0, cumulative[i] - deviceLast[d]);
@@ -224,24 +225,22 @@ public final class EnergyLedger {
       // energy at its own power instead of the window's average (see the class notes).
       double unknown = est.unknownPower(scratch, delta, window);
       double denominator = 0;
-      for (int p = 0; p < maxPhases; p++) {
-        if (scratch[p] != 0) {
-          double w = est.watts(p);
-          weights[p] = scratch[p] * (Double.isNaN(w) ? unknown : w);
-          denominator += weights[p];
-        }
+      for (int k = 0; k < inWindow; k++) {
+        int p = scratch.phase(k);
+        double w = est.watts(p);
+        weights[p] = scratch.of(p) * (Double.isNaN(w) ? unknown : w);
+        denominator += weights[p];
       }
       Domain domain = devices.get(d).domain();
       double[] target = phaseJoules[domain.ordinal()];
-      for (int p = 0; p < maxPhases; p++) {
-        if (scratch[p] != 0) {
-          double e =
-              denominator > 0 && Double.isFinite(denominator)
-                  ? job * (weights[p] / denominator)
-                  : job * (scratch[p] / window);
-          target[p] += e;
-          listener.energy(p, domain, e, from, time);
-        }
+      for (int k = 0; k < inWindow; k++) {
+        int p = scratch.phase(k);
+        double e =
+            denominator > 0 && Double.isFinite(denominator)
+                ? job * (weights[p] / denominator)
+                : job * (scratch.of(p) / window);
+        target[p] += e;
+        listener.energy(p, domain, e, from, time);
       }
       est.learn(scratch, delta, window);
     }
@@ -267,7 +266,7 @@ public final class EnergyLedger {
    * @param gpuShares the sum over the GPUs in use of the job's share of each
    */
   public synchronized void tick(long time, double share, double gpuShares) {
-    Arrays.fill(scratch, 0);
+    scratch.clear();
     long from = wall.time();
     wall.advance(time, scratch);
     timeline.record(time, devices, deviceJoules, scratch);
@@ -286,18 +285,30 @@ public final class EnergyLedger {
     }
     boolean perDevice = !gpuDevices.isEmpty() && Math.abs(sampled - gpus) < 1e-9;
     double[] shares = Arrays.copyOf(perGpu, gpuDevices.size());
-    for (int p = 0; p < maxPhases; p++) {
-      if (scratch[p] != 0) {
-        phaseSeconds[p] += scratch[p];
-        if (perDevice) {
-          listener.time(p, scratch[p], from, time, machine, gpuDevices, shares);
-        } else {
-          listener.time(p, scratch[p], from, time, machine, gpus);
-        }
+    for (int i = 0, n = scratch.count(); i < n; i++) {
+      int p = scratch.phase(i);
+      phaseSeconds[p] += scratch.of(p);
+      if (perDevice) {
+        listener.time(p, scratch.of(p), from, time, machine, gpuDevices, shares);
+      } else {
+        listener.time(p, scratch.of(p), from, time, machine, gpus);
       }
     }
     lastTick = Math.max(lastTick, time);
     trim();
+  }
+
+  /**
+   * Phase changes collected so far, ever: unchanged from one tick to the next when no thread
+   * changed phase in between.
+   */
+  public synchronized long changesCollected() {
+    return log.end();
+  }
+
+  /** Whether any thread is inside a phase at the last tick. */
+  public synchronized boolean insidePhase() {
+    return wall.active() > 0;
   }
 
   /**

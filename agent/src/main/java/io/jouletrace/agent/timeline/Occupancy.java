@@ -58,13 +58,18 @@ final class Occupancy {
     return seq;
   }
 
+  /** Threads inside a phase at the cursor's time. */
+  int active() {
+    return active;
+  }
+
   /**
-   * Moves to {@code to}, adding to {@code seconds[phase]} the occupancy of each phase over the
-   * window, and applying every logged event up to {@code to}.
+   * Moves to {@code to}, adding to {@code seconds} the occupancy of each phase over the window, and
+   * applying every logged event up to {@code to}.
    *
    * @return the window's length in seconds (0 when {@code to} is not after the cursor)
    */
-  double advance(long to, double[] seconds) {
+  double advance(long to, WindowSeconds seconds) {
     long start = time;
     while (seq < log.end() && log.time(seq) <= to) {
       long at = log.time(seq);
@@ -82,16 +87,16 @@ final class Occupancy {
     return Math.max(0, time - start) * 1e-9;
   }
 
-  private void spread(long nanos, double[] seconds) {
+  private void spread(long nanos, WindowSeconds seconds) {
     double s = nanos * 1e-9;
     if (active == 0) {
-      seconds[PhaseRegistry.OTHER] += s;
+      seconds.add(PhaseRegistry.OTHER, s);
       return;
     }
     double each = s / active;
     for (int i = 0; i < inUseCount; i++) {
       int p = inUse[i];
-      seconds[p] += each * count[p];
+      seconds.add(p, each * count[p]);
     }
   }
 

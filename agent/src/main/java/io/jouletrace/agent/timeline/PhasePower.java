@@ -67,16 +67,15 @@ final class PhasePower {
    * @param delta the window's energy
    * @param window the window's length in seconds
    */
-  double unknownPower(double[] occupancy, double delta, double window) {
+  double unknownPower(WindowSeconds occupancy, double delta, double window) {
     double known = 0;
     double unknownSeconds = 0;
-    for (int p = 0; p < est.length; p++) {
-      if (occupancy[p] != 0) {
-        if (Double.isNaN(est[p])) {
-          unknownSeconds += occupancy[p];
-        } else {
-          known += occupancy[p] * est[p];
-        }
+    for (int i = 0, n = occupancy.count(); i < n; i++) {
+      int p = occupancy.phase(i);
+      if (Double.isNaN(est[p])) {
+        unknownSeconds += occupancy.of(p);
+      } else {
+        known += occupancy.of(p) * est[p];
       }
     }
     double average = delta / window;
@@ -94,22 +93,20 @@ final class PhasePower {
    * @param delta the window's energy in joules
    * @param window the window's length in seconds
    */
-  void learn(double[] occupancy, double delta, double window) {
+  void learn(WindowSeconds occupancy, double delta, double window) {
     if (window < MIN_WINDOW || !Double.isFinite(delta)) {
       return; // a window of a few microseconds says nothing about power
     }
     double unknown = unknownPower(occupancy, delta, window);
     boolean unknownLeft = false;
-    int count = 0;
-    for (int p = 0; p < est.length; p++) {
-      if (occupancy[p] != 0) {
-        count++;
-        if (Double.isNaN(est[p])) {
-          if (occupancy[p] >= FIRST_SHARE * window && Double.isFinite(unknown)) {
-            est[p] = Math.max(0, unknown);
-          } else {
-            unknownLeft = true;
-          }
+    int count = occupancy.count();
+    for (int i = 0; i < count; i++) {
+      int p = occupancy.phase(i);
+      if (Double.isNaN(est[p])) {
+        if (occupancy.of(p) >= FIRST_SHARE * window && Double.isFinite(unknown)) {
+          est[p] = Math.max(0, unknown);
+        } else {
+          unknownLeft = true;
         }
       }
     }
@@ -117,15 +114,12 @@ final class PhasePower {
       return; // what the window holds cannot be told apart yet, or is too mixed to keep
     }
     int slot = next;
-    int n = 0;
-    for (int p = 0; p < est.length && n < count; p++) {
-      if (occupancy[p] != 0) {
-        ids[slot][n] = p;
-        times[slot][n] = occupancy[p];
-        n++;
-      }
+    for (int i = 0; i < count; i++) {
+      int p = occupancy.phase(i);
+      ids[slot][i] = p;
+      times[slot][i] = occupancy.of(p);
     }
-    counts[slot] = n;
+    counts[slot] = count;
     energy[slot] = delta;
     next = (next + 1) % RING;
     size = Math.min(size + 1, RING);

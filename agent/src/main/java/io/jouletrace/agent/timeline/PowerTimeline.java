@@ -78,7 +78,7 @@ public final class PowerTimeline {
    * @param phaseSeconds per phase id, seconds of wall time in the window since the previous tick
    */
   public synchronized void record(
-      long time, List<Device> devices, double[] cumulative, double[] phaseSeconds) {
+      long time, List<Device> devices, double[] cumulative, WindowSeconds phaseSeconds) {
     if (time <= lastTime) {
       return;
     }
@@ -146,12 +146,13 @@ public final class PowerTimeline {
     widths[d] = Math.max(2 * widths[d], e[0] - s[0]);
   }
 
-  private void band(long time, double[] phaseSeconds) {
+  private void band(long time, WindowSeconds phaseSeconds) {
     int dominant = -1;
     double most = 0;
-    for (int p = 0; p < phaseSeconds.length; p++) {
-      if (phaseSeconds[p] > most) {
-        most = phaseSeconds[p];
+    for (int i = 0, n = phaseSeconds.count(); i < n; i++) {
+      int p = phaseSeconds.phase(i);
+      if (phaseSeconds.of(p) > most) {
+        most = phaseSeconds.of(p);
         dominant = p;
       }
     }

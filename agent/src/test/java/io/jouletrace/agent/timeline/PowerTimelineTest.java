@@ -35,14 +35,14 @@ class PowerTimelineTest {
             new Device("package-0", Domain.CPU, "rapl-sysfs", true, Map.of()),
             new Device("dram", Domain.DRAM, "model", false, Map.of()));
     double[] cumulative = new double[2];
-    double[] phases = new double[4];
+    WindowSeconds phases = new WindowSeconds(4);
     int ticks = 36_000; // one hour at 100 ms
     for (int i = 1; i <= ticks; i++) {
       double cpuWatts = (i / 600) % 2 == 0 ? 80 : 20; // a minute at 80 W, a minute at 20 W
       cumulative[0] += cpuWatts * 0.1;
       cumulative[1] += 5 * 0.1;
-      java.util.Arrays.fill(phases, 0);
-      phases[1 + (i / 50) % 3] = 0.1; // a phase change every 5 s among three phases
+      phases.clear();
+      phases.add(1 + (i / 50) % 3, 0.1); // a phase change every 5 s among three phases
       t.record(T0 + i * TICK, devices, cumulative, phases);
     }
     EnergySnapshot.Timeline tl = t.freeze(p -> "phase-" + p);
@@ -71,12 +71,13 @@ class PowerTimelineTest {
     Device cpu = new Device("cpu-model", Domain.CPU, "model", false, Map.of());
     Device gpu = new Device("gpu-0", Domain.GPU, "nvml-energy", true, Map.of());
     List<Device> devices = new ArrayList<>(List.of(cpu));
-    double[] phases = new double[3];
-    phases[1] = 0.07;
-    phases[2] = 0.03; // phase 1 holds most of the window
+    WindowSeconds phases = new WindowSeconds(3);
+    phases.add(2, 0.03);
+    phases.add(1, 0.07); // phase 1 holds most of the window
     t.record(T0 + TICK, devices, new double[] {1}, phases);
     t.record(T0 + 2 * TICK, devices, new double[] {2}, phases);
-    phases[1] = 0;
+    phases.clear();
+    phases.add(2, 0.03);
     devices.add(gpu);
     t.record(T0 + 3 * TICK, devices, new double[] {3, 30}, phases);
     EnergySnapshot.Timeline tl = t.freeze(p -> p == 1 ? "train-step" : "data-loading");

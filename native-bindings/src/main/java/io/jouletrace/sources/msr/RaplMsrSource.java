@@ -462,9 +462,6 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     for (int i = 0; i < counted.length; i++) {
       out[i] = update(counted[i]);
     }
-    for (Counter c : detail) {
-      update(c);
-    }
   }
 
   private double update(Counter c) {
@@ -498,10 +495,10 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   }
 
   /**
-   * Returns the joules of the registers read for diagnostics only, since the source was opened.
-   * Keys are {@code package-P/pp0}, {@code package-P/pp1}, {@code package-P/platform} (Intel) and
-   * {@code package-P/core} (AMD: the core of the CPU read for that package, not all its cores);
-   * registers that could not be read at open are absent. Call it from the sampling thread.
+   * Reads the registers read for diagnostics only and returns their joules since the source was
+   * opened. Keys are {@code package-P/pp0}, {@code package-P/pp1}, {@code package-P/platform}
+   * (Intel) and {@code package-P/core} (AMD: the core of the CPU read for that package, not all its
+   * cores); registers that could not be read at open are absent. Call it from the sampling thread.
    *
    * <pre>{@code
    * msr.detailJoules().get("package-0/pp0"); // cores of package 0, already inside package-0
@@ -513,7 +510,7 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
   public Map<String, Double> detailJoules() {
     Map<String, Double> m = new LinkedHashMap<>();
     for (Counter c : detail) {
-      m.put(c.key, c.joules);
+      m.put(c.key, update(c));
     }
     return m;
   }
@@ -561,10 +558,10 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     return wrap == Long.MAX_VALUE ? wrap : wrap / 2;
   }
 
-  /** Reads every counted and detail register: about {@value #REGISTER_READ_NANOS} ns each. */
+  /** Reads every counted register: about {@value #REGISTER_READ_NANOS} ns each. */
   @Override
   public long readCostNanos() {
-    return REGISTER_READ_NANOS * (counted.length + detail.length);
+    return REGISTER_READ_NANOS * counted.length;
   }
 
   /** RAPL counters update about every millisecond and a read costs microseconds. */

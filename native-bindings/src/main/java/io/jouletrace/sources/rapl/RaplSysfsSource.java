@@ -90,6 +90,7 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   /** One zone being read: its wrap state and cumulative joules. */
   static final class Zone {
     final RaplZone zone;
+    final Path energy;
     final String id;
     long last;
     long lastRead;
@@ -98,6 +99,7 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
 
     Zone(RaplZone zone, String id, long first, long now) {
       this.zone = zone;
+      this.energy = zone.dir().resolve("energy_uj");
       this.id = id;
       this.last = first;
       this.lastRead = now;
@@ -328,16 +330,17 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   }
 
   /**
-   * Returns the joules of the zones that are read but not counted ({@code core}, {@code uncore},
-   * {@code psys}, mirrors), keyed by {@code <zone dir>/<name>}, since the source was opened.
+   * Reads the zones that are not counted ({@code core}, {@code uncore}, {@code psys}, mirrors) and
+   * returns their joules since the source was opened, keyed by {@code <zone dir>/<name>}.
    *
    * @return an ordered map
    */
   @Override
   public Map<String, Double> detailJoules() {
+    long now = clock.getAsLong();
     Map<String, Double> m = new LinkedHashMap<>();
     for (Zone z : detail) {
-      m.put(z.id, z.joules);
+      m.put(z.id, read(z, now));
     }
     return m;
   }
@@ -351,17 +354,21 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
    */
   @Override
   public long maxSafeIntervalNanos() {
+    double safe = Math.min(safeSeconds(counted), safeSeconds(detail));
+    return safe >= Long.MAX_VALUE / 1e9 ? Long.MAX_VALUE : (long) (safe * 1e9);
+  }
+
+  private static double safeSeconds(List<Zone> zones) {
     double safe = Double.MAX_VALUE;
-    for (List<Zone> list : List.of(counted, detail)) {
-      for (Zone z : list) {
-        long range = z.zone.maxRangeMicrojoules();
-        if (range > 0) {
-          double watts = z.maxWatts > 0 ? Math.max(z.maxWatts * 1.5, 1.0) : ASSUMED_MAX_WATTS;
-          safe = Math.min(safe, range * 1e-6 / watts / 2);
-        }
+    for (int i = 0; i < zones.size(); i++) {
+      Zone z = zones.get(i);
+      long range = z.zone.maxRangeMicrojoules();
+      if (range > 0) {
+        double watts = z.maxWatts > 0 ? Math.max(z.maxWatts * 1.5, 1.0) : ASSUMED_MAX_WATTS;
+        safe = Math.min(safe, range * 1e-6 / watts / 2);
       }
     }
-    return safe >= Long.MAX_VALUE / 1e9 ? Long.MAX_VALUE : (long) (safe * 1e9);
+    return safe;
   }
 
   /**
@@ -372,10 +379,10 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
    */
   static final long ZONE_READ_NANOS = 5_000;
 
-  /** Reads every counted and detail zone: about {@value #ZONE_READ_NANOS} ns each. */
+  /** Reads every counted zone: about {@value #ZONE_READ_NANOS} ns each. */
   @Override
   public long readCostNanos() {
-    return ZONE_READ_NANOS * (counted.size() + detail.size());
+    return ZONE_READ_NANOS * counted.size();
   }
 
   /** RAPL counters update about every millisecond and a read costs microseconds. */
@@ -399,13 +406,10 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     for (int i = 0; i < counted.size(); i++) {
       out[i] = read(counted.get(i), now);
     }
-    for (Zone z : detail) {
-      read(z, now);
-    }
   }
 
   private double read(Zone z, long now) {
-    Path file = z.zone.dir().resolve("energy_uj");
+    Path file = z.energy;
     long value;
     try {
       value = reader.read(file);
@@ -461,10 +465,10 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   @Override
   public void close() {
     for (Zone z : counted) {
-      SmallFiles.forget(z.zone.dir().resolve("energy_uj"));
+      SmallFiles.forget(z.energy);
     }
     for (Zone z : detail) {
-      SmallFiles.forget(z.zone.dir().resolve("energy_uj"));
+      SmallFiles.forget(z.energy);
     }
   }
 

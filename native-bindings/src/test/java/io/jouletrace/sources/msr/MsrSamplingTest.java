@@ -83,7 +83,11 @@ class MsrSamplingTest {
       // The source itself reports a failing register once, not once per sample.
       assertThat(diag.count("rapl-msr.read.package-0")).isEqualTo(1);
       assertThat(diag.count("rapl-msr.read.dram-0")).isEqualTo(1);
-      // The detail registers lie beyond the cut as well, and are reported once each too.
+      // The detail registers, read when their joules are asked for (not at each sample), lie
+      // beyond the cut as well, and are reported once each too.
+      assertThat(diag.count("rapl-msr.read.package-0/pp0")).isZero();
+      s.detailJoules();
+      s.detailJoules();
       assertThat(diag.count("rapl-msr.read.package-0/pp0")).isEqualTo(1);
       assertThat(diag.calls).hasSize(5);
       assertThat(diag.calls.get(0))
