@@ -1,7 +1,5 @@
 package io.jouletrace.agent.timeline;
 
-import java.util.Arrays;
-
 /**
  * Seconds per phase over one window, and the list of the phases that have any, in ascending order:
  * a window holds a few phases of the hundreds a run may name, and the sampler's work per window
@@ -36,7 +34,17 @@ final class WindowSeconds {
   /** Phases with time in the window. */
   int count() {
     if (!sorted) {
-      Arrays.sort(phases, 0, count);
+      // A window holds a few phases: insertion sort (Arrays.sort would load the JDK's general
+      // sorter, a large class, into every agent for this).
+      for (int i = 1; i < count; i++) {
+        int p = phases[i];
+        int j = i - 1;
+        while (j >= 0 && phases[j] > p) {
+          phases[j + 1] = phases[j];
+          j--;
+        }
+        phases[j + 1] = p;
+      }
       sorted = true;
     }
     return count;
