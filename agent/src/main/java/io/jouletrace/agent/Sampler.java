@@ -234,7 +234,9 @@ final class Sampler {
   /** {@link EnergyLedger#changesCollected()} at the last tick. */
   private long changesAtTick = -1;
 
+  /** When the detail counters were last read ({@link DetailSource#DETAIL_PERIOD_NANOS}). */
   private long detailsRead = Long.MIN_VALUE / 2;
+
   private int boundaryReads;
 
   private static final long NONE = Long.MAX_VALUE;
