@@ -21,7 +21,7 @@ final class ChangedThreads {
 
   static final int STRIPES = 8;
 
-  /** Bytes before a stack's head: a cache line's worth, so that no two heads share a line. */
+  /** A cache line's worth of fields, for {@link Stripe}. */
   @SuppressWarnings("unused")
   private static class Pad {
     long p0;
@@ -34,7 +34,11 @@ final class ChangedThreads {
     long p7;
   }
 
-  /** One stack: its head, between a cache line of padding on either side. */
+  /**
+   * One stack's head, in an object of two cache lines and more (whatever order the JVM lays its
+   * fields out in), so that the heads of the stripes, allocated one after the other, never share a
+   * line.
+   */
   @SuppressWarnings("unused")
   private static final class Stripe extends Pad {
     volatile ThreadPhases top;
