@@ -247,6 +247,9 @@ final class Sampler {
   /** Whether any source can be read at phase boundaries. */
   private volatile boolean boundarySources;
 
+  /** Whether any source is read on an update grid (NVML): the job is then never quiet. */
+  private boolean gridSources;
+
   /** Set by {@link #close()}: a source opened later is closed at once instead of added. */
   private boolean closed;
 
@@ -555,6 +558,7 @@ final class Sampler {
       more[sources.length] = new Open(part, ledger.addSource(part.devices(), time), time);
       sources = more;
       boundarySources |= more[sources.length - 1].boundaries;
+      gridSources |= more[sources.length - 1].grid != null;
     }
     return true;
   }
@@ -855,16 +859,12 @@ final class Sampler {
     }
     ledger.tick(now, share, gpuShares);
     long changes = ledger.changesCollected();
-    boolean grids = false;
-    for (Open o : sources) {
-      grids |= o.grid != null;
-    }
     quiet =
         shares != null
             && shares.idle()
             && changes == changesAtTick
             && !ledger.insidePhase()
-            && !grids;
+            && !gridSources;
     changesAtTick = changes;
   }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 
 class DecimalsTest {
@@ -55,24 +56,25 @@ class DecimalsTest {
     return v;
   }
 
-  @Test
-  void fixedWritesWhatTheFormatterWrites() {
+  /** Compares {@code ours} with the formatter's {@code %.<d><conversion>} for d in [from, 6]. */
+  private static void sameAsFormatter(
+      char conversion, int from, String name, BiFunction<Double, Integer, String> ours) {
     for (double v : values()) {
-      for (int d = 0; d <= 6; d++) {
-        String want = String.format(Locale.ROOT, "%." + d + "f", v);
-        assertEquals(want, Decimals.fixed(v, d), "fixed(" + v + ", " + d + ")");
+      for (int d = from; d <= 6; d++) {
+        String want = String.format(Locale.ROOT, "%." + d + conversion, v);
+        assertEquals(want, ours.apply(v, d), name + "(" + v + ", " + d + ")");
       }
     }
   }
 
   @Test
+  void fixedWritesWhatTheFormatterWrites() {
+    sameAsFormatter('f', 0, "fixed", Decimals::fixed);
+  }
+
+  @Test
   void significantWritesWhatTheFormatterWrites() {
-    for (double v : values()) {
-      for (int d = 1; d <= 6; d++) {
-        String want = String.format(Locale.ROOT, "%." + d + "g", v);
-        assertEquals(want, Decimals.significant(v, d), "significant(" + v + ", " + d + ")");
-      }
-    }
+    sameAsFormatter('g', 1, "significant", Decimals::significant);
   }
 
   @Test
