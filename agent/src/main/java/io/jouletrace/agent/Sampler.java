@@ -859,12 +859,15 @@ final class Sampler {
     }
     ledger.tick(now, share, gpuShares);
     long changes = ledger.changesCollected();
+    // The profiler shares each window's energy among its 1 s buckets as if constant within it:
+    // while it runs, windows stay an interval long.
     quiet =
         shares != null
             && shares.idle()
             && changes == changesAtTick
             && !ledger.insidePhase()
-            && !gridSources;
+            && !gridSources
+            && !config.profile();
     changesAtTick = changes;
   }
 

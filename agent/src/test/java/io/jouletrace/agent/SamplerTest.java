@@ -140,6 +140,45 @@ class SamplerTest {
     }
   }
 
+  /** This process's share over fake CPU times: the host a quarter busy, the process as given. */
+  private CpuShare fakeCpu(long[] processCpu) {
+    return new CpuShare(
+        new CpuTimes() {
+          @Override
+          public HostTicks host() {
+            long ms = clock.nanoTime() / MS;
+            return new HostTicks(ms / 2, ms * 2); // the host: a quarter busy
+          }
+
+          @Override
+          public long processCpuNanos() {
+            return processCpu[0];
+          }
+
+          @Override
+          public int logicalCpus() {
+            return 2;
+          }
+        });
+  }
+
+  /** The profiler shares energy over windows an interval long: no quiet stretch while it runs. */
+  @Test
+  void aQuietJobIsSampledAtEveryIntervalWhileTheProfilerRuns() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off,profile=true", NOTHING);
+    s.useCpuShare(fakeCpu(new long[] {0}));
+    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
+    s.add(cpu);
+    ledger.seal();
+    phases.wakeable = true;
+    clock.waker = phases;
+    clock.end = 1_000 * MS;
+
+    s.loop();
+
+    assertThat(cpu.reads).hasSize(10).allMatch(t -> t % (100 * MS) == 0);
+  }
+
   /**
    * A job that does nothing (no phase, no CPU time) is sampled once a second rather than at every
    * interval; a phase change wakes the loop at once and ticks resume at the interval while the job
@@ -149,25 +188,7 @@ class SamplerTest {
   void aQuietJobIsSampledEverySecondUntilAPhaseChangeWakesTheLoop() {
     Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
     long[] processCpu = {0};
-    s.useCpuShare(
-        new CpuShare(
-            new CpuTimes() {
-              @Override
-              public HostTicks host() {
-                long ms = clock.nanoTime() / MS;
-                return new HostTicks(ms / 2, ms * 2); // the host: a quarter busy
-              }
-
-              @Override
-              public long processCpuNanos() {
-                return processCpu[0];
-              }
-
-              @Override
-              public int logicalCpus() {
-                return 2;
-              }
-            }));
+    s.useCpuShare(fakeCpu(processCpu));
     Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
     s.add(cpu);
     ledger.seal();

@@ -19,7 +19,7 @@ public enum Key {
       1e-3,
       0,
       "sampling interval (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, `y`); while the job is quiet"
-          + " (no phase, no CPU time, no GPU) up to 1 s, until a phase change"),
+          + " (no phase, no CPU time, no GPU, no profiler) up to 1 s, until a phase change"),
   BOUNDARY_RESOLUTION(
       "boundary.resolution",
       Type.DURATION_OR_OFF,
