@@ -239,11 +239,8 @@ public final class AgentRuntime {
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
       }
       startProfiling();
-      // Once exit has begun (a short job), warming up the report or serving /metrics would only
-      // compete with exit for the CPU.
-      if (!shuttingDown) {
-        JsonReport.warmUp(liveSnapshot());
-      }
+      // Once exit has begun (a short job), serving /metrics would only compete with exit for the
+      // CPU.
       if (config.prometheusPort() >= 0 && !shuttingDown) {
         startEndpoint();
       }
@@ -255,6 +252,16 @@ public final class AgentRuntime {
         Discovery.warnIfShared(config, log);
       }
       outputs.start(this::liveSnapshot);
+      // Running the report's code once here spares exit the loading of its classes; it can wait
+      // until the job's own start-up leaves a core idle, and is skipped once exit has begun.
+      sampler.awaitSpareCpu(SamplerLimits.SPARE_CPU_WAIT_MILLIS);
+      if (!shuttingDown) {
+        JsonReport.warmUp(liveSnapshot());
+        log.debug(
+            "report code warmed up, "
+                + (System.nanoTime() - startNanos) / 1_000_000
+                + " ms after the agent started");
+      }
     } catch (Throwable t) {
       log.line("start-up of sources failed: " + t);
     }

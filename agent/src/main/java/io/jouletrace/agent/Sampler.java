@@ -27,6 +27,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import oshi.hardware.CentralProcessor;
@@ -260,6 +262,9 @@ final class Sampler {
 
   private String earlyProblem;
   private volatile boolean stopping;
+
+  /** Opened at the first tick at which the host had a core to spare, or when sampling stops. */
+  private final CountDownLatch spareCpu = new CountDownLatch(1);
 
   /**
    * Creates the sampler.
@@ -767,7 +772,24 @@ final class Sampler {
 
   void stop(Thread samplerThread) {
     stopping = true;
+    spareCpu.countDown();
     LockSupport.unpark(samplerThread);
+  }
+
+  /**
+   * Waits, at most the given time, until a tick finds that the host had a core to spare over its
+   * window (see {@link CpuShare#spareCore()}), or sampling stops. Without a CPU share ({@code
+   * attribution=host}) there is nothing to tell by, and it waits the whole time.
+   *
+   * @return whether a core was found spare (or sampling stopped) within the time
+   */
+  boolean awaitSpareCpu(long millis) {
+    try {
+      return spareCpu.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** One sample of everything; never throws. */
@@ -819,6 +841,9 @@ final class Sampler {
     // Until OSHI is up (a fraction of a second) the job is taken as all of the busy CPU.
     CpuShare shares = cpuShare;
     double share = shares == null ? 1.0 : shares.next();
+    if (shares != null && shares.spareCore()) {
+      spareCpu.countDown();
+    }
     GpuShare gpus = gpuShare;
     double gpuShares = 0;
     for (Open o : sources) {

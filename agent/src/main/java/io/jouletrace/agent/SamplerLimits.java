@@ -28,5 +28,14 @@ public final class SamplerLimits {
    */
   public static final long QUIET_TICK_NANOS = 1_000_000_000L;
 
+  /**
+   * The longest time the agent's optional start-up work (loading and running the report's code
+   * once, so that exit does not pay for it) waits for a sampling window in which the host had a
+   * core to spare. A job's own start-up keeps every core busy for a while; work of the agent's that
+   * can wait should not compete with it. After this long it runs anyway (the job may keep the host
+   * busy throughout), and a job that ends first never runs it.
+   */
+  public static final long SPARE_CPU_WAIT_MILLIS = 10_000;
+
   private SamplerLimits() {}
 }

@@ -162,6 +162,88 @@ class SamplerTest {
         });
   }
 
+  /** A host of two logical CPUs, all busy until {@code busyUntil}, a quarter busy after. */
+  private static CpuShare hostBusyUntil(VirtualClock clock, long busyUntil) {
+    return new CpuShare(
+        new CpuTimes() {
+          @Override
+          public HostTicks host() {
+            long ms = clock.nanoTime() / MS;
+            long until = busyUntil / MS;
+            long total = 2 * ms; // two CPUs
+            long busy = ms <= until ? total : 2 * until + (total - 2 * until) / 4;
+            return new HostTicks(busy, total);
+          }
+
+          @Override
+          public long processCpuNanos() {
+            return clock.nanoTime(); // one core's worth: never quiet
+          }
+
+          @Override
+          public int logicalCpus() {
+            return 2;
+          }
+        });
+  }
+
+  /**
+   * Start-up work that can wait (the report's warm-up) waits for a tick at which the host had a
+   * core to spare: not while every core is busy, from the first tick after one is idle.
+   */
+  @Test
+  void spareCpuIsSignalledAtTheFirstTickWithAnIdleCore() {
+    assertThat(spareCpuSeenAfter(Long.MAX_VALUE, 1_000 * MS)).isEqualTo(-1);
+    // The tick at 500 ms closes a window of busy cores; the one at 600 ms, a window of idle ones.
+    assertThat(spareCpuSeenAfter(500 * MS, 1_000 * MS)).isEqualTo(600 * MS);
+  }
+
+  /**
+   * Runs a sampler on a host busy until {@code busyUntil}; returns the time of the tick after which
+   * a spare core was first signalled, or -1.
+   */
+  private long spareCpuSeenAfter(long busyUntil, long end) {
+    VirtualClock c = new VirtualClock();
+    EnergyLedger l = SamplerFakes.ledger(registry);
+    Sampler s =
+        new Sampler(
+            SamplerFakes.config("interval=100ms,boundary.resolution=off,gpu=off"),
+            l,
+            new ScriptedPhases(c),
+            log,
+            0,
+            -1,
+            c,
+            NOTHING);
+    c.sampler = s;
+    s.useCpuShare(hostBusyUntil(c, busyUntil));
+    s.add(new Counter(c, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9));
+    l.seal();
+    long[] lastClosed = {-1};
+    boolean[] open = {false};
+    c.onPark =
+        t -> {
+          if (!open[0] && s.awaitSpareCpu(0)) {
+            open[0] = true;
+          } else if (!open[0]) {
+            lastClosed[0] = t; // the tick at t has not run yet
+          }
+        };
+    c.end = end;
+    s.loop();
+    return open[0] ? lastClosed[0] : -1;
+  }
+
+  /** Exit never waits for a spare core: stopping the sampler ends the wait. */
+  @Test
+  void stoppingTheSamplerEndsTheWaitForASpareCore() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
+    s.useCpuShare(hostBusyUntil(clock, Long.MAX_VALUE));
+    assertThat(s.awaitSpareCpu(0)).isFalse();
+    s.stop(Thread.currentThread());
+    assertThat(s.awaitSpareCpu(0)).isTrue();
+  }
+
   /** The profiler shares energy over windows an interval long: no quiet stretch while it runs. */
   @Test
   void aQuietJobIsSampledAtEveryIntervalWhileTheProfilerRuns() {

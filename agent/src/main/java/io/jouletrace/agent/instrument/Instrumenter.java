@@ -292,6 +292,15 @@ public final class Instrumenter {
    * target classes are handed to the weaver, waiting for it to be ready if need be.
    */
   public static final class Gate implements ClassFileTransformer {
+    /**
+     * The agent's own class loader, which holds its classes and libraries apart from the
+     * application's; null when the agent's classes are on the class path (tests).
+     */
+    private static final ClassLoader AGENT_LOADER =
+        Gate.class.getClassLoader() == ClassLoader.getSystemClassLoader()
+            ? null
+            : Gate.class.getClassLoader();
+
     /** Rounds after which a queued class that never showed up among the loaded ones is dropped. */
     private static final int MAX_ROUNDS = 50;
 
@@ -447,7 +456,12 @@ public final class Instrumenter {
         Class<?> redefined,
         ProtectionDomain domain,
         byte[] bytes) {
-      if (className == null || loader == null || !filter.matches(className, bytes)) {
+      // The agent's own classes (its libraries among them) are never instrumented: not even
+      // scanned.
+      if (className == null
+          || loader == null
+          || loader == AGENT_LOADER
+          || !filter.matches(className, bytes)) {
         return null;
       }
       try {

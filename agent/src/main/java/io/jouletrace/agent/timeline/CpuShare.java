@@ -16,6 +16,7 @@ public final class CpuShare {
   private HostTicks lastHost;
   private double last = 1.0;
   private boolean idle;
+  private double spareCores = Double.NaN;
 
   public CpuShare(CpuTimes cpu) {
     this.cpu = cpu;
@@ -33,6 +34,10 @@ public final class CpuShare {
     HostTicks host = cpu.host();
     double processMs = (process - lastProcess) / 1e6;
     long busyMs = host.busyMillis() - lastHost.busyMillis();
+    long totalMs = host.totalMillis() - lastHost.totalMillis();
+    if (totalMs > 0) {
+      spareCores = cpu.logicalCpus() * (double) (totalMs - busyMs) / totalMs;
+    }
     lastProcess = process;
     lastHost = host;
     idle = processMs <= 0;
@@ -51,5 +56,21 @@ public final class CpuShare {
    */
   public boolean idle() {
     return idle;
+  }
+
+  /**
+   * How many of the host's logical CPUs were idle, on average, over the window of the last {@link
+   * #next()} call that saw the host's counters move; {@code NaN} before that.
+   */
+  public double spareCores() {
+    return spareCores;
+  }
+
+  /**
+   * Whether the host had a core to spare over the last window: on average at least one logical CPU
+   * idle (half of them on a host with one).
+   */
+  public boolean spareCore() {
+    return spareCores >= Math.min(1.0, cpu.logicalCpus() / 2.0);
   }
 }
