@@ -19,10 +19,10 @@ import java.util.function.Consumer;
  *
  * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
  * slot of a thread that has ended is freed within {@value #SWEEP_TICKS} {@link #drain}s (at the
- * next when it ended inside a phase) and given to the next new thread, so the slots in use are
- * about as many as the threads alive with phases, however many come and go. Registering a thread
- * takes no lock and copies nothing of the other threads' state ({@link SlotTable}): a JVM may start
- * a hundred thousand virtual threads that each open one phase at once.
+ * next when it ended inside a phase or just after leaving its last one) and given to the next new
+ * thread, so the slots in use are about as many as the threads alive with phases, however many come
+ * and go. Registering a thread takes no lock and copies nothing of the other threads' state ({@link
+ * SlotTable}): a JVM may start a hundred thousand virtual threads that each open one phase at once.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -67,6 +67,17 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private ThreadPhases[] ended = new ThreadPhases[16];
 
   private int endedCount;
+
+  /**
+   * The threads that drains since the last tick left outside any phase: looked at by the next tick
+   * (after its own drain), which frees the slots of those that have ended by then. A thread that
+   * opens one phase and ends right after closing it (a task on a virtual thread) then gives its
+   * slot and state back within a tick or two instead of waiting for the sweep, so that they die
+   * young.
+   */
+  private ThreadPhases[] left = new ThreadPhases[16];
+
+  private int leftCount;
 
   /** The threads whose last change handed over put them inside a phase. */
   private ThreadPhases[] open = new ThreadPhases[16];
@@ -156,6 +167,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     ThreadPhases t = null;
     if (slot >= 0) {
       t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime(), changed);
+      t.seed(registry.recent());
       slots.set(slot, t);
     }
     if (t == null && slotsReported.compareAndSet(false, true)) {
@@ -263,8 +275,17 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       }
       t.openIndex = openCount;
       open[openCount++] = t;
-    } else if (!inside && t.openIndex >= 0) {
-      unlist(t);
+    } else if (!inside) {
+      if (t.openIndex >= 0) {
+        unlist(t);
+      }
+      if (!t.onLeft) {
+        t.onLeft = true;
+        if (leftCount == left.length) {
+          left = Arrays.copyOf(left, leftCount * 2);
+        }
+        left[leftCount++] = t;
+      }
     }
   }
 
@@ -297,6 +318,19 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
         finish(t, sink, now);
       }
     }
+    for (int i = 0; i < leftCount; i++) {
+      ThreadPhases t = left[i];
+      left[i] = null;
+      t.onLeft = false;
+      // Back inside a phase: on the open list again. Still alive: the sweep will come by.
+      if (!t.finished && t.openIndex < 0 && t.ended()) {
+        finish(t, sink, now);
+      }
+    }
+    if (left.length > 64 && leftCount < left.length / 4) {
+      left = new ThreadPhases[Math.max(16, leftCount)];
+    }
+    leftCount = 0;
     int n = slots.highWater();
     int budget = Math.min(n, Math.max(SWEEP_MIN, n / SWEEP_TICKS + 1));
     for (int k = 0; k < budget; k++) {

@@ -28,6 +28,19 @@ public final class PhaseRegistry {
   private final Consumer<String> warn;
   private int size;
 
+  /** A name and its id, as {@link #idOf} last returned them. */
+  static final class Lookup {
+    final String name;
+    final int id;
+
+    Lookup(String name, int id) {
+      this.name = name;
+      this.id = id;
+    }
+  }
+
+  private volatile Lookup recent;
+
   /**
    * Creates a registry.
    *
@@ -54,9 +67,15 @@ public final class PhaseRegistry {
   public int idOf(String name) {
     Integer id = ids.get(name == null ? "" : name);
     if (id != null) {
+      if (name != null) {
+        recent = new Lookup(name, id);
+      }
       return id;
     }
     int assigned = assign(name);
+    if (name != null) {
+      recent = new Lookup(name, assigned);
+    }
     // Warned outside this object's lock: the warning goes to the ledger, whose lock is held
     // while a snapshot asks this registry for names.
     if (assigned == OVERFLOW && overflowReported.compareAndSet(false, true)) {
@@ -70,6 +89,15 @@ public final class PhaseRegistry {
               + "'");
     }
     return assigned;
+  }
+
+  /**
+   * The name {@link #idOf} was last asked for and its id, or null: a new thread's first phase is
+   * most often the one the thread before it opened (tasks of one kind on a pool of fresh threads),
+   * and a thread starts with it in its own cache of names ({@link ThreadPhases#idOf}).
+   */
+  Lookup recent() {
+    return recent;
   }
 
   private synchronized int assign(String raw) {

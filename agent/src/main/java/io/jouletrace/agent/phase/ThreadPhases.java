@@ -93,6 +93,9 @@ final class ThreadPhases extends WeakReference<Thread> {
   /** Sampler: the thread has ended and its last change was handed over. */
   boolean finished;
 
+  /** Sampler: on the recorder's list of threads to look at again at the next tick. */
+  boolean onLeft;
+
   // Ring: written by the owner, read by the sampler. The owner replaces it by a larger copy when
   // it is full (until it holds capacity events); the sampler reads it after head.
   private long[] ring;
@@ -130,6 +133,14 @@ final class ThreadPhases extends WeakReference<Thread> {
     this.ring = new long[Math.min(FIRST_RING, capacity)];
     this.published = base;
     this.drained = base;
+  }
+
+  /** Owner: starts this thread's cache of names with a lookup made on another thread. */
+  void seed(PhaseRegistry.Lookup lookup) {
+    if (lookup != null) {
+      name0 = lookup.name;
+      id0 = lookup.id;
+    }
   }
 
   /** Owner: the id of a phase name, from this thread's last two names when it is one of them. */

@@ -203,6 +203,23 @@ class PhaseRecorderTest {
     assertThat(later[0]).isNotZero();
   }
 
+  /**
+   * A new thread starts with the name last looked up in its cache of names: its phases are named
+   * right whether its first phase is that one or another.
+   */
+  @Test
+  void freshThreadsNameTheirPhasesRightWithAndWithoutTheNameLastLookedUp() throws Exception {
+    List<String> opened = List.of("a", "b", "b", "a", "c", "a");
+    for (String name : opened) {
+      Thread t = new Thread(() -> recorder.exit(recorder.enter(name)));
+      t.start();
+      t.join();
+      assertThat(names(drain())).containsExactly(name, "other");
+    }
+    assertThat(registry.recent().name).isEqualTo("a");
+    assertThat(registry.recent().id).isEqualTo(registry.idOf("a"));
+  }
+
   @Test
   void slotsOfEndedThreadsAreReused() throws Exception {
     for (int round = 0; round < 20; round++) {
@@ -222,20 +239,51 @@ class PhaseRecorderTest {
     }
   }
 
+  /**
+   * Threads that end just after leaving their last phase give their slots back at the next tick,
+   * whatever their number (before: only as the sweep came by, a tenth of the slots per tick).
+   */
   @Test
-  void aTickLooksAtTheThreadsInsideAPhaseAndASliceOfTheOthers() throws Exception {
-    // more idle threads than one tick's sweep: they all opened and closed a phase and ended
-    int idle = 3 * PhaseRecorder.SWEEP_MIN;
-    List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < idle; i++) {
-      threads.add(new Thread(() -> recorder.exit(recorder.enter("short"))));
-    }
-    for (Thread t : threads) {
+  void slotsOfThreadsThatEndRightAfterTheirLastPhaseAreFreedAtTheNextTick() throws Exception {
+    int n = 3 * PhaseRecorder.SWEEP_MIN;
+    for (int i = 0; i < n; i++) {
+      Thread t = new Thread(() -> recorder.exit(recorder.enter("short")));
       t.start();
       t.join(); // one at a time: each takes a new slot, none is reused
     }
+    assertThat(names(drain())).hasSize(2 * n);
+    assertThat(recorder.slotsInUse()).isZero();
+  }
+
+  @Test
+  void aTickLooksAtTheThreadsInsideAPhaseAndASliceOfTheOthers() throws Exception {
+    // more idle threads than one tick's sweep: they all opened and closed a phase, were drained
+    // while still alive, and ended after that
+    int idle = 3 * PhaseRecorder.SWEEP_MIN;
+    CountDownLatch end = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < idle; i++) {
+      CountDownLatch done = new CountDownLatch(1);
+      Thread t =
+          new Thread(
+              () -> {
+                recorder.exit(recorder.enter("short"));
+                done.countDown();
+                awaitQuietly(end);
+              });
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+      done.await(); // one at a time: each takes a new slot, none is reused
+    }
     assertThat(names(drain())).hasSize(2 * idle);
-    // the threads changed and ended before that drain's sweep reached most of them
+    end.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(drain()).isEmpty();
+    // the threads ended after the drain that saw them leave their phase: the next tick's sweep
+    // reached only a slice of them
     assertThat(recorder.slotsInUse()).isGreaterThan(PhaseRecorder.SWEEP_MIN);
     // a thread that ends inside a phase has its phase closed at the very next tick, whichever
     // slot it holds and wherever the sweep is
@@ -304,5 +352,13 @@ class PhaseRecorderTest {
     app.join();
     assertThat(waited).isLessThan(5_000_000_000L);
     assertThat(recorder.pending()).isTrue();
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
