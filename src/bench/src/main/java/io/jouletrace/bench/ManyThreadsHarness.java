@@ -18,12 +18,13 @@ import java.util.regex.Pattern;
 
 /**
  * Many short-lived threads, each opening one phase, with and without the agent: the {@link
- * ManyThreads} workload run in pairs of JVMs (the order alternating from pair to pair), reporting
- * the medians of the workload's own time and of the JVM's wall time, their ratio, and the heap. A
- * third run in each pair has the agent and threads that open no phase: the agent's own start-up
- * cost on this workload, apart from what its phases cost. Each run with the agent and phases is
- * checked: every phase closed, its JSON report conserves energy (the phases' joules add up to the
- * total) and its standard error holds no error line.
+ * ManyThreads} workload run in rounds of JVMs, reporting the medians of the workload's own time and
+ * of the JVM's wall time, their ratio, and the heap. A third run in each round has the agent and
+ * threads that open no phase: the agent's own start-up cost on this workload, apart from what its
+ * phases cost. The three runs of a round take turns: each runs first, second and third in as many
+ * rounds as the others. Each run with the agent and phases is checked: every phase closed, its JSON
+ * report conserves energy (the phases' joules add up to the total) and its standard error holds no
+ * error line.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ManyThreadsHarness
@@ -106,11 +107,13 @@ public final class ManyThreadsHarness {
     Run[][] r = new Run[3][runs];
     int failures = 0;
     for (int i = 0; i < runs; i++) {
-      boolean agentFirst = i % 2 == 1;
-      for (int k = 0; k < 3; k++) {
-        // the pair in alternating order, then the agent with threads that open no phase
-        boolean withAgent = k == 2 || (k == 0) == agentFirst;
-        boolean phases = k < 2;
+      for (int position = 0; position < 3; position++) {
+        // Arm 0: no agent; 1: the agent; 2: the agent, threads that open no phase. The order
+        // rotates from round to round, so that each arm runs first, second and third equally
+        // often: a JVM's time depends on what ran just before it on a small machine.
+        int arm = (position + i) % 3;
+        boolean withAgent = arm != 0;
+        boolean phases = arm != 2;
         Path report = tmp.resolve("r-" + i + ".json");
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
@@ -145,7 +148,7 @@ public final class ManyThreadsHarness {
           throw new IllegalStateException(
               "run failed (" + code + "): " + cmd + "\n" + stdout + stderr);
         }
-        r[k == 2 ? 2 : withAgent ? 1 : 0][i] =
+        r[arm][i] =
             new Run(
                 Double.parseDouble(m.group(1)),
                 Double.parseDouble(m.group(2)),
