@@ -327,8 +327,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
         finish(t, sink, now);
       }
     }
+    // Shrinks as the open list does, a half at a time: a burst of threads leaves no large list.
     if (left.length > 64 && leftCount < left.length / 4) {
-      left = new ThreadPhases[Math.max(16, leftCount)];
+      left = new ThreadPhases[left.length / 2];
     }
     leftCount = 0;
     int n = slots.highWater();
