@@ -17,7 +17,7 @@ final class Decimals {
    * where {@code D} is {@code digits[0..length)} without leading or trailing zeros (none for 0).
    */
   private static final class Digits {
-    char[] digits;
+    final char[] digits;
     int length;
     int point;
 
@@ -63,9 +63,6 @@ final class Decimals {
         i--;
       }
       if (i < 0) { // 99.9 → 100: one digit more before the point
-        if (digits.length == 0) {
-          digits = new char[1];
-        }
         digits[0] = '1';
         length = 1;
         point++;

@@ -167,7 +167,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     ThreadPhases t = null;
     if (slot >= 0) {
       t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime(), changed);
-      t.seed(registry.recent());
+      registry.seed(t);
       slots.set(slot, t);
     }
     if (t == null && slotsReported.compareAndSet(false, true)) {

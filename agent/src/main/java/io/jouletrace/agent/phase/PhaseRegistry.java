@@ -28,18 +28,12 @@ public final class PhaseRegistry {
   private final Consumer<String> warn;
   private int size;
 
-  /** A name and its id, as {@link #idOf} last returned them. */
-  static final class Lookup {
-    final String name;
-    final int id;
-
-    Lookup(String name, int id) {
-      this.name = name;
-      this.id = id;
-    }
-  }
-
-  private volatile Lookup recent;
+  /**
+   * The id {@link #idOf} last returned for a name, -1 before any; written only when it changes. Its
+   * name is read from {@link #names} after it: the write of the name comes before any lookup can
+   * return its id, so no lock is needed.
+   */
+  private volatile int recent = -1;
 
   /**
    * Creates a registry.
@@ -67,15 +61,11 @@ public final class PhaseRegistry {
   public int idOf(String name) {
     Integer id = ids.get(name == null ? "" : name);
     if (id != null) {
-      if (name != null) {
-        recent = new Lookup(name, id);
-      }
+      remember(id);
       return id;
     }
     int assigned = assign(name);
-    if (name != null) {
-      recent = new Lookup(name, assigned);
-    }
+    remember(assigned);
     // Warned outside this object's lock: the warning goes to the ledger, whose lock is held
     // while a snapshot asks this registry for names.
     if (assigned == OVERFLOW && overflowReported.compareAndSet(false, true)) {
@@ -91,12 +81,26 @@ public final class PhaseRegistry {
     return assigned;
   }
 
+  private void remember(int id) {
+    if (recent != id) {
+      recent = id;
+    }
+  }
+
   /**
-   * The name {@link #idOf} was last asked for and its id, or null: a new thread's first phase is
-   * most often the one the thread before it opened (tasks of one kind on a pool of fresh threads),
-   * and a thread starts with it in its own cache of names ({@link ThreadPhases#idOf}).
+   * Starts a new thread's own cache of names ({@link ThreadPhases#idOf}) with the name {@link
+   * #idOf} last returned an id for: a new thread's first phase is most often the one the thread
+   * before it opened (tasks of one kind on a pool of fresh threads). Allocates nothing.
    */
-  Lookup recent() {
+  void seed(ThreadPhases t) {
+    int id = recent;
+    if (id >= 0) {
+      t.seed(names[id], id);
+    }
+  }
+
+  /** The id {@link #idOf} last returned, -1 before any (tests). */
+  int recentId() {
     return recent;
   }
 

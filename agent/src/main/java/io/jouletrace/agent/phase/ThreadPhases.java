@@ -135,12 +135,10 @@ final class ThreadPhases extends WeakReference<Thread> {
     this.drained = base;
   }
 
-  /** Owner: starts this thread's cache of names with a lookup made on another thread. */
-  void seed(PhaseRegistry.Lookup lookup) {
-    if (lookup != null) {
-      name0 = lookup.name;
-      id0 = lookup.id;
-    }
+  /** Owner: starts this thread's cache of names with a name and its id. */
+  void seed(String name, int id) {
+    name0 = name;
+    id0 = id;
   }
 
   /** Owner: the id of a phase name, from this thread's last two names when it is one of them. */

@@ -16,6 +16,11 @@ public final class CpuShare {
   private HostTicks lastHost;
   private double last = 1.0;
   private boolean idle;
+
+  /**
+   * How many of the host's logical CPUs were idle, on average, over the window of the last {@link
+   * #next()} call that saw the host's counters move; {@code NaN} before that.
+   */
   private double spareCores = Double.NaN;
 
   public CpuShare(CpuTimes cpu) {
@@ -56,14 +61,6 @@ public final class CpuShare {
    */
   public boolean idle() {
     return idle;
-  }
-
-  /**
-   * How many of the host's logical CPUs were idle, on average, over the window of the last {@link
-   * #next()} call that saw the host's counters move; {@code NaN} before that.
-   */
-  public double spareCores() {
-    return spareCores;
   }
 
   /**

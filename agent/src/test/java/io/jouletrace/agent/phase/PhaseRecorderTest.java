@@ -216,8 +216,8 @@ class PhaseRecorderTest {
       t.join();
       assertThat(names(drain())).containsExactly(name, "other");
     }
-    assertThat(registry.recent().name).isEqualTo("a");
-    assertThat(registry.recent().id).isEqualTo(registry.idOf("a"));
+    assertThat(registry.name(registry.recentId())).isEqualTo("a");
+    assertThat(registry.recentId()).isEqualTo(registry.idOf("a"));
   }
 
   @Test
