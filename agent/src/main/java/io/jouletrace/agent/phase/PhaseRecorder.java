@@ -14,15 +14,17 @@ import java.util.function.Consumer;
  * long)} (the threads that changed phase since; at phase boundaries) and {@link #drain(PhaseEvents,
  * long)} (at each tick). Neither looks at every thread: a thread that published a change puts
  * itself on a list ({@link ChangedThreads}), the sampler keeps its own list of the threads inside a
- * phase (whose end must end their phases at once), and each tick looks at a slice of the other
- * slots, so that a hundred thousand threads cost the sampler what the ones that changed phase cost.
+ * phase (whose end must end their phases), and each tick looks at a slice of that list and of the
+ * other slots, so that a hundred thousand threads cost the sampler what the ones that changed phase
+ * cost.
  *
  * <p>Each thread that enters a phase gets a slot, a small number that names it in the timeline; the
  * slot of a thread that has ended is freed within {@value #SWEEP_TICKS} {@link #drain}s (at the
- * next when it ended inside a phase or just after leaving its last one) and given to the next new
- * thread, so the slots in use are about as many as the threads alive with phases, however many come
- * and go. Registering a thread takes no lock and copies nothing of the other threads' state ({@link
- * SlotTable}): a JVM may start a hundred thousand virtual threads that each open one phase at once.
+ * next when it ended just after leaving its last phase, or inside one while at most {@value
+ * #SWEEP_MIN} threads are inside a phase) and given to the next new thread, so the slots in use are
+ * about as many as the threads alive with phases, however many come and go. Registering a thread
+ * takes no lock and copies nothing of the other threads' state ({@link SlotTable}): a JVM may start
+ * a hundred thousand virtual threads that each open one phase at once.
  *
  * <p>Phases are per thread and nest; closing a phase also closes the phases opened inside it. A
  * token closed on a thread other than the one that opened it is ignored (reported once).
@@ -83,6 +85,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private ThreadPhases[] open = new ThreadPhases[16];
 
   private int openCount;
+
+  /** Where the next look at the open list starts (it goes down from here). */
+  private int openScan;
 
   /**
    * The threads taken off the changed list by the last drain, looked at again by the next: a change
@@ -240,6 +245,20 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   public void drainChanged(PhaseEvents sink, long now) {
     takenCount = 0;
+    recheck(sink, now);
+    for (int s = 0; s < ChangedThreads.STRIPES; s++) {
+      takeChanged(changed.take(s), sink, now);
+    }
+    ThreadPhases[] r = recheck;
+    recheck = taken;
+    recheckCount = takenCount;
+    taken = r.length > 4 * Math.max(16, takenCount) ? new ThreadPhases[16] : r;
+  }
+
+  // Each list the sampler walks has a method of its own: the JIT compiles a long walk while it
+  // runs (on-stack replacement), and a walk in a method of its own is compiled without the others.
+
+  private void recheck(PhaseEvents sink, long now) {
     for (int i = 0; i < recheckCount; i++) {
       ThreadPhases t = recheck[i];
       recheck[i] = null;
@@ -248,22 +267,19 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
         track(t);
       }
     }
-    for (int s = 0; s < ChangedThreads.STRIPES; s++) {
-      for (ThreadPhases t = changed.take(s); t != null; ) {
-        ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
-        t.drain(sink, now);
-        track(t);
-        if (takenCount == taken.length) {
-          taken = Arrays.copyOf(taken, takenCount * 2);
-        }
-        taken[takenCount++] = t;
-        t = next;
+  }
+
+  private void takeChanged(ThreadPhases first, PhaseEvents sink, long now) {
+    for (ThreadPhases t = first; t != null; ) {
+      ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
+      t.drain(sink, now);
+      track(t);
+      if (takenCount == taken.length) {
+        taken = Arrays.copyOf(taken, takenCount * 2);
       }
+      taken[takenCount++] = t;
+      t = next;
     }
-    ThreadPhases[] r = recheck;
-    recheck = taken;
-    recheckCount = takenCount;
-    taken = r.length > 4 * Math.max(16, takenCount) ? new ThreadPhases[16] : r;
   }
 
   /** Keeps the list of threads inside a phase up to date with what {@code t} handed over. */
@@ -301,10 +317,10 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   /**
    * Sampler: hands over the published phase changes; for each thread inside a phase that has ended,
    * a last change to {@code other} at {@code now} (its open phases end with it); and frees the
-   * slots of ended threads. The changes of the threads that published some are all handed over; the
-   * threads inside a phase are all looked at; of the other slots, a slice (at least {@value
-   * #SWEEP_MIN}, and every slot within {@value #SWEEP_TICKS} drains), which frees the slots of
-   * threads that ended outside any phase and hands over what a thread published unseen.
+   * slots of ended threads. The changes of the threads that published some are all handed over; of
+   * the threads inside a phase, and of the other slots, a slice (at least {@value #SWEEP_MIN}, and
+   * every one within {@value #SWEEP_TICKS} drains), which frees the slots of threads that ended and
+   * hands over what a thread published unseen.
    *
    * @param sink receives events, per thread in time order
    * @param now the current {@link System#nanoTime()}
@@ -312,12 +328,46 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   @Override
   public void drain(PhaseEvents sink, long now) {
     drainChanged(sink, now);
-    for (int i = openCount - 1; i >= 0; i--) { // backwards: unlisting moves the last one here
-      ThreadPhases t = open[i];
+    lookAtOpen(sink, now);
+    lookAtLeft(sink, now);
+    sweep(sink, now);
+    for (int i = 0; i < endedCount; i++) {
+      ThreadPhases t = ended[i];
+      ended[i] = null;
+      slots.set(t.slot, null);
+      slots.release(t.slot);
+    }
+    endedCount = 0;
+    // The lists shrink again after a burst of threads: memory follows the threads alive.
+    if (open.length > 64 && openCount < open.length / 4) {
+      open = Arrays.copyOf(open, open.length / 2);
+    }
+    if (ended.length > 64) {
+      ended = new ThreadPhases[16];
+    }
+  }
+
+  /**
+   * Looks whether threads inside a phase have ended: all of them while they are at most {@value
+   * #SWEEP_MIN}, else a slice, each within {@value #SWEEP_TICKS} drains (a hundred thousand threads
+   * waiting inside their phases cost each tick a tenth of them, not all).
+   */
+  private void lookAtOpen(PhaseEvents sink, long now) {
+    int look = Math.min(openCount, Math.max(SWEEP_MIN, openCount / SWEEP_TICKS + 1));
+    for (int k = 0; k < look && openCount > 0; k++) {
+      // Downwards from where the last look stopped: finishing a thread moves the last one into
+      // its place, which this look has passed or will come to.
+      if (openScan <= 0 || openScan > openCount) {
+        openScan = openCount;
+      }
+      ThreadPhases t = open[--openScan];
       if (t.ended()) {
         finish(t, sink, now);
       }
     }
+  }
+
+  private void lookAtLeft(PhaseEvents sink, long now) {
     for (int i = 0; i < leftCount; i++) {
       ThreadPhases t = left[i];
       left[i] = null;
@@ -332,6 +382,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       left = new ThreadPhases[left.length / 2];
     }
     leftCount = 0;
+  }
+
+  private void sweep(PhaseEvents sink, long now) {
     int n = slots.highWater();
     int budget = Math.min(n, Math.max(SWEEP_MIN, n / SWEEP_TICKS + 1));
     for (int k = 0; k < budget; k++) {
@@ -349,20 +402,6 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       if (t.ended()) {
         finish(t, sink, now);
       }
-    }
-    for (int i = 0; i < endedCount; i++) {
-      ThreadPhases t = ended[i];
-      ended[i] = null;
-      slots.set(t.slot, null);
-      slots.release(t.slot);
-    }
-    endedCount = 0;
-    // The lists shrink again after a burst of threads: memory follows the threads alive.
-    if (open.length > 64 && openCount < open.length / 4) {
-      open = Arrays.copyOf(open, open.length / 2);
-    }
-    if (ended.length > 64) {
-      ended = new ThreadPhases[16];
     }
   }
 

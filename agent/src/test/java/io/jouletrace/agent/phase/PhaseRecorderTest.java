@@ -156,6 +156,35 @@ class PhaseRecorderTest {
   }
 
   @Test
+  void manyThreadsInsideAPhaseAreLookedAtASliceAtATime() throws Exception {
+    // more threads inside a phase than one look takes; they all end without closing it
+    int n = 3 * PhaseRecorder.SWEEP_MIN;
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Thread t = new Thread(() -> recorder.enter("open"));
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    List<String> first = names(drain());
+    // every thread's phase was handed over, but a tick looks at a slice of the threads inside a
+    // phase (and the sweep at a slice of the slots), not at all of them
+    assertThat(first).filteredOn("open"::equals).hasSize(n);
+    int ended = (int) first.stream().filter("other"::equals).count();
+    assertThat(ended).isGreaterThanOrEqualTo(PhaseRecorder.SWEEP_MIN).isLessThan(n);
+    for (int tick = 1; tick < PhaseRecorder.SWEEP_TICKS && ended < n; tick++) {
+      List<String> more = names(drain());
+      assertThat(more).containsOnly("other");
+      ended += more.size();
+    }
+    assertThat(ended).isEqualTo(n);
+    assertThat(drain()).isEmpty();
+    assertThat(recorder.slotsInUse()).isZero();
+  }
+
+  @Test
   void threadsBeyondTheSlotsThatTokensCarryAreNotRecordedAndReportedOnce() throws Exception {
     PhaseRecorder two = new PhaseRecorder(registry, warnings::add, 2);
     CountDownLatch inside = new CountDownLatch(2);
