@@ -44,7 +44,13 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private final Consumer<String> warn;
   private final int maxSlots;
 
-  /** Each thread's state; set at its first phase (a plain thread-local: no supplier to call). */
+  /** Each thread's state, by thread id; set at its first phase. */
+  private final ThreadIndex index;
+
+  /**
+   * The state of a thread whose entry in the index another thread held when it registered (a plain
+   * thread-local: no supplier to call).
+   */
   private final ThreadLocal<ThreadPhases> local = new ThreadLocal<>();
 
   private final ChangedThreads changed = new ChangedThreads();
@@ -122,23 +128,51 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param maxSlots most threads with phases alive at once
    */
   PhaseRecorder(PhaseRegistry registry, Consumer<String> warn, int maxSlots) {
+    this(registry, warn, maxSlots, new ThreadIndex());
+  }
+
+  /**
+   * Creates a recorder with a given index of threads (tests: a small one, where threads share
+   * entries).
+   */
+  PhaseRecorder(PhaseRegistry registry, Consumer<String> warn, int maxSlots, ThreadIndex index) {
     this.registry = registry;
     this.warn = warn;
     this.maxSlots = Math.max(1, Math.min(Tokens.MAX_SLOT + 1, maxSlots));
     this.slots = new SlotTable(this.maxSlots);
+    this.index = index;
   }
 
   @Override
   public long enter(String phase) {
-    ThreadPhases t = local.get();
+    Thread current = Thread.currentThread();
+    long id = current.getId();
+    ThreadPhases t = index.get(id);
     if (t == null) {
-      t = register();
+      t = first(current, id);
       if (t == null) {
         return 0L; // no slot was free: try again at this thread's next phase
       }
-      local.set(t);
     }
     return t.push(t.idOf(phase, registry), System.nanoTime());
+  }
+
+  /**
+   * A thread the index holds no state for: one that keeps its state in the thread-local (its entry
+   * was taken when it started), or a thread at its first phase, which registers.
+   */
+  private ThreadPhases first(Thread current, long id) {
+    if (index.elsewhere(id)) {
+      ThreadPhases t = local.get();
+      if (t != null) {
+        return t;
+      }
+    }
+    ThreadPhases t = register(current);
+    if (t != null && !index.claim(t)) {
+      local.set(t);
+    }
+    return t;
   }
 
   @Override
@@ -163,15 +197,19 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @return the phase id ({@link PhaseRegistry#OTHER} outside any phase)
    */
   public int currentPhase() {
-    ThreadPhases t = local.get();
+    long id = Thread.currentThread().getId();
+    ThreadPhases t = index.get(id);
+    if (t == null && index.elsewhere(id)) {
+      t = local.get();
+    }
     return t == null ? PhaseRegistry.OTHER : t.current();
   }
 
-  private ThreadPhases register() {
+  private ThreadPhases register(Thread current) {
     int slot = slots.take();
     ThreadPhases t = null;
     if (slot >= 0) {
-      t = new ThreadPhases(slot, Thread.currentThread(), RING, System.nanoTime(), changed);
+      t = new ThreadPhases(slot, current, RING, System.nanoTime(), changed);
       registry.seed(t);
       slots.set(slot, t);
     }
@@ -334,6 +372,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     for (int i = 0; i < endedCount; i++) {
       ThreadPhases t = ended[i];
       ended[i] = null;
+      index.remove(t);
       slots.set(t.slot, null);
       slots.release(t.slot);
     }

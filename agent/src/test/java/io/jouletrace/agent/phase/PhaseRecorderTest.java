@@ -130,10 +130,6 @@ class PhaseRecorderTest {
   @Test
   void aThreadThatOpensOnePhaseHoldsLittleMemory() throws Exception {
     registry.idOf("x"); // the name is known: what is left is the thread's own state
-    // A first thread brings in the first chunk of slots (about 8 KB for 1024 threads).
-    Thread first = new Thread(() -> recorder.exit(recorder.enter("x")));
-    first.start();
-    first.join();
     long[] bytes = new long[1];
     Thread t =
         new Thread(
@@ -145,14 +141,98 @@ class PhaseRecorderTest {
               recorder.exit(recorder.enter("x"));
               bytes[0] = allocatedByThisThread() - before - reading;
             });
+    // A first thread brings in the chunks of slots and of the thread index that t's phase uses
+    // (about 8 KB for 1024 threads): one whose id falls in the same range of the index as t's.
+    Thread first;
+    do {
+      first = new Thread(() -> recorder.exit(recorder.enter("x")));
+    } while (first.getId() / ThreadIndex.CHUNK != t.getId() / ThreadIndex.CHUNK);
+    first.start();
+    first.join();
     t.start();
     t.join();
     // A hundred thousand threads must not cost gigabytes: 8 KB per thread did (1.4 GB of heap for
     // 100,000 virtual threads), and 512 bytes still doubled the heap that 100,000 virtual threads
-    // hold. The thread-local map, the thread's state (its own weak reference to the thread and its
-    // outermost frame) and a 4-event ring fit in 400 bytes.
-    assertThat(bytes[0]).as("bytes").isPositive().isLessThan(400);
+    // hold. The thread's state (its own weak reference to the thread and its outermost frame) and
+    // a 4-event ring fit in 300 bytes; a thread-local map (another 150 bytes or so) is not made.
+    assertThat(bytes[0]).as("bytes").isPositive().isLessThan(300);
     assertThat(names(drain())).containsExactly("x", "other", "x", "other");
+  }
+
+  @Test
+  void aThreadWhoseEntryInTheIndexIsTakenKeepsOneStateForItsWholeLife() throws Exception {
+    ThreadIndex small = new ThreadIndex(ThreadIndex.CHUNK);
+    PhaseRecorder rec = new PhaseRecorder(registry, warnings::add, 1024, small);
+    CountDownLatch aInside = new CountDownLatch(1);
+    CountDownLatch aMayEnd = new CountDownLatch(1);
+    Thread a =
+        new Thread(
+            () -> {
+              rec.enter("a");
+              aInside.countDown();
+              awaitQuietly(aMayEnd); // ends inside its phase
+            });
+    // b's id maps to a's entry of the index: a holds it while b registers
+    CountDownLatch bRegistered = new CountDownLatch(1);
+    CountDownLatch bGoOn = new CountDownLatch(1);
+    long[] bSlots = new long[2];
+    int[] bCurrent = new int[2];
+    Thread b;
+    do {
+      b =
+          new Thread(
+              () -> {
+                long outer = rec.enter("b-outer");
+                bCurrent[0] = rec.currentPhase();
+                bRegistered.countDown();
+                awaitQuietly(bGoOn);
+                // a has ended and its entry is free again: b must still find its own state
+                long inner = rec.enter("b-inner");
+                bCurrent[1] = rec.currentPhase();
+                bSlots[0] = Tokens.slot(outer);
+                bSlots[1] = Tokens.slot(inner);
+                rec.exit(inner);
+                rec.exit(outer);
+              });
+    } while ((b.getId() - a.getId()) % ThreadIndex.CHUNK != 0);
+    a.start();
+    aInside.await();
+    b.start();
+    bRegistered.await();
+    aMayEnd.countDown();
+    a.join();
+    List<String> phases = new ArrayList<>();
+    rec.drain((time, slot, phase) -> phases.add(registry.name(phase)), System.nanoTime());
+    assertThat(phases).containsExactlyInAnyOrder("a", "other", "b-outer"); // a ended in its phase
+    bGoOn.countDown();
+    b.join();
+    // one state, so one slot and one stack: b-inner nests in b-outer, and closing it returns there
+    assertThat(bSlots[1]).isEqualTo(bSlots[0]);
+    assertThat(registry.name(bCurrent[0])).isEqualTo("b-outer");
+    assertThat(registry.name(bCurrent[1])).isEqualTo("b-inner");
+    List<Event> events = new ArrayList<>();
+    rec.drain((t, s, p) -> events.add(new Event(t, s, registry.name(p))), System.nanoTime());
+    assertThat(names(events)).containsExactly("b-inner", "b-outer", "other");
+    assertThat(events).extracting(Event::slot).containsOnly((int) bSlots[0]);
+    // a thread new to that entry, once it is free, takes it
+    Thread c;
+    do {
+      c = new Thread(() -> rec.exit(rec.enter("c")));
+    } while ((c.getId() - a.getId()) % ThreadIndex.CHUNK != 0);
+    long cId = c.getId();
+    c.start();
+    c.join();
+    assertThat(small.get(cId)).isNotNull();
+  }
+
+  @Test
+  void askingTheCurrentPhaseDoesNotRegisterAThread() throws Exception {
+    int[] phase = new int[1];
+    Thread t = new Thread(() -> phase[0] = recorder.currentPhase());
+    t.start();
+    t.join();
+    assertThat(phase[0]).isEqualTo(PhaseRegistry.OTHER);
+    assertThat(recorder.slotsInUse()).isZero();
   }
 
   @Test
