@@ -18,9 +18,9 @@ package io.jouletrace.agent.phase;
  * of threads that have ended. A lookup reads without a lock: a thread reads back what it wrote
  * itself, and what it may read of another thread's entry only sends it to the locked claim, which
  * reads again; a mark matters only to the thread that set it, which reads back its own write.
- * Claims (once per thread) and frees take one lock. The arrays are made at the first claim in their
- * range, {@value #CHUNK} entries each, {@value #SIZE} entries at most (about 1.3 MB when all are
- * made, a few KB for a job with a few threads).
+ * Claims (once per thread) and frees lock their entry (one of a few locks). The arrays are made at
+ * the first claim in their range, {@value #CHUNK} entries each, {@value #SIZE} entries at most
+ * (about 1.3 MB when all are made, a few KB for a job with a few threads).
  */
 final class ThreadIndex {
 
@@ -30,6 +30,16 @@ final class ThreadIndex {
   static final int CHUNK_BITS = 10;
   static final int CHUNK = 1 << CHUNK_BITS;
   private static final int MASK = CHUNK - 1;
+
+  /**
+   * Locks of the entries, by entry mod {@value #LOCKS}: threads started one after the other claim
+   * neighbouring entries, so two carrier threads starting tasks do not wait for each other (a
+   * virtual thread that waits for a monitor may be unmounted). Each is an array of its own, a cache
+   * line or more apart from the next.
+   */
+  private static final int LOCKS = 8;
+
+  private final Object[] locks = new Object[LOCKS];
 
   private final int size;
   private final ThreadPhases[][] states;
@@ -51,6 +61,9 @@ final class ThreadIndex {
       throw new IllegalArgumentException("size must be a power of two >= " + CHUNK + ": " + size);
     }
     this.size = size;
+    for (int i = 0; i < LOCKS; i++) {
+      locks[i] = new long[8];
+    }
     this.states = new ThreadPhases[size >>> CHUNK_BITS][];
     this.elsewhere = new byte[size >>> CHUNK_BITS][];
   }
@@ -93,20 +106,31 @@ final class ThreadIndex {
    * @param t the calling thread's new state
    * @return {@code true} when the entry is now {@code t}'s
    */
-  synchronized boolean claim(ThreadPhases t) {
+  boolean claim(ThreadPhases t) {
     int e = entry(t.threadId);
     int c = e >>> CHUNK_BITS;
+    ThreadPhases[] chunk = states[c];
+    byte[] marks = elsewhere[c];
+    if (chunk == null || marks == null) {
+      makeChunk(c); // after its lock, both are seen as made
+      chunk = states[c];
+      marks = elsewhere[c];
+    }
+    synchronized (locks[e & (LOCKS - 1)]) {
+      if (chunk[e & MASK] == null) {
+        chunk[e & MASK] = t;
+        return true;
+      }
+      marks[e & MASK] = 1;
+      return false;
+    }
+  }
+
+  private synchronized void makeChunk(int c) {
     if (states[c] == null) {
       elsewhere[c] = new byte[CHUNK];
       states[c] = new ThreadPhases[CHUNK];
     }
-    ThreadPhases[] chunk = states[c];
-    if (chunk[e & MASK] == null) {
-      chunk[e & MASK] = t;
-      return true;
-    }
-    elsewhere[c][e & MASK] = 1;
-    return false;
   }
 
   /**
@@ -114,11 +138,16 @@ final class ThreadIndex {
    *
    * @param t an ended thread's state
    */
-  synchronized void remove(ThreadPhases t) {
+  void remove(ThreadPhases t) {
     int e = entry(t.threadId);
     ThreadPhases[] chunk = states[e >>> CHUNK_BITS];
-    if (chunk != null && chunk[e & MASK] == t) {
-      chunk[e & MASK] = null;
+    if (chunk == null) {
+      return;
+    }
+    synchronized (locks[e & (LOCKS - 1)]) {
+      if (chunk[e & MASK] == t) {
+        chunk[e & MASK] = null;
+      }
     }
   }
 }

@@ -226,6 +226,49 @@ class PhaseRecorderTest {
   }
 
   @Test
+  void threadsThatShareEntriesOfTheIndexAtOnceEachKeepOneState() throws Exception {
+    // two threads, all alive at once, per entry of a small index: half of them find their entry
+    // taken and keep their state in the thread-local, racing for the entries' locks
+    ThreadIndex small = new ThreadIndex(ThreadIndex.CHUNK);
+    PhaseRecorder rec = new PhaseRecorder(registry, warnings::add, 4 * ThreadIndex.CHUNK, small);
+    int n = 2 * ThreadIndex.CHUNK;
+    CountDownLatch start = new CountDownLatch(1);
+    CountDownLatch allInside = new CountDownLatch(n);
+    int[] outerSlots = new int[n];
+    int[] innerSlots = new int[n];
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      Thread t =
+          new Thread(
+              () -> {
+                awaitQuietly(start);
+                long outer = rec.enter("o");
+                allInside.countDown();
+                awaitQuietly(allInside); // every thread holds its entry, or found it taken
+                long inner = rec.enter("i");
+                outerSlots[k] = Tokens.slot(outer);
+                innerSlots[k] = Tokens.slot(inner);
+                rec.exit(inner);
+                rec.exit(outer);
+              });
+      threads.add(t);
+      t.start();
+    }
+    start.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    int split = 0; // threads whose inner phase went to another state than their outer one
+    for (int i = 0; i < n; i++) {
+      split += innerSlots[i] == outerSlots[i] ? 0 : 1;
+    }
+    assertThat(split).as("threads with two states").isZero();
+    assertThat(java.util.Arrays.stream(outerSlots).distinct().count()).isEqualTo(n);
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
   void askingTheCurrentPhaseDoesNotRegisterAThread() throws Exception {
     int[] phase = new int[1];
     Thread t = new Thread(() -> phase[0] = recorder.currentPhase());
