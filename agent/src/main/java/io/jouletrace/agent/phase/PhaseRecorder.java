@@ -56,7 +56,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private final ChangedThreads changed = new ChangedThreads();
 
   /**
-   * Threads by slot (null where free), so that closing a phase needs no thread-local lookup and the
+   * Threads by slot (null where free), so that closing a phase needs no lookup by thread and the
    * sampler can walk them all; slots are handed out and given back without a lock.
    */
   private final SlotTable slots;
@@ -147,7 +147,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   public long enter(String phase) {
     Thread current = Thread.currentThread();
     long id = current.getId();
-    ThreadPhases t = index.get(id);
+    ThreadPhases t = index.get(current, id);
     if (t == null) {
       t = first(current, id);
       if (t == null) {
@@ -158,8 +158,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   /**
-   * A thread the index holds no state for: one that keeps its state in the thread-local (its entry
-   * was taken when it started), or a thread at its first phase, which registers.
+   * A thread the index holds no state for: one that keeps its state in the thread-local (another
+   * thread held its entry when it registered, at its first phase), or a thread at its first phase,
+   * which registers. (A thread on a marked entry makes the thread-local's map as it looks.)
    */
   private ThreadPhases first(Thread current, long id) {
     if (index.elsewhere(id)) {
@@ -179,8 +180,8 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   public void exit(long token) {
     long now = System.nanoTime();
     ThreadPhases t = slots.own(Tokens.slot(token));
-    // Thread.getId() is final and reads a field; the slot's owner is this thread or nobody's.
-    if (t == null || t.threadId != Thread.currentThread().getId()) {
+    // The slot's owner is this thread, another one (its state refers to that one), or nobody.
+    if (t == null || !t.refersTo(Thread.currentThread())) {
       if (crossThreadReported.compareAndSet(false, true)) {
         warn.accept(
             "jouletrace: a phase was closed on a thread other than the one that opened it; such"
@@ -197,8 +198,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @return the phase id ({@link PhaseRegistry#OTHER} outside any phase)
    */
   public int currentPhase() {
-    long id = Thread.currentThread().getId();
-    ThreadPhases t = index.get(id);
+    Thread current = Thread.currentThread();
+    long id = current.getId();
+    ThreadPhases t = index.get(current, id);
     if (t == null && index.elsewhere(id)) {
       t = local.get();
     }
@@ -388,14 +390,26 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   /**
    * Looks whether threads inside a phase have ended: all of them while they are at most {@value
-   * #SWEEP_MIN}, else a slice, each within {@value #SWEEP_TICKS} drains (a hundred thousand threads
-   * waiting inside their phases cost each tick a tenth of them, not all).
+   * #SWEEP_MIN}, else a slice of a tenth (at least {@value #SWEEP_MIN}), going down the list from
+   * where the last look stopped, so that a hundred thousand threads waiting inside their phases
+   * cost a tick a tenth of them, not all. A thread that a finished one's place is given to may wait
+   * for the next pass; the sweep also finds ended threads, every slot within {@value #SWEEP_TICKS}
+   * drains.
    */
   private void lookAtOpen(PhaseEvents sink, long now) {
-    int look = Math.min(openCount, Math.max(SWEEP_MIN, openCount / SWEEP_TICKS + 1));
+    if (openCount <= SWEEP_MIN) {
+      for (int i = openCount - 1; i >= 0; i--) { // backwards: unlisting moves the last one here
+        ThreadPhases t = open[i];
+        if (t.ended()) {
+          finish(t, sink, now);
+        }
+      }
+      openScan = 0;
+      return;
+    }
+    int look = Math.max(SWEEP_MIN, openCount / SWEEP_TICKS + 1);
     for (int k = 0; k < look && openCount > 0; k++) {
-      // Downwards from where the last look stopped: finishing a thread moves the last one into
-      // its place, which this look has passed or will come to.
+      // Downwards from where the last look stopped, round to the top at the bottom.
       if (openScan <= 0 || openScan > openCount) {
         openScan = openCount;
       }

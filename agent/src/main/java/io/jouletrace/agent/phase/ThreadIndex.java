@@ -4,23 +4,26 @@ package io.jouletrace.agent.phase;
  * Each thread's {@link ThreadPhases} by its {@link Thread#getId() id}, so that a thread's first
  * phase does not create the thread-local map that a {@link ThreadLocal} puts on every thread that
  * uses one: a table of arrays, entry {@code id mod size}, which a thread claims at its first phase
- * and the sampler frees once the thread has ended. Ids are never reused, and threads started close
- * together have nearby ids, so the threads alive at once rarely share an entry. A thread whose
- * entry is held by another thread alive at the time keeps its state elsewhere (the recorder's
- * thread-local); the entry is then marked, for good, so that a thread whose id maps there and that
- * finds no state of its own in it looks in the thread-local before it takes itself for a new one.
+ * and the sampler frees once the thread has ended. The JVM hands out ids in turn, so threads
+ * started close together have nearby ids and the threads alive at once rarely share an entry; an
+ * entry's state is a thread's when it refers to that thread, whatever id the thread reports. A
+ * thread whose entry is held by another thread alive at the time keeps its state elsewhere (the
+ * recorder's thread-local); the entry is then marked, for good, so that a thread whose id maps
+ * there and that finds no state of its own in it looks in the thread-local before it takes itself
+ * for a new one.
  *
  * <p>A thread-local would put a map on each virtual thread that opens a phase (three objects, one
  * of them a weak reference that the collector processes while the thread lives): such a thread
  * allocates 200 bytes for the agent with the index against 336 with a thread-local.
  *
  * <p>Only a thread itself looks up, claims or marks its own entry; the sampler only frees entries
- * of threads that have ended. A lookup reads without a lock: a thread reads back what it wrote
- * itself, and what it may read of another thread's entry only sends it to the locked claim, which
- * reads again; a mark matters only to the thread that set it, which reads back its own write.
- * Claims (once per thread) and frees lock their entry (one of a few locks). The arrays are made at
- * the first claim in their range, {@value #CHUNK} entries each, {@value #SIZE} entries at most
- * (about 1.3 MB when all are made, a few KB for a job with a few threads).
+ * of threads that have ended. A lookup reads without a lock (an array read as missing is read again
+ * with it): a thread reads back what it wrote itself, and what it may read of another thread's
+ * entry only sends it to the locked claim, which reads again; a mark matters only to the thread
+ * that set it, which reads back its own write. Claims (once per thread) and frees lock their entry
+ * (one of a few locks). The arrays are made at the first claim in their range, {@value #CHUNK}
+ * entries each, {@value #SIZE} entries at most (about 1.3 MB when all are made, a few KB for a job
+ * with a few threads).
  */
 final class ThreadIndex {
 
@@ -75,17 +78,19 @@ final class ThreadIndex {
   /**
    * Owner: its state in this index.
    *
-   * @param threadId the calling thread's id
+   * @param current the calling thread
+   * @param threadId its id
    * @return its state, or {@code null} when this index holds none for it
    */
-  ThreadPhases get(long threadId) {
+  ThreadPhases get(Thread current, long threadId) {
     int e = entry(threadId);
     ThreadPhases[] chunk = states[e >>> CHUNK_BITS];
-    if (chunk == null) {
+    if (chunk == null && (chunk = statesOf(e >>> CHUNK_BITS)) == null) {
       return null;
     }
     ThreadPhases t = chunk[e & MASK];
-    return t != null && t.threadId == threadId ? t : null;
+    // By the thread itself, not its id: a Thread subclass may report any id.
+    return t != null && t.refersTo(current) ? t : null;
   }
 
   /**
@@ -96,7 +101,10 @@ final class ThreadIndex {
   boolean elsewhere(long threadId) {
     int e = entry(threadId);
     byte[] marks = elsewhere[e >>> CHUNK_BITS];
-    return marks != null && marks[e & MASK] != 0;
+    if (marks == null && (marks = marksOf(e >>> CHUNK_BITS)) == null) {
+      return false;
+    }
+    return marks[e & MASK] != 0;
   }
 
   /**
@@ -112,9 +120,8 @@ final class ThreadIndex {
     ThreadPhases[] chunk = states[c];
     byte[] marks = elsewhere[c];
     if (chunk == null || marks == null) {
-      makeChunk(c); // after its lock, both are seen as made
-      chunk = states[c];
-      marks = elsewhere[c];
+      chunk = makeChunk(c);
+      marks = marksOf(c);
     }
     synchronized (locks[e & (LOCKS - 1)]) {
       if (chunk[e & MASK] == null) {
@@ -126,11 +133,23 @@ final class ThreadIndex {
     }
   }
 
-  private synchronized void makeChunk(int c) {
+  private synchronized ThreadPhases[] makeChunk(int c) {
     if (states[c] == null) {
       elsewhere[c] = new byte[CHUNK];
       states[c] = new ThreadPhases[CHUNK];
     }
+    return states[c];
+  }
+
+  // A chunk read as missing without the lock is read again with it: another thread may have made
+  // it, and a read without the lock is not bound to see that even after an earlier one did.
+
+  private synchronized ThreadPhases[] statesOf(int c) {
+    return states[c];
+  }
+
+  private synchronized byte[] marksOf(int c) {
+    return elsewhere[c];
   }
 
   /**
@@ -141,7 +160,7 @@ final class ThreadIndex {
   void remove(ThreadPhases t) {
     int e = entry(t.threadId);
     ThreadPhases[] chunk = states[e >>> CHUNK_BITS];
-    if (chunk == null) {
+    if (chunk == null && (chunk = statesOf(e >>> CHUNK_BITS)) == null) {
       return;
     }
     synchronized (locks[e & (LOCKS - 1)]) {

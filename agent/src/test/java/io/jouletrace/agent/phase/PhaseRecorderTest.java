@@ -131,20 +131,21 @@ class PhaseRecorderTest {
   void aThreadThatOpensOnePhaseHoldsLittleMemory() throws Exception {
     registry.idOf("x"); // the name is known: what is left is the thread's own state
     long[] bytes = new long[1];
-    Thread t =
-        new Thread(
-            () -> {
-              allocatedByThisThread(); // warm up the counter itself
-              long before = allocatedByThisThread();
-              long reading = allocatedByThisThread() - before; // what a reading allocates
-              before = allocatedByThisThread();
-              recorder.exit(recorder.enter("x"));
-              bytes[0] = allocatedByThisThread() - before - reading;
-            });
+    Runnable measured =
+        () -> {
+          allocatedByThisThread(); // warm up the counter itself
+          long before = allocatedByThisThread();
+          long reading = allocatedByThisThread() - before; // what a reading allocates
+          before = allocatedByThisThread();
+          recorder.exit(recorder.enter("x"));
+          bytes[0] = allocatedByThisThread() - before - reading;
+        };
     // A first thread brings in the chunks of slots and of the thread index that t's phase uses
     // (about 8 KB for 1024 threads): one whose id falls in the same range of the index as t's.
+    Thread t;
     Thread first;
     do {
+      t = new Thread(measured);
       first = new Thread(() -> recorder.exit(recorder.enter("x")));
     } while (first.getId() / ThreadIndex.CHUNK != t.getId() / ThreadIndex.CHUNK);
     first.start();
@@ -219,10 +220,9 @@ class PhaseRecorderTest {
     do {
       c = new Thread(() -> rec.exit(rec.enter("c")));
     } while ((c.getId() - a.getId()) % ThreadIndex.CHUNK != 0);
-    long cId = c.getId();
     c.start();
     c.join();
-    assertThat(small.get(cId)).isNotNull();
+    assertThat(small.get(c, c.getId())).isNotNull(); // still there: the sampler has not freed it
   }
 
   @Test
@@ -266,6 +266,50 @@ class PhaseRecorderTest {
     assertThat(split).as("threads with two states").isZero();
     assertThat(java.util.Arrays.stream(outerSlots).distinct().count()).isEqualTo(n);
     assertThat(warnings).isEmpty();
+  }
+
+  /** A thread that reports an id of its own choosing (Thread.getId() may be overridden). */
+  private static final class SameIdThread extends Thread {
+    SameIdThread(Runnable r) {
+      super(r);
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public long getId() {
+      return 42;
+    }
+  }
+
+  @Test
+  void threadsThatReportTheSameIdEachKeepTheirOwnState() throws Exception {
+    CountDownLatch bothInside = new CountDownLatch(2);
+    int[][] slots = new int[2][2];
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      int k = i;
+      Thread t =
+          new SameIdThread(
+              () -> {
+                long outer = recorder.enter("o" + k);
+                bothInside.countDown();
+                awaitQuietly(bothInside);
+                long inner = recorder.enter("i" + k);
+                slots[k][0] = Tokens.slot(outer);
+                slots[k][1] = Tokens.slot(inner);
+                recorder.exit(inner);
+                recorder.exit(outer);
+              });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(slots[0][1]).isEqualTo(slots[0][0]);
+    assertThat(slots[1][1]).isEqualTo(slots[1][0]);
+    assertThat(slots[0][0]).isNotEqualTo(slots[1][0]);
+    assertThat(warnings).isEmpty(); // no close was taken for another thread's
   }
 
   @Test
