@@ -95,7 +95,7 @@ final class Decimals {
       if (decimals > 0) {
         out.append('.');
         for (int j = 0; j < decimals; j++) {
-          out.append(length == 0 ? '0' : at(point + j));
+          out.append(at(point + j));
         }
       }
     }

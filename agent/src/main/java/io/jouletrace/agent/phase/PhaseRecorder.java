@@ -147,33 +147,27 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   public long enter(String phase) {
     Thread current = Thread.currentThread();
     long id = current.getId();
-    ThreadPhases t = index.get(current, id);
+    ThreadPhases t = find(current, id);
     if (t == null) {
-      t = first(current, id);
+      t = register(current); // its first phase
       if (t == null) {
         return 0L; // no slot was free: try again at this thread's next phase
+      }
+      if (!index.claim(t)) {
+        local.set(t);
       }
     }
     return t.push(t.idOf(phase, registry), System.nanoTime());
   }
 
   /**
-   * A thread the index holds no state for: one that keeps its state in the thread-local (another
-   * thread held its entry when it registered, at its first phase), or a thread at its first phase,
-   * which registers. (A thread on a marked entry makes the thread-local's map as it looks.)
+   * The calling thread's state: in the index, or in the thread-local when another thread held its
+   * entry when it registered (a thread on such a marked entry makes the thread-local's map as it
+   * looks); {@code null} before its first phase.
    */
-  private ThreadPhases first(Thread current, long id) {
-    if (index.elsewhere(id)) {
-      ThreadPhases t = local.get();
-      if (t != null) {
-        return t;
-      }
-    }
-    ThreadPhases t = register(current);
-    if (t != null && !index.claim(t)) {
-      local.set(t);
-    }
-    return t;
+  private ThreadPhases find(Thread current, long id) {
+    ThreadPhases t = index.get(current, id);
+    return t != null || !index.elsewhere(id) ? t : local.get();
   }
 
   @Override
@@ -199,11 +193,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   public int currentPhase() {
     Thread current = Thread.currentThread();
-    long id = current.getId();
-    ThreadPhases t = index.get(current, id);
-    if (t == null && index.elsewhere(id)) {
-      t = local.get();
-    }
+    ThreadPhases t = find(current, current.getId());
     return t == null ? PhaseRegistry.OTHER : t.current();
   }
 
