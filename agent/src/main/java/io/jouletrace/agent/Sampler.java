@@ -559,8 +559,11 @@ final class Sampler {
     for (EnergySource part : source.parts()) {
       long staleness = Math.max(0, part.updatePeriodNanos()) / 2;
       long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
+      // A slowly updating counter is read just after its updates (UpdateGrid): exact there.
+      long period = Math.max(0, part.updatePeriodNanos());
+      long rounding = period >= GRID_MIN_PERIOD ? 0 : period;
       Open[] more = Arrays.copyOf(sources, sources.length + 1);
-      more[sources.length] = new Open(part, ledger.addSource(part.devices(), time), time);
+      more[sources.length] = new Open(part, ledger.addSource(part.devices(), time, rounding), time);
       sources = more;
       boundarySources |= more[sources.length - 1].boundaries;
       gridSources |= more[sources.length - 1].grid != null;

@@ -95,13 +95,29 @@ public final class EnergyLedger {
   }
 
   /**
-   * Adds a source whose first sample (its zero) was taken at {@code time}.
+   * Adds a source whose readings are current when taken and whose first sample (its zero) was taken
+   * at {@code time}.
    *
    * @param sourceDevices the source's devices
    * @param time when the source was opened
    * @return the index to pass to {@link #sample}
    */
-  public synchronized int addSource(List<Device> sourceDevices, long time) {
+  public int addSource(List<Device> sourceDevices, long time) {
+    return addSource(sourceDevices, time, 0);
+  }
+
+  /**
+   * Adds a source whose first sample (its zero) was taken at {@code time}.
+   *
+   * @param sourceDevices the source's devices
+   * @param time when the source was opened
+   * @param updatePeriodNanos how often its counters update between the instants it is sampled at
+   *     (RAPL's millisecond, read at any instant), 0 when each sample is exact for its instant (a
+   *     counter read just after its updates): windows of a few periods then teach the phases' power
+   *     little
+   * @return the index to pass to {@link #sample}
+   */
+  public synchronized int addSource(List<Device> sourceDevices, long time, long updatePeriodNanos) {
     int base = devices.size();
     int[] idx = new int[sourceDevices.size()];
     for (int i = 0; i < idx.length; i++) {
@@ -124,7 +140,7 @@ public final class EnergyLedger {
     deviceShare = Arrays.copyOf(deviceShare, n);
     phasePower = Arrays.copyOf(phasePower, n);
     for (int i = base; i < n; i++) {
-      phasePower[i] = new PhasePower(maxPhases);
+      phasePower[i] = new PhasePower(maxPhases, updatePeriodNanos);
     }
     this.sourceDevices.add(idx);
     // Start from a cursor's state so that phases opened before this source existed count.

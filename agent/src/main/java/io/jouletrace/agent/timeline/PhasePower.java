@@ -15,6 +15,14 @@ import java.util.Arrays;
  * leaves once the known phases have theirs, when it fills at least {@value #FIRST_SHARE} of the
  * window; until then, windows that hold it teach nothing.
  *
+ * <p>A counter that updates every {@code period} shows a window's energy only to within about one
+ * update's energy at each end: a window of a few periods may show no energy at all, or twice its
+ * own (a boundary read 0.8 ms after the previous read, before a 1 ms counter's next update, shows 0
+ * W). Each window therefore counts in proportion to the square of its length up to {@value
+ * #FULL_WEIGHT_PERIODS} periods (the inverse of its power's variance from that rounding); windows
+ * shorter than one period teach nothing, and a phase's first estimate needs a window of {@value
+ * #FIRST_ESTIMATE_PERIODS}.
+ *
  * <p>Windows of more than {@value #MAX_PHASES} phases are not kept. Allocation-free after
  * construction; used under the ledger's lock.
  */
@@ -38,17 +46,47 @@ final class PhasePower {
   /** Shortest window, in seconds, from which power is learnt. */
   static final double MIN_WINDOW = 100e-6;
 
+  /**
+   * Counter update periods from which a window counts fully: its power is then known to within
+   * about a fifth (one update's energy at each end).
+   */
+  static final int FULL_WEIGHT_PERIODS = 10;
+
+  /** Counter update periods a window must span to give a phase its first estimate. */
+  static final int FIRST_ESTIMATE_PERIODS = 2;
+
   private final double[] est;
   private final int[][] ids = new int[RING][MAX_PHASES];
   private final double[][] times = new double[RING][MAX_PHASES];
   private final int[] counts = new int[RING];
   private final double[] energy = new double[RING];
+  private final double[] weight = new double[RING];
+  private final double minWindow;
+  private final double fullWindow;
+  private final double firstWindow;
   private int size;
   private int next;
 
-  PhasePower(int maxPhases) {
+  /**
+   * @param maxPhases the number of phase ids
+   * @param updatePeriodNanos how often the device's counter updates; 0 when its value is current
+   */
+  PhasePower(int maxPhases, long updatePeriodNanos) {
     est = new double[maxPhases];
     Arrays.fill(est, Double.NaN);
+    double period = Math.max(0, updatePeriodNanos) * 1e-9;
+    minWindow = Math.max(MIN_WINDOW, period);
+    fullWindow = FULL_WEIGHT_PERIODS * period;
+    firstWindow = FIRST_ESTIMATE_PERIODS * period;
+  }
+
+  /** How much a window of this length counts, in (0, 1]. */
+  private double weightOf(double window) {
+    if (window >= fullWindow) {
+      return 1;
+    }
+    double r = window / fullWindow;
+    return r * r;
   }
 
   /** A phase's learnt power in watts, NaN when not known yet. */
@@ -94,8 +132,8 @@ final class PhasePower {
    * @param window the window's length in seconds
    */
   void learn(WindowSeconds occupancy, double delta, double window) {
-    if (window < MIN_WINDOW || !Double.isFinite(delta)) {
-      return; // a window of a few microseconds says nothing about power
+    if (window < minWindow || !Double.isFinite(delta)) {
+      return; // shorter than the counter's update period: says nothing about power
     }
     double unknown = unknownPower(occupancy, delta, window);
     boolean unknownLeft = false;
@@ -103,7 +141,9 @@ final class PhasePower {
     for (int i = 0; i < count; i++) {
       int p = occupancy.phase(i);
       if (Double.isNaN(est[p])) {
-        if (occupancy.of(p) >= FIRST_SHARE * window && Double.isFinite(unknown)) {
+        if (occupancy.of(p) >= FIRST_SHARE * window
+            && window >= firstWindow
+            && Double.isFinite(unknown)) {
           est[p] = Math.max(0, unknown);
         } else {
           unknownLeft = true;
@@ -121,6 +161,7 @@ final class PhasePower {
     }
     counts[slot] = count;
     energy[slot] = delta;
+    weight[slot] = weightOf(window);
     next = (next + 1) % RING;
     size = Math.min(size + 1, RING);
     for (int pass = 0; pass < PASSES; pass++) {
@@ -146,7 +187,7 @@ final class PhasePower {
     if (!(squares > 0) || !Double.isFinite(error)) {
       return;
     }
-    double k = LEARNING_RATE * error / squares;
+    double k = LEARNING_RATE * weight[w] * error / squares;
     for (int i = 0; i < counts[w]; i++) {
       int p = ids[w][i];
       est[p] = Math.max(0, est[p] + k * times[w][i]);
