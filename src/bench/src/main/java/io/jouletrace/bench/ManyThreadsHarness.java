@@ -257,8 +257,9 @@ public final class ManyThreadsHarness {
     double idle = OverheadHarness.median(v[2]);
     System.out.printf(
         Locale.ROOT,
-        "%-26s without agent: median %.3f %s%n%-26s with agent:    median %.3f %s  ratio %.3f%n"
-            + "%-26s agent, no phases: median %.3f %s  ratio %.3f%n",
+        "%-26s without agent: median %.3f %s%n"
+            + "%-26s with agent:    median %.3f %s  ratio %.3f, median of rounds' ratios %.3f%n"
+            + "%-26s agent, no phases: median %.3f %s  ratio %.3f, median of rounds' ratios %.3f%n",
         what,
         without,
         values(v[0]),
@@ -266,10 +267,24 @@ public final class ManyThreadsHarness {
         with,
         values(v[1]),
         with / without,
+        pairedRatio(v[1], v[0]),
         "",
         idle,
         values(v[2]),
-        idle / without);
+        idle / without,
+        pairedRatio(v[2], v[0]));
+  }
+
+  /**
+   * The median over the rounds of each round's own ratio: the runs of a round follow each other
+   * within seconds, so a slow stretch of the machine weighs on both sides of the ratio.
+   */
+  static double pairedRatio(double[] with, double[] without) {
+    double[] ratios = new double[with.length];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = with[i] / without[i];
+    }
+    return OverheadHarness.median(ratios);
   }
 
   private static String values(double[] v) {
