@@ -88,6 +88,38 @@ class ModelSourceTest {
         .isEqualTo(65.0);
   }
 
+  /**
+   * The whole-word scan against the lookaround pattern it replaced, over random strings drawn from
+   * letters, digits and separators with the words planted in them at random places.
+   */
+  @Test
+  void wholeWordScanAgreesWithTheLookaroundPattern() {
+    java.util.Random random = new java.util.Random(11);
+    String alphabet = "ab78 -()@.k";
+    String[] words = {"a", "ab", "8", "78", "i7-8", "a-b", "(r)", "k", "b7"};
+    int found = 0;
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int n = random.nextInt(12); n > 0; n--) {
+        text.append(
+            random.nextInt(4) == 0
+                ? words[random.nextInt(words.length)]
+                : String.valueOf(alphabet.charAt(random.nextInt(alphabet.length()))));
+      }
+      String word = words[random.nextInt(words.length)];
+      boolean expected =
+          java.util.regex.Pattern.compile(
+                  "(?<![a-z0-9])" + java.util.regex.Pattern.quote(word) + "(?![a-z0-9])")
+              .matcher(text)
+              .find();
+      assertThat(ModelParams.containsWord(text.toString(), word))
+          .as("'%s' in '%s'", word, text)
+          .isEqualTo(expected);
+      found += expected ? 1 : 0;
+    }
+    assertThat(found).isBetween(1_000, 19_000); // both answers were tried often
+  }
+
   @Test
   void everyTableRowHasPowerAndSource() {
     assertThat(ModelParams.table())
