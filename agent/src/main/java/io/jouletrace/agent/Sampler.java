@@ -557,10 +557,9 @@ final class Sampler {
       return false;
     }
     for (EnergySource part : source.parts()) {
-      long staleness = Math.max(0, part.updatePeriodNanos()) / 2;
-      long time = since == Long.MIN_VALUE ? clock.nanoTime() - staleness : since;
-      // A slowly updating counter is read just after its updates (UpdateGrid): exact there.
       long period = Math.max(0, part.updatePeriodNanos());
+      long time = since == Long.MIN_VALUE ? clock.nanoTime() - period / 2 : since;
+      // A slowly updating counter is read just after its updates (UpdateGrid): exact there.
       long rounding = period >= GRID_MIN_PERIOD ? 0 : period;
       Open[] more = Arrays.copyOf(sources, sources.length + 1);
       more[sources.length] = new Open(part, ledger.addSource(part.devices(), time, rounding), time);

@@ -211,7 +211,7 @@ class EnergyLedgerTest {
    * showed {@code other} at 0 W, and that window moved {@code other}'s learnt power half way to 0;
    * the next window, 50 ms of {@code other} and the first 0.6 ms of {@code b}, then gave {@code b}
    * what {@code other}'s low power left: 1.8 J from 0.6 ms (a forked JVM on fake MSR counters,
-   * {@code FakeMsrIT}, 40 W throughout, failed so once in 23 runs).
+   * {@code FakeMsrIT}, 40 W throughout, failed this way once in 23 runs).
    */
   @Test
   void aWindowShorterThanTheCountersUpdateDoesNotTeachThePhasesPower() {
