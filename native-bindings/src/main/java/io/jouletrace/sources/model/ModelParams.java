@@ -57,8 +57,11 @@ public record ModelParams(
     String model = cpuModel == null ? "" : cpuModel.toLowerCase(java.util.Locale.ROOT);
     for (String[] row : table()) {
       boolean all = !model.isEmpty();
-      for (String word : row[0].toLowerCase(java.util.Locale.ROOT).split("\\s+")) {
-        all &= containsWord(model, word); // whole words: "i7-8700" must not match "i7-8700K"
+      // Words apart by white space; no pattern here either (String.split compiles "\\s+").
+      java.util.StringTokenizer words =
+          new java.util.StringTokenizer(row[0].toLowerCase(java.util.Locale.ROOT));
+      while (all && words.hasMoreTokens()) {
+        all = containsWord(model, words.nextToken()); // whole: "i7-8700" must not match "i7-8700K"
       }
       if (all) {
         int sockets = Math.max(1, packages);
