@@ -28,6 +28,8 @@ import io.jouletrace.exporter.JsonReport;
 import io.jouletrace.exporter.PhaseTable;
 import io.jouletrace.exporter.PrometheusEndpoint;
 import io.jouletrace.sources.Domain;
+import io.jouletrace.sources.SystemClocks;
+import io.jouletrace.sources.cpu.SelfProcess;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -37,6 +39,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The agent's life: configuration and instrumentation on the calling thread, everything else
@@ -46,7 +49,7 @@ import java.util.function.Consumer;
 public final class AgentRuntime {
 
   /** The one place the agent writes to standard error; everything else goes through {@link Log}. */
-  private static final Consumer<String> STDERR = System.err::println;
+  private static final Consumer<String> STDERR = new StdErr();
 
   private static final long START_WAIT_MS = 5_000;
   private static final long INIT_WAIT_AT_EXIT_MS = 100;
@@ -81,6 +84,9 @@ public final class AgentRuntime {
   private volatile boolean sourcesOpen;
 
   private Instrumenter.Gate gate;
+
+  /** {@link #liveSnapshot()}, for the outputs that pull snapshots while the job runs. */
+  private final Supplier<EnergySnapshot> live = new Live();
 
   private AgentRuntime(
       AgentConfig config,
@@ -118,7 +124,9 @@ public final class AgentRuntime {
     try {
       AgentConfig config = ConfigLoader.load(args);
       Log log = new Log(STDERR, config.debug());
-      config.errors().forEach(log::line);
+      for (String e : config.errors()) {
+        log.line(e);
+      }
       if (config.strict() && !config.errors().isEmpty()) {
         log.line(
             "agent not started: "
@@ -126,8 +134,8 @@ public final class AgentRuntime {
                 + " configuration error(s) and strict=true");
         return;
       }
-      PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log::line);
-      PhaseRecorder recorder = new PhaseRecorder(registry, log::line);
+      PhaseRegistry registry = new PhaseRegistry(config.phasesMax(), log.lines());
+      PhaseRecorder recorder = new PhaseRecorder(registry, log.lines());
       long startNanos = System.nanoTime();
       long startEpochMillis = System.currentTimeMillis();
       // The tables are read on jouletrace-init (no I/O here); until the intensity provider is
@@ -139,7 +147,7 @@ public final class AgentRuntime {
               config.phasesMax(),
               startNanos,
               startEpochMillis,
-              log::line);
+              log.lines());
       java.time.Duration warmup = config.get(Key.EFFICIENCY_WARMUP);
       WorkUnits units =
           new WorkUnits(
@@ -147,8 +155,8 @@ public final class AgentRuntime {
               recorder,
               config.phasesMax(),
               warmup.isZero() ? Long.MIN_VALUE : startNanos + warmup.toNanos(),
-              System::nanoTime,
-              log::line);
+              SystemClocks.NANO_TIME,
+              log.lines());
       carbon.units(units);
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
       long startCpuNanos = processCpuNanos();
@@ -158,8 +166,10 @@ public final class AgentRuntime {
           config.profile() || config.jfr() ? new ProfilerFeed(recorder, config.phasesMax()) : null;
       AttributionListener listener = feed == null ? carbon : AttributionListener.all(carbon, feed);
       EnergyLedger ledger = new EnergyLedger(registry, config.phasesMax(), listener, startNanos);
-      config.errors().forEach(ledger::warning);
-      log.problemsTo(ledger::warning);
+      for (String e : config.errors()) {
+        ledger.warning(e);
+      }
+      log.problemsTo(ledger.warnings());
       AgentRuntime runtime =
           new AgentRuntime(
               config,
@@ -178,7 +188,7 @@ public final class AgentRuntime {
       runtime.sampler.openEarly();
       Dispatch.install(recorder);
       Dispatch.installCounter(units);
-      runtime.sparkTasks = new SparkTasks(log::line, config.phasesMax());
+      runtime.sparkTasks = new SparkTasks(log.lines(), config.phasesMax());
       TaskPhases.install(runtime.sparkTasks);
       List<Rule> rules = new ArrayList<>(Instrumenter.djlRules());
       rules.add(SparkTasks.rule());
@@ -192,11 +202,11 @@ public final class AgentRuntime {
   }
 
   private void launch() {
-    samplerThread = AgentThreads.daemon("sampler", this::sample);
+    samplerThread = AgentThreads.daemon("sampler", new Body(Body.SAMPLE));
     samplerThread.start();
-    initThread = AgentThreads.daemon("init", this::init);
+    initThread = AgentThreads.daemon("init", new Body(Body.INIT));
     initThread.start();
-    Thread hook = AgentThreads.daemon("shutdown", this::shutdown);
+    Thread hook = AgentThreads.daemon("shutdown", new Body(Body.SHUTDOWN));
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
@@ -233,7 +243,7 @@ public final class AgentRuntime {
         carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
         carbon.settings(CarbonStage.Settings.of(config, EmbodiedTable.bundled()));
         carbon.provider(
-            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, true));
+            Intensities.open(config, System.getenv(), log, SystemClocks.CURRENT_TIME_MILLIS, true));
       } catch (Throwable t) {
         log.line("grid intensity unavailable (" + t + "); using the static default");
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
@@ -251,11 +261,12 @@ public final class AgentRuntime {
       if (config.hostAttribution()) {
         Discovery.warnIfShared(config, log);
       }
-      outputs.start(this::liveSnapshot);
+      outputs.start(live);
       // Running the report's code once here spares exit the loading of its classes; it can wait
       // until the job's own start-up leaves a core idle, and is skipped once exit has begun.
       sampler.awaitSpareCpu(SamplerLimits.SPARE_CPU_WAIT_MILLIS);
       if (!shuttingDown) {
+        ThreadCpuClock.warmUp();
         JsonReport.warmUp(liveSnapshot());
         log.debug(
             "report code warmed up, "
@@ -275,7 +286,7 @@ public final class AgentRuntime {
     try {
       PrometheusEndpoint started =
           PrometheusEndpoint.start(
-              this::liveSnapshot,
+              live,
               config.prometheusHost(),
               config.prometheusPort(),
               config.prometheusPortLast(),
@@ -328,7 +339,7 @@ public final class AgentRuntime {
         EnergyProfiler p =
             new EnergyProfiler(
                 registry, config.phasesMax(), startNanos, bucket, config.profileMaxStacks());
-        JfrSampling s = new JfrSampling(p, config.profileInterval(), log::line);
+        JfrSampling s = new JfrSampling(p, config.profileInterval(), log.lines());
         feed.attach(p);
         profiler = p;
         sampling = s;
@@ -433,11 +444,7 @@ public final class AgentRuntime {
 
   /** This process's CPU time from /proc, without JMX or OSHI; -1 where unknown. */
   static long processCpuNanos() {
-    return ProcessHandle.current()
-        .info()
-        .totalCpuDuration()
-        .map(java.time.Duration::toNanos)
-        .orElse(-1L);
+    return SelfProcess.cpuNanos();
   }
 
   /** {@code statement.md}, else {@code jouletrace-statement.md} beside the JSON report. */
@@ -497,14 +504,15 @@ public final class AgentRuntime {
         // Start-up never got that far: the chain without the network, so the energy held back is
         // charged at the best figure that needs no request.
         intensity =
-            Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false);
+            Intensities.open(config, System.getenv(), log, SystemClocks.CURRENT_TIME_MILLIS, false);
       } else {
         intensity.close();
       }
       carbon.finish(
           intensity.timeline() != null
               ? intensity.timeline()
-              : Intensities.open(config, System.getenv(), log, System::currentTimeMillis, false)
+              : Intensities.open(
+                      config, System.getenv(), log, SystemClocks.CURRENT_TIME_MILLIS, false)
                   .timeline());
       if (config.hostAttribution()) {
         Discovery.warnIfShared(config, log); // JVMs that started after this one; one line at most
@@ -548,6 +556,50 @@ public final class AgentRuntime {
               + "finished)");
     } catch (Throwable t) {
       log.line("shutdown failed: " + t);
+    }
+  }
+
+  /*
+   * What the agent's threads run, and the callbacks it hands out, are classes rather than lambdas
+   * or method references: the JVM spins a class for each of those at its first use (about a
+   * millisecond each in a cold JVM, and the first one starts the lambda machinery), which start-up
+   * and exit would pay on every run.
+   */
+
+  /** The body of one of the agent's threads. */
+  private final class Body implements Runnable {
+    static final int SAMPLE = 0;
+    static final int INIT = 1;
+    static final int SHUTDOWN = 2;
+
+    private final int what;
+
+    Body(int what) {
+      this.what = what;
+    }
+
+    @Override
+    public void run() {
+      switch (what) {
+        case SAMPLE -> sample();
+        case INIT -> init();
+        default -> shutdown();
+      }
+    }
+  }
+
+  private final class Live implements Supplier<EnergySnapshot> {
+    @Override
+    public EnergySnapshot get() {
+      return liveSnapshot();
+    }
+  }
+
+  /** Standard error, a line per call. */
+  private static final class StdErr implements Consumer<String> {
+    @Override
+    public void accept(String line) {
+      System.err.println(line);
     }
   }
 }

@@ -1,9 +1,6 @@
 package io.jouletrace.agent;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
@@ -17,7 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AgentThreads {
 
-  private static final List<Thread> LIVE = new ArrayList<>();
+  /** Live threads made here, each with its Linux thread id once it runs (-1 until then). */
+  private static final Map<Thread, long[]> LIVE = new IdentityHashMap<>();
+
   private static final Map<String, Long> ENDED = new TreeMap<>();
   private static final AtomicInteger POOL = new AtomicInteger();
 
@@ -31,21 +30,13 @@ public final class AgentThreads {
    * @return the thread
    */
   public static Thread daemon(String name, Runnable body) {
+    long[] tid = {-1};
     Thread[] self = new Thread[1];
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                body.run();
-              } finally {
-                ended(self[0]);
-              }
-            },
-            "jouletrace-" + name);
+    Thread t = new Thread(new Counted(body, self, tid), "jouletrace-" + name);
     self[0] = t;
     t.setDaemon(true);
     synchronized (LIVE) {
-      LIVE.add(t);
+      LIVE.put(t, tid);
     }
     return t;
   }
@@ -60,22 +51,39 @@ public final class AgentThreads {
     return r -> daemon(name + "-" + POOL.incrementAndGet(), r);
   }
 
-  private static void ended(Thread t) {
-    long cpu = currentThreadCpu();
-    synchronized (LIVE) {
-      LIVE.remove(t);
-      if (cpu > 0) {
-        ENDED.merge(t.getName(), cpu, Long::sum);
+  /** A thread's body, between the reading of its thread id and the count of its CPU time. */
+  private static final class Counted implements Runnable {
+    private final Runnable body;
+    private final Thread[] self;
+    private final long[] tid;
+
+    Counted(Runnable body, Thread[] self, long[] tid) {
+      this.body = body;
+      this.self = self;
+      this.tid = tid;
+    }
+
+    @Override
+    public void run() {
+      long id = ThreadCpuClock.currentTid();
+      synchronized (LIVE) {
+        tid[0] = id;
+      }
+      try {
+        body.run();
+      } finally {
+        ended(self[0]);
       }
     }
   }
 
-  private static long currentThreadCpu() {
-    try {
-      ThreadMXBean b = ManagementFactory.getThreadMXBean();
-      return b.isCurrentThreadCpuTimeSupported() ? b.getCurrentThreadCpuTime() : -1;
-    } catch (RuntimeException | LinkageError e) {
-      return -1;
+  private static void ended(Thread t) {
+    long cpu = ThreadCpuClock.current();
+    synchronized (LIVE) {
+      LIVE.remove(t);
+      if (cpu > 0) {
+        ENDED.put(t.getName(), ENDED.getOrDefault(t.getName(), 0L) + cpu);
+      }
     }
   }
 
@@ -86,20 +94,18 @@ public final class AgentThreads {
    */
   public static Map<String, Long> cpuNanosByThread() {
     Map<String, Long> out;
-    List<Thread> live;
+    Map<Thread, Long> live = new IdentityHashMap<>();
     synchronized (LIVE) {
       out = new TreeMap<>(ENDED);
-      live = new ArrayList<>(LIVE);
+      for (Map.Entry<Thread, long[]> e : LIVE.entrySet()) {
+        live.put(e.getKey(), e.getValue()[0]);
+      }
     }
     try {
-      ThreadMXBean b = ManagementFactory.getThreadMXBean();
-      if (!b.isThreadCpuTimeSupported()) {
-        return out;
-      }
-      for (Thread t : live) {
-        long cpu = b.getThreadCpuTime(t.getId());
+      for (Map.Entry<Thread, Long> e : live.entrySet()) {
+        long cpu = ThreadCpuClock.of(e.getKey(), e.getValue());
         if (cpu > 0) {
-          out.merge(t.getName(), cpu, Long::sum);
+          out.put(e.getKey().getName(), out.getOrDefault(e.getKey().getName(), 0L) + cpu);
         }
       }
     } catch (RuntimeException | LinkageError e) {

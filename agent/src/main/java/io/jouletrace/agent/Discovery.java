@@ -2,6 +2,7 @@ package io.jouletrace.agent;
 
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.exporter.FileSdTarget;
+import io.jouletrace.sources.cpu.SelfProcess;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.TreeSet;
  */
 final class Discovery {
 
-  private static final long SELF = ProcessHandle.current().pid();
+  private static final long SELF = SelfProcess.pid();
   private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
       new java.util.concurrent.atomic.AtomicBoolean();
 

@@ -1,6 +1,8 @@
 package io.jouletrace.agent;
 
 import io.jouletrace.sources.Diagnostics;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -17,7 +19,11 @@ public final class Log implements Diagnostics {
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
   private final Consumer<String> sink;
   private final boolean debug;
-  private volatile Consumer<String> problems = line -> {};
+  private volatile Consumer<String> problems = NOWHERE;
+  private final Consumer<String> lines = new Lines();
+
+  /** Drops what it is given. */
+  private static final Consumer<String> NOWHERE = new Nowhere();
 
   /**
    * A logger at level {@code info}.
@@ -72,10 +78,73 @@ public final class Log implements Diagnostics {
     sink.accept(prefixed(line));
   }
 
-  /** Prints text as it is (the table at exit), one sink call per line. */
+  /**
+   * {@link #line} as a consumer, for the parts that take one. A class, not the method reference
+   * {@code log::line}: the JVM spins a class for each method reference at its first use, which the
+   * agent's start-up would pay once per place that passes one.
+   *
+   * @return a consumer that calls {@link #line}
+   */
+  public Consumer<String> lines() {
+    return lines;
+  }
+
+  /**
+   * Prints text as it is (the table at exit), one sink call per line: the lines that {@code
+   * text.split("\\R")} gives, without compiling its pattern on the exit path.
+   */
   public void text(String text) {
-    for (String l : text.split("\\R")) {
+    for (String l : lines(text)) {
       sink.accept(l);
+    }
+  }
+
+  /** The lines of {@code text} as {@code text.split("\\R")} splits it. */
+  static List<String> lines(String text) {
+    List<String> out = new ArrayList<>();
+    int n = text.length();
+    int from = 0;
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (c == '\n'
+          || c == '\u000B'
+          || c == '\f'
+          || c == '\u0085'
+          || c == '\u2028'
+          || c == '\u2029') {
+        out.add(text.substring(from, i));
+        from = i + 1;
+      } else if (c == '\r') {
+        out.add(text.substring(from, i));
+        if (i + 1 < n && text.charAt(i + 1) == '\n') {
+          i++;
+        }
+        from = i + 1;
+      }
+    }
+    if (out.isEmpty()) {
+      out.add(text); // no line break: the text itself, even empty
+      return out;
+    }
+    out.add(text.substring(from));
+    int keep = out.size();
+    while (keep > 0 && out.get(keep - 1).isEmpty()) {
+      keep--; // as split drops trailing empty strings
+    }
+    return out.subList(0, keep);
+  }
+
+  private final class Lines implements Consumer<String> {
+    @Override
+    public void accept(String line) {
+      line(line);
+    }
+  }
+
+  private static final class Nowhere implements Consumer<String> {
+    @Override
+    public void accept(String line) {
+      // dropped
     }
   }
 

@@ -7,6 +7,7 @@ import io.jouletrace.exporter.EnergySnapshot;
 import io.jouletrace.exporter.HtmlReport;
 import io.jouletrace.exporter.PushSettings;
 import io.jouletrace.exporter.PushgatewayExporter;
+import io.jouletrace.sources.cpu.SelfProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ final class Outputs {
     }
     String instance = config.pushInstance();
     if (instance.isEmpty()) {
-      instance = hostname() + ":" + ProcessHandle.current().pid();
+      instance = hostname() + ":" + SelfProcess.pid();
     }
     return new PushSettings(
         config.pushUrl(), job, instance, runId, config.pushInterval(), config.pushTimeout());

@@ -12,16 +12,16 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.cpu.CpuIdentity;
 import io.jouletrace.sources.cpu.CpuTimes;
 import io.jouletrace.sources.cpu.OshiCpuTimes;
 import io.jouletrace.sources.cpu.ProcHost;
+import io.jouletrace.sources.cpu.SelfProcess;
 import io.jouletrace.sources.model.ModelParams;
 import io.jouletrace.sources.model.ModelSource;
 import io.jouletrace.sources.nvml.GpuProcesses;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -62,11 +62,9 @@ final class Sampler {
     /** The calling thread's CPU time in nanoseconds, or -1 where the JVM cannot tell. */
     long threadCpuNanos();
 
-    /** The JVM's clock, {@link LockSupport#parkNanos} and {@link ThreadMXBean}. */
+    /** The JVM's clock, {@link LockSupport#parkNanos} and {@link ThreadCpuClock}. */
     Clock SYSTEM =
         new Clock() {
-          private volatile ThreadMXBean threads;
-
           @Override
           public long nanoTime() {
             return System.nanoTime();
@@ -80,12 +78,7 @@ final class Sampler {
           @Override
           public long threadCpuNanos() {
             try {
-              ThreadMXBean t = threads;
-              if (t == null) {
-                t = ManagementFactory.getThreadMXBean();
-                threads = t;
-              }
-              return t.isCurrentThreadCpuTimeSupported() ? t.getCurrentThreadCpuTime() : -1;
+              return ThreadCpuClock.current();
             } catch (RuntimeException | LinkageError e) {
               return -1;
             }
@@ -223,7 +216,7 @@ final class Sampler {
   /** Replaced, never changed in place, under this object's lock: readers may iterate a snapshot. */
   private Open[] sources = new Open[0];
 
-  private final long pid = ProcessHandle.current().pid();
+  private final long pid = SelfProcess.pid();
   private final long startNanos;
   private final long startCpuNanos;
   private volatile CpuShare cpuShare;
@@ -329,7 +322,8 @@ final class Sampler {
       return;
     }
     try {
-      CpuSources.Choice counters = CpuSources.open(config, earlyProblem, host::identity, log);
+      CpuSources.Choice counters =
+          CpuSources.open(config, earlyProblem, new HostIdentity(host), log);
       if (counters.source() != null) {
         earlyCpu = counters.source();
         add(earlyCpu);
@@ -361,14 +355,7 @@ final class Sampler {
     try {
       // GPUs first: their energy is counted from the moment they are opened.
       openGpus();
-      OshiCpuTimes[] oshi = new OshiCpuTimes[1];
-      Supplier<OshiCpuTimes> cpuTimes =
-          () -> {
-            if (oshi[0] == null) {
-              oshi[0] = openers.cpuTimes();
-            }
-            return oshi[0];
-          };
+      Supplier<OshiCpuTimes> cpuTimes = new OshiOnce(openers);
       openCpu(cpuTimes);
       openShare(cpuTimes);
     } finally {
@@ -436,7 +423,7 @@ final class Sampler {
     ledger.model(
         new EnergySnapshot.ModelInfo(
             model.cpuIdleWatts(), model.cpuMaxWatts(), model.dramWattsPerGb(), model.origin()));
-    ModelSource estimate = new ModelSource(cpu, model, memoryGb, clock::nanoTime);
+    ModelSource estimate = new ModelSource(cpu, model, memoryGb, new NanoClock(clock));
     // From the agent's start until now there were no host ticks: take this process's own CPU
     // use as the host's, so that phases that ran meanwhile are not left without energy.
     long now = clock.nanoTime();
@@ -919,6 +906,55 @@ final class Sampler {
       source.close();
     } catch (Throwable t) {
       log.line("closing " + source.name() + " failed: " + t);
+    }
+  }
+
+  // Classes rather than lambdas on the start-up path: the JVM spins a class for each lambda or
+  // method reference at its first use.
+
+  /** The CPU's identity as /proc tells it. */
+  private static final class HostIdentity implements Supplier<CpuIdentity> {
+    private final ProcHost host;
+
+    HostIdentity(ProcHost host) {
+      this.host = host;
+    }
+
+    @Override
+    public CpuIdentity get() {
+      return host.identity();
+    }
+  }
+
+  /** OSHI's CPU times, opened at the first call only. */
+  private static final class OshiOnce implements Supplier<OshiCpuTimes> {
+    private final Openers openers;
+    private OshiCpuTimes times;
+
+    OshiOnce(Openers openers) {
+      this.openers = openers;
+    }
+
+    @Override
+    public OshiCpuTimes get() {
+      if (times == null) {
+        times = openers.cpuTimes();
+      }
+      return times;
+    }
+  }
+
+  /** The sampler's clock as a {@link java.util.function.LongSupplier}. */
+  private static final class NanoClock implements java.util.function.LongSupplier {
+    private final Clock clock;
+
+    NanoClock(Clock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public long getAsLong() {
+      return clock.nanoTime();
     }
   }
 }

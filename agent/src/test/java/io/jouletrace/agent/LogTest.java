@@ -51,4 +51,22 @@ class LogTest {
     assertThat(problems).isEmpty();
     assertThat(debug.debugEnabled()).isTrue();
   }
+
+  @Test
+  void textIsSplitIntoTheLinesThatSplitOnLineBreaksGives() {
+    char[] alphabet = {'a', 'b', '\n', '\r', '\u2028', '\u0085', '\f', ' '};
+    java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+    int differ = 0;
+    for (int i = 0; i < 50_000; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int k = r.nextInt(12); k > 0; k--) {
+        b.append(alphabet[r.nextInt(alphabet.length)]);
+      }
+      String text = b.toString();
+      if (!Log.lines(text).equals(List.of(text.split("\\R")))) {
+        differ++;
+      }
+    }
+    assertThat(differ).isZero();
+  }
 }

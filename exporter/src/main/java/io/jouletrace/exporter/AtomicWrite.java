@@ -1,5 +1,6 @@
 package io.jouletrace.exporter;
 
+import io.jouletrace.sources.cpu.SelfProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class AtomicWrite {
 
-  private static final long PID = ProcessHandle.current().pid();
+  private static final long PID = SelfProcess.pid();
   private static final AtomicLong NEXT = new AtomicLong(System.nanoTime());
 
   private AtomicWrite() {}

@@ -79,7 +79,11 @@ public final class CarbonStatement {
         out.add(
             line(
                 p.name(), unit, all, steady, x.steadyJoules(), x.steadyGrams(), x.steadySeconds()));
-        long[] t = totals.computeIfAbsent(unit, k -> new long[2]);
+        long[] t = totals.get(unit);
+        if (t == null) {
+          t = new long[2];
+          totals.put(unit, t);
+        }
         t[0] += all;
         t[1] += steady;
       }
@@ -124,7 +128,9 @@ public final class CarbonStatement {
     if (d != null && d.hardware() != null) {
       parts.add(d.hardware().sockets() + " x " + d.hardware().cpuModel());
     }
-    gpuModels(s).forEach((model, n) -> parts.add(n + " x " + model));
+    for (Map.Entry<String, Integer> g : gpuModels(s).entrySet()) {
+      parts.add(g.getValue() + " x " + g.getKey());
+    }
     return String.join(", ", parts);
   }
 
@@ -133,7 +139,8 @@ public final class CarbonStatement {
     Map<String, Integer> m = new LinkedHashMap<>();
     for (DeviceEnergy dev : s.devices()) {
       if (dev.domain() == Domain.GPU) {
-        m.merge(dev.detail().getOrDefault("modelName", "GPU"), 1, Integer::sum);
+        String model = dev.detail().getOrDefault("modelName", "GPU");
+        m.put(model, m.getOrDefault(model, 0) + 1);
       }
     }
     return m;
@@ -203,9 +210,9 @@ public final class CarbonStatement {
     EnergySnapshot.CarbonFactors c = s.carbon();
     b.append("# Carbon statement\n\n");
     b.append("Measured by JouleTrace from ")
-        .append(s.startedAt())
+        .append(IsoInstant.format(s.startedAt()))
         .append(" to ")
-        .append(s.endedAt() == null ? "(running)" : s.endedAt())
+        .append(s.endedAt() == null ? "(running)" : IsoInstant.format(s.endedAt()))
         .append(": ")
         .append(num(s.wallSeconds(), 2))
         .append(" s of wall time, stage `")
@@ -226,7 +233,9 @@ public final class CarbonStatement {
     if (gpus.isEmpty()) {
       b.append("- GPU: none measured\n");
     } else {
-      gpus.forEach((m, n) -> b.append("- GPU: ").append(m).append(" x ").append(n).append('\n'));
+      for (Map.Entry<String, Integer> g : gpus.entrySet()) {
+        b.append("- GPU: ").append(g.getKey()).append(" x ").append(g.getValue()).append('\n');
+      }
     }
 
     b.append("\n## Energy\n\n| domain | joules | kWh | method |\n| --- | ---: | ---: | --- |\n");
@@ -277,9 +286,9 @@ public final class CarbonStatement {
           break;
         }
         b.append("| ")
-            .append(seg.from())
+            .append(IsoInstant.format(seg.from()))
             .append(" | ")
-            .append(seg.to())
+            .append(IsoInstant.format(seg.to()))
             .append(" | ")
             .append(num(seg.gramsPerKwh(), 2))
             .append(" | ")

@@ -145,7 +145,7 @@ public final class CsvRunLog {
       }
     }
     List<String> v = new ArrayList<>(COLUMNS.size());
-    v.add((s.endedAt() != null ? s.endedAt() : Instant.now()).toString());
+    v.add(IsoInstant.format(s.endedAt() != null ? s.endedAt() : Instant.now()));
     v.add(settings.projectName());
     v.add(s.runId() == null ? "" : s.runId());
     v.add(num(duration));

@@ -93,9 +93,9 @@ public final class HtmlReport {
     if (s.runId() != null) {
       b.append("run <b>").append(esc(s.runId())).append("</b>, ");
     }
-    b.append("started ").append(esc(s.startedAt().toString()));
+    b.append("started ").append(esc(IsoInstant.format(s.startedAt())));
     if (s.endedAt() != null) {
-      b.append(", ended ").append(esc(s.endedAt().toString()));
+      b.append(", ended ").append(esc(IsoInstant.format(s.endedAt())));
     }
     b.append(", ")
         .append(f(s.wallSeconds(), 1))

@@ -13,6 +13,7 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The JSON report, schema {@value #SCHEMA}. Its {@code totals} are the sum of its {@code phases}.
@@ -51,8 +52,8 @@ public final class JsonReport {
       g.writeStartObject();
       g.writeStringField("schema", SCHEMA);
       g.writeObjectFieldStart("run");
-      g.writeStringField("startedAt", s.startedAt().toString());
-      g.writeStringField("endedAt", s.endedAt() == null ? null : s.endedAt().toString());
+      g.writeStringField("startedAt", IsoInstant.format(s.startedAt()));
+      g.writeStringField("endedAt", s.endedAt() == null ? null : IsoInstant.format(s.endedAt()));
       g.writeNumberField("wallSeconds", s.wallSeconds());
       g.writeStringField("stage", s.stage());
       if (s.runId() != null) {
@@ -175,8 +176,8 @@ public final class JsonReport {
     g.writeArrayFieldStart("segments");
     for (CarbonDetail.IntensitySegment seg : d.segments()) {
       g.writeStartObject();
-      g.writeStringField("from", seg.from().toString());
-      g.writeStringField("to", seg.to().toString());
+      g.writeStringField("from", IsoInstant.format(seg.from()));
+      g.writeStringField("to", IsoInstant.format(seg.to()));
       g.writeNumberField("gramsPerKwh", seg.gramsPerKwh());
       g.writeStringField("source", seg.source());
       g.writeStringField("factorType", seg.factorType());
@@ -342,8 +343,8 @@ public final class JsonReport {
   }
 
   private static void sorted(JsonGenerator g, Map<String, String> m) throws IOException {
-    for (String k : m.keySet().stream().sorted().toList()) {
-      g.writeStringField(k, m.get(k));
+    for (Map.Entry<String, String> e : new TreeMap<>(m).entrySet()) {
+      g.writeStringField(e.getKey(), e.getValue());
     }
   }
 

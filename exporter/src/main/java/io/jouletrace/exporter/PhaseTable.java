@@ -20,7 +20,7 @@ public final class PhaseTable {
   public static String render(EnergySnapshot s) {
     PhaseEnergy total = s.totals();
     List<PhaseEnergy> rows = new ArrayList<>(s.phases());
-    rows.sort(Comparator.comparingDouble(PhaseEnergy::totalJoules).reversed());
+    rows.sort(BY_ENERGY_DESCENDING);
     String method = methodSummary(s);
     StringBuilder b = new StringBuilder();
     String nl = System.lineSeparator();
@@ -104,5 +104,18 @@ public final class PhaseTable {
       }
     }
     return b.length() == 0 ? "none" : b.toString();
+  }
+
+  /**
+   * Phases by descending energy. A class rather than {@code Comparator.comparingDouble(...)}: the
+   * JVM spins a class for each lambda or method reference at its first use, on the exit path here.
+   */
+  private static final Comparator<PhaseEnergy> BY_ENERGY_DESCENDING = new ByEnergyDescending();
+
+  private static final class ByEnergyDescending implements Comparator<PhaseEnergy> {
+    @Override
+    public int compare(PhaseEnergy a, PhaseEnergy b) {
+      return Double.compare(b.totalJoules(), a.totalJoules());
+    }
   }
 }

@@ -17,6 +17,7 @@ import io.jouletrace.sources.Domain;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -228,7 +229,7 @@ public final class CarbonStage implements AttributionListener {
         maxPhases,
         0,
         0,
-        line -> {});
+        NOWHERE);
     this.provider =
         IntensityProvider.of(
             IntensityTimeline.fixed(
@@ -424,8 +425,12 @@ public final class CarbonStage implements AttributionListener {
     double steady = steadyFraction(from, to);
     steadyJoules[phase] += j * steady;
     steadyGrams[phase] += g * steady;
-    double[] seg =
-        segments.computeIfAbsent(new SegmentKey(p, edge), k -> new double[] {from, to, 0});
+    SegmentKey key = new SegmentKey(p, edge);
+    double[] seg = segments.get(key);
+    if (seg == null) {
+      seg = new double[] {from, to, 0};
+      segments.put(key, seg);
+    }
     seg[0] = Math.min(seg[0], from);
     seg[1] = Math.max(seg[1], to);
     seg[2] += j;
@@ -581,11 +586,13 @@ public final class CarbonStage implements AttributionListener {
       joules += v[2];
       joulesWeighted += pt.gramsPerKwh() * v[2];
     }
-    segs.sort((x, y) -> x.from().compareTo(y.from()));
+    segs.sort(BY_START);
     double fallback = t != null ? t.points().get(t.points().size() - 1).gramsPerKwh() : Double.NaN;
     double average = spans > 0 ? weighted / spans : joules > 0 ? joulesWeighted / joules : fallback;
     Set<String> types = new LinkedHashSet<>();
-    segs.forEach(x -> types.add(x.factorType()));
+    for (IntensitySegment x : segs) {
+      types.add(x.factorType());
+    }
     if (types.isEmpty() && t != null) {
       types.add(t.points().get(0).factorType());
     }
@@ -645,5 +652,26 @@ public final class CarbonStage implements AttributionListener {
             settings.lifetimeYears(),
             settings.utilization());
     return s.withCarbon(f, out, detail);
+  }
+
+  // Classes rather than lambdas: the JVM spins a class for each lambda at its first use, which a
+  // short job pays at start-up and exit.
+
+  private static final Consumer<String> NOWHERE = new Nowhere();
+
+  private static final Comparator<IntensitySegment> BY_START = new ByStart();
+
+  private static final class Nowhere implements Consumer<String> {
+    @Override
+    public void accept(String line) {
+      // a stage made for its figures only reports nothing
+    }
+  }
+
+  private static final class ByStart implements Comparator<IntensitySegment> {
+    @Override
+    public int compare(IntensitySegment x, IntensitySegment y) {
+      return x.from().compareTo(y.from());
+    }
   }
 }

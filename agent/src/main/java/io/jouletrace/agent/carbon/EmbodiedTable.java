@@ -23,7 +23,7 @@ public final class EmbodiedTable {
 
   /** Loads the bundled table. */
   public static EmbodiedTable bundled() {
-    return DataTable.bundled(EmbodiedTable.class, "embodied.csv", EmbodiedTable::parse);
+    return DataTable.bundled(EmbodiedTable.class, "embodied.csv", new Parse());
   }
 
   /**
@@ -68,5 +68,13 @@ public final class EmbodiedTable {
       }
     }
     return best;
+  }
+
+  /** {@link #parse}; a class rather than a method reference, which the JVM would spin at start. */
+  private static final class Parse implements DataTable.Parser<EmbodiedTable> {
+    @Override
+    public EmbodiedTable parse(Reader reader) throws IOException {
+      return EmbodiedTable.parse(reader);
+    }
   }
 }

@@ -254,24 +254,25 @@ public final class ConfigLoader {
       values.put(k, v != null ? v : parse(k, k.defaultValue(), false));
     }
     List<Rule> rules = new ArrayList<>();
-    phaseRules.forEach(
-        (name, spec) -> {
-          try {
-            rules.addAll(Rule.parse(name, spec));
-          } catch (IllegalArgumentException e) {
-            errors.add(
-                "jouletrace: invalid value '"
-                    + spec
-                    + "' for 'phase."
-                    + name
-                    + "' ("
-                    + phaseOrigins.get(PHASE_PREFIX + name)
-                    + "): "
-                    + e.getMessage()
-                    + "; expected <class pattern>#<method pattern>[;...], e.g."
-                    + " com.acme.Tokenizer#encode*");
-          }
-        });
+    for (Map.Entry<String, String> r : phaseRules.entrySet()) {
+      String name = r.getKey();
+      String spec = r.getValue();
+      try {
+        rules.addAll(Rule.parse(name, spec));
+      } catch (IllegalArgumentException e) {
+        errors.add(
+            "jouletrace: invalid value '"
+                + spec
+                + "' for 'phase."
+                + name
+                + "' ("
+                + phaseOrigins.get(PHASE_PREFIX + name)
+                + "): "
+                + e.getMessage()
+                + "; expected <class pattern>#<method pattern>[;...], e.g."
+                + " com.acme.Tokenizer#encode*");
+      }
+    }
     return new AgentConfig(values, valid, rules, errors);
   }
 

@@ -85,28 +85,7 @@ public final class Instrumenter {
   public static Gate installInBackground(
       Instrumentation inst, List<Rule> rules, boolean apiBridge, boolean wait, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
-    Runnable start =
-        () ->
-            AgentThreads.daemon(
-                    "instrument",
-                    () -> {
-                      try {
-                        gate.open(new Weaver(rules, apiBridge));
-                        if (wait || apiBridge) {
-                          // Classes loaded meanwhile (or, attached, before the agent). Deferred
-                          // first loads are queued and retransformed below; in a JVM started with
-                          // the agent no other could be.
-                          retransformLoaded(inst, gate.filter, log);
-                        }
-                      } catch (Throwable e) {
-                        gate.open(null);
-                        log.line("automatic phases not installed: " + e);
-                        return;
-                      }
-                      gate.retransformDeferred();
-                    })
-                .start();
-    gate.starter(start);
+    gate.starter(new Starter(gate, inst, rules, apiBridge, wait, log));
     inst.addTransformer(gate, true);
     if (apiBridge) {
       gate.start(); // attached: classes to instrument may be loaded already
@@ -128,7 +107,7 @@ public final class Instrumenter {
     gate.open(new Weaver(rules, apiBridge));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
-    Thread t = AgentThreads.daemon("instrument", gate::retransformDeferred);
+    Thread t = AgentThreads.daemon("instrument", new Deferred(gate));
     t.start();
     return gate;
   }
@@ -508,6 +487,79 @@ public final class Instrumenter {
         log.line("could not instrument " + className.replace('/', '.') + ": " + e);
         return null;
       }
+    }
+  }
+
+  // Classes rather than lambdas: the JVM spins a class for each lambda at its first use, which
+  // premain would pay.
+
+  /** Starts the weaver's thread when the first class to instrument starts loading. */
+  private static final class Starter implements Runnable {
+    private final Gate gate;
+    private final Instrumentation inst;
+    private final List<Rule> rules;
+    private final boolean apiBridge;
+    private final boolean wait;
+    private final Log log;
+
+    Starter(
+        Gate gate,
+        Instrumentation inst,
+        List<Rule> rules,
+        boolean apiBridge,
+        boolean wait,
+        Log log) {
+      this.gate = gate;
+      this.inst = inst;
+      this.rules = rules;
+      this.apiBridge = apiBridge;
+      this.wait = wait;
+      this.log = log;
+    }
+
+    @Override
+    public void run() {
+      AgentThreads.daemon("instrument", new Weaving(this)).start();
+    }
+  }
+
+  /** The weaver's thread: builds the weaver, opens the gate, retransforms what waited. */
+  private static final class Weaving implements Runnable {
+    private final Starter s;
+
+    Weaving(Starter s) {
+      this.s = s;
+    }
+
+    @Override
+    public void run() {
+      try {
+        s.gate.open(new Weaver(s.rules, s.apiBridge));
+        if (s.wait || s.apiBridge) {
+          // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
+          // queued and retransformed below; in a JVM started with the agent no other could be.
+          retransformLoaded(s.inst, s.gate.filter, s.log);
+        }
+      } catch (Throwable e) {
+        s.gate.open(null);
+        s.log.line("automatic phases not installed: " + e);
+        return;
+      }
+      s.gate.retransformDeferred();
+    }
+  }
+
+  /** Retransforms the classes whose first load came before the weaver was ready. */
+  private static final class Deferred implements Runnable {
+    private final Gate gate;
+
+    Deferred(Gate gate) {
+      this.gate = gate;
+    }
+
+    @Override
+    public void run() {
+      gate.retransformDeferred();
     }
   }
 }

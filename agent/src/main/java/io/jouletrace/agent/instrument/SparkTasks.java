@@ -77,9 +77,13 @@ public final class SparkTasks implements TaskPhases.Handler {
     }
     LongAdder n = counts.get(phase);
     if (n == null) {
-      n =
-          counts.computeIfAbsent(
-              counts.size() < maxPhases ? phase : "overflow", k -> new LongAdder());
+      String key = counts.size() < maxPhases ? phase : "overflow";
+      n = counts.get(key);
+      if (n == null) {
+        LongAdder added = new LongAdder();
+        n = counts.putIfAbsent(key, added);
+        n = n == null ? added : n;
+      }
     }
     n.increment();
     return Dispatch.enter(phase);
@@ -129,7 +133,9 @@ public final class SparkTasks implements TaskPhases.Handler {
    */
   public Map<String, Long> counts() {
     Map<String, Long> out = new TreeMap<>();
-    counts.forEach((k, v) -> out.put(k, v.sum()));
+    for (Map.Entry<String, LongAdder> c : counts.entrySet()) {
+      out.put(c.getKey(), c.getValue().sum());
+    }
     return out;
   }
 }

@@ -15,6 +15,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * The energy timeline and its attribution to phases.
@@ -178,11 +180,44 @@ public final class EnergyLedger {
   }
 
   /** Takes each phase change into the timeline and tells the listener (the profiler) of it. */
-  private final PhaseEvents collector = this::collectOne;
+  private final PhaseEvents collector = new Collector();
 
   private void collectOne(long time, int slot, int phase) {
     log.append(time, slot, phase);
     listener.phaseChange(time, slot, phase);
+  }
+
+  // Classes rather than lambdas or method references for what the ledger hands out: the JVM spins
+  // a class for each of those at its first use, which a short job pays at start-up and exit.
+
+  private final class Collector implements PhaseEvents {
+    @Override
+    public void accept(long time, int slot, int phase) {
+      collectOne(time, slot, phase);
+    }
+  }
+
+  private final class Warnings implements Consumer<String> {
+    @Override
+    public void accept(String line) {
+      warning(line);
+    }
+  }
+
+  private final class PhaseNames implements IntFunction<String> {
+    @Override
+    public String apply(int phase) {
+      return registry.name(phase);
+    }
+  }
+
+  /**
+   * {@link #warning} as a consumer.
+   *
+   * @return a consumer that records each line it is given as a warning
+   */
+  public Consumer<String> warnings() {
+    return new Warnings();
   }
 
   /**
@@ -431,7 +466,8 @@ public final class EnergyLedger {
     for (int d = 0; d < devices.size(); d++) {
       Device dev = devices.get(d);
       String method = dev.measured() ? "measured" : "estimated";
-      methods.merge(dev.domain(), method, (a, b) -> a.equals(b) ? a : "estimated");
+      String known = methods.get(dev.domain());
+      methods.put(dev.domain(), known == null || known.equals(method) ? method : "estimated");
       devs.add(
           new DeviceEnergy(
               dev.id(),
@@ -458,9 +494,11 @@ public final class EnergyLedger {
       }
     }
     List<EnergySnapshot.ZoneEnergy> zones = new ArrayList<>();
-    details.forEach(
-        (source, m) ->
-            m.forEach((zone, j) -> zones.add(new EnergySnapshot.ZoneEnergy(source, zone, j))));
+    for (Map.Entry<String, Map<String, Double>> source : details.entrySet()) {
+      for (Map.Entry<String, Double> zone : source.getValue().entrySet()) {
+        zones.add(new EnergySnapshot.ZoneEnergy(source.getKey(), zone.getKey(), zone.getValue()));
+      }
+    }
     return new EnergySnapshot(
         startedAt,
         endedAt,
@@ -489,6 +527,6 @@ public final class EnergyLedger {
    * @return a copy
    */
   public EnergySnapshot.Timeline timeline() {
-    return timeline.freeze(registry::name);
+    return timeline.freeze(new PhaseNames());
   }
 }

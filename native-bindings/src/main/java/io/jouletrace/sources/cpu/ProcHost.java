@@ -157,6 +157,17 @@ public final class ProcHost implements CpuTimes {
   /** This process's CPU time, from {@code utime} and {@code stime} in {@code /proc/self/stat}. */
   @Override
   public long processCpuNanos() {
+    return processCpuNanos(selfStat);
+  }
+
+  /**
+   * The CPU time in a {@code /proc/<pid>/stat} file.
+   *
+   * @param selfStat the file
+   * @return nanoseconds, in clock ticks' resolution
+   * @throws IllegalStateException when it cannot be read or is not as Linux writes it
+   */
+  static long processCpuNanos(Path selfStat) {
     byte[] b = head(selfStat, 1024);
     // the command name, in parentheses, may hold blanks: count fields after its closing one
     int at = b.length;

@@ -7,13 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Which CPU to read for each physical package, from {@code /sys/devices/system/cpu}. */
 final class CpuPackages {
-
-  private static final Pattern CPU = Pattern.compile("cpu(\\d+)");
 
   private CpuPackages() {}
 
@@ -32,10 +28,11 @@ final class CpuPackages {
     if (!Files.isDirectory(cpuSysfsRoot)) {
       return first;
     }
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(cpuSysfsRoot, "cpu*")) {
+    // No glob and no pattern: both compile a regular expression, at every start where this runs.
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(cpuSysfsRoot)) {
       for (Path dir : entries) {
-        Matcher m = CPU.matcher(dir.getFileName().toString());
-        if (!m.matches()) {
+        int number = cpuNumber(dir.getFileName().toString());
+        if (number < 0) {
           continue;
         }
         if ("0".equals(read(dir.resolve("online")))) {
@@ -51,7 +48,9 @@ final class CpuPackages {
         if (pkg < 0) {
           continue;
         }
-        first.merge(pkg, Integer.parseInt(m.group(1)), Math::min);
+        int cpu = number;
+        Integer known = first.get(pkg);
+        first.put(pkg, known == null ? cpu : Math.min(known, cpu));
       }
     } catch (IOException | RuntimeException e) {
       return first;
@@ -65,5 +64,27 @@ final class CpuPackages {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * The number in a folder name {@code cpu<N>}.
+   *
+   * @param name the name
+   * @return N, or -1 where the name is not {@code cpu} and decimal digits
+   */
+  static int cpuNumber(String name) {
+    if (!name.startsWith("cpu") || name.length() == 3 || name.length() > 12) {
+      // "cpu" and 1 to 9 digits; more would overflow an int
+      return -1;
+    }
+    int n = 0;
+    for (int i = 3; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 }

@@ -109,7 +109,15 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     FileChannel open(Path file) throws IOException;
   }
 
-  static final ChannelOpener FILES = file -> FileChannel.open(file, StandardOpenOption.READ);
+  /** Opens for reading; a class rather than a lambda, which the JVM would spin at every start. */
+  static final ChannelOpener FILES = new ReadOnly();
+
+  private static final class ReadOnly implements ChannelOpener {
+    @Override
+    public FileChannel open(Path file) throws IOException {
+      return FileChannel.open(file, StandardOpenOption.READ);
+    }
+  }
 
   /** A read that returned fewer than 8 bytes: end of a (fake) file, or a misbehaving driver. */
   static final class ShortReadException extends IOException {
@@ -230,6 +238,16 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
               + " AuthenticAMD (family 17h and later), not '"
               + vendor
               + "': use the rapl-sysfs source or the estimation model on this machine");
+    }
+    if (!anyMsrFile(msrRoot)) {
+      // Before reading the CPU topology: on a machine without the msr module (most VMs) this
+      // attempt then costs a directory listing.
+      throw new SourceUnavailableException(
+          "no MSR device files under "
+              + msrRoot
+              + " (no "
+              + msrRoot.resolve("N").resolve("msr")
+              + " for any CPU N): load the msr module: sudo modprobe msr");
     }
     Map<Integer, Integer> firstCpu = CpuPackages.firstCpuPerPackage(cpuSysfsRoot);
     if (firstCpu.isEmpty()) {

@@ -7,6 +7,7 @@ import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SmallFiles;
 import io.jouletrace.sources.SourceUnavailableException;
+import io.jouletrace.sources.SystemClocks;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -70,7 +71,10 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
   /** No zone draws this much: a larger implied power means the counter was reset, not wrapped. */
   static final double PLAUSIBLE_MAX_WATTS = 5000;
 
-  private static final Pattern ZONE = Pattern.compile("(intel-rapl(?:-mmio)?):(\\d+)(?::(\\d+))?");
+  /** Zone folder names; compiled where there are zones to match, not at every start. */
+  private static final class ZoneName {
+    static final Pattern ZONE = Pattern.compile("(intel-rapl(?:-mmio)?):(\\d+)(?::(\\d+))?");
+  }
 
   /** Reads one counter file; replaced in tests to simulate permissions. */
   @FunctionalInterface
@@ -78,7 +82,18 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     long read(Path file) throws IOException;
   }
 
-  static final CounterReader FILES = SmallFiles::number;
+  /**
+   * Reads counters with {@link SmallFiles#number}. A class rather than a method reference, which
+   * the JVM would spin at the start of every run.
+   */
+  static final CounterReader FILES = new SmallFileCounters();
+
+  private static final class SmallFileCounters implements CounterReader {
+    @Override
+    public long read(Path file) throws IOException {
+      return SmallFiles.number(file);
+    }
+  }
 
   private final List<Zone> counted;
   private final List<Zone> detail;
@@ -144,7 +159,7 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, "intel-rapl*:*")) {
       for (Path dir : entries) {
-        Matcher m = ZONE.matcher(dir.getFileName().toString());
+        Matcher m = ZoneName.ZONE.matcher(dir.getFileName().toString());
         if (!m.matches()) {
           continue;
         }
@@ -173,7 +188,7 @@ public final class RaplSysfsSource implements EnergySource, DetailSource {
    */
   public static RaplSysfsSource open(Path root, Diagnostics diagnostics)
       throws SourceUnavailableException {
-    return open(root, diagnostics, FILES, System::nanoTime);
+    return open(root, diagnostics, FILES, SystemClocks.NANO_TIME);
   }
 
   static RaplSysfsSource open(

@@ -1,0 +1,57 @@
+package io.jouletrace.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a short job pays for at start-up and exit: the classes the JVM loads there. Each of these
+ * costs a cold JVM milliseconds of interpreted code (and the JIT's work after it), which the agent
+ * no longer spends; this keeps them out.
+ */
+class StartExitClassesIT {
+
+  /** The classes whose code runs in {@code premain}, on the phase path and at exit. */
+  private static final Pattern START_AND_EXIT_LAMBDA =
+      Pattern.compile(
+          "io\\.jouletrace\\.(agent\\.(AgentRuntime|AgentThreads|Log|Sampler|instrument\\.Instrumenter"
+              + "|instrument\\.SparkTasks|config\\.ConfigLoader|carbon\\.CarbonStage"
+              + "|carbon\\.EmbodiedTable|timeline\\.EnergyLedger|phase\\.\\w+)"
+              + "|exporter\\.(JsonReport|PhaseTable|CarbonStatement|IsoInstant|AtomicWrite)"
+              + "|sources\\.(rapl\\.RaplSysfsSource|msr\\.RaplMsrSource|msr\\.CpuPackages"
+              + "|cpu\\.\\w+|model\\.\\w+))\\$\\$Lambda\\S*");
+
+  @Test
+  void aShortJobsStartAndExitSpinNoLambdaAndStartNoJmx(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("classes.txt");
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .arg("-Xlog:class+load:file=" + log)
+            .agent("prometheus.port=off,report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "0")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    String loaded = Files.readString(log);
+    // the run itself went through premain, a phase and exit
+    assertThat(loaded)
+        .contains("io.jouletrace.agent.AgentRuntime ")
+        .contains("io.jouletrace.exporter.JsonReport ")
+        .contains("io.jouletrace.exporter.PhaseTable ");
+    assertThat(r.stderr()).contains("work", "total");
+    Matcher m = START_AND_EXIT_LAMBDA.matcher(loaded);
+    List<String> lambdas = m.results().map(x -> x.group()).toList();
+    assertThat(lambdas).as("lambdas spun by the agent at start-up or exit").isEmpty();
+    // JMX's platform beans, the JDK's process support and java.time's formatter each cost a cold
+    // JVM 10 to 30 ms; the agent reads /proc and formats instants itself
+    assertThat(loaded)
+        .doesNotContain("java.lang.management.ManagementFactory ")
+        .doesNotContain("java.lang.ProcessHandleImpl ")
+        .doesNotContain("java.time.format.DateTimeFormatter ");
+  }
+}
