@@ -1,6 +1,5 @@
 package io.jouletrace.exporter;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -31,7 +30,6 @@ import java.util.regex.Pattern;
  */
 public final class FileSdTarget {
 
-  private static final JsonFactory FACTORY = new JsonFactory();
   private static final Pattern NAME = Pattern.compile("jouletrace-(.+)-(\\d+)\\.json");
 
   private FileSdTarget() {}
@@ -56,7 +54,7 @@ public final class FileSdTarget {
    */
   public static String render(String address, Map<String, String> labels) {
     StringWriter out = new StringWriter();
-    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+    try (JsonGenerator g = JsonOutput.generator(out)) {
       g.writeStartArray();
       g.writeStartObject();
       g.writeArrayFieldStart("targets");

@@ -1,6 +1,5 @@
 package io.jouletrace.exporter;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.jouletrace.exporter.EnergySnapshot.CarbonFactors;
 import io.jouletrace.exporter.EnergySnapshot.DeviceEnergy;
@@ -26,8 +25,6 @@ public final class JsonReport {
   /** Schema identifier written in every report. */
   public static final String SCHEMA = "jouletrace-report/1";
 
-  private static final JsonFactory FACTORY = new JsonFactory();
-
   private JsonReport() {}
 
   /**
@@ -47,123 +44,134 @@ public final class JsonReport {
   }
 
   private static void write(EnergySnapshot s, Writer out) throws IOException {
-    try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.useDefaultPrettyPrinter();
-      g.writeStartObject();
-      g.writeStringField("schema", SCHEMA);
-      g.writeObjectFieldStart("run");
-      g.writeStringField("startedAt", IsoInstant.format(s.startedAt()));
-      g.writeStringField("endedAt", s.endedAt() == null ? null : IsoInstant.format(s.endedAt()));
-      g.writeNumberField("wallSeconds", s.wallSeconds());
-      g.writeStringField("stage", s.stage());
-      if (s.runId() != null) {
-        g.writeStringField("runId", s.runId());
-      }
-      g.writeObjectFieldStart("labels");
-      sorted(g, s.labels());
-      g.writeEndObject();
-      g.writeEndObject();
-      g.writeStringField("attribution", s.attribution());
-      g.writeObjectFieldStart("methods");
-      for (Domain d : Domain.values()) {
-        if (s.methods().containsKey(d)) {
-          g.writeStringField(d.label(), s.methods().get(d));
-        }
-      }
-      g.writeEndObject();
-      g.writeArrayFieldStart("devices");
-      for (DeviceEnergy d : s.devices()) {
-        g.writeStartObject();
-        g.writeStringField("id", d.id());
-        g.writeStringField("domain", d.domain().label());
-        g.writeStringField("source", d.source());
-        g.writeBooleanField("measured", d.measured());
-        g.writeNumberField("joules", d.joules());
-        g.writeNumberField("watts", d.watts());
-        g.writeNumberField("seconds", d.seconds());
-        if (!d.detail().isEmpty()) {
-          g.writeObjectFieldStart("detail");
-          sorted(g, d.detail());
-          g.writeEndObject();
-        }
-        g.writeEndObject();
-      }
-      g.writeEndArray();
-      g.writeArrayFieldStart("phases");
-      for (PhaseEnergy p : s.phases()) {
-        g.writeStartObject();
-        g.writeStringField("name", p.name());
-        g.writeNumberField("wallSeconds", p.wallSeconds());
-        energy(g, p);
-        g.writeEndObject();
-      }
-      g.writeEndArray();
-      g.writeObjectFieldStart("totals");
-      energy(g, s.totals());
-      g.writeEndObject();
-      CarbonFactors c = s.carbon();
-      g.writeObjectFieldStart("carbon");
-      g.writeNumberField("intensityGramsPerKwh", c.intensityGramsPerKwh());
-      g.writeStringField("intensitySource", c.intensitySource());
-      g.writeNumberField("pue", c.pue());
-      g.writeNumberField("embodiedKg", c.embodiedKg());
-      g.writeNumberField("embodiedGpuKg", c.embodiedGpuKg());
-      g.writeNumberField("lifetimeYears", c.lifetimeYears());
-      g.writeNumberField("utilization", c.utilization());
-      g.writeEndObject();
-      if (s.detail() != null) {
-        carbonDetail(g, s);
-      }
-      g.writeArrayFieldStart("zones");
-      for (ZoneEnergy z : s.zones()) {
-        g.writeStartObject();
-        g.writeStringField("source", z.source());
-        g.writeStringField("zone", z.zone());
-        g.writeNumberField("joules", z.joules());
-        g.writeEndObject();
-      }
-      g.writeEndArray();
-      if (s.model() != null) {
-        g.writeObjectFieldStart("model");
-        g.writeNumberField("cpuIdleWatts", s.model().cpuIdleWatts());
-        g.writeNumberField("cpuMaxWatts", s.model().cpuMaxWatts());
-        g.writeNumberField("dramWattsPerGb", s.model().dramWattsPerGb());
-        g.writeStringField("origin", s.model().origin());
-        g.writeEndObject();
-      }
-      if (s.agent() != null) {
-        EnergySnapshot.AgentCost a = s.agent();
-        g.writeObjectFieldStart("agent");
-        g.writeNumberField("cpuSeconds", a.cpuSeconds());
-        g.writeNumberField("processCpuSeconds", a.processCpuSeconds());
-        g.writeNumberField("cpuShare", a.cpuShare());
-        g.writeNumberField("joules", a.joules());
-        g.writeNumberField("co2eGrams", a.grams());
-        g.writeObjectFieldStart("threads");
-        for (Map.Entry<String, Double> t : a.threads().entrySet()) {
-          g.writeNumberField(t.getKey(), t.getValue());
-        }
-        g.writeEndObject();
-        g.writeEndObject();
-      }
-      if (!s.tasks().isEmpty()) {
-        g.writeObjectFieldStart("tasks");
-        for (Map.Entry<String, Long> t : s.tasks().entrySet()) {
-          g.writeNumberField(t.getKey(), t.getValue());
-        }
-        g.writeEndObject();
-      }
-      if (s.profile() != null) {
-        profile(g, s.profile());
-      }
-      g.writeArrayFieldStart("warnings");
-      for (String w : s.warnings()) {
-        g.writeString(w);
-      }
-      g.writeEndArray();
-      g.writeEndObject();
+    try (JsonGenerator g = JsonOutput.generator(out)) {
+      write(s, g);
     }
     out.write('\n');
+  }
+
+  /**
+   * Writes a snapshot's report with a generator.
+   *
+   * @param s the snapshot
+   * @param g the generator; left open
+   * @throws IOException when the generator's target fails
+   */
+  static void write(EnergySnapshot s, JsonGenerator g) throws IOException {
+    g.useDefaultPrettyPrinter();
+    g.writeStartObject();
+    g.writeStringField("schema", SCHEMA);
+    g.writeObjectFieldStart("run");
+    g.writeStringField("startedAt", IsoInstant.format(s.startedAt()));
+    g.writeStringField("endedAt", s.endedAt() == null ? null : IsoInstant.format(s.endedAt()));
+    g.writeNumberField("wallSeconds", s.wallSeconds());
+    g.writeStringField("stage", s.stage());
+    if (s.runId() != null) {
+      g.writeStringField("runId", s.runId());
+    }
+    g.writeObjectFieldStart("labels");
+    sorted(g, s.labels());
+    g.writeEndObject();
+    g.writeEndObject();
+    g.writeStringField("attribution", s.attribution());
+    g.writeObjectFieldStart("methods");
+    for (Domain d : Domain.values()) {
+      if (s.methods().containsKey(d)) {
+        g.writeStringField(d.label(), s.methods().get(d));
+      }
+    }
+    g.writeEndObject();
+    g.writeArrayFieldStart("devices");
+    for (DeviceEnergy d : s.devices()) {
+      g.writeStartObject();
+      g.writeStringField("id", d.id());
+      g.writeStringField("domain", d.domain().label());
+      g.writeStringField("source", d.source());
+      g.writeBooleanField("measured", d.measured());
+      g.writeNumberField("joules", d.joules());
+      g.writeNumberField("watts", d.watts());
+      g.writeNumberField("seconds", d.seconds());
+      if (!d.detail().isEmpty()) {
+        g.writeObjectFieldStart("detail");
+        sorted(g, d.detail());
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeArrayFieldStart("phases");
+    for (PhaseEnergy p : s.phases()) {
+      g.writeStartObject();
+      g.writeStringField("name", p.name());
+      g.writeNumberField("wallSeconds", p.wallSeconds());
+      energy(g, p);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeObjectFieldStart("totals");
+    energy(g, s.totals());
+    g.writeEndObject();
+    CarbonFactors c = s.carbon();
+    g.writeObjectFieldStart("carbon");
+    g.writeNumberField("intensityGramsPerKwh", c.intensityGramsPerKwh());
+    g.writeStringField("intensitySource", c.intensitySource());
+    g.writeNumberField("pue", c.pue());
+    g.writeNumberField("embodiedKg", c.embodiedKg());
+    g.writeNumberField("embodiedGpuKg", c.embodiedGpuKg());
+    g.writeNumberField("lifetimeYears", c.lifetimeYears());
+    g.writeNumberField("utilization", c.utilization());
+    g.writeEndObject();
+    if (s.detail() != null) {
+      carbonDetail(g, s);
+    }
+    g.writeArrayFieldStart("zones");
+    for (ZoneEnergy z : s.zones()) {
+      g.writeStartObject();
+      g.writeStringField("source", z.source());
+      g.writeStringField("zone", z.zone());
+      g.writeNumberField("joules", z.joules());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    if (s.model() != null) {
+      g.writeObjectFieldStart("model");
+      g.writeNumberField("cpuIdleWatts", s.model().cpuIdleWatts());
+      g.writeNumberField("cpuMaxWatts", s.model().cpuMaxWatts());
+      g.writeNumberField("dramWattsPerGb", s.model().dramWattsPerGb());
+      g.writeStringField("origin", s.model().origin());
+      g.writeEndObject();
+    }
+    if (s.agent() != null) {
+      EnergySnapshot.AgentCost a = s.agent();
+      g.writeObjectFieldStart("agent");
+      g.writeNumberField("cpuSeconds", a.cpuSeconds());
+      g.writeNumberField("processCpuSeconds", a.processCpuSeconds());
+      g.writeNumberField("cpuShare", a.cpuShare());
+      g.writeNumberField("joules", a.joules());
+      g.writeNumberField("co2eGrams", a.grams());
+      g.writeObjectFieldStart("threads");
+      for (Map.Entry<String, Double> t : a.threads().entrySet()) {
+        g.writeNumberField(t.getKey(), t.getValue());
+      }
+      g.writeEndObject();
+      g.writeEndObject();
+    }
+    if (!s.tasks().isEmpty()) {
+      g.writeObjectFieldStart("tasks");
+      for (Map.Entry<String, Long> t : s.tasks().entrySet()) {
+        g.writeNumberField(t.getKey(), t.getValue());
+      }
+      g.writeEndObject();
+    }
+    if (s.profile() != null) {
+      profile(g, s.profile());
+    }
+    g.writeArrayFieldStart("warnings");
+    for (String w : s.warnings()) {
+      g.writeString(w);
+    }
+    g.writeEndArray();
+    g.writeEndObject();
   }
 
   /** Intensity segments, market-based figure, embodied terms, efficiency and the statement. */
