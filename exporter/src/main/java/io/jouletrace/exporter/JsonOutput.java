@@ -11,11 +11,12 @@ import com.fasterxml.jackson.core.util.BufferRecycler;
 import java.io.Writer;
 
 /**
- * Jackson's streaming generator for the JSON written at exit, made without a {@link
- * com.fasterxml.jackson.core.JsonFactory}: the factory's class initialization verifies and loads
- * every parser it can create (eleven classes this writer never uses), about 8 ms of a short job's
- * exit. The generator is the one {@code new JsonFactory().createGenerator(writer)} returns, with
- * the factory's defaults (its features, constraints and quote character); {@code JsonOutputTest}
+ * Jackson's streaming generator for the JSON written at exit, made without an instance of {@link
+ * com.fasterxml.jackson.core.JsonFactory}: a factory builds the symbol tables of its parsers and a
+ * pool of buffers (eleven classes a writer never uses, and their tables), on a short job's exit
+ * path. The factory's class is still initialized (the generator reads one of its constants). The
+ * generator is the one {@code new JsonFactory().createGenerator(writer)} returns, with the
+ * factory's defaults (its features, constraints and quote character); {@code JsonOutputTest}
  * compares the two.
  */
 final class JsonOutput {
