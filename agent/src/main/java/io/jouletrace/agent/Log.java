@@ -79,6 +79,15 @@ public final class Log implements Diagnostics {
   }
 
   /**
+   * A consumer that drops every line, for parts that report nothing.
+   *
+   * @return the consumer
+   */
+  public static Consumer<String> nowhere() {
+    return NOWHERE;
+  }
+
+  /**
    * {@link #line} as a consumer, for the parts that take one. A class, not the method reference
    * {@code log::line}: the JVM spins a class for each method reference at its first use, which the
    * agent's start-up would pay once per place that passes one.

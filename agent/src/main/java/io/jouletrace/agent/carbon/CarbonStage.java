@@ -1,5 +1,6 @@
 package io.jouletrace.agent.carbon;
 
+import io.jouletrace.agent.Log;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.phase.PhaseRegistry;
@@ -229,7 +230,7 @@ public final class CarbonStage implements AttributionListener {
         maxPhases,
         0,
         0,
-        NOWHERE);
+        Log.nowhere());
     this.provider =
         IntensityProvider.of(
             IntensityTimeline.fixed(
@@ -657,16 +658,7 @@ public final class CarbonStage implements AttributionListener {
   // Classes rather than lambdas: the JVM spins a class for each lambda at its first use, which a
   // short job pays at start-up and exit.
 
-  private static final Consumer<String> NOWHERE = new Nowhere();
-
   private static final Comparator<IntensitySegment> BY_START = new ByStart();
-
-  private static final class Nowhere implements Consumer<String> {
-    @Override
-    public void accept(String line) {
-      // a stage made for its figures only reports nothing
-    }
-  }
 
   private static final class ByStart implements Comparator<IntensitySegment> {
     @Override
