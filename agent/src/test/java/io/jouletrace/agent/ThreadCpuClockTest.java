@@ -26,7 +26,8 @@ class ThreadCpuClockTest {
 
   /**
    * Before JMX is started, a thread's time comes from /proc; it must follow the JVM's own thread
-   * clock to within the scheduler's tick (schedstat is brought up to date at ticks and switches).
+   * clock to within the scheduler's tick at each end (schedstat is brought up to date at ticks and
+   * switches; a tick is 10 ms at HZ=100).
    */
   @Test
   void procTimeFollowsTheJvmsThreadClock() {
@@ -44,9 +45,9 @@ class ThreadCpuClockTest {
     long jvmAfter = jvm.getCurrentThreadCpuTime();
     assertThat(x).isPositive();
     assertThat(procBefore).isPositive();
-    assertThat(procAfter - procBefore).isCloseTo(jvmAfter - jvmBefore, within(10_000_000L));
+    assertThat(procAfter - procBefore).isCloseTo(jvmAfter - jvmBefore, within(25_000_000L));
     // the thread's total time as well, not only its differences
-    assertThat(procAfter).isCloseTo(jvmAfter, within(10_000_000L));
+    assertThat(procAfter).isCloseTo(jvmAfter, within(25_000_000L));
   }
 
   @Test
