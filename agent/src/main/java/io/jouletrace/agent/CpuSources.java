@@ -5,6 +5,7 @@ import io.jouletrace.sources.Diagnostics;
 import io.jouletrace.sources.EnergySource;
 import io.jouletrace.sources.SourceUnavailableException;
 import io.jouletrace.sources.cpu.CpuIdentity;
+import io.jouletrace.sources.msr.MsrPrecheck;
 import io.jouletrace.sources.msr.RaplMsrSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.util.ArrayList;
@@ -74,10 +75,16 @@ final class CpuSources {
       }
     }
     if (wanted.equals("auto") || wanted.equals("rapl-msr")) {
+      CpuIdentity id = cpu.get();
+      // Without msr files (most machines that get here) the source's class is not even loaded.
+      String unavailable = MsrPrecheck.problem(config.msrRoot(), id);
+      if (unavailable != null) {
+        problems.add("rapl-msr: " + unavailable);
+        return new Choice(null, problems);
+      }
       try {
         return new Choice(
-            RaplMsrSource.open(
-                config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT, cpu.get(), diagnostics),
+            RaplMsrSource.open(config.msrRoot(), RaplMsrSource.DEFAULT_CPU_ROOT, id, diagnostics),
             problems);
       } catch (SourceUnavailableException e) {
         problems.add("rapl-msr: " + e.getMessage());

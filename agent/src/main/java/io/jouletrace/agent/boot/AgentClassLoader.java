@@ -111,6 +111,25 @@ final class AgentClassLoader extends ClassLoader {
     }
   }
 
+  /**
+   * Reads a resource of the agent (a bundled table, a library's properties) straight from the jar
+   * this loader reads. The default goes through a {@code jar:} URL and its connection, whose
+   * handler classes and cached {@code JarFile} the first read pays for, on {@code premain}'s path.
+   * Class files, and names the jar does not hold, are looked up as usual.
+   */
+  @Override
+  public InputStream getResourceAsStream(String name) {
+    JarEntry entry = name.endsWith(".class") ? null : jar.getJarEntry(PREFIX + name);
+    if (entry == null || entry.isDirectory()) {
+      return super.getResourceAsStream(name);
+    }
+    try {
+      return jar.getInputStream(entry);
+    } catch (IOException e) {
+      return null; // as the default does when the resource cannot be read
+    }
+  }
+
   @Override
   protected Enumeration<URL> findResources(String name) {
     URL url = findResource(name);

@@ -12,9 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -230,25 +228,13 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
             "dramUnitJoules must be a positive number of joules (e.g. 1.52587890625E-5), not " + u);
       }
     }
-    String vendor = cpuId == null ? null : cpuId.vendor();
-    MsrLayout layout = MsrLayout.forVendor(vendor);
-    if (layout == null) {
-      throw new SourceUnavailableException(
-          "rapl-msr knows the CPU vendors GenuineIntel and"
-              + " AuthenticAMD (family 17h and later), not '"
-              + vendor
-              + "': use the rapl-sysfs source or the estimation model on this machine");
+    // Before reading the CPU topology: on a machine without the msr module (most VMs) this
+    // attempt then costs a directory listing.
+    String unavailable = MsrPrecheck.problem(msrRoot, cpuId);
+    if (unavailable != null) {
+      throw new SourceUnavailableException(unavailable);
     }
-    if (!anyMsrFile(msrRoot)) {
-      // Before reading the CPU topology: on a machine without the msr module (most VMs) this
-      // attempt then costs a directory listing.
-      throw new SourceUnavailableException(
-          "no MSR device files under "
-              + msrRoot
-              + " (no "
-              + msrRoot.resolve("N").resolve("msr")
-              + " for any CPU N): load the msr module: sudo modprobe msr");
-    }
+    MsrLayout layout = MsrLayout.forVendor(cpuId.vendor());
     Map<Integer, Integer> firstCpu = CpuPackages.firstCpuPerPackage(cpuSysfsRoot);
     if (firstCpu.isEmpty()) {
       throw new SourceUnavailableException(
@@ -344,7 +330,7 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
     try {
       return opener.open(file);
     } catch (NoSuchFileException e) {
-      if (!anyMsrFile(msrRoot)) {
+      if (!MsrPrecheck.anyMsrFile(msrRoot)) {
         throw new SourceUnavailableException(
             "no MSR device files under "
                 + msrRoot
@@ -383,22 +369,6 @@ public final class RaplMsrSource implements EnergySource, DetailSource {
             + " needs root or CAP_SYS_RAWIO: e.g. sudo setcap cap_sys_rawio=ep"
             + " $(readlink -f $(which java)) — and the msr files must be readable by the user",
         e);
-  }
-
-  private static boolean anyMsrFile(Path msrRoot) {
-    if (!Files.isDirectory(msrRoot)) {
-      return false;
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(msrRoot)) {
-      for (Path d : dirs) {
-        if (Files.exists(d.resolve("msr"))) {
-          return true;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-    return false;
   }
 
   private static long readAtOpen(
