@@ -159,7 +159,7 @@ public final class AgentRuntime {
               log.lines());
       carbon.units(units);
       // Process CPU time from /proc without loading JMX or OSHI on this thread.
-      long startCpuNanos = processCpuNanos();
+      long startCpuNanos = SelfProcess.cpuNanos();
       // The profiler and the JFR events start later, on daemon threads; this only keeps what the
       // ledger hands out until then.
       ProfilerFeed feed =
@@ -432,7 +432,7 @@ public final class AgentRuntime {
       threads.put(t.getKey().substring("jouletrace-".length()), t.getValue() * 1e-9);
       agent += t.getValue() * 1e-9;
     }
-    long now = processCpuNanos();
+    long now = SelfProcess.cpuNanos();
     double process = now < 0 || startCpuNanos < 0 ? 0 : (now - startCpuNanos) * 1e-9;
     double share = process > 0 ? Math.min(1, agent / process) : 0;
     EnergySnapshot.PhaseEnergy total = s.totals();
@@ -440,11 +440,6 @@ public final class AgentRuntime {
     double gramsPerJoule =
         total.totalJoules() > 0 ? total.operationalGrams() / total.totalJoules() : 0;
     return new EnergySnapshot.AgentCost(agent, threads, process, joules, joules * gramsPerJoule);
-  }
-
-  /** This process's CPU time from /proc, without JMX or OSHI; -1 where unknown. */
-  static long processCpuNanos() {
-    return SelfProcess.cpuNanos();
   }
 
   /** {@code statement.md}, else {@code jouletrace-statement.md} beside the JSON report. */

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AgentThreads {
 
-  /** Live threads made here, each with its Linux thread id once it runs (-1 until then). */
-  private static final Map<Thread, long[]> LIVE = new IdentityHashMap<>();
+  /** Live threads made here, with what they run. */
+  private static final Map<Thread, Counted> LIVE = new IdentityHashMap<>();
 
   private static final Map<String, Long> ENDED = new TreeMap<>();
   private static final AtomicInteger POOL = new AtomicInteger();
@@ -30,13 +30,11 @@ public final class AgentThreads {
    * @return the thread
    */
   public static Thread daemon(String name, Runnable body) {
-    long[] tid = {-1};
-    Thread[] self = new Thread[1];
-    Thread t = new Thread(new Counted(body, self, tid), "jouletrace-" + name);
-    self[0] = t;
+    Counted counted = new Counted(body);
+    Thread t = new Thread(counted, "jouletrace-" + name);
     t.setDaemon(true);
     synchronized (LIVE) {
-      LIVE.put(t, tid);
+      LIVE.put(t, counted);
     }
     return t;
   }
@@ -54,25 +52,24 @@ public final class AgentThreads {
   /** A thread's body, between the reading of its thread id and the count of its CPU time. */
   private static final class Counted implements Runnable {
     private final Runnable body;
-    private final Thread[] self;
-    private final long[] tid;
 
-    Counted(Runnable body, Thread[] self, long[] tid) {
+    /** Its thread's Linux thread id once it runs, -1 until then; under {@link #LIVE}'s lock. */
+    private long tid = -1;
+
+    Counted(Runnable body) {
       this.body = body;
-      this.self = self;
-      this.tid = tid;
     }
 
     @Override
     public void run() {
       long id = ThreadCpuClock.currentTid();
       synchronized (LIVE) {
-        tid[0] = id;
+        tid = id;
       }
       try {
         body.run();
       } finally {
-        ended(self[0]);
+        ended(Thread.currentThread());
       }
     }
   }
@@ -97,8 +94,8 @@ public final class AgentThreads {
     Map<Thread, Long> live = new IdentityHashMap<>();
     synchronized (LIVE) {
       out = new TreeMap<>(ENDED);
-      for (Map.Entry<Thread, long[]> e : LIVE.entrySet()) {
-        live.put(e.getKey(), e.getValue()[0]);
+      for (Map.Entry<Thread, Counted> e : LIVE.entrySet()) {
+        live.put(e.getKey(), e.getValue().tid);
       }
     }
     try {

@@ -103,13 +103,13 @@ public final class Log implements Diagnostics {
    * text.split("\\R")} gives, without compiling its pattern on the exit path.
    */
   public void text(String text) {
-    for (String l : lines(text)) {
+    for (String l : splitLines(text)) {
       sink.accept(l);
     }
   }
 
   /** The lines of {@code text} as {@code text.split("\\R")} splits it. */
-  static List<String> lines(String text) {
+  static List<String> splitLines(String text) {
     List<String> out = new ArrayList<>();
     int n = text.length();
     int from = 0;

@@ -63,7 +63,7 @@ class LogTest {
         b.append(alphabet[r.nextInt(alphabet.length)]);
       }
       String text = b.toString();
-      if (!Log.lines(text).equals(List.of(text.split("\\R")))) {
+      if (!Log.splitLines(text).equals(List.of(text.split("\\R")))) {
         differ++;
       }
     }

@@ -61,18 +61,10 @@ public final class SelfProcess {
    */
   static long pidFrom(Path proc) {
     try {
-      String link = Files.readSymbolicLink(proc.resolve("self")).toString();
-      long p = 0;
-      for (int i = 0; i < link.length(); i++) {
-        char c = link.charAt(i);
-        if (c < '0' || c > '9' || i > 18) {
-          return -1;
-        }
-        p = p * 10 + (c - '0');
-      }
-      return link.isEmpty() ? -1 : p;
-    } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      return -1;
+      long p = Long.parseLong(Files.readSymbolicLink(proc.resolve("self")).toString());
+      return p > 0 ? p : -1;
+    } catch (IOException | RuntimeException e) {
+      return -1; // no link, or not a number
     }
   }
 
