@@ -21,14 +21,18 @@ import java.util.jar.JarFile;
  * application may carry other versions of the same libraries.
  *
  * <p>Parent is the platform class loader: JDK classes are shared, the application's class path is
- * not. The one exception is the bridge package {@value #BRIDGE}, which is taken from the loader
- * that loaded the agent jar so that instrumented code and the agent see the same class.
+ * not. The exceptions are the bridge package {@value #BRIDGE} and {@link Handover}, which are taken
+ * from the loader that loaded the agent jar so that instrumented code, the boot classes and the
+ * agent see the same classes.
  */
 final class AgentClassLoader extends ClassLoader {
 
   static final String PREFIX = "inst/";
   static final String CLASS_SUFFIX = ".classdata";
   static final String BRIDGE = "io.jouletrace.bridge.";
+
+  /** {@link Handover} and its interface, shared with the boot classes as the bridge is. */
+  static final String HANDOVER = Handover.class.getName();
 
   static {
     registerAsParallelCapable();
@@ -55,7 +59,7 @@ final class AgentClassLoader extends ClassLoader {
 
   @Override
   protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-    if (name.startsWith(BRIDGE)) {
+    if (name.startsWith(BRIDGE) || name.startsWith(HANDOVER)) {
       return Class.forName(name, false, bridgeLoader);
     }
     return super.loadClass(name, resolve);

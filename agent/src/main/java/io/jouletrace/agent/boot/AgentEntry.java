@@ -3,7 +3,6 @@ package io.jouletrace.agent.boot;
 import io.jouletrace.bridge.Dispatch;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 import java.net.URL;
 import java.util.jar.JarFile;
 
@@ -18,6 +17,9 @@ import java.util.jar.JarFile;
 public final class AgentEntry {
 
   private static final String RUNTIME = "io.jouletrace.agent.AgentRuntime";
+
+  /** The isolated loader's class that offers the agent's start when initialized. */
+  private static final String START = "io.jouletrace.agent.AgentStart";
 
   private AgentEntry() {}
 
@@ -49,17 +51,14 @@ public final class AgentEntry {
       // agent. Not under the jouletrace. prefix, which holds configuration keys only.
       System.setProperty(Attacher.RUNNING_PROPERTY, version());
       ClassLoader loader = agentLoader(jarFile);
-      Method start =
-          loader
-              .loadClass(RUNTIME)
-              .getMethod("start", String.class, Instrumentation.class, boolean.class);
-      start.invoke(null, args, inst, attached);
+      Class.forName(START, true, loader); // offers the start (see Handover)
+      Handover.Start start = Handover.take();
+      if (start == null) {
+        throw new IllegalStateException(START + " offered no start");
+      }
+      start.start(args, inst, attached);
     } catch (Throwable t) {
-      Throwable cause =
-          t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
-              ? t.getCause()
-              : t;
-      System.err.println("jouletrace: agent not started: " + cause);
+      System.err.println("jouletrace: agent not started: " + t);
     }
   }
 

@@ -54,4 +54,46 @@ class StartExitClassesIT {
         .doesNotContain("java.lang.ProcessHandleImpl ")
         .doesNotContain("java.time.format.DateTimeFormatter ");
   }
+
+  /**
+   * On Java 18 and later a reflective call runs through method handles that the JVM spins at the
+   * first call (about 14 ms of start-up on Java 25): the agent's entry hands over to its isolated
+   * class loader through an interface instead. No method-handle class may be spun on the main
+   * thread between loading {@code AgentRuntime} and reading the configuration.
+   */
+  @Test
+  void theAgentStartsWithoutSpinningMethodHandlesOnJava25(@TempDir Path dir) throws Exception {
+    assertThat(Java25IT.JAVA25)
+        .as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
+        .isExecutable();
+    Path log = dir.resolve("classes.txt");
+    ForkedJvm.Result r =
+        new ForkedJvm(dir, Java25IT.JAVA25.toString())
+            .arg("--enable-native-access=ALL-UNNAMED")
+            .arg("-Xlog:class+load:file=" + log + ":tid")
+            .agent("prometheus.port=off,report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "0")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    List<String> lines = Files.readAllLines(log);
+    int runtime = indexOf(lines, " io.jouletrace.agent.AgentRuntime ");
+    int config = indexOf(lines, " io.jouletrace.agent.config.ConfigLoader ");
+    assertThat(runtime).as("AgentRuntime loaded").isNotNegative();
+    assertThat(config).as("configuration read after AgentRuntime loaded").isGreaterThan(runtime);
+    String mainThread = lines.get(runtime).substring(0, lines.get(runtime).indexOf(']') + 1);
+    List<String> spun =
+        lines.subList(runtime, config).stream()
+            .filter(l -> l.startsWith(mainThread) && l.contains("__JVM_LookupDefineClass__"))
+            .toList();
+    assertThat(spun).as("method-handle classes spun to start the agent").isEmpty();
+  }
+
+  private static int indexOf(List<String> lines, String part) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(part)) {
+        return i;
+      }
+    }
+    return -1;
+  }
 }
