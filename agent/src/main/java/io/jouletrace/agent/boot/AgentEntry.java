@@ -51,14 +51,38 @@ public final class AgentEntry {
       // agent. Not under the jouletrace. prefix, which holds configuration keys only.
       System.setProperty(Attacher.RUNNING_PROPERTY, version());
       ClassLoader loader = agentLoader(jarFile);
-      Class.forName(START, true, loader); // offers the start (see Handover)
-      Handover.Start start = Handover.take();
-      if (start == null) {
-        throw new IllegalStateException(START + " offered no start");
-      }
-      start.start(args, inst, attached);
+      handOver(loader, args, inst, attached);
     } catch (Throwable t) {
-      System.err.println("jouletrace: agent not started: " + t);
+      Throwable cause =
+          t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
+              ? t.getCause()
+              : t;
+      System.err.println("jouletrace: agent not started: " + cause);
+    }
+  }
+
+  /**
+   * Starts the runtime that {@code loader} holds: through the start its {@value #START} offers when
+   * initialized (see {@link Handover}), or, for an agent jar older than these boot classes, through
+   * {@code AgentRuntime.start} called by reflection.
+   */
+  static void handOver(ClassLoader loader, String args, Instrumentation inst, boolean attached)
+      throws Exception {
+    Handover.Start start = null;
+    try {
+      Class.forName(START, true, loader);
+      start = Handover.take();
+    } catch (ClassNotFoundException e) {
+      // an agent jar older than these boot classes (a copy of them on the application's class
+      // path): its runtime is started as it was then
+    }
+    if (start != null) {
+      start.start(args, inst, attached);
+    } else {
+      loader
+          .loadClass(RUNTIME)
+          .getMethod("start", String.class, Instrumentation.class, boolean.class)
+          .invoke(null, args, inst, attached);
     }
   }
 
