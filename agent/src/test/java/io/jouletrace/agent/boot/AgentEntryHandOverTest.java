@@ -37,25 +37,28 @@ class AgentEntryHandOverTest {
   @Test
   void theRuntimeStartsThroughTheStartItsLoaderOffers() throws Exception {
     // No AgentRuntime in this jar: reflection would fail.
-    Path jar = jar("io/jouletrace/agent/AgentStart", offeringStart());
-    try (JarFile file = new JarFile(jar.toFile())) {
-      AgentEntry.handOver(loader(file, jar), "interface", null, true);
-    }
+    handOver("io/jouletrace/agent/AgentStart", offeringStart(), "interface", true);
     assertThat(System.getProperty(PROPERTY)).isEqualTo("offered:interface:true");
   }
 
   @Test
   void anOlderAgentJarWithoutTheOfferIsStartedByReflection() throws Exception {
-    Path jar = jar("io/jouletrace/agent/AgentRuntime", staticRuntime());
-    try (JarFile file = new JarFile(jar.toFile())) {
-      AgentEntry.handOver(loader(file, jar), "reflection", null, false);
-    }
+    handOver("io/jouletrace/agent/AgentRuntime", staticRuntime(), "reflection", false);
     assertThat(System.getProperty(PROPERTY)).isEqualTo("static:reflection:false");
   }
 
-  private static AgentClassLoader loader(JarFile file, Path jar) throws Exception {
-    return new AgentClassLoader(
-        file, jar.toUri().toURL(), AgentEntryHandOverTest.class.getClassLoader());
+  /** Hands over to an isolated loader whose jar holds one class. */
+  private void handOver(String internalName, byte[] bytes, String args, boolean attached)
+      throws Exception {
+    Path jar = jar(internalName, bytes);
+    try (JarFile file = new JarFile(jar.toFile())) {
+      AgentEntry.handOver(
+          new AgentClassLoader(
+              file, jar.toUri().toURL(), AgentEntryHandOverTest.class.getClassLoader()),
+          args,
+          null,
+          attached);
+    }
   }
 
   private Path jar(String internalName, byte[] bytes) throws Exception {
