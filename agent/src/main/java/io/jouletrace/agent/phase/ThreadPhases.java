@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * its first use through method handles and runs through generic guards until the JIT compiles its
  * caller, which made a thread's first phases cost tens of microseconds each and the JIT compile
  * guard code; a fence is one static call to an intrinsic, and compiles to the same instructions as
- * the access modes did (none on x86). The two flags written rarely are volatile.
+ * the access modes did (none on x86). The two flags are volatile; the owner raises the overflow
+ * flag with a release store ({@link #dropped()}).
  */
 final class ThreadPhases extends WeakReference<Thread> {
 
@@ -217,7 +218,7 @@ final class ThreadPhases extends WeakReference<Thread> {
     } else if (append((gap << PHASE_BITS) | phase)) {
       published += gap;
     } else {
-      overflowed = 1;
+      dropped();
     }
     // The first change since the sampler took this thread: tell it. A later one finds it queued.
     if (!queued) {
@@ -229,12 +230,24 @@ final class ThreadPhases extends WeakReference<Thread> {
   private void publishLongGap(long now, int phase) {
     while (now - published > MAX_GAP) {
       if (!append((MAX_GAP << PHASE_BITS) | TIME_ONLY)) {
-        overflowed = 1;
+        dropped();
         return;
       }
       published += MAX_GAP;
     }
     publish(now, phase);
+  }
+
+  /**
+   * Owner: flags an event dropped on a full ring. A release store, not a volatile one: it orders
+   * this thread's writes before it (its current phase) for the sampler that reads the flag, without
+   * the full fence a volatile store costs on every change while the ring stays full (when changes
+   * come faster than the sampler drains, most of them). A later read of this thread's that the
+   * store does not wait for is the {@code queued} check, which the recheck of each drain covers
+   * already (see {@link PhaseRecorder}).
+   */
+  private void dropped() {
+    OVERFLOWED.lazySet(this, 1);
   }
 
   /** Owner: writes one event at the head; {@code false} when the ring is full and at capacity. */
