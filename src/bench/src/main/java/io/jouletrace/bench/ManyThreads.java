@@ -2,6 +2,8 @@ package io.jouletrace.bench;
 
 import io.jouletrace.api.JouleTrace;
 import io.jouletrace.api.Phase;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +18,10 @@ import java.util.concurrent.locks.LockSupport;
  * JouleTrace.phase("x")} in try-with-resources) around a sleep. Virtual threads are all submitted
  * at once to a thread-per-task executor (Java 21 and later); platform threads are all started, then
  * joined. Prints one line: the workload's own time, the phases closed, the peak heap in use (sum of
- * the heap pools' peaks) and the heap in use after a full GC at the end.
+ * the heap pools' peaks), the heap in use after a full GC at the end, and the collections during
+ * the first round with their pauses (the JVM's collector beans): whether a young collection falls
+ * while a hundred thousand threads sleep, its copy of their stacks in the pause, decides much of a
+ * single run's time.
  *
  * <pre>
  * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS [PHASES]]
@@ -118,10 +123,13 @@ public final class ManyThreads {
     int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     double first = 0;
     double last = 0;
+    long[] gcBefore = collections();
+    long[] gcFirst = gcBefore;
     for (int round = 0; round < rounds; round++) {
       last = round(virtual, n, task);
       if (round == 0) {
         first = last;
+        gcFirst = collections();
       }
     }
 
@@ -135,12 +143,25 @@ public final class ManyThreads {
     System.out.printf(
         Locale.ROOT,
         "workload-s %.4f last-round-s %.4f phases %d peak-heap-mb %.1f heap-after-gc-mb %.1f"
-            + " recording %b%n",
+            + " recording %b gcs %d gc-ms %d%n",
         first,
         last,
         (long) n * rounds - failed.get(),
         peak / 1048576.0,
         after / 1048576.0,
-        JouleTrace.isRecording());
+        JouleTrace.isRecording(),
+        gcFirst[0] - gcBefore[0],
+        gcFirst[1] - gcBefore[1]);
+  }
+
+  /** Collections so far and their accumulated time in ms, over all of the JVM's collectors. */
+  private static long[] collections() {
+    long count = 0;
+    long millis = 0;
+    for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, b.getCollectionCount());
+      millis += Math.max(0, b.getCollectionTime());
+    }
+    return new long[] {count, millis};
   }
 }

@@ -54,12 +54,24 @@ public final class ManyThreadsHarness {
   private static final Pattern LINE =
       Pattern.compile(
           "workload-s ([0-9.]+) last-round-s ([0-9.]+) phases (\\d+) peak-heap-mb ([0-9.]+)"
-              + " heap-after-gc-mb ([0-9.]+) recording (true|false)");
+              + " heap-after-gc-mb ([0-9.]+) recording (true|false)(?: gcs (\\d+) gc-ms (\\d+))?");
 
   private ManyThreadsHarness() {}
 
   private record Run(
-      double workload, double lastRound, double wall, double peakMb, double afterGcMb) {}
+      double workload,
+      double lastRound,
+      double wall,
+      double peakMb,
+      double afterGcMb,
+      double gcs,
+      double gcSeconds) {
+
+    /** The workload's time less the collectors' time during it. */
+    double workloadLessGc() {
+      return workload - gcSeconds;
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     String kind = "virtual";
@@ -154,7 +166,9 @@ public final class ManyThreadsHarness {
                 Double.parseDouble(m.group(2)),
                 wall,
                 Double.parseDouble(m.group(4)),
-                Double.parseDouble(m.group(5)));
+                Double.parseDouble(m.group(5)),
+                m.group(7) == null ? Double.NaN : Double.parseDouble(m.group(7)),
+                m.group(8) == null ? Double.NaN : Double.parseDouble(m.group(8)) / 1000);
         List<String> problems = new ArrayList<>();
         if (Long.parseLong(m.group(3)) != (long) threads * rounds) {
           problems.add("phases closed: " + m.group(3));
@@ -186,6 +200,8 @@ public final class ManyThreadsHarness {
       }
     }
     report("workload (own timing), s", r, Run::workload);
+    counts("collections in the workload", r, Run::gcs);
+    report("workload less collections, s", r, Run::workloadLessGc);
     if (rounds > 1) {
       report("last of " + rounds + " rounds, s", r, Run::lastRound);
     }
@@ -243,6 +259,24 @@ public final class ManyThreadsHarness {
 
   private interface Field {
     double of(Run run);
+  }
+
+  /** Like {@link #report}, without ratios: for counts that may be zero. */
+  private static void counts(String what, Run[][] r, Field f) {
+    String[] arms = {"without agent:", "with agent:   ", "agent, no phases:"};
+    for (int k = 0; k < 3; k++) {
+      double[] v = new double[r[k].length];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = f.of(r[k][i]);
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "%-26s %s median %.1f %s%n",
+          k == 0 ? what : "",
+          arms[k],
+          OverheadHarness.median(v),
+          values(v));
+    }
   }
 
   private static void report(String what, Run[][] r, Field f) {
