@@ -19,9 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * at once to a thread-per-task executor (Java 21 and later); platform threads are all started, then
  * joined. Prints one line: the workload's own time, the phases closed, the peak heap in use (sum of
  * the heap pools' peaks), the heap in use after a full GC at the end, and the collections during
- * the first round with their pauses (the JVM's collector beans): whether a young collection falls
- * while a hundred thousand threads sleep, its copy of their stacks in the pause, decides much of a
- * single run's time.
+ * the first round with their time (the JVM's collector beans, read before the first round and after
+ * it, so that JMX starts before the workload is timed), which tell the collections' part of a run's
+ * time from the rest.
  *
  * <pre>
  * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS [PHASES]]
