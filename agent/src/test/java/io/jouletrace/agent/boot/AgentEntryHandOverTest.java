@@ -145,26 +145,11 @@ class AgentEntryHandOverTest {
     m.visitMethodInsn(
         Opcodes.INVOKESPECIAL, "java/lang/StringBuilder", "<init>", "(Ljava/lang/String;)V", false);
     m.visitVarInsn(Opcodes.ALOAD, first);
-    m.visitMethodInsn(
-        Opcodes.INVOKEVIRTUAL,
-        "java/lang/StringBuilder",
-        "append",
-        "(Ljava/lang/String;)Ljava/lang/StringBuilder;",
-        false);
+    append(m, "Ljava/lang/String;");
     m.visitLdcInsn(":");
-    m.visitMethodInsn(
-        Opcodes.INVOKEVIRTUAL,
-        "java/lang/StringBuilder",
-        "append",
-        "(Ljava/lang/String;)Ljava/lang/StringBuilder;",
-        false);
+    append(m, "Ljava/lang/String;");
     m.visitVarInsn(Opcodes.ILOAD, first + 2);
-    m.visitMethodInsn(
-        Opcodes.INVOKEVIRTUAL,
-        "java/lang/StringBuilder",
-        "append",
-        "(Z)Ljava/lang/StringBuilder;",
-        false);
+    append(m, "Z");
     m.visitMethodInsn(
         Opcodes.INVOKEVIRTUAL,
         "java/lang/StringBuilder",
@@ -181,5 +166,15 @@ class AgentEntryHandOverTest {
     m.visitInsn(Opcodes.RETURN);
     m.visitMaxs(0, 0);
     m.visitEnd();
+  }
+
+  /** {@code StringBuilder.append} of a value of the given descriptor on the stack. */
+  private static void append(MethodVisitor m, String type) {
+    m.visitMethodInsn(
+        Opcodes.INVOKEVIRTUAL,
+        "java/lang/StringBuilder",
+        "append",
+        "(" + type + ")Ljava/lang/StringBuilder;",
+        false);
   }
 }
