@@ -148,8 +148,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     Thread current = Thread.currentThread();
     long id = current.getId();
     ThreadPhases t = find(current, id);
+    long now = System.nanoTime();
     if (t == null) {
-      t = register(current); // its first phase
+      t = register(current, now); // its first phase: its clock starts there
       if (t == null) {
         return 0L; // no slot was free: try again at this thread's next phase
       }
@@ -157,7 +158,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
         local.set(t);
       }
     }
-    return t.push(t.idOf(phase, registry), System.nanoTime());
+    return t.push(t.idOf(phase, registry), now);
   }
 
   /**
@@ -197,11 +198,11 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     return t == null ? PhaseRegistry.OTHER : t.current();
   }
 
-  private ThreadPhases register(Thread current) {
+  private ThreadPhases register(Thread current, long now) {
     int slot = slots.take();
     ThreadPhases t = null;
     if (slot >= 0) {
-      t = new ThreadPhases(slot, current, RING, System.nanoTime(), changed);
+      t = new ThreadPhases(slot, current, RING, now, changed);
       registry.seed(t);
       slots.set(slot, t);
     }
@@ -368,14 +369,15 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       slots.set(t.slot, null);
       slots.release(t.slot);
     }
-    endedCount = 0;
-    // The lists shrink again after a burst of threads: memory follows the threads alive.
+    // The lists shrink again after a burst of threads, a half at a time: memory follows the
+    // threads alive, and a burst that goes on does not make them grow again at every tick.
     if (open.length > 64 && openCount < open.length / 4) {
       open = Arrays.copyOf(open, open.length / 2);
     }
-    if (ended.length > 64) {
-      ended = new ThreadPhases[16];
+    if (ended.length > 64 && endedCount < ended.length / 4) {
+      ended = new ThreadPhases[ended.length / 2];
     }
+    endedCount = 0;
   }
 
   /**

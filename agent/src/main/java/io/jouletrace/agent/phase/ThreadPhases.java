@@ -19,11 +19,14 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * add up), and marks the ring overflowed; the sampler then hands over the thread's current phase at
  * the drain's time.
  *
- * <p>The ring starts small ({@value #FIRST_RING} events) and doubles, up to its capacity, when the
- * thread publishes more between two drains: most threads change phase a few times between drains,
- * and a JVM may run a hundred thousand of them. After its first change since a drain, the thread
- * puts itself on the recorder's {@link ChangedThreads} stack, so that the sampler finds the threads
- * with news without looking at the others.
+ * <p>The first {@value #INLINE} events live in two fields of this object, not in an array: a thread
+ * that opens one phase and closes it between two drains (a task on a virtual thread) publishes
+ * nothing more, and a JVM may run a hundred thousand of them. A thread that publishes more between
+ * two drains gets a ring of {@value #FIRST_RING} events, which doubles up to its capacity. The
+ * positions are {@code int}s that wrap around: only their differences, never more than the
+ * capacity, are used. After its first change since a drain, the thread puts itself on the
+ * recorder's {@link ChangedThreads} stack, so that the sampler finds the threads with news without
+ * looking at the others.
  *
  * <p>Memory order between the owner and the sampler comes from {@link VarHandle}'s fences around
  * plain accesses (a release fence before a write that publishes, an acquire fence after a read that
@@ -38,8 +41,11 @@ final class ThreadPhases extends WeakReference<Thread> {
 
   static final int MAX_DEPTH = 1024;
 
-  /** Events a ring holds at first. */
-  static final int FIRST_RING = 4;
+  /** Events held in this object's own fields, before a ring is needed. */
+  static final int INLINE = 2;
+
+  /** Events the ring holds when the inline events no longer suffice. */
+  static final int FIRST_RING = 8;
 
   private static final int PHASE_BITS = 16;
   private static final long PHASE_MASK = (1L << PHASE_BITS) - 1;
@@ -75,7 +81,7 @@ final class ThreadPhases extends WeakReference<Thread> {
   private int depth;
   private int nextGeneration = 1;
   private long published;
-  private long tailSeen;
+  private int tailSeen;
   // The last two names this thread entered, by identity (callers pass the same constant).
   private String name0 = NONE;
   private String name1 = NONE;
@@ -97,16 +103,20 @@ final class ThreadPhases extends WeakReference<Thread> {
   /** Sampler: on the recorder's list of threads to look at again at the next tick. */
   boolean onLeft;
 
-  // Ring: written by the owner, read by the sampler. The owner replaces it by a larger copy when
-  // it is full (until it holds capacity events); the sampler reads it after head.
+  // Ring: written by the owner, read by the sampler. Null while the events fit in e0 (even
+  // positions) and e1 (odd ones); the owner replaces it by a larger copy when it is full (until it
+  // holds capacity events) and never writes the one it replaced again; the sampler reads it after
+  // head.
   private long[] ring;
+  private long e0;
+  private long e1;
   private final int capacity;
 
   /** Events published: written by the owner (release), read by the sampler (acquire). */
-  private long head;
+  private int head;
 
   /** Events taken: written by the sampler (release), read by the owner (acquire). */
-  private long tail;
+  private int tail;
 
   /** The innermost phase: written by the owner (release), read by any thread (acquire). */
   private int current = PhaseRegistry.OTHER;
@@ -131,7 +141,6 @@ final class ThreadPhases extends WeakReference<Thread> {
     this.threadId = thread.getId();
     this.changed = changed;
     this.capacity = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
-    this.ring = new long[Math.min(FIRST_RING, capacity)];
     this.published = base;
     this.drained = base;
   }
@@ -253,18 +262,25 @@ final class ThreadPhases extends WeakReference<Thread> {
   /** Owner: writes one event at the head; {@code false} when the ring is full and at capacity. */
   private boolean append(long event) {
     long[] r = ring;
-    long h = head;
-    if (h - tailSeen >= r.length) {
+    int h = head;
+    int size = r == null ? INLINE : r.length;
+    if (h - tailSeen >= size) {
       tailSeen = tail;
       VarHandle.acquireFence(); // the sampler's reads of the slots it freed come before our writes
-      if (h - tailSeen >= r.length) {
-        if (r.length >= capacity) {
+      if (h - tailSeen >= size) {
+        if (size >= capacity) {
           return false;
         }
         r = grow(r, h);
       }
     }
-    r[(int) h & (r.length - 1)] = event;
+    if (r != null) {
+      r[h & (r.length - 1)] = event;
+    } else if ((h & 1) == 0) {
+      e0 = event;
+    } else {
+      e1 = event;
+    }
     VarHandle.releaseFence();
     head = h + 1;
     return true;
@@ -275,14 +291,19 @@ final class ThreadPhases extends WeakReference<Thread> {
    * written again, so a sampler still reading it reads what it holds; one that reads the new one
    * (after a HEAD that covers it) finds every event it has not taken yet, from {@link #tailSeen}.
    */
-  private long[] grow(long[] old, long h) {
-    long[] r = new long[old.length * 2];
-    for (long i = tailSeen; i < h; i++) {
-      r[(int) i & (r.length - 1)] = old[(int) i & (old.length - 1)];
+  private long[] grow(long[] old, int h) {
+    long[] r = new long[old == null ? FIRST_RING : old.length * 2];
+    for (int i = tailSeen; i != h; i++) {
+      r[i & (r.length - 1)] = event(old, i);
     }
     VarHandle.releaseFence();
     ring = r;
     return r;
+  }
+
+  /** The event at position {@code i}: in the ring, or inline when there is none yet. */
+  private long event(long[] r, int i) {
+    return r != null ? r[i & (r.length - 1)] : (i & 1) == 0 ? e0 : e1;
   }
 
   /**
@@ -298,11 +319,21 @@ final class ThreadPhases extends WeakReference<Thread> {
     return next;
   }
 
+  /**
+   * Moves this new thread's positions to {@code position} (tests: positions that wrap around past
+   * {@link Integer#MAX_VALUE}).
+   */
+  void startAt(int position) {
+    head = position;
+    tail = position;
+    tailSeen = position;
+  }
+
   /** Sampler: events the ring holds now (its capacity grows up to the one it was created with). */
   int ringSize() {
     long[] r = ring;
     VarHandle.acquireFence();
-    return r.length;
+    return r == null ? INLINE : r.length;
   }
 
   /**
@@ -326,19 +357,20 @@ final class ThreadPhases extends WeakReference<Thread> {
   }
 
   private int drainRing(PhaseEvents sink) {
-    long t = tail;
-    long h = head;
+    int t = tail;
+    int h = head;
     VarHandle.acquireFence();
     if (h == t) {
       return 0; // nothing new; and no write to a line the owner is using
     }
-    long[] r = ring; // as new as head, or newer
+    // As new as head, or newer; when null (or replaced since), the inline events still hold every
+    // event up to head that the owner has not been allowed to overwrite.
+    long[] r = ring;
     VarHandle.acquireFence();
-    int mask = r.length - 1;
     int n = 0;
     long time = drained;
-    for (long i = t; i < h; i++) {
-      long e = r[(int) i & mask];
+    for (int i = t; i != h; i++) {
+      long e = event(r, i);
       time += e >>> PHASE_BITS;
       int phase = (int) (e & PHASE_MASK);
       if (phase != TIME_ONLY) {
@@ -362,7 +394,7 @@ final class ThreadPhases extends WeakReference<Thread> {
 
   /** Sampler: whether changes were published since the last drain. */
   boolean pending() {
-    long h = head;
+    int h = head;
     VarHandle.acquireFence();
     return h != tail || overflowed != 0;
   }

@@ -44,6 +44,33 @@ class ThreadPhasesTest {
     }
   }
 
+  /**
+   * Positions are {@code int}s: past {@link Integer#MAX_VALUE} they wrap around, in the inline pair
+   * of events, when the ring grows from it, and in the ring, and no event is lost or reordered.
+   */
+  @Test
+  void positionsThatWrapAroundLoseAndReorderNothing() {
+    for (int start : new int[] {Integer.MAX_VALUE - 1, Integer.MAX_VALUE, -2, -1}) {
+      ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 128, 0); // 80 fit
+      t.startAt(start);
+      List<Event> expected = new ArrayList<>();
+      List<Event> got = new ArrayList<>();
+      long now = 0;
+      // Batches of 1 to 40 events between drains: inline (up to 2), then a ring that grows.
+      for (int batch = 1; batch <= 40; batch += 3) {
+        for (int i = 0; i < batch; i++) {
+          long token = t.push(2 + i % 5, now += 7);
+          expected.add(new Event(now, 2 + i % 5));
+          t.pop(token, now += 3);
+          expected.add(new Event(now, PhaseRegistry.OTHER));
+        }
+        got.addAll(drain(t, now));
+        assertThat(t.pending()).as("start %d, batch %d", start, batch).isFalse();
+      }
+      assertThat(got).as("start %d", start).isEqualTo(expected);
+    }
+  }
+
   @Test
   void aGapLongerThanFortyEightBitsOfNanosecondsKeepsTheTimeExact() {
     ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 64, 0);
@@ -90,7 +117,7 @@ class ThreadPhasesTest {
   @Test
   void theRingStartsSmallAndGrowsToItsCapacityKeepingEveryEvent() {
     ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0);
-    assertThat(t.ringSize()).isEqualTo(ThreadPhases.FIRST_RING);
+    assertThat(t.ringSize()).isEqualTo(ThreadPhases.INLINE);
     long now = 0;
     List<Event> expected = new ArrayList<>();
     for (int i = 0; i < 300; i++) { // 600 events, no drain: grows to 1024 without dropping any
