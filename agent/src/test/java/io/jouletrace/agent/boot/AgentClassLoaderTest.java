@@ -1,7 +1,11 @@
 package io.jouletrace.agent.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URL;
@@ -11,6 +15,8 @@ import java.nio.file.Path;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +55,65 @@ class AgentClassLoaderTest {
         assertThat(in).isNotNull();
       }
     }
+  }
+
+  /** A class the platform loader cannot see, defined from its bytes in the jar. */
+  public static final class Sample {
+    @Override
+    public String toString() {
+      return "sample";
+    }
+  }
+
+  @Test
+  void classesAreDefinedFromTheirBytesWhetherStoredOrDeflated() throws Exception {
+    String name = Sample.class.getName();
+    byte[] bytes;
+    try (InputStream in =
+        AgentClassLoaderTest.class.getResourceAsStream("/" + name.replace('.', '/') + ".class")) {
+      bytes = in.readAllBytes();
+    }
+    for (int method : new int[] {ZipEntry.DEFLATED, ZipEntry.STORED}) {
+      Path jarPath = tmp.resolve("agent-" + method + ".jar");
+      try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jarPath))) {
+        JarEntry e =
+            new JarEntry(
+                AgentClassLoader.PREFIX + name.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX);
+        e.setMethod(method);
+        if (method == ZipEntry.STORED) {
+          CRC32 crc = new CRC32();
+          crc.update(bytes);
+          e.setSize(bytes.length);
+          e.setCrc(crc.getValue());
+        }
+        out.putNextEntry(e);
+        out.write(bytes);
+        out.closeEntry();
+      }
+      try (JarFile jar = new JarFile(jarPath.toFile(), false)) {
+        AgentClassLoader loader =
+            new AgentClassLoader(
+                jar, jarPath.toUri().toURL(), AgentClassLoaderTest.class.getClassLoader());
+        Class<?> c = loader.loadClass(name);
+        assertThat(c.getClassLoader()).as("method %d", method).isSameAs(loader);
+        assertThat(c).isNotSameAs(Sample.class);
+        assertThat(c.getDeclaredConstructor().newInstance()).hasToString("sample");
+      }
+    }
+  }
+
+  @Test
+  void aClassFileIsReadIntoAnArrayOfTheSizeTheJarGivesAndChecked() throws Exception {
+    byte[] data = new byte[20_000];
+    new java.util.Random(7).nextBytes(data);
+    assertThat(AgentClassLoader.read(new ByteArrayInputStream(data), data.length)).isEqualTo(data);
+    assertThat(AgentClassLoader.read(new ByteArrayInputStream(data), -1)).isEqualTo(data);
+    assertThatThrownBy(() -> AgentClassLoader.read(new ByteArrayInputStream(data), 20_001))
+        .isInstanceOf(EOFException.class)
+        .hasMessageContaining("20000 of 20001");
+    assertThatThrownBy(() -> AgentClassLoader.read(new ByteArrayInputStream(data), 19_999))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("longer");
   }
 
   private static void put(OutputStream out, String name, byte[] data) throws Exception {
