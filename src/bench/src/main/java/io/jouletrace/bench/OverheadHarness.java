@@ -22,8 +22,12 @@ import java.util.regex.Pattern;
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
  *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3] [--omp N]
- *     [--no-hello] [--arm name=key=value,...]... [--jfr-floor]
+ *     [--no-hello | --hello-only] [--arm name=key=value,...]... [--jfr-floor]
  * </pre>
+ *
+ * <p>The DJL runs get {@code --agent-args} (default {@code prometheus.port=off}); the empty main
+ * runs with the default configuration ({@code /metrics} on), its report written to a temporary
+ * folder. {@code --hello-only} runs the empty main alone.
  *
  * <p>Each {@code --arm} adds a DJL run per round with the agent and those arguments (e.g. {@code
  * --arm profile=prometheus.port=off,profile=true}); {@code --jfr-floor} adds one without the agent
@@ -52,12 +56,14 @@ public final class OverheadHarness {
     String agentArgs = "prometheus.port=off";
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     boolean helloToo = true;
+    boolean djlToo = true;
     boolean jfrFloor = false;
     List<String[]> extra = new ArrayList<>();
     List<String> rest = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--no-hello" -> helloToo = false;
+        case "--hello-only" -> djlToo = false;
         case "--jfr-floor" -> jfrFloor = true;
         case "--arm" -> extra.add(args[++i].split("=", 2));
         default -> rest.add(args[i]);
@@ -89,6 +95,9 @@ public final class OverheadHarness {
         runs,
         Runtime.version());
     List<String> names = new ArrayList<>(List.of("plain", "agent"));
+    // The empty main runs with the default configuration (the endpoint on), as a user starts it;
+    // only its report goes to the temporary folder.
+    String helloOpt = "-javaagent:" + agent + "=report.json=" + tmp.resolve("h.json");
     List<String> opts = new ArrayList<>(Arrays.asList(null, agentOpt));
     for (String[] arm : extra) {
       names.add(arm[0]);
@@ -110,10 +119,13 @@ public final class OverheadHarness {
     // per arm: wall, inner, later epochs, cpu
     double[][][] djl = new double[arms][4][runs];
     double[][] hello = new double[2][runs];
+    double[][] helloCpu = new double[2][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
-    run(tmp, java, null, "-jar", example, "--epochs", "1");
+    if (djlToo) {
+      run(tmp, java, null, "-jar", example, "--epochs", "1");
+    }
     for (int i = 0; i < runs; i++) {
-      for (int k = 0; k < arms; k++) {
+      for (int k = 0; k < arms && djlToo; k++) {
         int a = (k + i) % arms;
         Result r =
             run(tmp, java, opts.get(a), "-jar", example, "--epochs", Integer.toString(epochs));
@@ -133,12 +145,12 @@ public final class OverheadHarness {
       boolean agentFirst = i % 2 == 1;
       for (int k = 0; k < 2 && helloToo; k++) {
         boolean withAgent = (k == 0) == agentFirst;
-        hello[withAgent ? 1 : 0][i] =
-            run(tmp, java, withAgent ? agentOpt : null, "-cp", self, Hello.class.getName())
-                .wallSeconds;
+        Result r = run(tmp, java, withAgent ? helloOpt : null, "-cp", self, Hello.class.getName());
+        hello[withAgent ? 1 : 0][i] = r.wallSeconds;
+        helloCpu[withAgent ? 1 : 0][i] = r.cpuSeconds;
       }
     }
-    for (int a = 1; a < arms; a++) {
+    for (int a = 1; a < arms && djlToo; a++) {
       String tag = arms > 2 ? " [" + names.get(a) + "]" : "";
       report("DJL example, JVM wall time" + tag, djl[0][0], djl[a][0], "s");
       report("DJL example, JVM CPU time" + tag, djl[0][3], djl[a][3], "s");
@@ -151,10 +163,12 @@ public final class OverheadHarness {
       return;
     }
     report("empty main, JVM wall time", hello[0], hello[1], "s");
+    report("empty main, JVM CPU time", helloCpu[0], helloCpu[1], "s");
     System.out.printf(
         Locale.ROOT,
-        "agent start-up and exit cost (median difference): %.0f ms%n",
-        (median(hello[1]) - median(hello[0])) * 1000);
+        "agent start-up and exit cost (median difference): %.0f ms wall, %.3f CPU-s%n",
+        (median(hello[1]) - median(hello[0])) * 1000,
+        median(helloCpu[1]) - median(helloCpu[0]));
   }
 
   /**
