@@ -11,6 +11,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,6 +114,7 @@ class DashboardE2EIT {
       PrometheusFilesIT.promtool("check", "config", configFile.toString());
 
       try (Servers.Server prom = Servers.prometheus(dir, configFile)) {
+        Servers.awaitScraping(prom, Duration.ofSeconds(30));
         double start = System.currentTimeMillis() / 1000.0;
         List<ForkedJvm.Running> runs = new ArrayList<>();
         Path script = nvmlScript(dir);

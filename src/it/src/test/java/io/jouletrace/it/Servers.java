@@ -114,6 +114,30 @@ final class Servers {
     throw new AssertionError("not ready in " + limit + ": " + log(s));
   }
 
+  /**
+   * Waits until Prometheus has tried each of its targets once. It hands static targets to its
+   * scrapers only with its first discovery update, about 5 s after it is ready: a job shorter than
+   * that (the DJL example takes 4 s on a fast day) would otherwise be scraped once or twice, too
+   * few samples for a {@code rate()}.
+   */
+  static void awaitScraping(Server prom, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    String body = "";
+    while (System.nanoTime() < deadline) {
+      body = get(prom.url() + "/api/v1/targets");
+      JsonNode targets = new ObjectMapper().readTree(body).at("/data/activeTargets");
+      boolean all = targets.size() > 0;
+      for (JsonNode t : targets) {
+        all &= !t.path("lastScrape").asText("0001").startsWith("0001");
+      }
+      if (all) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("Prometheus did not scrape its targets in " + limit + ": " + body);
+  }
+
   static String log(Server s) {
     try {
       return Files.readString(s.log());
