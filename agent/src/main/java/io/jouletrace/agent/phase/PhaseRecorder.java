@@ -35,8 +35,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * Events per thread between two drains. The sampler drains at every phase boundary it notices
    * (within {@code boundary.resolution}) and every tick, so this holds even a thread that changes
    * phase every microsecond; beyond it the thread's current phase is resynchronised (see {@link
-   * ThreadPhases}). At most 8 KB per thread; a ring starts at 32 bytes and grows only when its
-   * thread publishes more between two drains.
+   * ThreadPhases}). At most 8 KB per thread; the first two events between drains live in the
+   * thread's state, and a ring is made (64 bytes) and grows only when its thread publishes more
+   * between two drains.
    */
   private static final int RING = 1024;
 
