@@ -1,6 +1,5 @@
 package io.jouletrace.agent.boot;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,7 +158,7 @@ final class AgentClassLoader extends ClassLoader {
    */
   static byte[] read(InputStream in, long size) throws IOException {
     if (size < 0 || size > Integer.MAX_VALUE - 8) {
-      return readAll(in);
+      return in.readAllBytes();
     }
     byte[] bytes = new byte[(int) size];
     int n = in.readNBytes(bytes, 0, bytes.length);
@@ -170,11 +169,5 @@ final class AgentClassLoader extends ClassLoader {
       throw new IOException("class file longer than the jar says (" + size + " bytes)");
     }
     return bytes;
-  }
-
-  private static byte[] readAll(InputStream in) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
-    in.transferTo(out);
-    return out.toByteArray();
   }
 }

@@ -264,28 +264,32 @@ public final class ManyThreadsHarness {
   /** Like {@link #report}, without ratios: for counts that may be zero. */
   private static void counts(String what, Run[][] r, Field f) {
     String[] arms = {"without agent:", "with agent:   ", "agent, no phases:"};
+    double[][] v = field(r, f);
     for (int k = 0; k < 3; k++) {
-      double[] v = new double[r[k].length];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = f.of(r[k][i]);
-      }
       System.out.printf(
           Locale.ROOT,
           "%-26s %s median %.1f %s%n",
           k == 0 ? what : "",
           arms[k],
-          OverheadHarness.median(v),
-          values(v));
+          OverheadHarness.median(v[k]),
+          values(v[k]));
     }
   }
 
-  private static void report(String what, Run[][] r, Field f) {
-    double[][] v = new double[3][r[0].length];
-    for (int k = 0; k < 3; k++) {
+  /** One field of every run, per arm. */
+  private static double[][] field(Run[][] r, Field f) {
+    double[][] v = new double[r.length][];
+    for (int k = 0; k < r.length; k++) {
+      v[k] = new double[r[k].length];
       for (int i = 0; i < v[k].length; i++) {
         v[k][i] = f.of(r[k][i]);
       }
     }
+    return v;
+  }
+
+  private static void report(String what, Run[][] r, Field f) {
+    double[][] v = field(r, f);
     double without = OverheadHarness.median(v[0]);
     double with = OverheadHarness.median(v[1]);
     double idle = OverheadHarness.median(v[2]);
