@@ -250,9 +250,14 @@ class SparkClusterIT {
       assertThat(scraped).as(app).containsKey(executor);
       // What the last scrape before an executor's exit saw: its final moments (between that
       // scrape and exit, longer when the machine is loaded) are in its report but could not be
-      // scraped. Once 1.4 % under the whole suite's load; executor 2 lives too short for a bound.
+      // scraped. Bound: 3 %, or two scrape intervals (0.5 s) at the executor's mean power when
+      // that is more: on a fast day an executor lives a few seconds, and 3.6 J of 115.6 J (3.1 %)
+      // came after the last scrape. Executor 2 lives too short for a bound.
       if (!executor.equals("2")) {
-        assertThat(scraped.get(executor)).as(executor).isCloseTo(joules, within(0.03 * joules));
+        double meanWatts = joules / r.at("/run/wallSeconds").asDouble();
+        assertThat(scraped.get(executor))
+            .as(executor)
+            .isCloseTo(joules, within(Math.max(0.03 * joules, 0.5 * meanWatts)));
       }
     }
     double killed = app.equals("it-score") ? scraped.getOrDefault("0", 0.0) : 0;
