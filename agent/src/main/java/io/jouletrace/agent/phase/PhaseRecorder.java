@@ -70,6 +70,15 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   static final int SWEEP_TICKS = 10;
 
+  /**
+   * Threads one call of a walk's slice method looks at, at most. The sampler walks its lists in
+   * slices so that a walk over many threads (the tick after a hundred thousand of them ended) runs
+   * compiled code after its first few thousand: the JVM compiles a method after about a hundred
+   * calls, but a loop that goes on inside one call only after tens of thousands of turns (on-stack
+   * replacement), and the interpreter runs the turns before that about ten times slower.
+   */
+  static final int SLICE = 32;
+
   // Sampler state.
 
   /** Ended threads found by a drain, freed once the drain has handed over their last change. */
@@ -287,11 +296,17 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     taken = r.length > 4 * Math.max(16, takenCount) ? new ThreadPhases[16] : r;
   }
 
-  // Each list the sampler walks has a method of its own: the JIT compiles a long walk while it
-  // runs (on-stack replacement), and a walk in a method of its own is compiled without the others.
+  // Each list the sampler walks has methods of its own, and each walk goes in slices of at most
+  // SLICE threads, one call each (see SLICE).
 
   private void recheck(PhaseEvents sink, long now) {
-    for (int i = 0; i < recheckCount; i++) {
+    for (int i = 0; i < recheckCount; i += SLICE) {
+      recheckSlice(i, Math.min(recheckCount, i + SLICE), sink, now);
+    }
+  }
+
+  private void recheckSlice(int from, int to, PhaseEvents sink, long now) {
+    for (int i = from; i < to; i++) {
       ThreadPhases t = recheck[i];
       recheck[i] = null;
       if (!t.finished && t.pending()) {
@@ -303,6 +318,14 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   private void takeChanged(ThreadPhases first, PhaseEvents sink, long now) {
     for (ThreadPhases t = first; t != null; ) {
+      t = takeSlice(t, sink, now);
+    }
+  }
+
+  /** Takes up to {@link #SLICE} threads of a changed list; returns the first one it left. */
+  private ThreadPhases takeSlice(ThreadPhases first, PhaseEvents sink, long now) {
+    ThreadPhases t = first;
+    for (int k = 0; k < SLICE && t != null; k++) {
       ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
       t.drain(sink, now);
       track(t);
@@ -312,6 +335,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       taken[takenCount++] = t;
       t = next;
     }
+    return t;
   }
 
   /** Keeps the list of threads inside a phase up to date with what {@code t} handed over. */
@@ -363,12 +387,12 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     lookAtOpen(sink, now);
     lookAtLeft(sink, now);
     sweep(sink, now);
-    for (int i = 0; i < endedCount; i++) {
-      ThreadPhases t = ended[i];
-      ended[i] = null;
-      index.remove(t);
-      slots.set(t.slot, null);
-      slots.release(t.slot);
+    freeEnded();
+  }
+
+  private void freeEnded() {
+    for (int i = 0; i < endedCount; i += SLICE) {
+      freeSlice(i, Math.min(endedCount, i + SLICE));
     }
     // The lists shrink again after a burst of threads, a half at a time: memory follows the
     // threads alive, and a burst that goes on does not make them grow again at every tick.
@@ -381,6 +405,17 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     endedCount = 0;
   }
 
+  /** Frees the slots and index entries of ended threads {@code from} to {@code to}. */
+  private void freeSlice(int from, int to) {
+    for (int i = from; i < to; i++) {
+      ThreadPhases t = ended[i];
+      ended[i] = null;
+      index.remove(t);
+      slots.set(t.slot, null);
+      slots.release(t.slot);
+    }
+  }
+
   /**
    * Looks whether threads inside a phase have ended: all of them while they are at most {@value
    * #SWEEP_MIN}, else a slice of a tenth (at least {@value #SWEEP_MIN}), going down the list from
@@ -391,17 +426,31 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   private void lookAtOpen(PhaseEvents sink, long now) {
     if (openCount <= SWEEP_MIN) {
-      for (int i = openCount - 1; i >= 0; i--) { // backwards: unlisting moves the last one here
-        ThreadPhases t = open[i];
-        if (t.ended()) {
-          finish(t, sink, now);
-        }
+      // Backwards, a slice at a time: unlisting moves the last one, already looked at, here.
+      for (int to = openCount; to > 0; to -= SLICE) {
+        openSlice(Math.max(0, to - SLICE), to, sink, now);
       }
       openScan = 0;
       return;
     }
-    int look = Math.max(SWEEP_MIN, openCount / SWEEP_TICKS + 1);
-    for (int k = 0; k < look && openCount > 0; k++) {
+    for (int look = Math.max(SWEEP_MIN, openCount / SWEEP_TICKS + 1); look > 0; look -= SLICE) {
+      openScanSlice(Math.min(SLICE, look), sink, now);
+    }
+  }
+
+  /** Looks at the open threads {@code to - 1} down to {@code from}. */
+  private void openSlice(int from, int to, PhaseEvents sink, long now) {
+    for (int i = to - 1; i >= from; i--) {
+      ThreadPhases t = open[i];
+      if (t.ended()) {
+        finish(t, sink, now);
+      }
+    }
+  }
+
+  /** Looks at {@code n} open threads, down from where the last look stopped. */
+  private void openScanSlice(int n, PhaseEvents sink, long now) {
+    for (int k = 0; k < n && openCount > 0; k++) {
       // Downwards from where the last look stopped, round to the top at the bottom.
       if (openScan <= 0 || openScan > openCount) {
         openScan = openCount;
@@ -414,14 +463,8 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   private void lookAtLeft(PhaseEvents sink, long now) {
-    for (int i = 0; i < leftCount; i++) {
-      ThreadPhases t = left[i];
-      left[i] = null;
-      t.onLeft = false;
-      // Back inside a phase: on the open list again. Still alive: the sweep will come by.
-      if (!t.finished && t.openIndex < 0 && t.ended()) {
-        finish(t, sink, now);
-      }
+    for (int i = 0; i < leftCount; i += SLICE) {
+      leftSlice(i, Math.min(leftCount, i + SLICE), sink, now);
     }
     // Shrinks as the open list does, a half at a time: a burst of threads leaves no large list.
     if (left.length > 64 && leftCount < left.length / 4) {
@@ -430,10 +473,29 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     leftCount = 0;
   }
 
+  private void leftSlice(int from, int to, PhaseEvents sink, long now) {
+    for (int i = from; i < to; i++) {
+      ThreadPhases t = left[i];
+      left[i] = null;
+      t.onLeft = false;
+      // Back inside a phase: on the open list again. Still alive: the sweep will come by.
+      if (!t.finished && t.openIndex < 0 && t.ended()) {
+        finish(t, sink, now);
+      }
+    }
+  }
+
   private void sweep(PhaseEvents sink, long now) {
     int n = slots.highWater();
-    int budget = Math.min(n, Math.max(SWEEP_MIN, n / SWEEP_TICKS + 1));
-    for (int k = 0; k < budget; k++) {
+    for (int budget = Math.min(n, Math.max(SWEEP_MIN, n / SWEEP_TICKS + 1));
+        budget > 0;
+        budget -= SLICE) {
+      sweepSlice(n, Math.min(SLICE, budget), sink, now);
+    }
+  }
+
+  private void sweepSlice(int n, int look, PhaseEvents sink, long now) {
+    for (int k = 0; k < look; k++) {
       if (sweep >= n) {
         sweep = 0;
       }

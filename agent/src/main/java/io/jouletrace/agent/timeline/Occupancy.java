@@ -12,6 +12,9 @@ import java.util.Arrays;
  */
 final class Occupancy {
 
+  /** Events one call of {@link #advanceSlice} applies, at most. */
+  private static final int SLICE = 32;
+
   private final EventLog log;
   private long seq;
   private long time;
@@ -71,8 +74,29 @@ final class Occupancy {
    */
   double advance(long to, WindowSeconds seconds) {
     long start = time;
-    while (seq < log.end() && log.time(seq) <= to) {
+    long end = log.end();
+    // In slices, each one call: a window with many events runs compiled code after its first few
+    // thousand (see PhaseRecorder.SLICE).
+    while (seq < end && advanceSlice(to, Math.min(end, seq + SLICE), seconds)) {
+      // the slice moved seq
+    }
+    if (to > time) {
+      spread(to - time, seconds);
+      time = to;
+    }
+    return Math.max(0, time - start) * 1e-9;
+  }
+
+  /**
+   * Applies the events before {@code stop} up to {@code to}; returns {@code false} when it met one
+   * after {@code to}.
+   */
+  private boolean advanceSlice(long to, long stop, WindowSeconds seconds) {
+    while (seq < stop) {
       long at = log.time(seq);
+      if (at > to) {
+        return false;
+      }
       if (at > time) {
         spread(at - time, seconds);
         time = at;
@@ -80,11 +104,7 @@ final class Occupancy {
       apply(log.slot(seq), log.phase(seq));
       seq++;
     }
-    if (to > time) {
-      spread(to - time, seconds);
-      time = to;
-    }
-    return Math.max(0, time - start) * 1e-9;
+    return true;
   }
 
   private void spread(long nanos, WindowSeconds seconds) {

@@ -452,27 +452,77 @@ class PhaseRecorderTest {
     assertThat(recorder.slotsInUse()).isZero();
   }
 
+  /**
+   * The sampler walks its lists a slice of {@link PhaseRecorder#SLICE} threads at a time; lists
+   * whose length is no multiple of it lose no thread at their ends: at one tick, threads that ended
+   * inside a phase have it closed, and those that ended after their last phase free their slots.
+   * Their slots lie beyond what that tick's sweep looks at (idle threads hold the first ones), so
+   * only the walks can find them.
+   */
   @Test
-  void aTickLooksAtTheThreadsInsideAPhaseAndASliceOfTheOthers() throws Exception {
-    // more idle threads than one tick's sweep: they all opened and closed a phase, were drained
-    // while still alive, and ended after that
+  void walksOfListsThatEndInsideASliceMissNoThread() throws Exception {
     int idle = 3 * PhaseRecorder.SWEEP_MIN;
     CountDownLatch end = new CountDownLatch(1);
+    List<Thread> idleThreads = startIdle(idle, "idle", end); // slots 0 to idle - 1
+    assertThat(names(drain())).hasSize(2 * idle); // the sweep looked at slots 0 to SWEEP_MIN - 1
+    int open = PhaseRecorder.SWEEP_MIN - 27; // all looked at by each tick, in slices
+    int closed = PhaseRecorder.SWEEP_MIN + 37;
+    assertThat(open % PhaseRecorder.SLICE).isNotZero();
+    assertThat(closed % PhaseRecorder.SLICE).isNotZero();
+    for (int i = 0; i < open + closed; i++) {
+      boolean leaveOpen = i < open;
+      Thread t =
+          new Thread(
+              () -> {
+                long token = recorder.enter(leaveOpen ? "left-open" : "short");
+                if (!leaveOpen) {
+                  recorder.exit(token);
+                }
+              });
+      t.start();
+      t.join(); // one at a time: each takes a new slot, from idle on
+    }
+    List<String> names = names(drain());
+    assertThat(names).filteredOn("left-open"::equals).hasSize(open);
+    assertThat(names).filteredOn("short"::equals).hasSize(closed);
+    assertThat(names).filteredOn("other"::equals).hasSize(open + closed);
+    assertThat(recorder.slotsInUse()).isEqualTo(idle);
+    end.countDown();
+    for (Thread t : idleThreads) {
+      t.join();
+    }
+  }
+
+  /**
+   * Starts {@code n} threads one after the other (each takes a new slot, none is reused), each
+   * opening and closing one phase and then waiting for {@code end}.
+   */
+  private List<Thread> startIdle(int n, String phase, CountDownLatch end) throws Exception {
     List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < idle; i++) {
+    for (int i = 0; i < n; i++) {
       CountDownLatch done = new CountDownLatch(1);
       Thread t =
           new Thread(
               () -> {
-                recorder.exit(recorder.enter("short"));
+                recorder.exit(recorder.enter(phase));
                 done.countDown();
                 awaitQuietly(end);
               });
       t.setDaemon(true);
       threads.add(t);
       t.start();
-      done.await(); // one at a time: each takes a new slot, none is reused
+      done.await();
     }
+    return threads;
+  }
+
+  @Test
+  void aTickLooksAtTheThreadsInsideAPhaseAndASliceOfTheOthers() throws Exception {
+    // more idle threads than one tick's sweep: they all opened and closed a phase, were drained
+    // while still alive, and ended after that
+    int idle = 3 * PhaseRecorder.SWEEP_MIN;
+    CountDownLatch end = new CountDownLatch(1);
+    List<Thread> threads = startIdle(idle, "short", end);
     assertThat(names(drain())).hasSize(2 * idle);
     end.countDown();
     for (Thread t : threads) {
