@@ -426,9 +426,7 @@ public final class EnergyLedger {
     for (Occupancy c : sourceCursors) {
       min = Math.min(min, c.seq());
     }
-    if (log.size() > 4096) {
-      log.trimBefore(min);
-    }
+    log.trimBefore(min); // drops whole chunks only: nothing is copied
   }
 
   /**
