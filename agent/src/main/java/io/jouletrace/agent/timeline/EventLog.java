@@ -25,14 +25,17 @@ final class EventLog {
   /** Dropped chunks kept for reuse, at most (256 KB). */
   static final int SPARE_CHUNKS = 4;
 
-  private long[][] times = new long[4][];
-  private int[][] slots = new int[4][];
-  private int[][] phases = new int[4][];
+  /** One chunk's events, by position. */
+  private static final class Chunk {
+    final long[] times = new long[CHUNK];
+    final int[] slots = new int[CHUNK];
+    final int[] phases = new int[CHUNK];
+  }
 
-  /**
-   * Chunks in use: indices 0 to {@code chunks - 1}, the first holding chunk number {@code base}.
-   */
-  private int chunks;
+  /** Chunks in use, the first holding chunk number {@code base}; then nulls. */
+  private Chunk[] chunks = new Chunk[4];
+
+  private int used;
 
   /** Chunk number (sequence number / {@value #CHUNK}) of the first chunk in use. */
   private long base;
@@ -41,10 +44,8 @@ final class EventLog {
   private long end; // sequence number the next event gets
   private long lastTime = Long.MIN_VALUE;
 
-  private final long[][] spareTimes = new long[SPARE_CHUNKS][];
-  private final int[][] spareSlots = new int[SPARE_CHUNKS][];
-  private final int[][] sparePhases = new int[SPARE_CHUNKS][];
-  private int spares;
+  private final Chunk[] spares = new Chunk[SPARE_CHUNKS];
+  private int spareCount;
 
   /**
    * Appends an event. An event older than the last one (a thread that published late) is moved to
@@ -52,38 +53,34 @@ final class EventLog {
    */
   void append(long time, int slot, int phase) {
     int k = (int) ((end >>> CHUNK_BITS) - base);
-    if (k == chunks) {
+    if (k == used) {
       addChunk();
     }
+    Chunk c = chunks[k];
     int i = (int) end & MASK;
     long t = Math.max(time, lastTime);
-    times[k][i] = t;
-    slots[k][i] = slot;
-    phases[k][i] = phase;
+    c.times[i] = t;
+    c.slots[i] = slot;
+    c.phases[i] = phase;
     end++;
     lastTime = t;
   }
 
   private void addChunk() {
-    if (chunks == times.length) {
-      times = Arrays.copyOf(times, chunks * 2);
-      slots = Arrays.copyOf(slots, chunks * 2);
-      phases = Arrays.copyOf(phases, chunks * 2);
+    if (used == chunks.length) {
+      chunks = Arrays.copyOf(chunks, used * 2);
     }
-    if (spares > 0) {
-      spares--;
-      times[chunks] = spareTimes[spares];
-      slots[chunks] = spareSlots[spares];
-      phases[chunks] = sparePhases[spares];
-      spareTimes[spares] = null;
-      spareSlots[spares] = null;
-      sparePhases[spares] = null;
+    if (spareCount > 0) {
+      chunks[used] = spares[--spareCount];
+      spares[spareCount] = null;
     } else {
-      times[chunks] = new long[CHUNK];
-      slots[chunks] = new int[CHUNK];
-      phases[chunks] = new int[CHUNK];
+      chunks[used] = new Chunk();
     }
-    chunks++;
+    used++;
+  }
+
+  private Chunk chunkOf(long seq) {
+    return chunks[(int) ((seq >>> CHUNK_BITS) - base)];
   }
 
   /** The time of the latest event, {@link Long#MIN_VALUE} before the first. */
@@ -96,15 +93,15 @@ final class EventLog {
   }
 
   long time(long seq) {
-    return times[(int) ((seq >>> CHUNK_BITS) - base)][(int) seq & MASK];
+    return chunkOf(seq).times[(int) seq & MASK];
   }
 
   int slot(long seq) {
-    return slots[(int) ((seq >>> CHUNK_BITS) - base)][(int) seq & MASK];
+    return chunkOf(seq).slots[(int) seq & MASK];
   }
 
   int phase(long seq) {
-    return phases[(int) ((seq >>> CHUNK_BITS) - base)][(int) seq & MASK];
+    return chunkOf(seq).phases[(int) seq & MASK];
   }
 
   /** Forgets events before {@code seq} (at most up to the end). */
@@ -117,27 +114,16 @@ final class EventLog {
     if (drop <= 0) {
       return;
     }
-    for (int k = 0; k < drop; k++) {
-      if (spares < SPARE_CHUNKS) {
-        spareTimes[spares] = times[k];
-        spareSlots[spares] = slots[k];
-        sparePhases[spares] = phases[k];
-        spares++;
-      }
+    for (int k = 0; k < drop && spareCount < SPARE_CHUNKS; k++) {
+      spares[spareCount++] = chunks[k];
     }
-    int keep = chunks - drop;
-    System.arraycopy(times, drop, times, 0, keep);
-    System.arraycopy(slots, drop, slots, 0, keep);
-    System.arraycopy(phases, drop, phases, 0, keep);
-    Arrays.fill(times, keep, chunks, null);
-    Arrays.fill(slots, keep, chunks, null);
-    Arrays.fill(phases, keep, chunks, null);
-    chunks = keep;
+    int keep = used - drop;
+    System.arraycopy(chunks, drop, chunks, 0, keep);
+    Arrays.fill(chunks, keep, used, null);
+    used = keep;
     base += drop;
-    if (times.length > 16 && chunks < times.length / 4) {
-      times = Arrays.copyOf(times, times.length / 2);
-      slots = Arrays.copyOf(slots, slots.length / 2);
-      phases = Arrays.copyOf(phases, phases.length / 2);
+    if (chunks.length > 16 && used < chunks.length / 4) {
+      chunks = Arrays.copyOf(chunks, chunks.length / 2);
     }
   }
 
@@ -147,6 +133,6 @@ final class EventLog {
 
   /** Chunks holding events, and chunks kept for reuse (tests). */
   int[] chunkCounts() {
-    return new int[] {chunks, spares};
+    return new int[] {used, spareCount};
   }
 }
