@@ -56,6 +56,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   private final ChangedThreads changed = new ChangedThreads();
 
+  /** The sampler's state of each thread, by slot. */
+  private final DrainState drainState;
+
   /**
    * Threads by slot (null where free), so that closing a phase needs no lookup by thread and the
    * sampler can walk them all; slots are handed out and given back without a lock.
@@ -150,6 +153,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     this.warn = warn;
     this.maxSlots = Math.max(1, Math.min(Tokens.MAX_SLOT + 1, maxSlots));
     this.slots = new SlotTable(this.maxSlots);
+    this.drainState = new DrainState(this.maxSlots);
     this.index = index;
   }
 
@@ -212,7 +216,8 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     int slot = slots.take();
     ThreadPhases t = null;
     if (slot >= 0) {
-      t = new ThreadPhases(slot, current, RING, now, changed);
+      drainState.start(slot, now);
+      t = new ThreadPhases(slot, current, RING, now, changed, drainState);
       registry.seed(t);
       slots.set(slot, t);
     }
@@ -327,12 +332,16 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     ThreadPhases t = first;
     for (int k = 0; k < SLICE && t != null; k++) {
       ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
-      t.drain(sink, now);
-      track(t);
-      if (takenCount == taken.length) {
-        taken = Arrays.copyOf(taken, takenCount * 2);
+      // A thread finished since it put itself on the list (it ended, and a walk found it) has
+      // nothing left to hand over, and its slot may be another thread's by now.
+      if (!t.finished) {
+        t.drain(sink, now);
+        track(t);
+        if (takenCount == taken.length) {
+          taken = Arrays.copyOf(taken, takenCount * 2);
+        }
+        taken[takenCount++] = t;
       }
-      taken[takenCount++] = t;
       t = next;
     }
     return t;
@@ -340,15 +349,16 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   /** Keeps the list of threads inside a phase up to date with what {@code t} handed over. */
   private void track(ThreadPhases t) {
-    boolean inside = t.drainedPhase != PhaseRegistry.OTHER;
-    if (inside && t.openIndex < 0) {
+    boolean inside = drainState.phase(t.slot) != PhaseRegistry.OTHER;
+    int index = drainState.openIndex(t.slot);
+    if (inside && index < 0) {
       if (openCount == open.length) {
         open = Arrays.copyOf(open, openCount * 2);
       }
-      t.openIndex = openCount;
+      drainState.openIndex(t.slot, openCount);
       open[openCount++] = t;
     } else if (!inside) {
-      if (t.openIndex >= 0) {
+      if (index >= 0) {
         unlist(t);
       }
       if (!t.onLeft) {
@@ -362,12 +372,12 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   private void unlist(ThreadPhases t) {
-    int i = t.openIndex;
+    int i = drainState.openIndex(t.slot);
     ThreadPhases last = open[--openCount];
     open[i] = last;
-    last.openIndex = i;
+    drainState.openIndex(last.slot, i);
     open[openCount] = null;
-    t.openIndex = -1;
+    drainState.openIndex(t.slot, -1);
   }
 
   /**
@@ -479,7 +489,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       left[i] = null;
       t.onLeft = false;
       // Back inside a phase: on the open list again. Still alive: the sweep will come by.
-      if (!t.finished && t.openIndex < 0 && t.ended()) {
+      if (!t.finished && drainState.openIndex(t.slot) < 0 && t.ended()) {
         finish(t, sink, now);
       }
     }
@@ -519,11 +529,11 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   private void finish(ThreadPhases t, PhaseEvents sink, long now) {
     t.drain(sink, now);
-    if (t.drainedPhase != PhaseRegistry.OTHER) {
-      t.drainedPhase = PhaseRegistry.OTHER;
+    if (drainState.phase(t.slot) != PhaseRegistry.OTHER) {
+      drainState.phase(t.slot, PhaseRegistry.OTHER);
       sink.accept(now, t.slot, PhaseRegistry.OTHER);
     }
-    if (t.openIndex >= 0) {
+    if (drainState.openIndex(t.slot) >= 0) {
       unlist(t);
     }
     t.finished = true;

@@ -88,16 +88,13 @@ final class ThreadPhases extends WeakReference<Thread> {
   private int id0;
   private int id1;
 
-  // Sampler state.
-  private long drained;
+  // Sampler state: the rest of it is in the recorder's DrainState, by slot.
+  private final DrainState drainState;
 
-  /** Sampler: the innermost phase last handed over. */
-  int drainedPhase = PhaseRegistry.OTHER;
-
-  /** Sampler: where this thread sits in the recorder's list of threads inside a phase, or -1. */
-  int openIndex = -1;
-
-  /** Sampler: the thread has ended and its last change was handed over. */
+  /**
+   * Sampler: the thread has ended and its last change was handed over; from here on its slot, and
+   * the slot's {@link DrainState}, may be another thread's.
+   */
   boolean finished;
 
   /** Sampler: on the recorder's list of threads to look at again at the next tick. */
@@ -132,17 +129,33 @@ final class ThreadPhases extends WeakReference<Thread> {
 
   /** A thread that no recorder drains by its changes (tests). */
   ThreadPhases(int slot, Thread thread, int ringCapacity, long base) {
-    this(slot, thread, ringCapacity, base, new ChangedThreads());
+    this(slot, thread, ringCapacity, base, new ChangedThreads(), started(slot, base));
   }
 
-  ThreadPhases(int slot, Thread thread, int ringCapacity, long base, ChangedThreads changed) {
+  private static DrainState started(int slot, long base) {
+    DrainState state = new DrainState(slot + 1);
+    state.start(slot, base);
+    return state;
+  }
+
+  /**
+   * @param drainState the sampler's state of the slots, this one's {@link DrainState#start started}
+   *     at {@code base}
+   */
+  ThreadPhases(
+      int slot,
+      Thread thread,
+      int ringCapacity,
+      long base,
+      ChangedThreads changed,
+      DrainState drainState) {
     super(thread);
     this.slot = slot;
     this.threadId = thread.getId();
     this.changed = changed;
+    this.drainState = drainState;
     this.capacity = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
     this.published = base;
-    this.drained = base;
   }
 
   /** Owner: starts this thread's cache of names with a name and its id. */
@@ -349,8 +362,9 @@ final class ThreadPhases extends WeakReference<Thread> {
     // published before the flagged drop are handed over first, then the current phase.
     if (overflowed != 0 && OVERFLOWED.getAndSet(this, 0) != 0) {
       n += drainRing(sink);
-      drainedPhase = current();
-      sink.accept(now, slot, drainedPhase);
+      int phase = current();
+      drainState.phase(slot, phase);
+      sink.accept(now, slot, phase);
       n++;
     }
     return n;
@@ -368,18 +382,22 @@ final class ThreadPhases extends WeakReference<Thread> {
     long[] r = ring;
     VarHandle.acquireFence();
     int n = 0;
-    long time = drained;
+    long time = drainState.drained(slot);
+    int last = TIME_ONLY;
     for (int i = t; i != h; i++) {
       long e = event(r, i);
       time += e >>> PHASE_BITS;
       int phase = (int) (e & PHASE_MASK);
       if (phase != TIME_ONLY) {
-        drainedPhase = phase;
+        last = phase;
         sink.accept(time, slot, phase);
         n++;
       }
     }
-    drained = time;
+    drainState.drained(slot, time);
+    if (last != TIME_ONLY) {
+      drainState.phase(slot, last);
+    }
     VarHandle.releaseFence(); // our reads of the ring come before the owner may write there again
     tail = h;
     return n;

@@ -437,6 +437,88 @@ class PhaseRecorderTest {
   }
 
   /**
+   * The sampler keeps its state of each thread by slot ({@link DrainState}). A thread that puts
+   * itself on the changed list and ends while a drain looks at it is finished, and its slot freed,
+   * by that drain, while it still sits on the list; the next thread takes its slot. That thread's
+   * changes must come out with their own times, in its own phase, and the finished thread's entry
+   * on the list must change nothing of it.
+   */
+  @Test
+  void aSlotFreedWhileItsThreadIsStillOnTheChangedListStartsAfreshForItsNextThread()
+      throws Exception {
+    PhaseRecorder one = new PhaseRecorder(registry, warnings::add, 1);
+    CountDownLatch leave = new CountDownLatch(1);
+    Thread first =
+        new Thread(
+            () -> {
+              long token = one.enter("a");
+              awaitQuietly(leave);
+              one.exit(token);
+            });
+    first.start();
+    while (!one.pending()) {
+      Thread.onSpinWait();
+    }
+    List<Event> firstEvents = new ArrayList<>();
+    one.drain(
+        (t, s, p) -> {
+          firstEvents.add(new Event(t, s, registry.name(p)));
+          if (firstEvents.size() == 1) {
+            // Taken off the list and being drained: it leaves its phase (and so puts itself on
+            // the list again) and ends before the drain goes on.
+            leave.countDown();
+            joinQuietly(first);
+          }
+        },
+        System.nanoTime());
+    assertThat(names(firstEvents)).containsExactly("a", "other");
+    assertThat(one.slotsInUse()).isZero();
+    assertThat(one.pending()).as("the ended thread is still on the changed list").isTrue();
+
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch end = new CountDownLatch(1);
+    long[] window = new long[2];
+    Thread second =
+        new Thread(
+            () -> {
+              window[0] = System.nanoTime();
+              long token = one.enter("b");
+              window[1] = System.nanoTime();
+              entered.countDown();
+              awaitQuietly(end);
+              one.exit(token);
+            });
+    second.start();
+    entered.await();
+    List<Event> secondEvents = new ArrayList<>();
+    PhaseEvents sink = (t, s, p) -> secondEvents.add(new Event(t, s, registry.name(p)));
+    one.drain(sink, System.nanoTime());
+    one.drain(sink, System.nanoTime());
+    assertThat(secondEvents)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.phase()).isEqualTo("b");
+              assertThat(e.slot()).isEqualTo(firstEvents.get(0).slot());
+              assertThat(e.time()).isBetween(window[0], window[1]);
+            });
+    assertThat(one.slotsInUse()).isEqualTo(1);
+    end.countDown();
+    second.join();
+    one.drain(sink, System.nanoTime());
+    assertThat(names(secondEvents)).containsExactly("b", "other");
+    assertThat(one.slotsInUse()).isZero();
+  }
+
+  private static void joinQuietly(Thread t) {
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
    * Threads that end just after leaving their last phase give their slots back at the next tick,
    * whatever their number (before: only as the sweep came by, a tenth of the slots per tick).
    */
