@@ -63,6 +63,11 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private long events;
   private long resyncs;
   private long drains;
+  private int runSlot = -1;
+  private int run;
+  private boolean runOverflowed;
+  private int largestRun;
+  private int largestOverflowedRun;
 
   // Published after each drain for the reporting thread.
   private volatile long eventsSeen;
@@ -118,20 +123,49 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
 
   @Override
   public void accept(long time, int slot, int phase) {
+    // A drain hands over each thread's events together, its re-sync event (if any) last.
+    if (slot != runSlot) {
+      endRun();
+      runSlot = slot;
+    }
     if (time == RESYNC) {
       resyncs++;
+      runOverflowed = true;
     } else {
       events++;
+      run++;
     }
+  }
+
+  /**
+   * Ends the current thread's batch: the largest batch of the drain, of threads that did not
+   * overflow and of those that did.
+   */
+  private void endRun() {
+    if (runOverflowed) {
+      largestOverflowedRun = Math.max(largestOverflowedRun, run);
+    } else {
+      largestRun = Math.max(largestRun, run);
+    }
+    run = 0;
+    runOverflowed = false;
   }
 
   @Override
   public void run() {
     long wait = 20_000;
+    long previous = System.nanoTime();
     while (running) {
-      long before = events;
-      long overflowsBefore = resyncs;
+      long start = System.nanoTime();
+      // Away for much longer than it meant to wait: off its core, as one thread among many that
+      // want one. A ring that filled meanwhile says nothing of the wait.
+      boolean away = start - previous > 2 * wait + PARK_ABOVE_NS;
+      previous = start;
+      largestRun = 0;
+      largestOverflowedRun = 0;
+      runSlot = -1;
       recorder.drain(this, RESYNC);
+      endRun();
       drains++;
       eventsSeen = events;
       resyncsSeen = resyncs;
@@ -141,9 +175,11 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
         continue;
       }
       // A full ring caps what a drain sees, so steer by the batch size rather than by the rate:
-      // halve the wait when a batch was large (or the ring overflowed), lengthen it when small.
-      long got = events - before;
-      if (resyncs != overflowsBefore || got > TARGET_BATCH) {
+      // halve the wait when one thread's batch was large (or its ring overflowed), lengthen it when
+      // every batch was small. Per thread, not in all: with many threads, the sum says how many
+      // threads ran, not how full each ring got.
+      long got = away ? largestRun : Math.max(largestRun, largestOverflowedRun);
+      if (got > TARGET_BATCH || (!away && largestOverflowedRun > 0)) {
         wait /= 2;
       } else if (got < TARGET_BATCH / 2) {
         wait = Math.min(MAX_WAIT_NS, wait + wait / 4 + 1_000);

@@ -19,9 +19,17 @@ import java.util.concurrent.CountDownLatch;
  * agent's sampler does; the events it did not get (rings that were full) are reported, since an op
  * that finds its ring full skips the ring write and is cheaper.
  *
+ * <p>With {@code --sampler agent} the benchmark runs under the agent ({@code -javaagent:}): its own
+ * sampler drains the rings, at its ticks and boundary reads, as in a job that a user measures.
+ * Between two such drains a thread that changes phase back to back fills its ring, so most ops take
+ * the ring-full path; the agent does not say how many, so no events are counted then.
+ *
  * <pre>{@code
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ThousandThreadsBoundary \
  *     --threads 1000 --ops 100000 --rounds 5
+ * java -javaagent:agent/target/jouletrace-agent.jar=prometheus.port=off \
+ *     -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ThousandThreadsBoundary \
+ *     --threads 1000 --ops 100000 --rounds 5 --sampler agent
  * }</pre>
  */
 public final class ThousandThreadsBoundary {
@@ -35,33 +43,46 @@ public final class ThousandThreadsBoundary {
     int threads = 1000;
     int ops = 100_000;
     int rounds = 5;
+    boolean agent = false;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--threads" -> threads = Integer.parseInt(args[i + 1]);
         case "--ops" -> ops = Integer.parseInt(args[i + 1]);
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        case "--sampler" -> agent = parseSampler(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    PhaseRecorder recorder =
-        new PhaseRecorder(new PhaseRegistry(256, System.err::println), System.err::println);
-    Dispatch.install(recorder);
+    RecorderDrainer drainer = null;
+    PhaseRecorder recorder = null;
+    if (!agent) {
+      recorder =
+          new PhaseRecorder(new PhaseRegistry(256, System.err::println), System.err::println);
+      Dispatch.install(recorder);
+    }
     long probe = Dispatch.enter("probe");
     if (probe == 0L) {
-      throw new IllegalStateException("the recorder did not record: Dispatch is not bound");
+      throw new IllegalStateException(
+          agent
+              ? "--sampler agent: no agent records phases here; start with -javaagent:"
+              : "the recorder did not record: Dispatch is not bound");
     }
     Dispatch.exit(probe);
-    RecorderDrainer drainer = RecorderDrainer.start(recorder);
+    if (!agent) {
+      drainer = RecorderDrainer.start(recorder);
+    }
     double[] phases = new double[rounds];
     double[] clocks = new double[rounds];
     long pairs = 1; // the probe
     System.out.printf(
         Locale.ROOT,
-        "%d threads at once, %d ops each after %d untimed, %d rounds, %s, load %s%n",
+        "%d threads at once, %d ops each after %d untimed, %d rounds, rings drained by %s, %s,"
+            + " load %s%n",
         threads,
         ops,
         WARMUP_OPS,
         rounds,
+        agent ? "the agent's sampler" : "a benchmark thread paced to half a ring per thread",
         Runtime.version(),
         load());
     for (int r = 0; r < rounds; r++) {
@@ -84,9 +105,10 @@ public final class ThousandThreadsBoundary {
             load());
       }
     }
-    drainer.stop();
-    Dispatch.install(null);
-    long lost = Math.max(0, 2 * pairs - drainer.eventsDrained());
+    if (drainer != null) {
+      drainer.stop();
+      Dispatch.install(null);
+    }
     double[] ratios = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       ratios[r] = phases[r] / clocks[r];
@@ -99,6 +121,11 @@ public final class ThousandThreadsBoundary {
         median(clocks),
         median(ratios),
         Arrays.stream(ratios).mapToObj(x -> String.format(Locale.ROOT, "%.3f", x)).toList());
+    if (drainer == null) {
+      System.out.println("events lost to full rings: not counted (the agent's sampler drained)");
+      return;
+    }
+    long lost = Math.max(0, 2 * pairs - drainer.eventsDrained());
     System.out.printf(
         Locale.ROOT,
         "events lost to full rings: %d of %d (%.3f %%), drains that found a full ring: %d%n",
@@ -106,6 +133,14 @@ public final class ThousandThreadsBoundary {
         2 * pairs,
         100.0 * lost / (2.0 * pairs),
         drainer.overflows());
+  }
+
+  private static boolean parseSampler(String value) {
+    return switch (value) {
+      case "agent" -> true;
+      case "bench" -> false;
+      default -> throw new IllegalArgumentException("--sampler must be agent or bench: " + value);
+    };
   }
 
   /** Runs one loop on all threads at once; the median over threads of CPU ns per op. */
