@@ -23,8 +23,11 @@ import java.util.function.LongSupplier;
  * default the drainer therefore paces itself to collect about half a ring per drain: it halves its
  * wait after a larger batch or an overflow and lengthens it after a small one, parking when the
  * wait is long and spinning ({@link Thread#onSpinWait()}) when it is short, so with a hot producer
- * it occupies a core. With {@code -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code
- * N} µs between drains, like a plain sampler loop (expect overflows with a fast producer).
+ * it occupies a core. With {@code -Djouletrace.bench.drainSpinUs=N} it spins a fixed {@code N} µs
+ * between drains (how often a drain comes, and so how often the owner's cache lines move to the
+ * drainer's core and back, is then the variable). With {@code -Djouletrace.bench.drainParkUs=N} it
+ * instead parks a fixed {@code N} µs between drains, like a plain sampler loop (expect overflows
+ * with a fast producer).
  *
  * <p>It counts what it hands over. The drain's {@code now} argument only time-stamps the re-sync
  * event that follows an overflow (and the end of a dead thread's open phases, which the benchmarks
@@ -54,6 +57,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
 
   private final PhaseRecorder recorder;
   private final long fixedParkNs;
+  private final long fixedSpinNs;
   private final Thread thread;
   private final List<Thread> workers = new CopyOnWriteArrayList<>();
   private final List<LongSupplier> opCounters = new CopyOnWriteArrayList<>();
@@ -85,9 +89,10 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private long lastReportNs;
   private final long firstReportNs;
 
-  private RecorderDrainer(PhaseRecorder recorder, long fixedParkNs) {
+  private RecorderDrainer(PhaseRecorder recorder, long fixedParkNs, long fixedSpinNs) {
     this.recorder = recorder;
     this.fixedParkNs = fixedParkNs;
+    this.fixedSpinNs = fixedSpinNs;
     this.thread = new Thread(this, "jouletrace-bench-drainer");
     thread.setDaemon(true);
     lastReportNs = System.nanoTime();
@@ -101,11 +106,17 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
    * @return the running drainer
    */
   static RecorderDrainer start(PhaseRecorder recorder) {
-    String fixed = System.getProperty("jouletrace.bench.drainParkUs");
-    long park = fixed == null || fixed.isBlank() ? -1 : Long.parseLong(fixed.trim()) * 1000;
-    RecorderDrainer d = new RecorderDrainer(recorder, park);
+    long park = microsProperty("jouletrace.bench.drainParkUs");
+    long spin = microsProperty("jouletrace.bench.drainSpinUs");
+    RecorderDrainer d = new RecorderDrainer(recorder, park, spin);
     d.thread.start();
     return d;
+  }
+
+  /** A property in µs, as ns; -1 when unset. */
+  private static long microsProperty(String name) {
+    String value = System.getProperty(name);
+    return value == null || value.isBlank() ? -1 : Long.parseLong(value.trim()) * 1000;
   }
 
   /** {@code PhaseRecorder.RING}, rounded as {@code ThreadPhases} rounds it; 1024 if unreadable. */
@@ -170,6 +181,10 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
       eventsSeen = events;
       resyncsSeen = resyncs;
       drainsSeen = drains;
+      if (fixedSpinNs >= 0) {
+        spin(System.nanoTime() + fixedSpinNs);
+        continue;
+      }
       if (fixedParkNs >= 0) {
         LockSupport.parkNanos(fixedParkNs);
         continue;
@@ -187,10 +202,7 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
       if (wait >= PARK_ABOVE_NS) {
         LockSupport.parkNanos(wait);
       } else {
-        long until = System.nanoTime() + wait;
-        while (running && System.nanoTime() - until < 0) {
-          Thread.onSpinWait();
-        }
+        spin(System.nanoTime() + wait);
       }
     }
     recorder.drain(this, RESYNC);
@@ -199,6 +211,12 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
     resyncsSeen = resyncs;
     drainsSeen = drains;
     finalBytes = ownAllocatedBytes();
+  }
+
+  private void spin(long until) {
+    while (running && System.nanoTime() - until < 0) {
+      Thread.onSpinWait();
+    }
   }
 
   /** Events handed over so far (re-sync events not counted); read after {@link #stop()}. */
@@ -292,7 +310,10 @@ final class RecorderDrainer implements PhaseEvents, Runnable {
   private void print(String what, long e, long r, long d, long bytes, long ns, long ops) {
     double pairs = ops >= 0 ? ops : e / 2.0;
     String per = ops >= 0 ? "B/op" : "B per drained enter/exit pair";
-    String mode = fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced";
+    String mode =
+        fixedSpinNs >= 0
+            ? "spin " + fixedSpinNs / 1000 + " us"
+            : fixedParkNs >= 0 ? "park " + fixedParkNs / 1000 + " us" : "paced";
     String alloc =
         bytes < 0
             ? "n/a"
