@@ -20,14 +20,16 @@ import java.util.function.LongSupplier;
  * was written); the drainer reads it reflectively and says so in its reports. A hot benchmark loop
  * publishes two events per enter/exit pair, so at ~50 ns a pair a 1024-event ring fills in ~25 µs:
  * less than the shortest real {@code LockSupport.parkNanos} (~50 µs of timer slack on Linux). By
- * default the drainer therefore paces itself to collect about half a ring per drain: it halves its
- * wait after a larger batch or an overflow and lengthens it after a small one, parking when the
- * wait is long and spinning ({@link Thread#onSpinWait()}) when it is short, so with a hot producer
- * it occupies a core. With {@code -Djouletrace.bench.drainSpinUs=N} it spins a fixed {@code N} µs
- * between drains (how often a drain comes, and so how often the owner's cache lines move to the
- * drainer's core and back, is then the variable). With {@code -Djouletrace.bench.drainParkUs=N} it
- * instead parks a fixed {@code N} µs between drains, like a plain sampler loop (expect overflows
- * with a fast producer).
+ * default the drainer therefore paces itself to collect about half a ring of each thread per drain:
+ * it halves its wait after one thread's batch was larger or its ring overflowed, and lengthens it
+ * when every batch was small, parking when the wait is long and spinning ({@link
+ * Thread#onSpinWait()}) when it is short, so with a hot producer it occupies a core. Rings that
+ * filled while the drainer itself was off its core for much longer than its wait (one thread among
+ * many that want a core) do not shorten the wait. With {@code -Djouletrace.bench.drainSpinUs=N} it
+ * spins a fixed {@code N} µs between drains (how often a drain comes, and so how often the owner's
+ * cache lines move to the drainer's core and back, is then the variable). With {@code
+ * -Djouletrace.bench.drainParkUs=N} it instead parks a fixed {@code N} µs between drains, like a
+ * plain sampler loop (expect overflows with a fast producer).
  *
  * <p>It counts what it hands over. The drain's {@code now} argument only time-stamps the re-sync
  * event that follows an overflow (and the end of a dead thread's open phases, which the benchmarks
