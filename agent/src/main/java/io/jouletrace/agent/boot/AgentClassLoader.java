@@ -24,6 +24,11 @@ import java.util.jar.JarFile;
  * not. The exceptions are the bridge package {@value #BRIDGE} and {@link Handover}, which are taken
  * from the loader that loaded the agent jar so that instrumented code, the boot classes and the
  * agent see the same classes.
+ *
+ * <p>A class the jar holds is defined here without asking the parent first. The parent cannot have
+ * it (the jar holds the agent and libraries that are no part of the JDK), and asking made it throw
+ * a {@link ClassNotFoundException}, stack trace and all, for each of the several hundred classes
+ * the agent loads, on {@code premain}'s path.
  */
 final class AgentClassLoader extends ClassLoader {
 
@@ -46,7 +51,12 @@ final class AgentClassLoader extends ClassLoader {
   private final String implementationVersion;
 
   AgentClassLoader(JarFile jar, URL jarUrl, ClassLoader bridgeLoader) {
-    super("jouletrace", ClassLoader.getPlatformClassLoader());
+    this(jar, jarUrl, bridgeLoader, ClassLoader.getPlatformClassLoader());
+  }
+
+  /** A loader with another parent than the platform class loader (tests). */
+  AgentClassLoader(JarFile jar, URL jarUrl, ClassLoader bridgeLoader, ClassLoader parent) {
+    super("jouletrace", parent);
     this.bridgeLoader = bridgeLoader;
     this.jar = jar;
     java.util.jar.Attributes main = manifestAttributes(jar);
@@ -62,16 +72,36 @@ final class AgentClassLoader extends ClassLoader {
     if (name.startsWith(BRIDGE) || name.startsWith(HANDOVER)) {
       return Class.forName(name, false, bridgeLoader);
     }
-    return super.loadClass(name, resolve);
+    JarEntry entry = name.startsWith("java.") ? null : jar.getJarEntry(pathOf(name));
+    if (entry == null) {
+      return super.loadClass(name, resolve);
+    }
+    synchronized (getClassLoadingLock(name)) {
+      Class<?> c = findLoadedClass(name);
+      if (c == null) {
+        c = define(name, entry);
+      }
+      if (resolve) {
+        resolveClass(c);
+      }
+      return c;
+    }
+  }
+
+  private static String pathOf(String className) {
+    return PREFIX + className.replace('.', '/') + CLASS_SUFFIX;
   }
 
   @Override
   protected Class<?> findClass(String name) throws ClassNotFoundException {
-    String path = PREFIX + name.replace('.', '/') + CLASS_SUFFIX;
-    JarEntry entry = jar.getJarEntry(path);
+    JarEntry entry = jar.getJarEntry(pathOf(name));
     if (entry == null) {
       throw new ClassNotFoundException(name);
     }
+    return define(name, entry);
+  }
+
+  private Class<?> define(String name, JarEntry entry) throws ClassNotFoundException {
     byte[] bytes;
     try (InputStream in = jar.getInputStream(entry)) {
       bytes = read(in, entry.getSize());

@@ -102,6 +102,62 @@ class AgentClassLoaderTest {
     }
   }
 
+  /** A parent that notes the names it is asked for. */
+  private static final class NotingParent extends ClassLoader {
+    final java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    NotingParent() {
+      super(ClassLoader.getPlatformClassLoader());
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      asked.add(name);
+      return super.loadClass(name, resolve);
+    }
+  }
+
+  /**
+   * A class the jar holds is defined without asking the parent, which would answer with a {@link
+   * ClassNotFoundException} (a stack trace filled in for each of the agent's classes); JDK classes,
+   * and names the jar does not hold, still come from the parent.
+   */
+  @Test
+  void classesInTheJarAreDefinedWithoutAskingTheParent() throws Exception {
+    String name = Sample.class.getName();
+    byte[] bytes;
+    try (InputStream in =
+        AgentClassLoaderTest.class.getResourceAsStream("/" + name.replace('.', '/') + ".class")) {
+      bytes = in.readAllBytes();
+    }
+    Path jarPath = tmp.resolve("agent.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jarPath))) {
+      put(
+          out,
+          AgentClassLoader.PREFIX + name.replace('.', '/') + AgentClassLoader.CLASS_SUFFIX,
+          bytes);
+    }
+    NotingParent parent = new NotingParent();
+    try (JarFile jar = new JarFile(jarPath.toFile(), false)) {
+      AgentClassLoader loader =
+          new AgentClassLoader(
+              jar, jarPath.toUri().toURL(), AgentClassLoaderTest.class.getClassLoader(), parent);
+      Class<?> c = loader.loadClass(name);
+      assertThat(c.getClassLoader()).isSameAs(loader);
+      assertThat(loader.loadClass(name)).isSameAs(c);
+      assertThat(c.getDeclaredConstructor().newInstance()).hasToString("sample");
+      assertThat(parent.asked).doesNotContain(name);
+      assertThat(loader.loadClass("java.util.List")).isSameAs(java.util.List.class);
+      assertThat(loader.loadClass("java.sql.Connection").getClassLoader())
+          .isSameAs(ClassLoader.getPlatformClassLoader());
+      assertThat(parent.asked).contains("java.util.List", "java.sql.Connection");
+      assertThatThrownBy(() -> loader.loadClass("io.acme.Missing"))
+          .isInstanceOf(ClassNotFoundException.class)
+          .hasMessageContaining("io.acme.Missing");
+      assertThat(parent.asked).contains("io.acme.Missing");
+    }
+  }
+
   @Test
   void aClassFileIsReadIntoAnArrayOfTheSizeTheJarGivesAndChecked() throws Exception {
     byte[] data = new byte[20_000];
