@@ -84,7 +84,8 @@ public enum MetricFamily {
       "jouletrace_agent_cpu_seconds",
       true,
       "seconds",
-      "CPU time of JouleTrace's own threads: what measuring costs",
+      "CPU time of JouleTrace's own threads (transform: its weaving on the threads that load"
+          + " classes): what measuring costs",
       "thread"),
   /** The energy the agent's CPU time stands for; part of the job's energy, not in addition. */
   AGENT_ENERGY(

@@ -3,6 +3,10 @@ package io.jouletrace.exporter;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -15,10 +19,21 @@ public final class PrometheusEndpoint implements AutoCloseable {
   private final HTTPServer server;
 
   private PrometheusEndpoint(
-      Supplier<EnergySnapshot> snapshots, String host, int port, EndpointSecurity security)
+      Supplier<EnergySnapshot> snapshots,
+      String host,
+      int port,
+      EndpointSecurity security,
+      ThreadFactory threads)
       throws IOException {
     registry.register(new EnergyMetrics(snapshots));
     HTTPServer.Builder builder = HTTPServer.builder().port(port).registry(registry);
+    if (threads != null) {
+      // Two threads answer requests (a scrape that hangs does not hold the others), made by the
+      // caller so that it can count what serving costs; queued requests beyond 100 are refused.
+      builder.executorService(
+          new ThreadPoolExecutor(
+              2, 2, 120, TimeUnit.SECONDS, new ArrayBlockingQueue<>(100), threads));
+    }
     if (host != null && !host.isEmpty()) {
       builder.hostname(host);
     }
@@ -44,7 +59,7 @@ public final class PrometheusEndpoint implements AutoCloseable {
    */
   public static PrometheusEndpoint start(Supplier<EnergySnapshot> snapshots, String host, int port)
       throws IOException {
-    return new PrometheusEndpoint(snapshots, host, port, EndpointSecurity.NONE);
+    return new PrometheusEndpoint(snapshots, host, port, EndpointSecurity.NONE, null);
   }
 
   /**
@@ -61,7 +76,7 @@ public final class PrometheusEndpoint implements AutoCloseable {
   public static PrometheusEndpoint start(
       Supplier<EnergySnapshot> snapshots, String host, int port, EndpointSecurity security)
       throws IOException {
-    return new PrometheusEndpoint(snapshots, host, port, security);
+    return new PrometheusEndpoint(snapshots, host, port, security, null);
   }
 
   /**
@@ -97,13 +112,38 @@ public final class PrometheusEndpoint implements AutoCloseable {
       int last,
       EndpointSecurity security)
       throws IOException {
+    return start(snapshots, host, first, last, security, null);
+  }
+
+  /**
+   * Starts serving on the first free port of a range, answering requests on threads of {@code
+   * threads}, so that the caller can count what serving costs.
+   *
+   * @param snapshots read at each scrape
+   * @param host bind address, or {@code null}/empty for all interfaces
+   * @param first the first port to try; 0 for any free port
+   * @param last the last port to try ({@code first} for one port)
+   * @param security TLS and basic-auth settings
+   * @param threads makes the threads that answer requests (daemons); {@code null} for the HTTP
+   *     server's own
+   * @return the running endpoint
+   * @throws IOException when no port of the range can be bound; its message names the range
+   */
+  public static PrometheusEndpoint start(
+      Supplier<EnergySnapshot> snapshots,
+      String host,
+      int first,
+      int last,
+      EndpointSecurity security,
+      ThreadFactory threads)
+      throws IOException {
     if (first == 0 || last <= first) {
-      return start(snapshots, host, first, security);
+      return new PrometheusEndpoint(snapshots, host, first, security, threads);
     }
     IOException lastFailure = null;
     for (int port = first; port <= last; port++) {
       try {
-        return start(snapshots, host, port, security);
+        return new PrometheusEndpoint(snapshots, host, port, security, threads);
       } catch (IOException busy) {
         lastFailure = busy;
       }

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,26 +32,34 @@ public final class PushgatewayExporter implements AutoCloseable {
   private final Supplier<EnergySnapshot> live;
   private PushGateway gateway;
   private final ScheduledExecutorService periodic;
+  private final ThreadFactory threads;
   private volatile String lastError;
 
+  /** Daemon threads named {@code jouletrace-push}, when the caller gives no factory. */
+  private static final ThreadFactory DAEMONS =
+      r -> {
+        Thread t = new Thread(r, "jouletrace-push");
+        t.setDaemon(true);
+        return t;
+      };
+
   private PushgatewayExporter(
-      PushSettings settings, Supplier<EnergySnapshot> live, Consumer<String> log, boolean build) {
+      PushSettings settings,
+      Supplier<EnergySnapshot> live,
+      Consumer<String> log,
+      boolean build,
+      ThreadFactory threads) {
     this.settings = settings;
     this.log = log;
     this.live = live;
+    this.threads = threads;
     if (build) {
       gateway(); // off the exit path: its classes are loaded now
     }
     if (settings.interval().isZero()) {
       this.periodic = null;
     } else {
-      this.periodic =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "jouletrace-push");
-                t.setDaemon(true);
-                return t;
-              });
+      this.periodic = Executors.newSingleThreadScheduledExecutor(threads);
       long ms = Math.max(1, settings.interval().toMillis());
       periodic.scheduleWithFixedDelay(this::pushPeriodic, ms, ms, TimeUnit.MILLISECONDS);
     }
@@ -67,7 +76,25 @@ public final class PushgatewayExporter implements AutoCloseable {
    */
   public static PushgatewayExporter start(
       PushSettings settings, Supplier<EnergySnapshot> live, Consumer<String> log) {
-    return new PushgatewayExporter(settings, live, log, true);
+    return start(settings, live, log, DAEMONS);
+  }
+
+  /**
+   * Prepares pushing, on threads of {@code threads} (daemons: a push must not keep the JVM alive),
+   * so that the caller can count what pushing costs.
+   *
+   * @param settings where and how
+   * @param live read at each periodic push
+   * @param log one line per problem
+   * @param threads makes the periodic push's thread and the final push's
+   * @return the exporter
+   */
+  public static PushgatewayExporter start(
+      PushSettings settings,
+      Supplier<EnergySnapshot> live,
+      Consumer<String> log,
+      ThreadFactory threads) {
+    return new PushgatewayExporter(settings, live, log, true, threads);
   }
 
   /**
@@ -79,6 +106,19 @@ public final class PushgatewayExporter implements AutoCloseable {
    * @return the exporter
    */
   public static PushgatewayExporter atExitOnly(PushSettings settings, Consumer<String> log) {
+    return atExitOnly(settings, log, DAEMONS);
+  }
+
+  /**
+   * As {@link #atExitOnly(PushSettings, Consumer)}, the push on a thread of {@code threads}.
+   *
+   * @param settings where and how (its interval is ignored)
+   * @param log one line per problem
+   * @param threads makes the final push's thread (a daemon)
+   * @return the exporter
+   */
+  public static PushgatewayExporter atExitOnly(
+      PushSettings settings, Consumer<String> log, ThreadFactory threads) {
     PushSettings once =
         new PushSettings(
             settings.url(),
@@ -87,7 +127,7 @@ public final class PushgatewayExporter implements AutoCloseable {
             settings.runId(),
             java.time.Duration.ZERO,
             settings.timeout());
-    return new PushgatewayExporter(once, () -> null, log, false);
+    return new PushgatewayExporter(once, () -> null, log, false, threads);
   }
 
   /** The client, built on first use. */
@@ -146,7 +186,7 @@ public final class PushgatewayExporter implements AutoCloseable {
     last.set(snapshot);
     CompletableFuture<Void> done = new CompletableFuture<>();
     Thread t =
-        new Thread(
+        threads.newThread(
             () -> {
               try {
                 gateway().push();
@@ -154,8 +194,7 @@ public final class PushgatewayExporter implements AutoCloseable {
               } catch (Throwable e) {
                 done.completeExceptionally(e);
               }
-            },
-            "jouletrace-push-final");
+            });
     t.setDaemon(true);
     t.start();
     try {
