@@ -290,7 +290,8 @@ public final class AgentRuntime {
               config.prometheusHost(),
               config.prometheusPort(),
               config.prometheusPortLast(),
-              outputs.security());
+              outputs.security(),
+              AgentThreads.factory("http"));
       endpoint.set(started);
       log.debug("/metrics served on " + config.prometheusHost() + ":" + started.port());
       if (shuttingDown) {

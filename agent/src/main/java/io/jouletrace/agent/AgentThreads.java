@@ -4,7 +4,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one place the agent makes threads, so that what measuring costs can be told: every thread
@@ -18,7 +17,6 @@ public final class AgentThreads {
   private static final Map<Thread, Counted> LIVE = new IdentityHashMap<>();
 
   private static final Map<String, Long> ENDED = new TreeMap<>();
-  private static final AtomicInteger POOL = new AtomicInteger();
 
   private AgentThreads() {}
 
@@ -40,13 +38,48 @@ public final class AgentThreads {
   }
 
   /**
-   * A factory of counted daemon threads, for executors (the HTTP server's).
+   * A factory of counted daemon threads, for executors (the HTTP server's, the pushes'). Its
+   * threads share one name, so that the report shows one figure for all of them.
    *
-   * @param name the part after {@code jouletrace-}; a number is appended per thread
+   * @param name the part after {@code jouletrace-}
    * @return the factory
    */
   public static ThreadFactory factory(String name) {
-    return r -> daemon(name + "-" + POOL.incrementAndGet(), r);
+    return r -> daemon(name, r);
+  }
+
+  /**
+   * The calling thread's CPU time, to pass to {@link #spentHere} after the agent's work on a thread
+   * that is not its own; -1 on a thread made here, whose time is counted already.
+   *
+   * @return nanoseconds, or -1
+   */
+  public static long cpuNow() {
+    synchronized (LIVE) {
+      if (LIVE.containsKey(Thread.currentThread())) {
+        return -1;
+      }
+    }
+    return ThreadCpuClock.current();
+  }
+
+  /**
+   * Counts CPU time the agent spent on a thread of the application's (weaving a class as it loads)
+   * under {@code name}, beside its own threads.
+   *
+   * @param name the entry's name after {@code jouletrace-}
+   * @param since {@link #cpuNow()} before the work; nothing is counted when it is negative
+   */
+  public static void spentHere(String name, long since) {
+    if (since < 0) {
+      return;
+    }
+    long cpu = ThreadCpuClock.current() - since;
+    if (cpu > 0) {
+      synchronized (LIVE) {
+        ENDED.merge("jouletrace-" + name, cpu, Long::sum);
+      }
+    }
   }
 
   /** A thread's body, between the reading of its thread id and the count of its CPU time. */

@@ -69,7 +69,9 @@ final class Outputs {
   void start(Supplier<EnergySnapshot> live) {
     if (config.pushUrl() != null) {
       try {
-        push = PushgatewayExporter.start(pushSettings(), live, log::line);
+        push =
+            PushgatewayExporter.start(
+                pushSettings(), live, log::line, AgentThreads.factory("push"));
       } catch (RuntimeException e) {
         log.line("push to " + config.pushUrl() + " not started (key push.url): " + e);
       }
@@ -146,7 +148,9 @@ final class Outputs {
       try {
         PushgatewayExporter p = push;
         if (p == null) { // the job ended before start-up got this far
-          p = PushgatewayExporter.atExitOnly(pushSettings(), log::line);
+          p =
+              PushgatewayExporter.atExitOnly(
+                  pushSettings(), log::line, AgentThreads.factory("push"));
         }
         p.pushFinal(last);
       } catch (Throwable t) {

@@ -60,9 +60,50 @@ class AgentThreadsTest {
   }
 
   @Test
-  void factoryThreadsAreCountedDaemons() {
-    Thread t = AgentThreads.factory("http").newThread(() -> {});
-    assertThat(t.isDaemon()).isTrue();
-    assertThat(t.getName()).startsWith("jouletrace-http-");
+  void factoryThreadsAreCountedDaemonsUnderOneName() throws Exception {
+    java.util.concurrent.ThreadFactory pool = AgentThreads.factory("test-pool");
+    AtomicLong burnt = new AtomicLong();
+    Thread a = pool.newThread(() -> burnt.addAndGet(burn(10_000_000L)));
+    Thread b = pool.newThread(() -> burnt.addAndGet(burn(10_000_000L)));
+    assertThat(a.isDaemon()).isTrue();
+    assertThat(a.getName()).isEqualTo(b.getName()).isEqualTo("jouletrace-test-pool");
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    // both threads' time under the one name; each read may lag by a scheduler tick from /proc
+    assertThat(AgentThreads.cpuNanosByThread().get("jouletrace-test-pool"))
+        .isGreaterThanOrEqualTo(burnt.get() - 20_000_000L)
+        .isGreaterThanOrEqualTo(15_000_000L);
+  }
+
+  /**
+   * Work of the agent's on another thread (weaving on a loading thread) is counted beside its own
+   * threads; on one of its own threads it is not counted twice.
+   */
+  @Test
+  void workOnOtherThreadsIsCountedOnce() throws Exception {
+    long since = AgentThreads.cpuNow();
+    assertThat(since).isNotNegative();
+    long spent = burn(15_000_000L);
+    AgentThreads.spentHere("test-elsewhere", since);
+    assertThat(AgentThreads.cpuNanosByThread().get("jouletrace-test-elsewhere"))
+        .isGreaterThanOrEqualTo(spent - 10_000_000L)
+        .isGreaterThanOrEqualTo(5_000_000L);
+
+    AtomicLong onOwn = new AtomicLong(Long.MAX_VALUE);
+    Thread own =
+        AgentThreads.daemon(
+            "test-own",
+            () -> {
+              long s = AgentThreads.cpuNow();
+              onOwn.set(s);
+              burn(5_000_000L);
+              AgentThreads.spentHere("test-not-twice", s);
+            });
+    own.start();
+    own.join();
+    assertThat(onOwn.get()).isEqualTo(-1);
+    assertThat(AgentThreads.cpuNanosByThread()).doesNotContainKey("jouletrace-test-not-twice");
   }
 }

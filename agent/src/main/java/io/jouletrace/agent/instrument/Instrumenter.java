@@ -482,7 +482,13 @@ public final class Instrumenter {
             return null;
           }
         }
-        return t.transform(module, loader, className, redefined, domain, bytes);
+        // Weaving on the application's thread: counted with the agent's own cost.
+        long cpu = AgentThreads.cpuNow();
+        try {
+          return t.transform(module, loader, className, redefined, domain, bytes);
+        } finally {
+          AgentThreads.spentHere("transform", cpu);
+        }
       } catch (Throwable e) {
         log.line("could not instrument " + className.replace('/', '.') + ": " + e);
         return null;

@@ -93,6 +93,10 @@ class PrometheusScrapeIT {
       assertThat(result.get(0).get("value").get(1).asDouble()).isPositive();
       JsonNode up = query(promPort, "up{job=\"jouletrace\"}");
       assertThat(up).isNotEmpty();
+      // Answering the scrapes is part of what measuring cost: counted among the agent's threads.
+      JsonNode threads =
+          new ObjectMapper().readTree(dir.resolve("r.json").toFile()).at("/agent/threads");
+      assertThat(threads.path("http").asDouble()).as(threads.toString()).isPositive();
     } finally {
       server.destroy();
       server.waitFor();
