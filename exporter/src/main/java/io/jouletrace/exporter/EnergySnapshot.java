@@ -285,12 +285,13 @@ public record EnergySnapshot(
   }
 
   /**
-   * What measuring cost in this run: the CPU time of the agent's own threads, and the energy and
-   * carbon that CPU time stands for under the run's attribution (its share of this process's CPU
-   * time, applied to the job's CPU and DRAM energy, at the run's average grams per joule).
+   * What measuring cost in this run: the CPU time of the agent's own threads (and of its weaving on
+   * the threads that load classes, as {@code transform}), and the energy and carbon that CPU time
+   * stands for under the run's attribution (its share of this process's CPU time, applied to the
+   * job's CPU and DRAM energy, at the run's average grams per joule).
    *
-   * @param cpuSeconds CPU time of the agent's threads
-   * @param threads CPU seconds per agent thread name
+   * @param cpuSeconds CPU time of the agent's threads and its weaving
+   * @param threads CPU seconds per agent thread name ({@code transform}: weaving elsewhere)
    * @param processCpuSeconds CPU time of the whole process over the same run
    * @param joules energy the agent's CPU time stands for
    * @param grams carbon of that energy, grams CO2e (operational)

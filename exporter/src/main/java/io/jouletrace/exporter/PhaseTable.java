@@ -44,7 +44,7 @@ public final class PhaseTable {
       EnergySnapshot.AgentCost a = s.agent();
       b.append("measuring cost: ")
           .append(Decimals.fixed(a.cpuSeconds(), 2))
-          .append(" CPU-s of the agent's threads (")
+          .append(" CPU-s of the agent's own work (")
           .append(Decimals.fixed(a.cpuShare() * 100, 1))
           .append(" % of the process), ")
           .append(Decimals.fixed(a.joules(), 2))

@@ -63,7 +63,7 @@ class JsonReportTest {
     assertThat(root.at("/agent/threads/sampler").asDouble()).isEqualTo(0.2);
     assertThat(root.at("/agent/joules").asDouble()).isEqualTo(8.75);
     assertThat(PhaseTable.render(s))
-        .contains("measuring cost: 0.25 CPU-s of the agent's threads (2.5 % of the process)");
+        .contains("measuring cost: 0.25 CPU-s of the agent's own work (2.5 % of the process)");
     var registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
     registry.register(new EnergyMetrics(() -> s));
     var out = new java.io.ByteArrayOutputStream();
