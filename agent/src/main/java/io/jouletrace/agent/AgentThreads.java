@@ -60,7 +60,7 @@ public final class AgentThreads {
         return -1;
       }
     }
-    return ThreadCpuClock.current();
+    return ThreadCpuClock.currentWithoutStartingJmx();
   }
 
   /**
@@ -74,7 +74,8 @@ public final class AgentThreads {
     if (since < 0) {
       return;
     }
-    long cpu = ThreadCpuClock.current() - since;
+    long now = ThreadCpuClock.currentWithoutStartingJmx();
+    long cpu = now < 0 ? -1 : now - since;
     if (cpu > 0) {
       synchronized (LIVE) {
         ENDED.merge("jouletrace-" + name, cpu, Long::sum);

@@ -64,6 +64,20 @@ final class ThreadCpuClock {
   }
 
   /**
+   * The calling thread's CPU time, without starting JMX for it: for reads on the application's
+   * threads (a class-file transformer), where starting JMX would load its classes there.
+   *
+   * @return nanoseconds, or -1 where neither {@code /proc} nor a started JMX can tell
+   */
+  static long currentWithoutStartingJmx() {
+    ThreadMXBean b = jmx;
+    if (b == null) {
+      return runTime(THREAD_SELF.resolve("schedstat"));
+    }
+    return b.isCurrentThreadCpuTimeSupported() ? b.getCurrentThreadCpuTime() : -1;
+  }
+
+  /**
    * A live thread's CPU time.
    *
    * @param t the thread
