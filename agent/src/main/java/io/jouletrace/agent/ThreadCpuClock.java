@@ -52,14 +52,11 @@ final class ThreadCpuClock {
    * @return nanoseconds, or -1 where the JVM cannot tell
    */
   static long current() {
-    ThreadMXBean b = jmx;
-    if (b == null) {
-      long nanos = runTime(THREAD_SELF.resolve("schedstat"));
-      if (nanos >= 0) {
-        return nanos;
-      }
-      b = jmx();
+    long nanos = currentWithoutStartingJmx();
+    if (nanos >= 0 || jmx != null) {
+      return nanos;
     }
+    ThreadMXBean b = jmx(); // no /proc: JMX is the clock left
     return b.isCurrentThreadCpuTimeSupported() ? b.getCurrentThreadCpuTime() : -1;
   }
 
