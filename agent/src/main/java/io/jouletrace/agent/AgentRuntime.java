@@ -249,10 +249,14 @@ public final class AgentRuntime {
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
       }
       startProfiling();
-      // Once exit has begun (a short job), serving /metrics would only compete with exit for the
-      // CPU.
+      // /metrics waits until the job's own start-up leaves a core idle, a second at most: a job
+      // that ends sooner cannot be scraped anyway, and starting the server (its classes loaded and
+      // run for the first time) would compete with the job's start-up or its exit for the CPU.
       if (config.prometheusPort() >= 0 && !shuttingDown) {
-        startEndpoint();
+        sampler.awaitSpareCpu(SamplerLimits.ENDPOINT_WAIT_MILLIS);
+        if (!shuttingDown) {
+          startEndpoint();
+        }
       }
       PrometheusEndpoint e = endpoint.get();
       if (e != null && config.prometheusSdFile() != null) {

@@ -37,5 +37,11 @@ public final class SamplerLimits {
    */
   public static final long SPARE_CPU_WAIT_MILLIS = 10_000;
 
+  /**
+   * The longest time the {@code /metrics} endpoint waits, as the work above does, before it starts:
+   * short, because a user may scrape a job as soon as it runs.
+   */
+  public static final long ENDPOINT_WAIT_MILLIS = 1_000;
+
   private SamplerLimits() {}
 }

@@ -79,7 +79,8 @@ public enum Key {
       Type.PORT_RANGE,
       "9464",
       "port of the `/metrics` endpoint: a port, `0` for any free port, a range `9464-9480` for the"
-          + " first free one in it (several JVMs on one host), or `off`"),
+          + " first free one in it (several JVMs on one host), or `off`. Served once the job's"
+          + " start-up leaves a core idle, within a second"),
   PROMETHEUS_HOST("prometheus.host", Type.TEXT_REQUIRED, "0.0.0.0", "bind address of the endpoint"),
   PROMETHEUS_SD_FILE(
       "prometheus.sd-file",

@@ -56,6 +56,37 @@ class StartExitClassesIT {
   }
 
   /**
+   * A job that ends while its start-up still keeps every core busy is never served: starting the
+   * endpoint (its classes loaded and run for the first time) would only compete with the job.
+   */
+  @Test
+  void aJobThatEndsWhileItKeepsEveryCoreBusyStartsNoEndpoint(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("classes.txt");
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .arg("-Xlog:class+load:file=" + log)
+            .agent("prometheus.port=0,log.level=debug,report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.BusyApp", "600")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.stdout()).contains("busy-end");
+    assertThat(r.stderr()).contains("total").doesNotContain("/metrics served on");
+    assertThat(Files.readString(log)).doesNotContain("io.jouletrace.exporter.PrometheusEndpoint ");
+  }
+
+  /** The counterpart: a job that leaves a core idle is served while it runs. */
+  @Test
+  void aJobThatLeavesACoreIdleIsServed(@TempDir Path dir) throws Exception {
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=0,log.level=debug,report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "1500")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    assertThat(r.stderr()).contains("/metrics served on");
+  }
+
+  /**
    * On Java 18 and later a reflective call runs through method handles that the JVM spins at the
    * first call (about 14 ms of start-up on Java 25): the agent's entry hands over to its isolated
    * class loader through an interface instead. No method-handle class may be spun on the main
