@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * the heap pools' peaks), the heap in use after a full GC at the end, and the collections during
  * the first round with their time (the JVM's collector beans, read before the first round and after
  * it, so that JMX starts before the workload is timed), which tell the collections' part of a run's
- * time from the rest.
+ * time from the rest, and the bytes allocated per thread in the first round and in the last (all of
+ * the JVM's threads, Java 21 and later; -1 before).
  *
  * <pre>
  * java -cp ... io.jouletrace.bench.ManyThreads virtual|platform THREADS SLEEP_MS [ROUNDS [PHASES]]
@@ -125,12 +126,18 @@ public final class ManyThreads {
     double last = 0;
     long[] gcBefore = collections();
     long[] gcFirst = gcBefore;
+    long allocFirst = -1;
+    long allocLast = -1;
     for (int round = 0; round < rounds; round++) {
+      long allocBefore = allocatedBytes();
       last = round(virtual, n, task);
+      long alloc = allocBefore < 0 ? -1 : (allocatedBytes() - allocBefore) / n;
       if (round == 0) {
         first = last;
         gcFirst = collections();
+        allocFirst = alloc;
       }
+      allocLast = alloc;
     }
 
     long peak = heap.stop();
@@ -143,7 +150,7 @@ public final class ManyThreads {
     System.out.printf(
         Locale.ROOT,
         "workload-s %.4f last-round-s %.4f phases %d peak-heap-mb %.1f heap-after-gc-mb %.1f"
-            + " recording %b gcs %d gc-ms %d%n",
+            + " recording %b gcs %d gc-ms %d alloc-first-b %d alloc-last-b %d%n",
         first,
         last,
         (long) n * rounds - failed.get(),
@@ -151,7 +158,26 @@ public final class ManyThreads {
         after / 1048576.0,
         JouleTrace.isRecording(),
         gcFirst[0] - gcBefore[0],
-        gcFirst[1] - gcBefore[1]);
+        gcFirst[1] - gcBefore[1],
+        allocFirst,
+        allocLast);
+  }
+
+  /**
+   * Bytes allocated so far by all of the JVM's threads (a virtual thread's allocations count on its
+   * carrier): {@code com.sun.management.ThreadMXBean.getTotalThreadAllocatedBytes}, Java 21 and
+   * later, called reflectively since this module is built for Java 17; -1 where it is missing.
+   */
+  private static long allocatedBytes() {
+    try {
+      Object bean = ManagementFactory.getThreadMXBean();
+      return (Long)
+          Class.forName("com.sun.management.ThreadMXBean")
+              .getMethod("getTotalThreadAllocatedBytes")
+              .invoke(bean);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Collections so far and their accumulated time in ms, over all of the JVM's collectors. */
