@@ -249,6 +249,10 @@ public final class AgentRuntime {
         carbon.provider(IntensityProvider.of(Intensities.staticDefault(config), null));
       }
       startProfiling();
+      if (config.hostAttribution()) {
+        Discovery.warnIfShared(config, log);
+      }
+      outputs.start(live);
       // /metrics waits until the job's own start-up leaves a core idle, a second at most: a job
       // that ends sooner cannot be scraped anyway, and starting the server (its classes loaded and
       // run for the first time) would compete with the job's start-up or its exit for the CPU.
@@ -262,10 +266,6 @@ public final class AgentRuntime {
       if (e != null && config.prometheusSdFile() != null) {
         sdFile = Discovery.writeTarget(config, e.port(), liveSnapshot().commonLabels(), log);
       }
-      if (config.hostAttribution()) {
-        Discovery.warnIfShared(config, log);
-      }
-      outputs.start(live);
       // Running the report's code once here spares exit the loading of its classes; it can wait
       // until the job's own start-up leaves a core idle, and is skipped once exit has begun.
       sampler.awaitSpareCpu(SamplerLimits.SPARE_CPU_WAIT_MILLIS);

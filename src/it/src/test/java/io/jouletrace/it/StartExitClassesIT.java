@@ -74,6 +74,26 @@ class StartExitClassesIT {
     assertThat(Files.readString(log)).doesNotContain("io.jouletrace.exporter.PrometheusEndpoint ");
   }
 
+  /**
+   * What start-up does for the outputs (the CSV's CPU model, the Pushgateway's pushes) does not
+   * wait with the endpoint: a short job that keeps every core busy still gets it.
+   */
+  @Test
+  void aShortBusyJobStillGetsItsOutputsStarted(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("runs.csv");
+    ForkedJvm.Result r =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=0,csv=" + csv + ",report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.BusyApp", "800")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    List<String> rows = Files.readAllLines(csv);
+    assertThat(rows).hasSize(2);
+    List<String> header = List.of(rows.get(0).split(",", -1));
+    String model = rows.get(1).split(",", -1)[header.indexOf("cpu_model")];
+    assertThat(model).as(rows.get(1)).isNotBlank();
+  }
+
   /** The counterpart: a job that leaves a core idle is served while it runs. */
   @Test
   void aJobThatLeavesACoreIdleIsServed(@TempDir Path dir) throws Exception {
