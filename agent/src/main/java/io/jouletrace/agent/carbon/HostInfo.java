@@ -41,6 +41,28 @@ public final class HostInfo {
     if (model == null || model.isBlank()) {
       model = "unknown CPU (" + System.getProperty("os.arch") + ")";
     }
-    return new Hardware(model.replaceAll("\\s+", " "), Math.max(1, sockets.size()));
+    return new Hardware(collapseBlanks(model), Math.max(1, sockets.size()));
+  }
+
+  /**
+   * {@code text.replaceAll("\\s+", " ")} without the regular-expression engine, whose first use in
+   * a JVM costs about 10 ms of CPU (this runs at exit when start-up did not get this far).
+   */
+  static String collapseBlanks(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    boolean inBlanks = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (io.jouletrace.agent.config.ConfigLoader.isRegexSpace(c)) {
+        if (!inBlanks) {
+          b.append(' ');
+        }
+        inBlanks = true;
+      } else {
+        b.append(c);
+        inBlanks = false;
+      }
+    }
+    return b.toString();
   }
 }

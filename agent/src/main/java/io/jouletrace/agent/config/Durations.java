@@ -2,8 +2,6 @@ package io.jouletrace.agent.config;
 
 import java.time.Duration;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Parses durations written as a number and a unit: {@code 250ms}, {@code 1s}, {@code 4y}. */
 public final class Durations {
@@ -11,8 +9,6 @@ public final class Durations {
   /** The accepted form, for error messages. */
   public static final String FORM =
       "a number with a unit ns, us, ms, s, m, h, d or y (e.g. 100ms, 1s)";
-
-  private static final Pattern P = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d|y)");
 
   private Durations() {}
 
@@ -24,13 +20,27 @@ public final class Durations {
    * @throws IllegalArgumentException when the text is not of the form {@link #FORM}
    */
   public static Duration parse(String text) {
-    Matcher m = P.matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
+    // (\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d|y), written out: the regular-expression engine's
+    // first use in a JVM costs about 10 ms of CPU, and durations are read in premain.
+    String s = text.trim().toLowerCase(Locale.ROOT);
+    int i = digits(s, 0);
+    if (i == 0) {
       throw new IllegalArgumentException("expected " + FORM);
     }
-    double v = Double.parseDouble(m.group(1));
+    if (i < s.length() && s.charAt(i) == '.') {
+      int fraction = digits(s, i + 1);
+      if (fraction == i + 1) {
+        throw new IllegalArgumentException("expected " + FORM);
+      }
+      i = fraction;
+    }
+    double v = Double.parseDouble(s.substring(0, i));
+    int unit = i;
+    while (unit < s.length() && ConfigLoader.isRegexSpace(s.charAt(unit))) {
+      unit++;
+    }
     double nanosPerUnit =
-        switch (m.group(2)) {
+        switch (s.substring(unit)) {
           case "ns" -> 1;
           case "us" -> 1e3;
           case "ms" -> 1e6;
@@ -38,13 +48,23 @@ public final class Durations {
           case "m" -> 60e9;
           case "h" -> 3600e9;
           case "d" -> 86400e9;
-          default -> 365 * 86400e9;
+          case "y" -> 365 * 86400e9;
+          default -> throw new IllegalArgumentException("expected " + FORM);
         };
     double nanos = v * nanosPerUnit;
     if (nanos > Long.MAX_VALUE) {
       throw new IllegalArgumentException("duration too long; expected " + FORM);
     }
     return Duration.ofNanos(Math.round(nanos));
+  }
+
+  /** The index after the ASCII digits of {@code s} from {@code from} on. */
+  private static int digits(String s, int from) {
+    int i = from;
+    while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+    }
+    return i;
   }
 
   /**

@@ -96,9 +96,22 @@ public record Rule(Kind kind, String type, String methods, String phase, Around 
   private static String anyName(String... names) {
     StringBuilder b = new StringBuilder();
     for (String n : names) {
-      b.append(b.length() == 0 ? "" : "|").append(Pattern.quote(n));
+      b.append(b.length() == 0 ? "" : "|").append(quote(n));
     }
     return b.toString();
+  }
+
+  /**
+   * What {@link Pattern#quote} returns, without loading the regular-expression engine's classes in
+   * {@code premain} (the default rules are built there; their patterns are compiled later).
+   */
+  static String quote(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 4).append("\\Q");
+    int from = 0;
+    for (int end; (end = s.indexOf("\\E", from)) >= 0; from = end + 2) {
+      b.append(s, from, end).append("\\E\\\\E\\Q");
+    }
+    return b.append(s, from, s.length()).append("\\E").toString();
   }
 
   /**

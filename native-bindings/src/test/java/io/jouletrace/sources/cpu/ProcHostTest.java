@@ -65,4 +65,18 @@ class ProcHostTest {
     write("meminfo", "MemTotal: 1000 kB\n");
     assertThat(ProcHost.open(proc)).isNull();
   }
+
+  @Test
+  void digitsOfKeepsWhatReplacingEveryNonDigitKept() {
+    java.util.Random random = new java.util.Random(7);
+    String alphabet = "MemTotal: 0123456789 kB\t\u0660\u00B2";
+    for (int i = 0; i < 10_000; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int k = random.nextInt(30); k > 0; k--) {
+        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String line = b.toString();
+      assertThat(ProcHost.digitsOf(line)).as(line).isEqualTo(line.replaceAll("[^0-9]", ""));
+    }
+  }
 }
