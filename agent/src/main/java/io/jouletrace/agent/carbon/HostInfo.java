@@ -1,5 +1,6 @@
 package io.jouletrace.agent.carbon;
 
+import io.jouletrace.agent.config.ConfigLoader;
 import io.jouletrace.exporter.CarbonDetail.Hardware;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ public final class HostInfo {
     boolean inBlanks = false;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (io.jouletrace.agent.config.ConfigLoader.isRegexSpace(c)) {
+      if (ConfigLoader.isRegexSpace(c)) {
         if (!inBlanks) {
           b.append(' ');
         }
