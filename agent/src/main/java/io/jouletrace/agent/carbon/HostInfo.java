@@ -1,7 +1,7 @@
 package io.jouletrace.agent.carbon;
 
-import io.jouletrace.agent.config.ConfigLoader;
 import io.jouletrace.exporter.CarbonDetail.Hardware;
+import io.jouletrace.sources.Texts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -54,7 +54,7 @@ public final class HostInfo {
     boolean inBlanks = false;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (ConfigLoader.isRegexSpace(c)) {
+      if (Texts.isRegexBlank(c)) {
         if (!inBlanks) {
           b.append(' ');
         }

@@ -2,6 +2,7 @@ package io.jouletrace.agent.config;
 
 import io.jouletrace.agent.instrument.Rule;
 import io.jouletrace.exporter.MetricFamily;
+import io.jouletrace.sources.Texts;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -369,7 +370,7 @@ public final class ConfigLoader {
     List<String> out = new ArrayList<>();
     int start = -1;
     for (int i = 0, n = s.length(); i <= n; i++) {
-      boolean separator = i == n || s.charAt(i) == ',' || isRegexSpace(s.charAt(i));
+      boolean separator = i == n || s.charAt(i) == ',' || Texts.isRegexBlank(s.charAt(i));
       if (separator && start >= 0) {
         out.add(s.substring(start, i));
         start = -1;
@@ -378,11 +379,6 @@ public final class ConfigLoader {
       }
     }
     return List.copyOf(out);
-  }
-
-  /** A character of {@code \\s} in a regular expression: blank, tab, line ends, form feed. */
-  public static boolean isRegexSpace(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
   }
 
   /** Whether {@code name} is a Prometheus label name, {@code [a-zA-Z_][a-zA-Z0-9_]*}. */

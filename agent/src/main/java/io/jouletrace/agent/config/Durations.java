@@ -1,5 +1,6 @@
 package io.jouletrace.agent.config;
 
+import io.jouletrace.sources.Texts;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -36,7 +37,7 @@ public final class Durations {
     }
     double v = Double.parseDouble(s.substring(0, i));
     int unit = i;
-    while (unit < s.length() && ConfigLoader.isRegexSpace(s.charAt(unit))) {
+    while (unit < s.length() && Texts.isRegexBlank(s.charAt(unit))) {
       unit++;
     }
     double nanosPerUnit =

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jouletrace.agent.RandomTexts;
+import io.jouletrace.sources.Texts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,7 +90,7 @@ class WrittenOutPatternsTest {
   void regexBlanksAreTheSixCharactersOfBackslashS() {
     Pattern blank = Pattern.compile("\\s");
     for (char c = 0; c < 0x3000; c++) {
-      assertThat(ConfigLoader.isRegexSpace(c))
+      assertThat(Texts.isRegexBlank(c))
           .as("U+%04X", (int) c)
           .isEqualTo(blank.matcher(String.valueOf(c)).matches());
     }

@@ -27,16 +27,30 @@ class StartExitClassesIT {
               + "|sources\\.(rapl\\.RaplSysfsSource|msr\\.RaplMsrSource|msr\\.CpuPackages"
               + "|cpu\\.\\w+|model\\.\\w+))\\$\\$Lambda\\S*");
 
+  /**
+   * Runs one of the test apps under the agent, its report in {@code dir}, and requires that it
+   * exits normally.
+   *
+   * @param classLog where {@code -Xlog:class+load} writes, or null for no log
+   */
+  private static ForkedJvm.Result app(
+      Path dir, Path classLog, String agentArgs, String app, String arg) throws Exception {
+    ForkedJvm jvm = new ForkedJvm(dir);
+    if (classLog != null) {
+      jvm.arg("-Xlog:class+load:file=" + classLog);
+    }
+    ForkedJvm.Result r =
+        jvm.agent(agentArgs + ",report.json=" + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps." + app, arg)
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    return r;
+  }
+
   @Test
   void aShortJobsStartAndExitSpinNoLambdaAndStartNoJmx(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("classes.txt");
-    ForkedJvm.Result r =
-        new ForkedJvm(dir)
-            .arg("-Xlog:class+load:file=" + log)
-            .agent("prometheus.port=off,report.json=" + dir.resolve("r.json"))
-            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "0")
-            .run(60);
-    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    ForkedJvm.Result r = app(dir, log, "prometheus.port=off", "EndApp", "0");
     String loaded = Files.readString(log);
     // the run itself went through premain, a phase and exit
     assertThat(loaded)
@@ -65,13 +79,7 @@ class StartExitClassesIT {
   @Test
   void aJobThatEndsWhileItKeepsEveryCoreBusyStartsNoEndpoint(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("classes.txt");
-    ForkedJvm.Result r =
-        new ForkedJvm(dir)
-            .arg("-Xlog:class+load:file=" + log)
-            .agent("prometheus.port=0,log.level=debug,report.json=" + dir.resolve("r.json"))
-            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.BusyApp", "600")
-            .run(60);
-    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    ForkedJvm.Result r = app(dir, log, "prometheus.port=0,log.level=debug", "BusyApp", "600");
     assertThat(r.stdout()).contains("busy-end");
     assertThat(r.stderr()).contains("total").doesNotContain("/metrics served on");
     assertThat(Files.readString(log)).doesNotContain("io.jouletrace.exporter.PrometheusEndpoint ");
@@ -84,12 +92,7 @@ class StartExitClassesIT {
   @Test
   void aShortBusyJobStillGetsItsOutputsStarted(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("runs.csv");
-    ForkedJvm.Result r =
-        new ForkedJvm(dir)
-            .agent("prometheus.port=0,csv=" + csv + ",report.json=" + dir.resolve("r.json"))
-            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.BusyApp", "800")
-            .run(60);
-    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    ForkedJvm.Result r = app(dir, null, "prometheus.port=0,csv=" + csv, "BusyApp", "800");
     List<String> rows = Files.readAllLines(csv);
     assertThat(rows).hasSize(2);
     List<String> header = List.of(rows.get(0).split(",", -1));
@@ -100,12 +103,7 @@ class StartExitClassesIT {
   /** The counterpart: a job that leaves a core idle is served while it runs. */
   @Test
   void aJobThatLeavesACoreIdleIsServed(@TempDir Path dir) throws Exception {
-    ForkedJvm.Result r =
-        new ForkedJvm(dir)
-            .agent("prometheus.port=0,log.level=debug,report.json=" + dir.resolve("r.json"))
-            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "1500")
-            .run(60);
-    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    ForkedJvm.Result r = app(dir, null, "prometheus.port=0,log.level=debug", "EndApp", "1500");
     assertThat(r.stderr()).contains("/metrics served on");
   }
 
