@@ -4,12 +4,16 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The one place the agent makes threads, so that what measuring costs can be told: every thread
  * made here is a daemon named {@code jouletrace-<name>}, and its CPU time is counted while it runs
- * and kept when it ends. {@link #cpuNanosByThread()} is what the report's {@code agent} section and
- * {@code jouletrace_agent_cpu_seconds_total} show.
+ * and kept when it ends. CPU time the agent causes elsewhere joins it where it can be told: its
+ * weaving on the threads that load classes ({@link #spentHere}) and what others count ({@link
+ * #countElsewhere}: the JIT's work on its code, JFR's threads). {@link #cpuNanosByThread()} is what
+ * the report's {@code agent} section and {@code jouletrace_agent_cpu_seconds_total} show.
  */
 public final class AgentThreads {
 
@@ -17,6 +21,9 @@ public final class AgentThreads {
   private static final Map<Thread, Counted> LIVE = new IdentityHashMap<>();
 
   private static final Map<String, Long> ENDED = new TreeMap<>();
+
+  /** CPU time the agent caused on threads not its own, counted by whoever can tell it. */
+  private static final Map<String, LongSupplier> ELSEWHERE = new TreeMap<>();
 
   private AgentThreads() {}
 
@@ -83,6 +90,44 @@ public final class AgentThreads {
     }
   }
 
+  /**
+   * Counts CPU time the agent causes on threads it did not make and cannot time itself (the JIT's
+   * compilations of its code), under {@code name}, beside its own threads; replaces an earlier
+   * count of that name.
+   *
+   * @param name the entry's name after {@code jouletrace-}
+   * @param nanos the time so far, asked for each time the agent's cost is read; a negative or zero
+   *     value counts nothing
+   */
+  public static void countElsewhere(String name, LongSupplier nanos) {
+    synchronized (LIVE) {
+      ELSEWHERE.put("jouletrace-" + name, nanos);
+    }
+  }
+
+  /**
+   * A thread of this process by its Linux thread id: its CPU time.
+   *
+   * @param tid the thread id
+   * @return nanoseconds, or -1 where it cannot be read (ended, or not Linux)
+   */
+  public static long cpuOfTask(long tid) {
+    return ThreadCpuClock.ofTask(tid);
+  }
+
+  /**
+   * This process's threads whose Linux name ({@code comm}, at most 15 characters) passes a test,
+   * with their CPU time now.
+   *
+   * @param name the test
+   * @param max how many threads to look at, at most
+   * @return CPU nanoseconds by Linux thread id; {@code null} where the threads cannot be listed, or
+   *     there are more than {@code max}
+   */
+  public static Map<Long, Long> cpuOfTasksNamed(Predicate<String> name, int max) {
+    return ThreadCpuClock.tasksNamed(name, max);
+  }
+
   /** A thread's body, between the reading of its thread id and the count of its CPU time. */
   private static final class Counted implements Runnable {
     private final Runnable body;
@@ -126,8 +171,10 @@ public final class AgentThreads {
   public static Map<String, Long> cpuNanosByThread() {
     Map<String, Long> out;
     Map<Thread, Long> live = new IdentityHashMap<>();
+    Map<String, LongSupplier> elsewhere;
     synchronized (LIVE) {
       out = new TreeMap<>(ENDED);
+      elsewhere = new TreeMap<>(ELSEWHERE);
       for (Map.Entry<Thread, Counted> e : LIVE.entrySet()) {
         live.put(e.getKey(), e.getValue().tid);
       }
@@ -141,6 +188,16 @@ public final class AgentThreads {
       }
     } catch (RuntimeException | LinkageError e) {
       // counted as far as known
+    }
+    for (Map.Entry<String, LongSupplier> e : elsewhere.entrySet()) {
+      try {
+        long cpu = e.getValue().getAsLong();
+        if (cpu > 0) {
+          out.merge(e.getKey(), cpu, Long::sum);
+        }
+      } catch (RuntimeException | LinkageError ex) {
+        // not counted
+      }
     }
     return out;
   }

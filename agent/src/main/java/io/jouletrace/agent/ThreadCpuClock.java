@@ -5,9 +5,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The CPU time of the agent's own threads. The JVM's {@link ThreadMXBean} reads it in well under a
@@ -96,6 +100,55 @@ final class ThreadCpuClock {
       b = jmx();
     }
     return b.isThreadCpuTimeSupported() ? b.getThreadCpuTime(t.getId()) : -1;
+  }
+
+  /**
+   * A thread of this process by its Linux thread id, whichever made it (the JVM's compiler threads
+   * too): its CPU time from {@code /proc/self/task/<tid>/schedstat}.
+   *
+   * @param tid the thread id
+   * @return nanoseconds, or -1 where it cannot be read (ended, or no such file)
+   */
+  static long ofTask(long tid) {
+    return tid > 0 ? runTime(TASKS.resolve(Long.toString(tid)).resolve("schedstat")) : -1;
+  }
+
+  /**
+   * This process's threads whose Linux name ({@code comm}, at most 15 characters) passes a test,
+   * with their CPU time now.
+   *
+   * @param name the test
+   * @param max how many threads to look at, at most
+   * @return CPU nanoseconds by thread id; {@code null} where the threads cannot be listed, or there
+   *     are more than {@code max}
+   */
+  static Map<Long, Long> tasksNamed(Predicate<String> name, int max) {
+    Map<Long, Long> out = new HashMap<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+      int seen = 0;
+      for (Path task : tasks) {
+        if (++seen > max) {
+          return null;
+        }
+        long tid;
+        String comm;
+        try {
+          tid = Long.parseLong(task.getFileName().toString());
+          comm = Files.readString(task.resolve("comm")).strip();
+        } catch (IOException | RuntimeException e) {
+          continue; // ended meanwhile
+        }
+        if (name.test(comm)) {
+          long cpu = runTime(task.resolve("schedstat"));
+          if (cpu >= 0) {
+            out.put(tid, cpu);
+          }
+        }
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static ThreadMXBean jmx() {

@@ -286,9 +286,10 @@ public record EnergySnapshot(
 
   /**
    * What measuring cost in this run: the CPU time of the agent's own threads (and of its weaving on
-   * the threads that load classes, as {@code transform}), and the energy and carbon that CPU time
-   * stands for under the run's attribution (its share of this process's CPU time, applied to the
-   * job's CPU and DRAM energy, at the run's average grams per joule).
+   * the threads that load classes, as {@code transform}; with the profiler, of the JIT's work on
+   * its code and of JFR's threads, as {@code jit} and {@code jfr}), and the energy and carbon that
+   * CPU time stands for under the run's attribution (its share of this process's CPU time, applied
+   * to the job's CPU and DRAM energy, at the run's average grams per joule).
    *
    * @param cpuSeconds CPU time of the agent's threads and its weaving
    * @param threads CPU seconds per agent thread name ({@code transform}: weaving elsewhere)

@@ -85,7 +85,8 @@ public enum MetricFamily {
       true,
       "seconds",
       "CPU time of JouleTrace's own threads (transform: its weaving on the threads that load"
-          + " classes): what measuring costs",
+          + " classes; jit and jfr, with profile=true: the JIT's compilations of its code and"
+          + " JFR's threads): what measuring costs",
       "thread"),
   /** The energy the agent's CPU time stands for; part of the job's energy, not in addition. */
   AGENT_ENERGY(

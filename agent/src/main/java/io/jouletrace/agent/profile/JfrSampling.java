@@ -10,6 +10,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
+import jdk.jfr.Recording;
+import jdk.jfr.RecordingState;
+import jdk.jfr.consumer.RecordedClass;
+import jdk.jfr.consumer.RecordedClassLoader;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedMethod;
@@ -58,6 +64,14 @@ public final class JfrSampling {
   private static final String EXECUTION = "jdk.ExecutionSample";
   private static final String NATIVE = "jdk.NativeMethodSample";
   private static final String SYNC = "io.jouletrace.ClockSync";
+  private static final String COMPILATION = "jdk.Compilation";
+
+  /** Threads of this process looked at, at most, to find the JIT's and JFR's. */
+  private static final int TASKS_LISTED = 4096;
+
+  /** The class loader of the agent's own classes, by its class's name. */
+  private static final String AGENT_LOADER = loaderName(JfrSampling.class.getClassLoader());
+
   private static final long SYNC_MILLIS = 250;
   private static final long END_WAIT_MILLIS = 1_500;
 
@@ -80,6 +94,17 @@ public final class JfrSampling {
   private volatile long offset;
   private long synced = Long.MIN_VALUE;
   private Thread thread;
+
+  /** The JIT's time on the agent's code; null until sampling starts or when it cannot be told. */
+  private volatile JitCost jit;
+
+  /**
+   * Whether JFR runs for the profile alone: its threads and its consumer's code are the agent's.
+   */
+  private boolean jfrOurs;
+
+  /** Whether JFR's threads have been looked for (at the first flush, on the profiler's thread). */
+  private boolean jfrListed;
 
   /**
    * Creates the sampling side.
@@ -108,12 +133,23 @@ public final class JfrSampling {
         throw new IllegalStateException(why);
       }
       offset = epochNanos(Instant.now()) - System.nanoTime();
+      jfrOurs = !FlightRecorder.isInitialized();
+      Map<Long, Long> compilers =
+          AgentThreads.cpuOfTasksNamed(n -> n.contains("Compiler"), TASKS_LISTED);
+      JitCost cost =
+          new JitCost(AgentThreads::cpuOfTask, compilers == null ? null : compilers.keySet());
       rs = new RecordingStream();
       rs.setOrdered(false);
       rs.setReuse(true);
       rs.enable(EXECUTION).withPeriod(interval);
       rs.enable(NATIVE).withPeriod(interval);
       rs.enable(ClockSyncEvent.class);
+      if (compilers != null) {
+        rs.enable(COMPILATION).withoutThreshold().withoutStackTrace();
+        rs.onEvent(COMPILATION, e -> onCompilation(cost, e));
+        jit = cost;
+        AgentThreads.countElsewhere("jit", cost::agentNanos);
+      }
       rs.onEvent(EXECUTION, this::onSample);
       rs.onEvent(NATIVE, this::onSample);
       rs.onEvent(SYNC, this::onSync);
@@ -133,14 +169,47 @@ public final class JfrSampling {
     // thread of their own.
     Thread clock = AgentThreads.daemon("profiler-clock", this::clock);
     clock.start();
+    RunningListener running = new RunningListener(Thread.currentThread(), jit);
+    FlightRecorder.addListener(running);
     try {
-      rs.start();
+      rs.start(); // returns when the stream ends
     } catch (Throwable t) {
       if (!closed) {
         warn.accept(
             "profile=true: JFR sampling stopped ("
                 + t
                 + "); energy per method covers the run until then");
+      }
+    } finally {
+      FlightRecorder.removeListener(running);
+    }
+  }
+
+  /**
+   * Starts the count of the JIT's time when this stream's recording runs: JFR tells its listeners
+   * on the thread that starts the recording, before the stream blocks there to read events. From
+   * then on every compilation has its event.
+   */
+  private static final class RunningListener implements FlightRecorderListener {
+    private final Thread starter;
+    private final JitCost cost;
+    private boolean started;
+
+    RunningListener(Thread starter, JitCost cost) {
+      this.starter = starter;
+      this.cost = cost;
+    }
+
+    @Override
+    public void recordingStateChanged(Recording recording) {
+      if (!started
+          && Thread.currentThread() == starter
+          && recording.getState() == RecordingState.RUNNING) {
+        started = true;
+        if (cost != null) {
+          cost.start();
+        }
+        FlightRecorder.removeListener(this);
       }
     }
   }
@@ -157,7 +226,7 @@ public final class JfrSampling {
    */
   public static String unavailable() {
     try {
-      return jdk.jfr.FlightRecorder.isAvailable()
+      return FlightRecorder.isAvailable()
           ? null
           : "Flight Recorder is disabled in this JVM (-XX:-FlightRecorder)";
     } catch (Throwable t) { // e.g. a runtime image without the jdk.jfr module
@@ -240,6 +309,66 @@ public final class JfrSampling {
     return s;
   }
 
+  /**
+   * One compilation, counted for the agent when its method is the agent's: loaded by the agent's
+   * class loader, the bridge, or JFR's own code while JFR runs for the profile alone.
+   */
+  private void onCompilation(JitCost cost, RecordedEvent e) {
+    try {
+      RecordedMethod m = e.getValue("method");
+      RecordedThread t = e.getThread();
+      if (m != null && t != null) {
+        cost.compiled(t.getOSThreadId(), e.getDuration().toNanos(), agents(m.getType()));
+      }
+    } catch (RuntimeException ex) {
+      // not counted
+    }
+  }
+
+  /**
+   * Whether a class is the agent's.
+   *
+   * @param c the class of a compiled method
+   */
+  private boolean agents(RecordedClass c) {
+    String name = c.getName();
+    if (name.startsWith("io.jouletrace.bridge.") || (jfrOurs && name.startsWith("jdk.jfr."))) {
+      return true;
+    }
+    RecordedClassLoader loader = c.getClassLoader();
+    RecordedClass type = loader == null ? null : loader.getType();
+    return AGENT_LOADER != null && type != null && AGENT_LOADER.equals(type.getName());
+  }
+
+  private static String loaderName(ClassLoader l) {
+    // Only a loader of the agent's own (not the JDK's application loader, in tests) names the
+    // agent's classes.
+    return l == null || l == ClassLoader.getSystemClassLoader() ? null : l.getClass().getName();
+  }
+
+  /** JFR's threads, when JFR runs for the profile alone: counted as the agent's once it runs. */
+  private static void countJfrThreads() {
+    Map<Long, Long> found = AgentThreads.cpuOfTasksNamed(n -> n.startsWith("JFR "), TASKS_LISTED);
+    if (found != null && !found.isEmpty()) {
+      AgentThreads.countElsewhere("jfr", () -> jfrCpu(found));
+    }
+  }
+
+  /** JFR's threads' CPU time, the last known for one that ended. */
+  private static long jfrCpu(Map<Long, Long> threads) {
+    synchronized (threads) {
+      long sum = 0;
+      for (Map.Entry<Long, Long> e : threads.entrySet()) {
+        long cpu = AgentThreads.cpuOfTask(e.getKey());
+        if (cpu >= 0) {
+          e.setValue(cpu);
+        }
+        sum += e.getValue();
+      }
+      return sum;
+    }
+  }
+
   private void onSync(RecordedEvent e) {
     long nano = e.getLong("nanoTime");
     offset = epochNanos(e.getStartTime()) - nano;
@@ -254,6 +383,14 @@ public final class JfrSampling {
   private void onFlush() {
     if (synced != Long.MIN_VALUE) {
       profiler.sampledUpTo(synced);
+    }
+    JitCost cost = jit;
+    if (cost != null) {
+      cost.refresh();
+    }
+    if (jfrOurs && !jfrListed) {
+      jfrListed = true;
+      countJfrThreads();
     }
   }
 
@@ -318,6 +455,10 @@ public final class JfrSampling {
         }
       }
       readCpu(); // the last buckets' readings
+      JitCost cost = jit;
+      if (cost != null) {
+        cost.refresh(); // the stream has handed out its compilations
+      }
     }
     if (all) {
       profiler.finish();

@@ -41,6 +41,26 @@ class ProfilerIT {
         + (more.isEmpty() ? "" : "," + more);
   }
 
+  /**
+   * Runs {@link #APP} under the agent with the profiler on, on a fake powercap tree; asserts that
+   * it exits with 0.
+   */
+  private static ForkedJvm.Result runApp(
+      Path dir, String agentMore, List<String> jvmArgs, String... appArgs) throws Exception {
+    try (FakePowercap rapl = rapl(dir)) {
+      List<String> args = new ArrayList<>(jvmArgs);
+      args.addAll(List.of("-cp", ForkedJvm.appClassPath(), APP));
+      args.addAll(List.of(appArgs));
+      ForkedJvm.Result r =
+          new ForkedJvm(dir)
+              .agent(agentArgs(rapl, dir, agentMore))
+              .arg(args.toArray(String[]::new))
+              .run(120);
+      assertThat(r.exitCode()).as(r.stderr()).isZero();
+      return r;
+    }
+  }
+
   /** Millijoules of the folded lines in which {@code frame} is on the stack. */
   static double inclusive(List<String> folded, String frame) {
     double sum = 0;
@@ -84,15 +104,15 @@ class ProfilerIT {
   void oneThreadsThreeToOneSplitIsInItsMethodsEnergy(@TempDir Path dir) throws Exception {
     Path folded = dir.resolve("out.collapsed");
     Path truth = dir.resolve("truth.txt");
-    try (FakePowercap rapl = rapl(dir)) {
-      ForkedJvm.Result r =
-          new ForkedJvm(dir)
-              .agent(agentArgs(rapl, dir, "profile.interval=10ms,profile.collapsed=" + folded))
-              .arg("-cp", ForkedJvm.appClassPath(), APP, "split", "8", truth.toString())
-              .run(120);
-      assertThat(r.exitCode()).as(r.stderr()).isZero();
-      assertThat(r.stderr()).doesNotContain("profile");
-    }
+    ForkedJvm.Result r =
+        runApp(
+            dir,
+            "profile.interval=10ms,profile.collapsed=" + folded,
+            List.of(),
+            "split",
+            "8",
+            truth.toString());
+    assertThat(r.stderr()).doesNotContain("profile");
     List<String> lines = Files.readAllLines(folded);
     double alpha = inclusive(lines, APP + ".alpha");
     double beta = inclusive(lines, APP + ".beta");
@@ -120,6 +140,128 @@ class ProfilerIT {
     }
     assertThat((double) fileTotal)
         .isCloseTo(rep.at("/profile/joules").asDouble() * 1000, within(1.0));
+  }
+
+  /**
+   * With JFR running for the profile, the JIT's time on the agent's code and JFR's threads are
+   * counted among the agent's cost. Ground truth from the JVM's own compilation log ({@code
+   * -XX:+LogCompilation}: each compilation's method, compiler, start and end) and the application's
+   * readings of the C1 and C2 threads' CPU time every 5 ms: from when the profile's recording runs
+   * (the application waits for it, polling every 10 ms) to the last reading (at shutdown), the
+   * durations of the compilations of the agent's classes (by name: the agent's, JFR's, and the
+   * libraries the agent carries, none of which the application uses), each at its compiler's CPU
+   * time per second of compiling in that span.
+   */
+  @Test
+  void theJitsTimeOnTheAgentsCodeAndJfrsThreadsAreCounted(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("compilers.txt");
+    Path log = dir.resolve("compilation.log");
+    runApp(
+        dir,
+        "",
+        List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+LogCompilation", "-XX:LogFile=" + log),
+        "compilers",
+        "3",
+        out.toString());
+    List<long[]> readings = new ArrayList<>();
+    for (String line : Files.readAllLines(out)) {
+      String[] p = line.split(" ");
+      readings.add(new long[] {Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2])});
+    }
+    long[] last = readings.get(readings.size() - 1);
+    double running =
+        Long.parseLong(Files.readString(dir.resolve("compilers.txt.running")).trim()) * 1e-3;
+    assertThat(running).isGreaterThan(readings.get(0)[0] * 1e-3);
+    Compilations c = compilations(log, running, last[0] * 1e-3);
+    double expected = 0;
+    for (int k = 0; k < 2; k++) {
+      double cpu = (last[k + 1] - cpuAt(readings, running, k + 1)) * 1e-9;
+      expected += c.agent[k] * Math.min(1, cpu / c.all[k]);
+    }
+    JsonNode threads = report(dir).at("/agent/threads");
+    double jit = threads.path("jit").asDouble();
+    System.out.printf("jit: agent %.3f CPU-s, from the compilation log %.3f%n", jit, expected);
+    assertThat(expected).as("truth").isPositive();
+    // JFR's durations against the log's, per compiler thread against per compiler, the rate
+    // measured over a slightly different span, and JFR's compilations before its recording runs.
+    assertThat(jit)
+        .as(threads + " against " + expected)
+        .isCloseTo(expected, within(0.25 * expected));
+    assertThat(threads.path("jfr").asDouble()).as(threads.toString()).isPositive();
+  }
+
+  /** A compiler's CPU time at an uptime, interpolated between the readings around it. */
+  private static double cpuAt(List<long[]> readings, double seconds, int compiler) {
+    double ms = seconds * 1e3;
+    for (int i = 1; i < readings.size(); i++) {
+      long[] a = readings.get(i - 1);
+      long[] b = readings.get(i);
+      if (b[0] >= ms) {
+        double f = b[0] == a[0] ? 1 : (ms - a[0]) / (b[0] - a[0]);
+        return a[compiler] + f * (b[compiler] - a[compiler]);
+      }
+    }
+    return readings.get(readings.size() - 1)[compiler];
+  }
+
+  private static final class Compilations {
+    /** Seconds of C1's and C2's compiling, of all methods and of the agent's. */
+    final double[] all = new double[2];
+
+    final double[] agent = new double[2];
+  }
+
+  /**
+   * C1's and C2's compiling between two uptimes (of the compilations that started between them),
+   * from a {@code -XX:+LogCompilation} file.
+   */
+  private static Compilations compilations(Path log, double from, double to)
+      throws java.io.IOException {
+    List<String> names =
+        List.of(
+            "io.jouletrace.agent.",
+            "io.jouletrace.bridge.",
+            "io.jouletrace.sources.",
+            "io.jouletrace.exporter.",
+            "jdk.jfr.",
+            "com.fasterxml.",
+            "io.prometheus.",
+            "oshi.",
+            "com.sun.jna.",
+            "net.bytebuddy.",
+            "org.slf4j.");
+    List<double[]> tasks = new ArrayList<>(); // compiler, start, took, agent's (1) or not (0)
+    Compilations c = new Compilations();
+    int compiler = -1;
+    String method = null;
+    double started = 0;
+    for (String line : Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+      if (line.startsWith("<start_compile_thread ")) {
+        String name = attribute(line, "name");
+        compiler = name.startsWith("C1 ") ? 0 : name.startsWith("C2 ") ? 1 : -1;
+      } else if (line.startsWith("<task ")) {
+        method = attribute(line, "method");
+        started = Double.parseDouble(attribute(line, "stamp"));
+      } else if (line.startsWith("<task_done ") && method != null && compiler >= 0) {
+        String m = method;
+        double took = Double.parseDouble(attribute(line, "stamp")) - started;
+        boolean agents = names.stream().anyMatch(m::startsWith);
+        tasks.add(new double[] {compiler, started, took, agents ? 1 : 0});
+        method = null;
+      }
+    }
+    for (double[] t : tasks) {
+      if (t[1] >= from && t[1] <= to) {
+        c.all[(int) t[0]] += t[2];
+        c.agent[(int) t[0]] += t[2] * t[3];
+      }
+    }
+    return c;
+  }
+
+  private static String attribute(String line, String name) {
+    int at = line.indexOf(" " + name + "='") + name.length() + 3;
+    return line.substring(at, line.indexOf('\'', at));
   }
 
   @Test

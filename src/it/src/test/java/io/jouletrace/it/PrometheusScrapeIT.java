@@ -97,6 +97,9 @@ class PrometheusScrapeIT {
       JsonNode threads =
           new ObjectMapper().readTree(dir.resolve("r.json").toFile()).at("/agent/threads");
       assertThat(threads.path("http").asDouble()).as(threads.toString()).isPositive();
+      // JFR does not run without profile=true: no JIT time is told apart, and JFR has no threads
+      assertThat(threads.has("jit")).as(threads.toString()).isFalse();
+      assertThat(threads.has("jfr")).as(threads.toString()).isFalse();
     } finally {
       server.destroy();
       server.waitFor();

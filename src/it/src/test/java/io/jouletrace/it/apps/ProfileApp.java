@@ -22,6 +22,9 @@ import jdk.jfr.Recording;
  *   <li>{@code two <seconds> <truth>}: {@code gamma} on one thread all the time, {@code delta} on
  *       another half of the time.
  *   <li>{@code deep <depth> <seconds>}: {@code alpha} at the bottom of a recursion that deep.
+ *   <li>{@code compilers <seconds> <out>}: {@code split}, while a thread reads the JIT compiler
+ *       threads' CPU time every 5 ms from the start of {@code main} to shutdown; the JVM's uptime
+ *       once the profile's recording runs in {@code <out>.running}.
  *   <li>{@code stop-user <seconds> <truth>}: {@code split} for half the time, then stops the JFR
  *       recording named {@code user} and runs {@code afterStop} for the other half.
  * </ul>
@@ -69,12 +72,23 @@ public final class ProfileApp {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("compilers")) {
+      readCompilers(Path.of(args[2]));
+    }
     awaitSampling();
     switch (args[0]) {
       case "split" -> split(Double.parseDouble(args[1]), Path.of(args[2]));
       case "two" -> two(Double.parseDouble(args[1]), Path.of(args[2]));
       case "deep" -> deep(Integer.parseInt(args[1]), Double.parseDouble(args[2]));
       case "stop-user" -> stopUser(Double.parseDouble(args[1]), Path.of(args[2]));
+      case "compilers" -> {
+        // when the profile's recording runs (it ran by the time the wait ended), in ms of uptime
+        Files.writeString(
+            Path.of(args[2] + ".running"),
+            Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+        splitFor((long) (Double.parseDouble(args[1]) * 1e9));
+        tail();
+      }
       default -> throw new IllegalArgumentException(args[0]);
     }
     System.out.println("profile app done");
@@ -144,6 +158,66 @@ public final class ProfileApp {
     while (System.nanoTime() < end) {
       sink += burn(UNIT);
     }
+  }
+
+  /**
+   * From now until the JVM shuts down, reads the CPU time of this JVM's C1 and C2 compiler threads
+   * (Linux's {@code /proc/self/task/<tid>/schedstat} of the threads so named) every 5 ms, with the
+   * JVM's uptime, and writes the readings at shutdown: {@code <uptimeMillis> <c1Nanos> <c2Nanos>}
+   * per line.
+   */
+  private static void readCompilers(Path out) {
+    List<String> readings = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread reader =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  readings.add(compilerReading());
+                  Thread.sleep(5);
+                } catch (Exception e) {
+                  return;
+                }
+              }
+            },
+            "compiler-reader");
+    reader.setDaemon(true);
+    reader.start();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    readings.add(compilerReading());
+                    synchronized (readings) {
+                      Files.write(out, readings);
+                    }
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                }));
+  }
+
+  private static String compilerReading() throws java.io.IOException {
+    long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
+    long c1 = 0;
+    long c2 = 0;
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String comm = Files.readString(task.resolve("comm"));
+          long cpu = Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
+          if (comm.startsWith("C1 Compiler")) {
+            c1 += cpu;
+          } else if (comm.startsWith("C2 Compiler")) {
+            c2 += cpu;
+          }
+        } catch (java.io.IOException e) {
+          // ended meanwhile
+        }
+      }
+    }
+    return uptime + " " + c1 + " " + c2;
   }
 
   private static void two(double seconds, Path truth) throws Exception {
