@@ -99,9 +99,11 @@ public final class JfrSampling {
   private volatile JitCost jit;
 
   /**
-   * Whether JFR runs for the profile alone: its threads and its consumer's code are the agent's.
+   * Whether JFR runs for the profile alone: its threads and its code's compilations are the agent's
+   * then. JFR was not running when the profile started it, and no other recording has run since
+   * (one started on the command line starts after the agent's {@code premain}).
    */
-  private boolean jfrOurs;
+  private volatile boolean jfrOurs;
 
   /** Whether JFR's threads have been looked for (at the first flush, on the profiler's thread). */
   private boolean jfrListed;
@@ -134,17 +136,16 @@ public final class JfrSampling {
       }
       offset = epochNanos(Instant.now()) - System.nanoTime();
       jfrOurs = !FlightRecorder.isInitialized();
-      Map<Long, Long> compilers =
-          AgentThreads.cpuOfTasksNamed(n -> n.contains("Compiler"), TASKS_LISTED);
-      JitCost cost =
-          new JitCost(AgentThreads::cpuOfTask, compilers == null ? null : compilers.keySet());
+      Map<Long, Long> compilers = compilerThreads();
+      JitCost cost = new JitCost(AgentThreads::cpuOfTask, JfrSampling::compilerThreads);
+      cost.jfrOurs(jfrOurs);
       rs = new RecordingStream();
       rs.setOrdered(false);
       rs.setReuse(true);
       rs.enable(EXECUTION).withPeriod(interval);
       rs.enable(NATIVE).withPeriod(interval);
       rs.enable(ClockSyncEvent.class);
-      if (compilers != null) {
+      if (compilers != null && !compilers.isEmpty()) {
         rs.enable(COMPILATION).withoutThreshold().withoutStackTrace();
         rs.onEvent(COMPILATION, e -> onCompilation(cost, e));
         jit = cost;
@@ -310,34 +311,57 @@ public final class JfrSampling {
   }
 
   /**
-   * One compilation, counted for the agent when its method is the agent's: loaded by the agent's
-   * class loader, the bridge, or JFR's own code while JFR runs for the profile alone.
+   * One compilation, by whose method it compiled: the agent's (loaded by the agent's class loader,
+   * or the bridge), JFR's, or another's.
    */
-  private void onCompilation(JitCost cost, RecordedEvent e) {
+  private static void onCompilation(JitCost cost, RecordedEvent e) {
     try {
       RecordedMethod m = e.getValue("method");
       RecordedThread t = e.getThread();
       if (m != null && t != null) {
-        cost.compiled(t.getOSThreadId(), e.getDuration().toNanos(), agents(m.getType()));
+        cost.compiled(
+            t.getOSThreadId(), kind(t.getJavaName()), e.getDuration().toNanos(), code(m.getType()));
       }
     } catch (RuntimeException ex) {
       // not counted
     }
   }
 
+  /** A compiler thread's compiler: its name without the number ({@code C2 CompilerThread}). */
+  private static String kind(String threadName) {
+    if (threadName == null) {
+      return "";
+    }
+    int end = threadName.length();
+    while (end > 0 && Character.isDigit(threadName.charAt(end - 1))) {
+      end--;
+    }
+    return threadName.substring(0, end);
+  }
+
   /**
-   * Whether a class is the agent's.
+   * Whose a class is.
    *
    * @param c the class of a compiled method
    */
-  private boolean agents(RecordedClass c) {
+  private static JitCost.Code code(RecordedClass c) {
     String name = c.getName();
-    if (name.startsWith("io.jouletrace.bridge.") || (jfrOurs && name.startsWith("jdk.jfr."))) {
-      return true;
+    if (name.startsWith("io.jouletrace.bridge.")) {
+      return JitCost.Code.AGENT;
+    }
+    if (name.startsWith("jdk.jfr.")) {
+      return JitCost.Code.JFR;
     }
     RecordedClassLoader loader = c.getClassLoader();
     RecordedClass type = loader == null ? null : loader.getType();
-    return AGENT_LOADER != null && type != null && AGENT_LOADER.equals(type.getName());
+    return AGENT_LOADER != null && type != null && AGENT_LOADER.equals(type.getName())
+        ? JitCost.Code.AGENT
+        : JitCost.Code.OTHER;
+  }
+
+  /** The JIT's compiler threads, with their CPU time; null when they cannot be listed. */
+  private static Map<Long, Long> compilerThreads() {
+    return AgentThreads.cpuOfTasksNamed(n -> n.contains("Compiler"), TASKS_LISTED);
   }
 
   private static String loaderName(ClassLoader l) {
@@ -346,11 +370,25 @@ public final class JfrSampling {
     return l == null || l == ClassLoader.getSystemClassLoader() ? null : l.getClass().getName();
   }
 
-  /** JFR's threads, when JFR runs for the profile alone: counted as the agent's once it runs. */
-  private static void countJfrThreads() {
+  /** JFR's threads, when JFR runs for the profile alone: counted as the agent's while it does. */
+  private void countJfrThreads() {
     Map<Long, Long> found = AgentThreads.cpuOfTasksNamed(n -> n.startsWith("JFR "), TASKS_LISTED);
     if (found != null && !found.isEmpty()) {
-      AgentThreads.countElsewhere("jfr", () -> jfrCpu(found));
+      AgentThreads.countElsewhere("jfr", () -> jfrOurs ? jfrCpu(found) : 0);
+    }
+  }
+
+  /**
+   * Whether JFR still runs for the profile alone: no recording but the stream's has run since. Once
+   * another has, neither JFR's threads nor its code's compilations are counted, for the whole run.
+   */
+  private void checkJfrOurs() {
+    if (jfrOurs && FlightRecorder.getFlightRecorder().getRecordings().size() > 1) {
+      jfrOurs = false;
+      JitCost cost = jit;
+      if (cost != null) {
+        cost.jfrOurs(false);
+      }
     }
   }
 
@@ -388,6 +426,7 @@ public final class JfrSampling {
     if (cost != null) {
       cost.refresh();
     }
+    checkJfrOurs();
     if (jfrOurs && !jfrListed) {
       jfrListed = true;
       countJfrThreads();
@@ -456,7 +495,7 @@ public final class JfrSampling {
       }
       readCpu(); // the last buckets' readings
       JitCost cost = jit;
-      if (cost != null) {
+      if (cost != null && all) {
         cost.refresh(); // the stream has handed out its compilations
       }
     }

@@ -22,9 +22,9 @@ import jdk.jfr.Recording;
  *   <li>{@code two <seconds> <truth>}: {@code gamma} on one thread all the time, {@code delta} on
  *       another half of the time.
  *   <li>{@code deep <depth> <seconds>}: {@code alpha} at the bottom of a recursion that deep.
- *   <li>{@code compilers <seconds> <out>}: {@code split}, while a thread reads the JIT compiler
- *       threads' CPU time every 5 ms from the start of {@code main} to shutdown; the JVM's uptime
- *       once the profile's recording runs in {@code <out>.running}.
+ *   <li>{@code compilers <seconds> <out>}: {@code split}, while a thread reads each JIT compiler
+ *       thread's CPU time every 5 ms from the start of {@code main} to shutdown; the JVM's uptime
+ *       when the profile's recording started in {@code <out>.running}.
  *   <li>{@code stop-user <seconds> <truth>}: {@code split} for half the time, then stops the JFR
  *       recording named {@code user} and runs {@code afterStop} for the other half.
  * </ul>
@@ -75,17 +75,18 @@ public final class ProfileApp {
     if (args[0].equals("compilers")) {
       readCompilers(Path.of(args[2]));
     }
-    awaitSampling();
+    java.time.Instant sampling = awaitSampling();
     switch (args[0]) {
       case "split" -> split(Double.parseDouble(args[1]), Path.of(args[2]));
       case "two" -> two(Double.parseDouble(args[1]), Path.of(args[2]));
       case "deep" -> deep(Integer.parseInt(args[1]), Double.parseDouble(args[2]));
       case "stop-user" -> stopUser(Double.parseDouble(args[1]), Path.of(args[2]));
       case "compilers" -> {
-        // when the profile's recording runs (it ran by the time the wait ended), in ms of uptime
+        // when the profile's recording started, in ms of uptime
         Files.writeString(
             Path.of(args[2] + ".running"),
-            Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+            Long.toString(
+                sampling.toEpochMilli() - ManagementFactory.getRuntimeMXBean().getStartTime()));
         splitFor((long) (Double.parseDouble(args[1]) * 1e9));
         tail();
       }
@@ -96,26 +97,26 @@ public final class ProfileApp {
 
   /**
    * Waits (at most 60 s) until a JFR recording samples this JVM's stacks, the profiler's: on a busy
-   * machine JFR can take seconds to start, and the workloads are short.
+   * machine JFR can take seconds to start, and the workloads are short. JFR is left for the agent
+   * to start: the wait looks only once it runs.
+   *
+   * @return when that recording started, or {@code null}
    */
-  private static void awaitSampling() throws InterruptedException {
+  private static java.time.Instant awaitSampling() throws InterruptedException {
     long deadline = System.nanoTime() + 60_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      for (Recording r :
-          FlightRecorder.isAvailable()
-              ? FlightRecorder.getFlightRecorder().getRecordings()
-              : List.<Recording>of()) {
-        if (r.getState() == jdk.jfr.RecordingState.RUNNING
-            && !"user".equals(r.getName())
-            && r.getSettings().containsKey("jdk.ExecutionSample#period")) {
-          return;
+    while (System.nanoTime() < deadline && FlightRecorder.isAvailable()) {
+      if (FlightRecorder.isInitialized()) {
+        for (Recording r : FlightRecorder.getFlightRecorder().getRecordings()) {
+          if (r.getState() == jdk.jfr.RecordingState.RUNNING
+              && !"user".equals(r.getName())
+              && r.getSettings().containsKey("jdk.ExecutionSample#period")) {
+            return r.getStartTime();
+          }
         }
-      }
-      if (!FlightRecorder.isAvailable()) {
-        return;
       }
       Thread.sleep(10); // polls a condition, bounded by the deadline
     }
+    return null;
   }
 
   /**
@@ -161,10 +162,10 @@ public final class ProfileApp {
   }
 
   /**
-   * From now until the JVM shuts down, reads the CPU time of this JVM's C1 and C2 compiler threads
-   * (Linux's {@code /proc/self/task/<tid>/schedstat} of the threads so named) every 5 ms, with the
-   * JVM's uptime, and writes the readings at shutdown: {@code <uptimeMillis> <c1Nanos> <c2Nanos>}
-   * per line.
+   * From now until the JVM shuts down, reads the CPU time of each of this JVM's JIT compiler
+   * threads (Linux's {@code /proc/self/task/<tid>/schedstat} of the threads so named) every 5 ms,
+   * and writes the readings at shutdown: {@code <uptimeMillis> <tid> <cpuNanos>} per thread and
+   * reading. The uptime is the JVM's own, the clock of its compilation log's stamps.
    */
   private static void readCompilers(Path out) {
     List<String> readings = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -173,7 +174,7 @@ public final class ProfileApp {
             () -> {
               while (true) {
                 try {
-                  readings.add(compilerReading());
+                  compilerReading(readings);
                   Thread.sleep(5);
                 } catch (Exception e) {
                   return;
@@ -188,7 +189,7 @@ public final class ProfileApp {
             new Thread(
                 () -> {
                   try {
-                    readings.add(compilerReading());
+                    compilerReading(readings);
                     synchronized (readings) {
                       Files.write(out, readings);
                     }
@@ -198,26 +199,21 @@ public final class ProfileApp {
                 }));
   }
 
-  private static String compilerReading() throws java.io.IOException {
+  private static synchronized void compilerReading(List<String> readings)
+      throws java.io.IOException {
     long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
-    long c1 = 0;
-    long c2 = 0;
     try (var tasks = Files.list(Path.of("/proc/self/task"))) {
       for (Path task : tasks.toList()) {
         try {
-          String comm = Files.readString(task.resolve("comm"));
-          long cpu = Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
-          if (comm.startsWith("C1 Compiler")) {
-            c1 += cpu;
-          } else if (comm.startsWith("C2 Compiler")) {
-            c2 += cpu;
+          if (Files.readString(task.resolve("comm")).contains("Compiler")) {
+            String cpu = Files.readString(task.resolve("schedstat")).split(" ")[0];
+            readings.add(uptime + " " + task.getFileName() + " " + cpu);
           }
         } catch (java.io.IOException e) {
           // ended meanwhile
         }
       }
     }
-    return uptime + " " + c1 + " " + c2;
   }
 
   private static void two(double seconds, Path truth) throws Exception {
