@@ -171,8 +171,8 @@ public final class JfrSampling {
     Thread clock = AgentThreads.daemon("profiler-clock", this::clock);
     clock.start();
     RunningListener running = new RunningListener(Thread.currentThread(), jit);
-    FlightRecorder.addListener(running);
     try {
+      FlightRecorder.addListener(running);
       rs.start(); // returns when the stream ends
     } catch (Throwable t) {
       if (!closed) {
@@ -383,7 +383,16 @@ public final class JfrSampling {
    * another has, neither JFR's threads nor its code's compilations are counted, for the whole run.
    */
   private void checkJfrOurs() {
-    if (jfrOurs && FlightRecorder.getFlightRecorder().getRecordings().size() > 1) {
+    if (!jfrOurs) {
+      return;
+    }
+    boolean alone;
+    try {
+      alone = FlightRecorder.getFlightRecorder().getRecordings().size() <= 1;
+    } catch (RuntimeException e) {
+      alone = false; // cannot tell: not counted
+    }
+    if (!alone) {
       jfrOurs = false;
       JitCost cost = jit;
       if (cost != null) {

@@ -359,6 +359,24 @@ class ProfilerIT {
     assertThat(after).isPositive();
   }
 
+  /**
+   * A recording started on the command line starts after the agent's {@code premain}, so JFR was
+   * not running when the profiler looked: JFR's threads are the user's too, and not counted.
+   */
+  @Test
+  void jfrsThreadsAreNotCountedWhileAUserRecordingRuns(@TempDir Path dir) throws Exception {
+    runApp(
+        dir,
+        "",
+        List.of("-XX:StartFlightRecording:name=user,settings=default"),
+        "split",
+        "2",
+        dir.resolve("truth.txt").toString());
+    JsonNode threads = report(dir).at("/agent/threads");
+    assertThat(threads.has("profiler")).as(threads.toString()).isTrue();
+    assertThat(threads.has("jfr")).as(threads.toString()).isFalse();
+  }
+
   @Test
   void withJfrDisabledOneLineAndTheRestIsMeasured(@TempDir Path dir) throws Exception {
     Path truth = dir.resolve("truth.txt");
