@@ -42,7 +42,7 @@ final class JitCost {
 
     /**
      * Its CPU time at the reading that closed its last batch; at first its CPU time when the
-     * recording started running, 0 for a compiler thread started after that, or -1 when unknown.
+     * recording started running, 0 for a compiler thread started after that.
      */
     long cpu;
 
@@ -69,17 +69,15 @@ final class JitCost {
       if (all == 0 || now < 0) {
         return;
       }
-      if (cpu >= 0) {
-        long spent = Math.max(0, now - cpu);
-        double rate = Math.min(1, (double) spent / all);
-        agentCpu += agent * rate;
-        jfrCpu += jfr * rate;
-        closedCpu += spent;
-        closedAll += all;
-        all = 0;
-        agent = 0;
-        jfr = 0;
-      }
+      long spent = Math.max(0, now - cpu);
+      double rate = Math.min(1, (double) spent / all);
+      agentCpu += agent * rate;
+      jfrCpu += jfr * rate;
+      closedCpu += spent;
+      closedAll += all;
+      all = 0;
+      agent = 0;
+      jfr = 0;
       cpu = now;
     }
   }

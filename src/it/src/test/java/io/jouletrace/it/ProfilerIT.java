@@ -276,14 +276,13 @@ class ProfilerIT {
   void twoThreadsAtDifferentLoadsShareByTheirCpu(@TempDir Path dir) throws Exception {
     Path folded = dir.resolve("out.collapsed");
     Path truth = dir.resolve("truth.txt");
-    try (FakePowercap rapl = rapl(dir)) {
-      ForkedJvm.Result r =
-          new ForkedJvm(dir)
-              .agent(agentArgs(rapl, dir, "profile.interval=10ms,profile.collapsed=" + folded))
-              .arg("-cp", ForkedJvm.appClassPath(), APP, "two", "8", truth.toString())
-              .run(120);
-      assertThat(r.exitCode()).as(r.stderr()).isZero();
-    }
+    runApp(
+        dir,
+        "profile.interval=10ms,profile.collapsed=" + folded,
+        List.of(),
+        "two",
+        "8",
+        truth.toString());
     List<String> lines = Files.readAllLines(folded);
     double gamma = inclusive(lines, APP + ".gamma");
     double delta = inclusive(lines, APP + ".delta");
@@ -308,23 +307,16 @@ class ProfilerIT {
       throws Exception {
     Path user = dir.resolve("user.jfr");
     Path truth = dir.resolve("truth.txt");
-    try (FakePowercap rapl = rapl(dir)) {
-      ForkedJvm.Result r =
-          new ForkedJvm(dir)
-              .agent(agentArgs(rapl, dir, "jfr=true,interval=50ms"))
-              .arg(
-                  "-XX:StartFlightRecording:name=user,settings=default,filename=" + user,
-                  "-cp",
-                  ForkedJvm.appClassPath(),
-                  APP,
-                  "stop-user",
-                  "8",
-                  truth.toString())
-              .run(120);
-      assertThat(r.exitCode()).as(r.stderr()).isZero();
-      assertThat(r.stdout()).contains("stopped [user]");
-      assertThat(r.stderr()).doesNotContain("profile", "jfr=", "Exception");
-    }
+    ForkedJvm.Result r =
+        runApp(
+            dir,
+            "jfr=true,interval=50ms",
+            List.of("-XX:StartFlightRecording:name=user,settings=default,filename=" + user),
+            "stop-user",
+            "8",
+            truth.toString());
+    assertThat(r.stdout()).contains("stopped [user]");
+    assertThat(r.stderr()).doesNotContain("profile", "jfr=", "Exception");
     // the user's recording: its own samples, and the agent's phase and power events
     Map<String, Integer> counts = new HashMap<>();
     List<Double> watts = new ArrayList<>();
@@ -380,26 +372,13 @@ class ProfilerIT {
   @Test
   void withJfrDisabledOneLineAndTheRestIsMeasured(@TempDir Path dir) throws Exception {
     Path truth = dir.resolve("truth.txt");
-    try (FakePowercap rapl = rapl(dir)) {
-      ForkedJvm.Result r =
-          new ForkedJvm(dir)
-              .agent(agentArgs(rapl, dir, "jfr=true"))
-              .arg(
-                  "-XX:-FlightRecorder",
-                  "-cp",
-                  ForkedJvm.appClassPath(),
-                  APP,
-                  "split",
-                  "2",
-                  truth.toString())
-              .run(120);
-      assertThat(r.exitCode()).as(r.stderr()).isZero();
-      assertThat(r.stdout()).contains("profile app done");
-      assertThat(r.stderr().lines().filter(l -> l.contains("JFR")).toList())
-          .singleElement()
-          .asString()
-          .contains("profile=true", "not available");
-    }
+    ForkedJvm.Result r =
+        runApp(dir, "jfr=true", List.of("-XX:-FlightRecorder"), "split", "2", truth.toString());
+    assertThat(r.stdout()).contains("profile app done");
+    assertThat(r.stderr().lines().filter(l -> l.contains("JFR")).toList())
+        .singleElement()
+        .asString()
+        .contains("profile=true", "not available");
     JsonNode rep = report(dir);
     assertThat(rep.has("profile")).isFalse();
     assertThat(rep.at("/totals/joules/total").asDouble()).isPositive();
@@ -409,18 +388,18 @@ class ProfilerIT {
   void aDeepStackAndAnUnwritableFileCostOneLine(@TempDir Path dir) throws Exception {
     Path blocker = dir.resolve("not-a-folder");
     Files.writeString(blocker, "x");
-    try (FakePowercap rapl = rapl(dir)) {
-      ForkedJvm.Result r =
-          new ForkedJvm(dir)
-              .agent(agentArgs(rapl, dir, "profile.collapsed=" + blocker.resolve("out.collapsed")))
-              .arg("-cp", ForkedJvm.appClassPath(), APP, "deep", "300", "4")
-              .run(120);
-      assertThat(r.exitCode()).as(r.stderr()).isZero();
-      assertThat(r.stderr().lines().filter(l -> l.contains("profile")).toList())
-          .singleElement()
-          .asString()
-          .contains("profile.collapsed", "not written", "not-a-folder");
-    }
+    ForkedJvm.Result r =
+        runApp(
+            dir,
+            "profile.collapsed=" + blocker.resolve("out.collapsed"),
+            List.of(),
+            "deep",
+            "300",
+            "4");
+    assertThat(r.stderr().lines().filter(l -> l.contains("profile")).toList())
+        .singleElement()
+        .asString()
+        .contains("profile.collapsed", "not written", "not-a-folder");
     JsonNode rep = report(dir);
     conserves(rep);
     assertThat(rep.at("/profile/truncatedSamples").asLong()).isPositive();
