@@ -1,6 +1,7 @@
 package io.jouletrace.agent.profile;
 
 import io.jouletrace.agent.AgentThreads;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import jdk.jfr.FlightRecorder;
@@ -94,6 +96,9 @@ public final class JfrSampling {
   private volatile long offset;
   private long synced = Long.MIN_VALUE;
   private Thread thread;
+
+  /** Segments of the recording the stream has handed out in full ({@link #onFlush}). */
+  private volatile long flushes;
 
   /** The JIT's time on the agent's code; null until sampling starts or when it cannot be told. */
   private volatile JitCost jit;
@@ -428,6 +433,9 @@ public final class JfrSampling {
    * out (the stream is unordered, so not before).
    */
   private void onFlush() {
+    if (closed) {
+      Thread.interrupted(); // a wake-up from stop() that came after the nap it was meant for
+    }
     if (synced != Long.MIN_VALUE) {
       profiler.sampledUpTo(synced);
     }
@@ -440,6 +448,7 @@ public final class JfrSampling {
       jfrListed = true;
       countJfrThreads();
     }
+    flushes++; // the profiler's thread alone writes it
   }
 
   /**
@@ -482,13 +491,23 @@ public final class JfrSampling {
     if (rs != null) {
       try {
         Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
-        stop.invoke(rs);
+        // stop() waits for the stream to hand out the rest, which it looks for after its nap: a
+        // second thread (counted as the profiler) cuts the nap short
+        AtomicBoolean stopped = new AtomicBoolean();
+        AgentThreads.daemon("profiler", () -> awaitDelivery(false, stopped)).start();
+        try {
+          stop.invoke(rs);
+        } finally {
+          stopped.set(true);
+        }
         all = true;
       } catch (NoSuchMethodException e) {
         all = awaitEnd();
+      } catch (InvocationTargetException e) {
+        // IllegalStateException: JFR's own shutdown hook stopped the recording first
+        all = e.getCause() instanceof IllegalStateException && awaitLastSegment();
       } catch (Throwable t) {
-        // stopped already by JFR's own shutdown hook: the stream does not end then (Java 25), and
-        // what it has not handed out by now is not delivered
+        // not stopped: what the stream has not handed out by now is not delivered
       }
       try {
         rs.close();
@@ -524,15 +543,58 @@ public final class JfrSampling {
    * @return {@code true} when the stream ended, having delivered everything
    */
   private boolean awaitEnd() {
-    if (thread == null) {
+    return awaitDelivery(false, null);
+  }
+
+  /**
+   * Java 20 and later, once JFR's own shutdown hook has stopped the recording: the recording's last
+   * segment is on disk, and the stream hands it out when it next looks at the file, but it does not
+   * end then, so {@link #awaitEnd()} cannot tell. The stream ends each segment it hands out with a
+   * flush, and naps again only once it has found no more data after it: the first nap after a flush
+   * that came after the stop means everything was handed out. Waits at most {@value
+   * #END_WAIT_MILLIS} ms.
+   *
+   * @return {@code true} when every event recorded up to the stop was handed out
+   */
+  private boolean awaitLastSegment() {
+    return awaitDelivery(true, null);
+  }
+
+  /**
+   * Waits for the stream's thread to end, or, with {@code segment}, to nap after a flush that came
+   * after this call, or for {@code done}; at most {@value #END_WAIT_MILLIS} ms. The stream looks
+   * for new data after a nap of up to a second, which an interrupt cuts short (JFR's nap returns on
+   * it, and the thread is this class's own): the rest is handed out within milliseconds of the
+   * stop, instead of half a second later on average. A wake-up that lands elsewhere is cleared at
+   * the next flush.
+   *
+   * @return {@code true} when the stream ended or napped after a later flush
+   */
+  private boolean awaitDelivery(boolean segment, AtomicBoolean done) {
+    Thread t = thread;
+    if (t == null) {
       return false;
     }
-    try {
-      thread.join(END_WAIT_MILLIS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    long seen = flushes;
+    long deadline = System.nanoTime() + END_WAIT_MILLIS * 1_000_000L;
+    long wake = System.nanoTime();
+    while (t.isAlive() && (done == null || !done.get())) {
+      long f = flushes; // read before the state: a nap seen after it came after that flush
+      boolean napping = t.getState() == Thread.State.TIMED_WAITING;
+      if (segment && napping && f != seen) {
+        return true;
+      }
+      long now = System.nanoTime();
+      if (now - deadline >= 0) {
+        return false;
+      }
+      if (napping && now - wake >= 0) {
+        t.interrupt();
+        wake = now + 20_000_000L;
+      }
+      LockSupport.parkNanos(1_000_000L);
     }
-    return !thread.isAlive();
+    return !t.isAlive(); // ended, having handed out everything
   }
 
   private static long epochNanos(Instant i) {

@@ -78,12 +78,12 @@ class AttachIT {
 
   @Test
   void commandOnJava25AttachesToJava17(@TempDir Path dir) throws Exception {
-    attachAcrossVersions(dir, Java25IT.JAVA25.toString(), BUILD_JAVA.toString());
+    attachAcrossVersions(dir, Java25IT.java25(), BUILD_JAVA.toString());
   }
 
   @Test
   void commandOnJava17AttachesToJava25(@TempDir Path dir) throws Exception {
-    attachAcrossVersions(dir, BUILD_JAVA.toString(), Java25IT.JAVA25.toString());
+    attachAcrossVersions(dir, BUILD_JAVA.toString(), Java25IT.java25());
   }
 
   @Test
@@ -110,9 +110,6 @@ class AttachIT {
 
   private static void attachAcrossVersions(Path dir, String cliJava, String targetJava)
       throws Exception {
-    assertThat(Java25IT.JAVA25)
-        .as("Java 25 is needed for this test; set" + " -Djouletrace.it.java25Home")
-        .isExecutable();
     Path pidFile = dir.resolve("app.pid");
     Path report = dir.resolve("r.json");
     ForkedJvm.Running app =

@@ -19,11 +19,16 @@ class Java25IT {
           "bin",
           "java");
 
-  private static ForkedJvm java25(Path dir) {
+  /** The Java 25 {@code java}; fails the calling test where there is none. */
+  static String java25() {
     assertThat(JAVA25)
         .as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
         .isExecutable();
-    return new ForkedJvm(dir, JAVA25.toString()).arg("--enable-native-access=ALL-UNNAMED");
+    return JAVA25.toString();
+  }
+
+  private static ForkedJvm java25(Path dir) {
+    return new ForkedJvm(dir, java25()).arg("--enable-native-access=ALL-UNNAMED");
   }
 
   @Test

@@ -73,12 +73,10 @@ class ManyThreadsIT {
 
   @Test
   void twentyThousandVirtualThreadsEachOpeningAPhaseOnJava25(@TempDir Path dir) throws Exception {
-    assertThat(Java25IT.JAVA25)
-        .as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
-        .isExecutable();
+    String java25 = Java25IT.java25();
     run(
         dir,
-        new ForkedJvm(dir, Java25IT.JAVA25.toString()).arg("--enable-native-access=ALL-UNNAMED"),
+        new ForkedJvm(dir, java25).arg("--enable-native-access=ALL-UNNAMED"),
         "virtual",
         20_000);
   }

@@ -115,12 +115,10 @@ class StartExitClassesIT {
    */
   @Test
   void theAgentStartsWithoutSpinningMethodHandlesOnJava25(@TempDir Path dir) throws Exception {
-    assertThat(Java25IT.JAVA25)
-        .as("Java 25 is needed for this test; set -Djouletrace.it.java25Home")
-        .isExecutable();
+    String java25 = Java25IT.java25();
     Path log = dir.resolve("classes.txt");
     ForkedJvm.Result r =
-        new ForkedJvm(dir, Java25IT.JAVA25.toString())
+        new ForkedJvm(dir, java25)
             .arg("--enable-native-access=ALL-UNNAMED")
             .arg("-Xlog:class+load:file=" + log + ":tid")
             .agent("prometheus.port=off,report.json=" + dir.resolve("r.json"))
