@@ -100,6 +100,9 @@ public final class JfrSampling {
   /** Segments of the recording the stream has handed out in full ({@link #onFlush}). */
   private volatile long flushes;
 
+  /** The stream's recording has run: there is something to hand out once it stops. */
+  private volatile boolean recordingRan;
+
   /** The JIT's time on the agent's code; null until sampling starts or when it cannot be told. */
   private volatile JitCost jit;
 
@@ -175,7 +178,16 @@ public final class JfrSampling {
     // thread of their own.
     Thread clock = AgentThreads.daemon("profiler-clock", this::clock);
     clock.start();
-    RunningListener running = new RunningListener(Thread.currentThread(), jit);
+    JitCost cost = jit;
+    RunningListener running =
+        new RunningListener(
+            Thread.currentThread(),
+            () -> {
+              recordingRan = true;
+              if (cost != null) {
+                cost.start();
+              }
+            });
     try {
       FlightRecorder.addListener(running);
       rs.start(); // returns when the stream ends
@@ -192,18 +204,18 @@ public final class JfrSampling {
   }
 
   /**
-   * Starts the count of the JIT's time when this stream's recording runs: JFR tells its listeners
-   * on the thread that starts the recording, before the stream blocks there to read events. From
-   * then on every compilation has its event.
+   * Tells when this stream's recording runs (the count of the JIT's time starts then: from then on
+   * every compilation has its event): JFR tells its listeners on the thread that starts the
+   * recording, before the stream blocks there to read events.
    */
   private static final class RunningListener implements FlightRecorderListener {
     private final Thread starter;
-    private final JitCost cost;
+    private final Runnable onRunning;
     private boolean started;
 
-    RunningListener(Thread starter, JitCost cost) {
+    RunningListener(Thread starter, Runnable onRunning) {
       this.starter = starter;
-      this.cost = cost;
+      this.onRunning = onRunning;
     }
 
     @Override
@@ -212,9 +224,7 @@ public final class JfrSampling {
           && Thread.currentThread() == starter
           && recording.getState() == RecordingState.RUNNING) {
         started = true;
-        if (cost != null) {
-          cost.start();
-        }
+        onRunning.run();
         FlightRecorder.removeListener(this);
       }
     }
@@ -504,8 +514,9 @@ public final class JfrSampling {
       } catch (NoSuchMethodException e) {
         all = awaitEnd();
       } catch (InvocationTargetException e) {
-        // IllegalStateException: JFR's own shutdown hook stopped the recording first
-        all = e.getCause() instanceof IllegalStateException && awaitLastSegment();
+        // IllegalStateException: JFR's own shutdown hook stopped the recording first, or it has
+        // not started (and there is nothing to wait for)
+        all = e.getCause() instanceof IllegalStateException && recordingRan && awaitLastSegment();
       } catch (Throwable t) {
         // not stopped: what the stream has not handed out by now is not delivered
       }
