@@ -9,6 +9,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -76,6 +80,9 @@ public final class JfrSampling {
 
   private static final long SYNC_MILLIS = 250;
   private static final long END_WAIT_MILLIS = 1_500;
+
+  /** The longest the agent's shutdown waits for the profile's stream to stop and close. */
+  private static final long STOP_WAIT_MILLIS = 3_000;
 
   private final EnergyProfiler profiler;
   private final Duration interval;
@@ -188,6 +195,11 @@ public final class JfrSampling {
                 cost.start();
               }
             });
+    if (shuttingDown()) {
+      // A recording that starts once JFR's own shutdown hook has run waits for ever (see stop())
+      rs.close();
+      return;
+    }
     try {
       FlightRecorder.addListener(running);
       rs.start(); // returns when the stream ends
@@ -227,6 +239,23 @@ public final class JfrSampling {
         onRunning.run();
         FlightRecorder.removeListener(this);
       }
+    }
+  }
+
+  /** Whether the JVM has begun to exit (its shutdown hooks run): no hook can be added then. */
+  private boolean shuttingDown() {
+    if (closed) {
+      return true;
+    }
+    Thread probe = new Thread(() -> {}, "jouletrace-probe");
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
+    } catch (RuntimeException e) { // a security manager that forbids it: cannot tell
+      return false;
     }
   }
 
@@ -492,50 +521,36 @@ public final class JfrSampling {
 
   /**
    * Stops sampling, delivering the samples JFR still holds where the JDK can (Java 20 and later),
-   * and closes the profile.
+   * and closes the profile. Returns within {@value #STOP_WAIT_MILLIS} ms: a recording that starts
+   * as the JVM exits, after JFR's own shutdown hook stopped JFR's recorder thread, waits for that
+   * thread for ever while it holds JFR's lock, and every stop or close of a recording then waits on
+   * that lock. The stream is stopped on a thread of its own, and when it does not return in time
+   * the profile covers the run up to what was delivered.
    */
   public void stop() {
     closed = true;
     RecordingStream rs = stream;
     boolean all = rs == null;
     if (rs != null) {
+      FutureTask<Boolean> stopping = new FutureTask<>(() -> stopStream(rs));
+      AgentThreads.daemon("profiler", stopping).start();
       try {
-        Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
-        // stop() waits for the stream to hand out the rest, which it looks for after its nap: a
-        // second thread (counted as the profiler) cuts the nap short
-        AtomicBoolean stopped = new AtomicBoolean();
-        AgentThreads.daemon("profiler", () -> awaitDelivery(false, stopped)).start();
-        try {
-          stop.invoke(rs);
-        } finally {
-          stopped.set(true);
+        all = stopping.get(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        readCpu(); // the last buckets' readings
+        JitCost cost = jit;
+        if (cost != null && all) {
+          cost.refresh(); // the stream has handed out its compilations
         }
-        all = true;
-      } catch (NoSuchMethodException e) {
-        all = awaitEnd();
-      } catch (InvocationTargetException e) {
-        // IllegalStateException: JFR's own shutdown hook stopped the recording first, or it has
-        // not started (and there is nothing to wait for)
-        all = e.getCause() instanceof IllegalStateException && recordingRan && awaitLastSegment();
-      } catch (Throwable t) {
+      } catch (TimeoutException e) {
+        warn.accept(
+            "profile=true: JFR did not stop within "
+                + STOP_WAIT_MILLIS
+                + " ms (the JVM exited as its recording started); energy per method covers the"
+                + " samples delivered before");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException e) {
         // not stopped: what the stream has not handed out by now is not delivered
-      }
-      try {
-        rs.close();
-      } catch (Throwable t) {
-        // closing is best effort at exit
-      }
-      if (thread != null) {
-        try {
-          thread.join(1_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      readCpu(); // the last buckets' readings
-      JitCost cost = jit;
-      if (cost != null && all) {
-        cost.refresh(); // the stream has handed out its compilations
       }
     }
     if (all) {
@@ -543,6 +558,50 @@ public final class JfrSampling {
     } else {
       profiler.finishAt(profiler.sampledUpTo());
     }
+  }
+
+  /**
+   * Stops the stream and waits for it to hand out what it holds, as far as the JDK allows; closes
+   * it.
+   *
+   * @return {@code true} when everything recorded was handed out
+   */
+  private boolean stopStream(RecordingStream rs) {
+    boolean all = false;
+    try {
+      Method stop = RecordingStream.class.getMethod("stop"); // Java 20+
+      // stop() waits for the stream to hand out the rest, which it looks for after its nap: a
+      // second thread (counted as the profiler) cuts the nap short
+      AtomicBoolean stopped = new AtomicBoolean();
+      AgentThreads.daemon("profiler", () -> awaitDelivery(false, stopped)).start();
+      try {
+        stop.invoke(rs);
+      } finally {
+        stopped.set(true);
+      }
+      all = true;
+    } catch (NoSuchMethodException e) {
+      all = awaitEnd();
+    } catch (InvocationTargetException e) {
+      // IllegalStateException: JFR's own shutdown hook stopped the recording first, or it has
+      // not started (and there is nothing to wait for)
+      all = e.getCause() instanceof IllegalStateException && recordingRan && awaitLastSegment();
+    } catch (Throwable t) {
+      // not stopped: what the stream has not handed out by now is not delivered
+    }
+    try {
+      rs.close();
+    } catch (Throwable t) {
+      // closing is best effort at exit
+    }
+    if (thread != null) {
+      try {
+        thread.join(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return all;
   }
 
   /**
@@ -599,7 +658,10 @@ public final class JfrSampling {
       if (now - deadline >= 0) {
         return false;
       }
-      if (napping && now - wake >= 0) {
+      // Only once the recording runs: before that, the thread is inside JFR's start, where an
+      // interrupt can leave the recording's start waiting for ever (Java 25: 3 JVMs of 60 that
+      // exited while the profiler started never ended).
+      if (napping && recordingRan && now - wake >= 0) {
         t.interrupt();
         wake = now + 20_000_000L;
       }

@@ -27,6 +27,9 @@ import jdk.jfr.Recording;
  *       when the profile's recording started in {@code <out>.running}.
  *   <li>{@code stop-user <seconds> <truth>}: {@code split} for half the time, then stops the JFR
  *       recording named {@code user} and runs {@code afterStop} for the other half.
+ *   <li>{@code exit-at <class.method>}: returns from {@code main} as soon as the agent's profiler
+ *       thread has that frame on its stack (at most 10 s), so that the JVM exits while the profiler
+ *       is there; prints {@code exiting in <frame>}, or {@code never in <frame>}.
  * </ul>
  */
 public final class ProfileApp {
@@ -72,6 +75,10 @@ public final class ProfileApp {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("exit-at")) {
+      exitAt(args[1]);
+      return;
+    }
     if (args[0].equals("compilers")) {
       readCompilers(Path.of(args[2]));
     }
@@ -93,6 +100,24 @@ public final class ProfileApp {
       default -> throw new IllegalArgumentException(args[0]);
     }
     System.out.println("profile app done");
+  }
+
+  private static void exitAt(String frame) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() - deadline < 0) {
+      for (var e : Thread.getAllStackTraces().entrySet()) {
+        if (e.getKey().getName().equals("jouletrace-profiler")) {
+          for (StackTraceElement f : e.getValue()) {
+            if ((f.getClassName() + "." + f.getMethodName()).equals(frame)) {
+              System.out.println("exiting in " + frame);
+              return;
+            }
+          }
+        }
+      }
+      Thread.onSpinWait();
+    }
+    System.out.println("never in " + frame);
   }
 
   /**
