@@ -521,11 +521,13 @@ public final class JfrSampling {
 
   /**
    * Stops sampling, delivering the samples JFR still holds where the JDK can (Java 20 and later),
-   * and closes the profile. Returns within {@value #STOP_WAIT_MILLIS} ms: a recording that starts
-   * as the JVM exits, after JFR's own shutdown hook stopped JFR's recorder thread, waits for that
-   * thread for ever while it holds JFR's lock, and every stop or close of a recording then waits on
-   * that lock. The stream is stopped on a thread of its own, and when it does not return in time
-   * the profile covers the run up to what was delivered.
+   * and closes the profile. Returns within {@value #STOP_WAIT_MILLIS} ms, since JFR can wait for
+   * ever when the JVM exits as the recording starts: a recording that starts after JFR's own
+   * shutdown hook stopped JFR's recorder thread waits for that thread holding JFR's lock, which
+   * every stop and close of a recording needs; and a stream that has not found its first file when
+   * that hook removes JFR's repository looks for it again and again, while {@code
+   * RecordingStream.stop()} waits for the stream. The stream is stopped on a thread of its own, and
+   * when that does not return in time the profile covers the run up to what was delivered.
    */
   public void stop() {
     closed = true;
@@ -658,9 +660,8 @@ public final class JfrSampling {
       if (now - deadline >= 0) {
         return false;
       }
-      // Only once the recording runs: before that, the thread is inside JFR's start, where an
-      // interrupt can leave the recording's start waiting for ever (Java 25: 3 JVMs of 60 that
-      // exited while the profiler started never ended).
+      // Only once the recording runs: before that, the thread is inside JFR's start, whose
+      // waits are not the stream's nap.
       if (napping && recordingRan && now - wake >= 0) {
         t.interrupt();
         wake = now + 20_000_000L;
