@@ -5,6 +5,7 @@ import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.agent.config.Key;
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.AttributionListener;
+import io.jouletrace.agent.timeline.HeldWindows;
 import io.jouletrace.exporter.CarbonDetail;
 import io.jouletrace.exporter.CarbonDetail.GpuEmbodied;
 import io.jouletrace.exporter.CarbonDetail.Hardware;
@@ -17,7 +18,6 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -137,11 +137,7 @@ public final class CarbonStage implements AttributionListener {
   private double secondsSeen;
   private boolean edgeReported;
 
-  private int pendingSize;
-  private int[] pendingPhase = new int[64];
-  private double[] pendingJoules = new double[64];
-  private long[] pendingFrom = new long[64];
-  private long[] pendingTo = new long[64];
+  private final HeldWindows pending = new HeldWindows(PENDING_MAX);
 
   /**
    * A segment of the intensity timeline that energy fell into. Its {@code equals} and {@code
@@ -322,37 +318,19 @@ public final class CarbonStage implements AttributionListener {
   }
 
   private void hold(int phase, double joules, long from, long to) {
-    if (pendingSize == PENDING_MAX) {
+    if (pending.full()) {
       warn.accept(
           "jouletrace: no grid intensity yet after "
               + PENDING_MAX
               + " windows; energy so far is charged at the static default");
       flush(IntensityTimeline.fixed(475, "default 475 g/kWh (no intensity yet)", "lifecycle"));
     }
-    if (pendingSize == pendingPhase.length) {
-      int n = pendingSize * 2;
-      pendingPhase = Arrays.copyOf(pendingPhase, n);
-      pendingJoules = Arrays.copyOf(pendingJoules, n);
-      pendingFrom = Arrays.copyOf(pendingFrom, n);
-      pendingTo = Arrays.copyOf(pendingTo, n);
-    }
-    pendingPhase[pendingSize] = phase;
-    pendingJoules[pendingSize] = joules;
-    pendingFrom[pendingSize] = from;
-    pendingTo[pendingSize] = to;
-    pendingSize++;
+    pending.add(phase, joules, from, to);
   }
 
   private void flush(IntensityTimeline t) {
-    for (int i = 0; i < pendingSize; i++) {
-      charge(
-          t,
-          pendingPhase[i],
-          pendingJoules[i],
-          epochMillis(pendingFrom[i]),
-          epochMillis(pendingTo[i]));
-    }
-    pendingSize = 0;
+    pending.drain(
+        (phase, joules, from, to) -> charge(t, phase, joules, epochMillis(from), epochMillis(to)));
   }
 
   /**

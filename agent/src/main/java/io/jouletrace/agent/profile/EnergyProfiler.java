@@ -2,6 +2,7 @@ package io.jouletrace.agent.profile;
 
 import io.jouletrace.agent.phase.PhaseRegistry;
 import io.jouletrace.agent.timeline.AttributionListener;
+import io.jouletrace.agent.timeline.HeldWindows;
 import io.jouletrace.exporter.EnergyProfile;
 import io.jouletrace.exporter.EnergyProfile.MethodEnergy;
 import io.jouletrace.exporter.EnergyProfile.PhaseMethods;
@@ -46,8 +47,9 @@ import java.util.Set;
  *
  * <p>Nothing is lost: a phase with energy but no sample in a bucket carries the energy to its next
  * bucket, up to {@value #MAX_CARRY} buckets, after which it goes to {@value #NO_SAMPLE}; energy
- * from before sampling started goes to {@value #STARTING}. The self joules of every stack add up to
- * the energy received.
+ * from before sampling started goes to {@value #STARTING}, and energy from after the recording
+ * stopped (JFR's own shutdown hook stops it as the JVM exits, often before the agent's) to {@value
+ * #STOPPED}. The self joules of every stack add up to the energy received.
  *
  * <p>The ledger's calls ({@link #energy}, {@link #phaseChange}) come on the sampler thread and only
  * add to arrays; samples, closing and the report run on the profiler's thread or at exit. All under
@@ -61,6 +63,9 @@ public final class EnergyProfiler implements AttributionListener {
   /** Frame of energy from before the first stack sample could be taken. */
   public static final String STARTING = "[profiler starting]";
 
+  /** Frame of energy from after the recording that takes the samples stopped. */
+  public static final String STOPPED = "[profiler stopped]";
+
   /** Buckets a phase's unsampled energy may wait for a sample of the same phase. */
   static final int MAX_CARRY = 5;
 
@@ -73,6 +78,12 @@ public final class EnergyProfiler implements AttributionListener {
   /** Methods listed per phase in the report. */
   static final int TOP = 20;
 
+  /**
+   * Windows of energy held until the recording's start is known (about a minute of the ledger's);
+   * beyond it they go to the buckets, and the start is cut from them as evenly spread.
+   */
+  static final int MAX_PENDING = 4096;
+
   /** Buckets kept open while the samples lag; beyond it the oldest is closed as it is. */
   static final int MAX_OPEN = 120;
 
@@ -83,6 +94,7 @@ public final class EnergyProfiler implements AttributionListener {
   private final StackTree tree;
   private final int noSample;
   private final int starting;
+  private final int stopped;
   private final int maxWeights;
 
   private final ArrayDeque<double[]> buckets = new ArrayDeque<>();
@@ -92,6 +104,17 @@ public final class EnergyProfiler implements AttributionListener {
   private long ledgerTime = Long.MIN_VALUE;
   private long sampledUpTo = Long.MIN_VALUE;
   private long samplingSince = Long.MAX_VALUE;
+  private long startedAt = Long.MIN_VALUE;
+
+  /**
+   * Until the recording's start is known, the ledger's windows are held as they came, so that the
+   * start splits them exactly: within a bucket, phases come and go, and no even spread of a
+   * bucket's energy tells which of it came before the start.
+   */
+  private boolean awaitingStart = true;
+
+  private final HeldWindows pending = new HeldWindows(MAX_PENDING);
+  private long stoppedAt = Long.MAX_VALUE;
 
   private long[] sampleTime = new long[1024];
   private long[] sampleThread = new long[1024];
@@ -142,6 +165,7 @@ public final class EnergyProfiler implements AttributionListener {
     this.tree = new StackTree(maxStacks);
     this.noSample = tree.pseudo(NO_SAMPLE);
     this.starting = tree.pseudo(STARTING);
+    this.stopped = tree.pseudo(STOPPED);
     this.maxWeights = 4 * Math.max(16, maxStacks);
     this.carry = new double[this.maxPhases];
     this.carryAge = new int[this.maxPhases];
@@ -158,6 +182,39 @@ public final class EnergyProfiler implements AttributionListener {
     ledgerTime = Math.max(ledgerTime, to);
     long a = Math.max(from, origin);
     long b = Math.max(to, a);
+    if (awaitingStart) {
+      if (pending.full()) {
+        replayPending(); // the start is late: its cut falls back to the buckets
+      } else {
+        pending.add(phase, joules, a, b);
+        return;
+      }
+    }
+    receive(phase, joules, a, b);
+  }
+
+  /** Puts a window of energy (within the buckets' span) where it belongs. */
+  private void receive(int phase, double joules, long a, long b) {
+    if (a < startedAt) {
+      // no sample can come for the part before the recording started
+      double before = b <= startedAt ? joules : joules * (startedAt - a) / (b - a);
+      add(phase, starting, before, 0);
+      joules -= before;
+      a = Math.min(b, startedAt);
+      if (!(joules > 0)) {
+        return;
+      }
+    }
+    if (b > stoppedAt || (b == a && a >= stoppedAt)) {
+      // nor for the part after it stopped
+      double after = b == a || a >= stoppedAt ? joules : joules * (b - stoppedAt) / (b - a);
+      add(phase, stopped, after, 0);
+      joules -= after;
+      b = Math.max(a, stoppedAt);
+      if (!(joules > 0)) {
+        return;
+      }
+    }
     if (b == a) {
       bucket(bucketOf(a))[phase] += joules;
       return;
@@ -176,6 +233,18 @@ public final class EnergyProfiler implements AttributionListener {
     while (buckets.size() > MAX_OPEN) {
       close(); // the samples stopped coming: keep memory flat, their energy waits as carry
     }
+  }
+
+  /**
+   * Ends the wait for the recording's start, which {@link #samplingStarted} would have ended with
+   * the windows before the start taken out; the windows held go to the buckets as they are.
+   */
+  private void replayPending() {
+    if (!awaitingStart) {
+      return;
+    }
+    awaitingStart = false;
+    pending.drain(this::receive);
   }
 
   @Override
@@ -325,6 +394,7 @@ public final class EnergyProfiler implements AttributionListener {
    * @param stack from {@link #intern}
    */
   public synchronized void sample(long time, long thread, int stack) {
+    replayPending(); // samples came, and no start was told: none will be
     if (finished || buffered == MAX_BUFFER || time < origin + firstBucket * bucketNanos) {
       dropped++;
       return;
@@ -360,6 +430,7 @@ public final class EnergyProfiler implements AttributionListener {
    * @param time {@link System#nanoTime()}
    */
   public synchronized void sampledUpTo(long time) {
+    replayPending();
     sampledUpTo = Math.max(sampledUpTo, time);
     long limit = Math.min(sampledUpTo, ledgerTime);
     while (!buckets.isEmpty() && origin + (firstBucket + 1) * bucketNanos <= limit) {
@@ -501,6 +572,43 @@ public final class EnergyProfiler implements AttributionListener {
   }
 
   /**
+   * Says that the recording that takes the samples started at {@code time}: no sample can come for
+   * the energy before it (the JVM's start-up, JFR's own start), which goes to {@value #STARTING},
+   * both that already received and that to come. Without it, the energy of the buckets that end
+   * before the first sample goes there, and the rest of the first sampled bucket is shared by its
+   * samples. Later calls do nothing.
+   *
+   * @param time {@link System#nanoTime()} of the start
+   */
+  public synchronized void samplingStarted(long time) {
+    if (finished || startedAt != Long.MIN_VALUE) {
+      return;
+    }
+    startedAt = time;
+    if (awaitingStart) {
+      replayPending(); // split exactly at the start
+    } else {
+      cut(time, starting, true);
+    }
+  }
+
+  /**
+   * Says that the recording that takes the samples stopped at {@code time}: no sample can come for
+   * the energy after it, which goes to {@value #STOPPED}, both that already received and that to
+   * come. An earlier instant than one already given moves the stop there; a later one does nothing.
+   *
+   * @param time {@link System#nanoTime()} of the stop
+   */
+  public synchronized void samplingStopped(long time) {
+    if (finished || time >= stoppedAt) {
+      return;
+    }
+    stoppedAt = time;
+    replayPending();
+    cut(time, stopped, false);
+  }
+
+  /**
    * Closes every bucket with the samples delivered so far, all of them delivered; the energy still
    * waiting for a sample goes to {@value #NO_SAMPLE}. Later calls do nothing.
    */
@@ -520,12 +628,13 @@ public final class EnergyProfiler implements AttributionListener {
     if (finished) {
       return;
     }
+    replayPending();
     sampledUpTo = Long.MAX_VALUE;
     if (delivered != Long.MAX_VALUE) {
       while (!buckets.isEmpty() && origin + (firstBucket + 1) * bucketNanos <= delivered) {
         close();
       }
-      undelivered(delivered);
+      cut(delivered, noSample, false);
     }
     while (!buckets.isEmpty()) {
       close();
@@ -542,26 +651,32 @@ public final class EnergyProfiler implements AttributionListener {
   }
 
   /**
-   * Takes the energy after {@code cut} out of the open buckets (the first one's by the share of its
-   * time after the cut, the power being taken as constant within it), and drops the samples after
-   * it.
+   * Takes the energy after {@code cut}, or with {@code before} the energy before it, out of the
+   * open buckets into {@code frame}, and drops the samples on that side of it. Within a bucket the
+   * energy is taken as spread evenly over the part of it the ledger has covered (the power being
+   * taken as constant within it).
+   *
+   * @param frame the pseudo-frame; {@link #noSample} becomes {@link #starting} before any sample
    */
-  private void undelivered(long cut) {
-    double[] after = new double[maxPhases];
+  private void cut(long cut, int frame, boolean before) {
+    double[] moved = new double[maxPhases];
     long start = origin + firstBucket * bucketNanos;
-    double kept = Math.min(1, Math.max(0, (double) (cut - start) / bucketNanos));
-    boolean first = true;
     for (double[] b : buckets) {
-      double keep = first ? kept : 0;
-      for (int p = 0; p < maxPhases; p++) {
-        after[p] += b[p] * (1 - keep);
-        b[p] *= keep;
+      long covered = Math.min(start + bucketNanos, Math.max(start, ledgerTime));
+      double share =
+          cut >= covered ? 1 : cut <= start ? 0 : (double) (cut - start) / (covered - start);
+      double move = before ? share : 1 - share;
+      if (move > 0) {
+        for (int p = 0; p < maxPhases; p++) {
+          moved[p] += b[p] * move;
+          b[p] *= 1 - move;
+        }
       }
-      first = false;
+      start += bucketNanos;
     }
     int n = 0;
     for (int i = 0; i < buffered; i++) {
-      if (sampleTime[i] < cut) {
+      if (sampleTime[i] < cut != before) {
         sampleTime[n] = sampleTime[i];
         sampleThread[n] = sampleThread[i];
         sampleStack[n] = sampleStack[i];
@@ -571,9 +686,10 @@ public final class EnergyProfiler implements AttributionListener {
       }
     }
     buffered = n;
+    int to = frame == noSample && samplingSince == Long.MAX_VALUE ? starting : frame;
     for (int p = 0; p < maxPhases; p++) {
-      if (after[p] != 0) {
-        add(p, samplingSince == Long.MAX_VALUE ? starting : noSample, after[p], 0);
+      if (moved[p] != 0) {
+        add(p, to, moved[p], 0);
       }
     }
   }
@@ -603,6 +719,7 @@ public final class EnergyProfiler implements AttributionListener {
       changes += line.size;
     }
     return weights.size()
+        + pending.size()
         + buffered
         + buckets.size()
         + changes

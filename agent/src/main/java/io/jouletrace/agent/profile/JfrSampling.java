@@ -186,15 +186,19 @@ public final class JfrSampling {
     Thread clock = AgentThreads.daemon("profiler-clock", this::clock);
     clock.start();
     JitCost cost = jit;
-    RunningListener running =
-        new RunningListener(
+    RecordingListener running =
+        new RecordingListener(
             Thread.currentThread(),
-            () -> {
+            start -> {
               recordingRan = true;
               if (cost != null) {
-                cost.start();
+                cost.start(); // first: what follows may set the JIT to work on the agent's code
               }
-            });
+              if (start != null) {
+                profiler.samplingStarted(epochNanos(start) - offset);
+              }
+            },
+            this::onStopped);
     if (shuttingDown()) {
       // A recording that starts once JFR's own shutdown hook has run waits for ever (see stop())
       rs.close();
@@ -216,30 +220,48 @@ public final class JfrSampling {
   }
 
   /**
-   * Tells when this stream's recording runs (the count of the JIT's time starts then: from then on
-   * every compilation has its event): JFR tells its listeners on the thread that starts the
-   * recording, before the stream blocks there to read events.
+   * Tells when this stream's recording runs, with its start (the count of the JIT's time starts
+   * then: from then on every compilation has its event), and when it stops, with its stop: JFR
+   * tells its listeners of the start on the thread that starts the recording, before the stream
+   * blocks there to read events, and of the stop on the thread that stops it, which at exit is
+   * usually JFR's own shutdown hook.
    */
-  private static final class RunningListener implements FlightRecorderListener {
+  private static final class RecordingListener implements FlightRecorderListener {
     private final Thread starter;
-    private final Runnable onRunning;
-    private boolean started;
+    private final Consumer<Instant> onRunning;
+    private final Consumer<Instant> onStopped;
+    private volatile Recording ours;
 
-    RunningListener(Thread starter, Runnable onRunning) {
+    RecordingListener(Thread starter, Consumer<Instant> onRunning, Consumer<Instant> onStopped) {
       this.starter = starter;
       this.onRunning = onRunning;
+      this.onStopped = onStopped;
     }
 
     @Override
     public void recordingStateChanged(Recording recording) {
-      if (!started
-          && Thread.currentThread() == starter
-          && recording.getState() == RecordingState.RUNNING) {
-        started = true;
-        onRunning.run();
+      Recording r = ours;
+      if (r == null) {
+        if (Thread.currentThread() == starter && recording.getState() == RecordingState.RUNNING) {
+          ours = recording;
+          onRunning.accept(recording.getStartTime());
+        }
+      } else if (recording == r && recording.getState() != RecordingState.RUNNING) {
         FlightRecorder.removeListener(this);
+        Instant at = recording.getStopTime();
+        if (at != null) {
+          onStopped.accept(at);
+        }
       }
     }
+  }
+
+  /**
+   * The stream's recording stopped: no sample can come for the energy after it (the JVM's exit when
+   * JFR's own shutdown hook stopped it).
+   */
+  private void onStopped(Instant at) {
+    profiler.samplingStopped(epochNanos(at) - offset);
   }
 
   /** Whether the JVM has begun to exit (its shutdown hooks run): no hook can be added then. */
@@ -623,8 +645,8 @@ public final class JfrSampling {
    * segment is on disk, and the stream hands it out when it next looks at the file, but it does not
    * end then, so {@link #awaitEnd()} cannot tell. The stream ends each segment it hands out with a
    * flush, and naps again only once it has found no more data after it: the first nap after a flush
-   * that came after the stop means everything was handed out. Waits at most {@value
-   * #END_WAIT_MILLIS} ms.
+   * that came after the stop means everything was handed out, and so does a nap while it looks for
+   * a next chunk file ({@link #awaitsNextChunk}). Waits at most {@value #END_WAIT_MILLIS} ms.
    *
    * @return {@code true} when every event recorded up to the stop was handed out
    */
@@ -634,13 +656,14 @@ public final class JfrSampling {
 
   /**
    * Waits for the stream's thread to end, or, with {@code segment}, to nap after a flush that came
-   * after this call, or for {@code done}; at most {@value #END_WAIT_MILLIS} ms. The stream looks
-   * for new data after a nap of up to a second, which an interrupt cuts short (JFR's nap returns on
-   * it, and the thread is this class's own): the rest is handed out within milliseconds of the
-   * stop, instead of half a second later on average. A wake-up that lands elsewhere is cleared at
-   * the next flush.
+   * after this call or while it looks for a next chunk file, or for {@code done}; at most {@value
+   * #END_WAIT_MILLIS} ms. The stream looks for new data after a nap of up to a second, which an
+   * interrupt cuts short (JFR's nap returns on it, and the thread is this class's own): the rest is
+   * handed out within milliseconds of the stop, instead of half a second later on average. A
+   * wake-up that lands elsewhere is cleared at the next flush.
    *
-   * @return {@code true} when the stream ended or napped after a later flush
+   * @return {@code true} when the stream ended, napped after a later flush or looks for a next
+   *     chunk
    */
   private boolean awaitDelivery(boolean segment, AtomicBoolean done) {
     Thread t = thread;
@@ -653,7 +676,7 @@ public final class JfrSampling {
     while (t.isAlive() && (done == null || !done.get())) {
       long f = flushes; // read before the state: a nap seen after it came after that flush
       boolean napping = t.getState() == Thread.State.TIMED_WAITING;
-      if (segment && napping && f != seen) {
+      if (segment && napping && (f != seen || awaitsNextChunk(t))) {
         return true;
       }
       long now = System.nanoTime();
@@ -669,6 +692,24 @@ public final class JfrSampling {
       LockSupport.parkNanos(1_000_000L);
     }
     return !t.isAlive(); // ended, having handed out everything
+  }
+
+  /**
+   * Whether the stream's thread waits for a chunk file after the one it read: it looks for the next
+   * file only once it has handed out the whole of the last one, which after a stop is the final
+   * chunk. The stream can get there before {@link #awaitDelivery} starts, and then flushes no more
+   * (JFR's shutdown holds JFR's lock while the agent's stop waits for it, and the stream hands out
+   * the rest meanwhile): without this, the wait would run to its end and cut the profile at the
+   * last clock event. Reads JFR's own frames, so a JDK that renames them falls back to the flushes.
+   */
+  private static boolean awaitsNextChunk(Thread t) {
+    for (StackTraceElement f : t.getStackTrace()) {
+      if (f.getMethodName().equals("nextPath")
+          && f.getClassName().equals("jdk.jfr.internal.consumer.RepositoryFiles")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long epochNanos(Instant i) {

@@ -240,6 +240,110 @@ class EnergyProfilerTest {
   }
 
   @Test
+  void aCutInsideTheLastBucketKeepsTheEnergyBeforeItWhereTheLedgerHasNotFilledTheBucket() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Work.alpha");
+    // 2.3 s at 10 W in 100 ms windows; samples every 10 ms, delivered up to 2.2 s: the bucket from
+    // 2 s on holds 0.3 s of energy, 0.2 s of it before the cut
+    for (long t = T0; t < T0 + 2300 * MS; t += 100 * MS) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 1, t, t + 100 * MS);
+    }
+    for (long t = T0 + 5 * MS; t < T0 + 2200 * MS; t += 10 * MS) {
+      p.sample(t, 1, a);
+    }
+    p.sampledUpTo(T0 + 2200 * MS);
+    p.finishAt(T0 + 2200 * MS);
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("other;Work.alpha")).isCloseTo(22, within(1e-9));
+    assertThat(f.get("other;" + EnergyProfiler.NO_SAMPLE)).isCloseTo(1, within(1e-9));
+  }
+
+  @Test
+  void energyAfterTheRecordingStoppedIsNamedAsSuchWhetherItCameBeforeOrAfterTheStopWasKnown() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Work.alpha");
+    int b = stack(p, "Work.beta");
+    // 10 W in 100 ms windows; alpha, then beta from 1.5 s, sampled every 10 ms up to the stop at
+    // 2.25 s, which is told when the ledger has reached 2.3 s; the ledger goes on to 2.6 s
+    for (long t = T0; t < T0 + 2300 * MS; t += 100 * MS) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 1, t, t + 100 * MS);
+    }
+    for (long t = T0 + 5 * MS; t < T0 + 2250 * MS; t += 10 * MS) {
+      p.sample(t, 1, t < T0 + 1500 * MS ? a : b);
+    }
+    p.samplingStopped(T0 + 2250 * MS);
+    for (long t = T0 + 2300 * MS; t < T0 + 2600 * MS; t += 100 * MS) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 1, t, t + 100 * MS);
+    }
+    p.sampledUpTo(T0 + 2250 * MS);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    // 0.35 s after the stop; before it, each bucket shared by its samples: 10 J of alpha in the
+    // first second, 5 J of alpha and 5 J of beta in the second, 2.5 J of beta in the third
+    assertThat(f.get("other;" + EnergyProfiler.STOPPED)).isCloseTo(3.5, within(1e-9));
+    assertThat(f.get("other;Work.alpha")).isCloseTo(15, within(1e-9));
+    assertThat(f.get("other;Work.beta")).isCloseTo(7.5, within(1e-9));
+    assertThat(f).doesNotContainKey("other;" + EnergyProfiler.NO_SAMPLE);
+    assertThat(p.summary(null).joules()).isCloseTo(26, within(1e-9));
+  }
+
+  @Test
+  void energyBeforeTheRecordingStartedIsNamedAsSuchEvenInTheBucketOfTheFirstSamples() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "Train.step");
+    // 10 W in 100 ms windows: other until 0.4 s, load until 0.5 s, train from 0.5 s to 2 s; the
+    // recording starts at 0.5 s and says so when the ledger has reached 0.6 s; train is sampled
+    // every 10 ms from then on. Nothing was sampled before the start, so neither load nor the
+    // start-up in other had a sample: before, their energy went to [no sample].
+    for (long t = T0; t < T0 + 600 * MS; t += 100 * MS) {
+      p.energy(phaseAt(t), Domain.CPU, 1, t, t + 100 * MS);
+    }
+    p.samplingStarted(T0 + 500 * MS);
+    for (long t = T0 + 600 * MS; t < T0 + 2 * S; t += 100 * MS) {
+      p.energy(train, Domain.CPU, 1, t, t + 100 * MS);
+    }
+    p.threadPhase(T0 + 500 * MS, 1, train);
+    for (long t = T0 + 505 * MS; t < T0 + 2 * S; t += 10 * MS) {
+      p.sample(t, 1, a);
+    }
+    p.sampledUpTo(T0 + 3 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("other;" + EnergyProfiler.STARTING)).isCloseTo(4, within(1e-9));
+    assertThat(f.get("load;" + EnergyProfiler.STARTING)).isCloseTo(1, within(1e-9));
+    assertThat(f.get("train;Train.step")).isCloseTo(15, within(1e-9));
+    assertThat(f.keySet()).noneMatch(k -> k.contains(EnergyProfiler.NO_SAMPLE));
+  }
+
+  private int phaseAt(long t) {
+    return t < T0 + 400 * MS ? PhaseRegistry.OTHER : t < T0 + 500 * MS ? load : train;
+  }
+
+  @Test
+  void aStartToldAfterTheHeldWindowsRanOutIsCutFromTheBucketsAsEvenlySpread() {
+    EnergyProfiler p = profiler(100);
+    int a = stack(p, "A.a");
+    // 10 W in 10 ms windows for 42 s, more than are held; the start at 40.5 s is told at 41 s
+    long windows = 4100;
+    assertThat(windows).isGreaterThan(EnergyProfiler.MAX_PENDING);
+    for (long i = 0; i < windows; i++) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 0.1, T0 + i * 10 * MS, T0 + (i + 1) * 10 * MS);
+    }
+    p.samplingStarted(T0 + 40_500 * MS);
+    for (long i = windows; i < 4200; i++) {
+      p.energy(PhaseRegistry.OTHER, Domain.CPU, 0.1, T0 + i * 10 * MS, T0 + (i + 1) * 10 * MS);
+    }
+    for (long t = T0 + 40_505 * MS; t < T0 + 42 * S; t += 10 * MS) {
+      p.sample(t, 1, a);
+    }
+    p.sampledUpTo(T0 + 43 * S);
+    p.finish();
+    Map<String, Double> f = p.folded(true);
+    assertThat(f.get("other;" + EnergyProfiler.STARTING)).isCloseTo(405, within(1e-6));
+    assertThat(f.get("other;A.a")).isCloseTo(15, within(1e-6));
+  }
+
+  @Test
   void energyBeforeTheFirstSampleIsNamedAsSuch() {
     EnergyProfiler p = profiler(100);
     int a = stack(p, "A.a");

@@ -27,6 +27,11 @@ import jdk.jfr.Recording;
  *       when the profile's recording started in {@code <out>.running}.
  *   <li>{@code stop-user <seconds> <truth>}: {@code split} for half the time, then stops the JFR
  *       recording named {@code user} and runs {@code afterStop} for the other half.
+ *   <li>{@code slow-jfr-exit <seconds> <truth>}: {@code split}, then, as JFR's own shutdown hook
+ *       does, stops every running recording holding JFR's lock, and holds it 1.5 s more while
+ *       {@code main} returns: JFR's shutdown then takes that long (a cold machine's), and the
+ *       profiler's stream hands out its last segment before the agent's shutdown can stop it (needs
+ *       {@code --add-opens jdk.jfr/jdk.jfr=ALL-UNNAMED}).
  *   <li>{@code exit-at <class.method>}: returns from {@code main} as soon as the agent's profiler
  *       thread has that frame on its stack (at most 10 s), so that the JVM exits while the profiler
  *       is there; prints {@code exiting in <frame>}, or {@code never in <frame>}.
@@ -88,6 +93,11 @@ public final class ProfileApp {
       case "two" -> two(Double.parseDouble(args[1]), Path.of(args[2]));
       case "deep" -> deep(Integer.parseInt(args[1]), Double.parseDouble(args[2]));
       case "stop-user" -> stopUser(Double.parseDouble(args[1]), Path.of(args[2]));
+      case "slow-jfr-exit" -> {
+        new Recording().setName("idle"); // created, never started: see holdJfrStopped
+        split(Double.parseDouble(args[1]), Path.of(args[2]));
+        holdJfrStopped(1_500);
+      }
       case "compilers" -> {
         // when the profile's recording started, in ms of uptime
         Files.writeString(
@@ -172,6 +182,39 @@ public final class ProfileApp {
     long[] t = splitFor((long) (seconds * 1e9));
     Files.write(truth, List.of("alpha " + t[0] + " " + t[2], "beta " + t[1] + " " + t[3]));
     tail();
+  }
+
+  /**
+   * Stops every running recording on a daemon thread that holds JFR's lock (the recorder that
+   * {@code jdk.jfr.internal.PlatformRecorder} synchronizes on) for {@code millis} more, as JFR's
+   * shutdown hook holds it while it stops the recordings and tears JFR down; returns once they are
+   * stopped, so the JVM exits while the lock is held.
+   */
+  private static void holdJfrStopped(long millis) throws Exception {
+    java.lang.reflect.Field f = FlightRecorder.class.getDeclaredField("internal");
+    f.setAccessible(true);
+    Object recorder = f.get(FlightRecorder.getFlightRecorder());
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    Thread holder =
+        new Thread(
+            () -> {
+              synchronized (recorder) {
+                for (Recording r : FlightRecorder.getFlightRecorder().getRecordings()) {
+                  if (r.getState() == jdk.jfr.RecordingState.RUNNING) {
+                    r.stop();
+                  }
+                }
+                stopped.countDown();
+                long end = System.nanoTime() + millis * 1_000_000L;
+                while (System.nanoTime() - end < 0) {
+                  LockSupport.parkNanos(end - System.nanoTime());
+                }
+              }
+            },
+            "jfr-shutdown-like");
+    holder.setDaemon(true);
+    holder.start();
+    stopped.await();
   }
 
   /**
