@@ -329,8 +329,15 @@ public final class CarbonStage implements AttributionListener {
   }
 
   private void flush(IntensityTimeline t) {
-    pending.drain(
-        (phase, joules, from, to) -> charge(t, phase, joules, epochMillis(from), epochMillis(to)));
+    for (int i = 0; i < pending.size(); i++) {
+      charge(
+          t,
+          pending.phase(i),
+          pending.joules(i),
+          epochMillis(pending.from(i)),
+          epochMillis(pending.to(i)));
+    }
+    pending.clear();
   }
 
   /**

@@ -244,7 +244,10 @@ public final class EnergyProfiler implements AttributionListener {
       return;
     }
     awaitingStart = false;
-    pending.drain(this::receive);
+    for (int i = 0; i < pending.size(); i++) {
+      receive(pending.phase(i), pending.joules(i), pending.from(i), pending.to(i));
+    }
+    pending.clear();
   }
 
   @Override

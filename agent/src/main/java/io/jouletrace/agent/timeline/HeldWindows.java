@@ -5,24 +5,11 @@ import java.util.Arrays;
 /**
  * Windows of a phase's energy ({@link AttributionListener#energy}) held back until what places them
  * is known (the carbon stage's grid intensity, the profiler's start), in the order they came. Grows
- * as needed up to a bound that the holder checks with {@link #full()}. Not thread-safe: the
- * holder's lock guards it.
+ * as needed up to a bound that the holder checks with {@link #full()}. The holder reads them back
+ * by index: no lambda, since the carbon stage holds them at start-up, and a short job's start-up
+ * and exit spin none. Not thread-safe: the holder's lock guards it.
  */
 public final class HeldWindows {
-
-  /** Receives the held windows. */
-  @FunctionalInterface
-  public interface Receiver {
-    /**
-     * One window.
-     *
-     * @param phase the phase's id
-     * @param joules its energy
-     * @param from {@link System#nanoTime()} at the window's start
-     * @param to {@link System#nanoTime()} at its end
-     */
-    void accept(int phase, double joules, long from, long to);
-  }
 
   private final int max;
   private int size;
@@ -73,14 +60,28 @@ public final class HeldWindows {
     size++;
   }
 
-  /**
-   * Hands every held window to {@code r}, oldest first, and holds none after; {@code r} must not
-   * hold windows here meanwhile.
-   */
-  public void drain(Receiver r) {
-    for (int i = 0; i < size; i++) {
-      r.accept(phase[i], joules[i], from[i], to[i]);
-    }
+  /** The phase of the {@code i}-th window held, oldest first. */
+  public int phase(int i) {
+    return phase[i];
+  }
+
+  /** The energy of the {@code i}-th window held. */
+  public double joules(int i) {
+    return joules[i];
+  }
+
+  /** The {@link System#nanoTime()} at the {@code i}-th window's start. */
+  public long from(int i) {
+    return from[i];
+  }
+
+  /** The {@link System#nanoTime()} at the {@code i}-th window's end. */
+  public long to(int i) {
+    return to[i];
+  }
+
+  /** Holds no window from now on. */
+  public void clear() {
     size = 0;
   }
 }
