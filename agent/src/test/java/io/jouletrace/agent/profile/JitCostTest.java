@@ -73,6 +73,21 @@ class JitCostTest {
   }
 
   @Test
+  void cpuTimeThatTheNextDeliverysCompilationTookBeforeItsReadingIsItsAndOnlyThatDeliverys() {
+    Map<Long, Long> cpu = new HashMap<>(Map.of(16L, 0L));
+    JitCost cost = started(cpu);
+    cost.compiled(16, C2, 50 * MS, Code.OTHER);
+    // 100 ms of CPU: the 50 ms compilation, and 50 ms of one still running at the reading
+    deliveredAt(cost, cpu, 16, 100 * MS);
+    cost.compiled(16, C2, 70 * MS, Code.AGENT); // that one: 50 ms before the reading, 20 after
+    deliveredAt(cost, cpu, 16, 120 * MS);
+    assertThat(cost.agentNanos()).isEqualTo(70 * MS); // not 70 ms at 20/70
+    cost.compiled(16, C2, 10 * MS, Code.AGENT); // 5 ms of CPU: nothing left over to take
+    deliveredAt(cost, cpu, 16, 125 * MS);
+    assertThat(cost.agentNanos()).isEqualTo(75 * MS);
+  }
+
+  @Test
   void aCompilerThreadThatEndedKeepsItsLastReading() {
     Map<Long, Long> cpu = new HashMap<>(Map.of(21L, 0L));
     JitCost cost = started(cpu);
