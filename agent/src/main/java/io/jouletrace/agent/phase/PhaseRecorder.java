@@ -82,7 +82,20 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    */
   static final int SLICE = 32;
 
+  /**
+   * Drains in a row that a list must stay under a quarter full before it halves. Drains come at the
+   * sampler's ticks and at phase boundaries' reads, milliseconds apart in a burst of threads: a
+   * list that halved at each drain with few threads in it grew again, by copies, at the next one
+   * with many.
+   */
+  static final int QUIET_DRAINS = 16;
+
   // Sampler state.
+
+  private int takenQuiet;
+  private int openQuiet;
+  private int leftQuiet;
+  private int endedQuiet;
 
   /** Ended threads found by a drain, freed once the drain has handed over their last change. */
   private ThreadPhases[] ended = new ThreadPhases[16];
@@ -298,7 +311,15 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     ThreadPhases[] r = recheck;
     recheck = taken;
     recheckCount = takenCount;
-    taken = r.length > 4 * Math.max(16, takenCount) ? new ThreadPhases[16] : r;
+    // The two arrays take turns: quiet while this drain's count is small against the larger one,
+    // and it is the larger one that halves, at its turn.
+    int room = 4 * Math.max(16, takenCount);
+    takenQuiet = room < Math.max(r.length, recheck.length) ? takenQuiet + 1 : 0;
+    if (takenQuiet >= QUIET_DRAINS && r.length > room) {
+      r = new ThreadPhases[r.length / 2];
+      takenQuiet = 0;
+    }
+    taken = r;
   }
 
   // Each list the sampler walks has methods of its own, and each walk goes in slices of at most
@@ -404,13 +425,18 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     for (int i = 0; i < endedCount; i += SLICE) {
       freeSlice(i, Math.min(endedCount, i + SLICE));
     }
-    // The lists shrink again after a burst of threads, a half at a time: memory follows the
-    // threads alive, and a burst that goes on does not make them grow again at every tick.
-    if (open.length > 64 && openCount < open.length / 4) {
+    // The lists shrink again after a burst of threads, a half at a time, once they have stayed
+    // under a quarter full for QUIET_DRAINS drains: memory follows the threads alive, and a burst
+    // that goes on does not make them grow again at every drain.
+    openQuiet = open.length > 64 && openCount < open.length / 4 ? openQuiet + 1 : 0;
+    if (openQuiet >= QUIET_DRAINS) {
       open = Arrays.copyOf(open, open.length / 2);
+      openQuiet = 0;
     }
-    if (ended.length > 64 && endedCount < ended.length / 4) {
+    endedQuiet = ended.length > 64 && endedCount < ended.length / 4 ? endedQuiet + 1 : 0;
+    if (endedQuiet >= QUIET_DRAINS) {
       ended = new ThreadPhases[ended.length / 2];
+      endedQuiet = 0;
     }
     endedCount = 0;
   }
@@ -476,9 +502,11 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     for (int i = 0; i < leftCount; i += SLICE) {
       leftSlice(i, Math.min(leftCount, i + SLICE), sink, now);
     }
-    // Shrinks as the open list does, a half at a time: a burst of threads leaves no large list.
-    if (left.length > 64 && leftCount < left.length / 4) {
+    // Shrinks as the open list does: a burst of threads leaves no large list.
+    leftQuiet = left.length > 64 && leftCount < left.length / 4 ? leftQuiet + 1 : 0;
+    if (leftQuiet >= QUIET_DRAINS) {
       left = new ThreadPhases[left.length / 2];
+      leftQuiet = 0;
     }
     leftCount = 0;
   }
@@ -541,6 +569,11 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       ended = Arrays.copyOf(ended, endedCount * 2);
     }
     ended[endedCount++] = t;
+  }
+
+  /** The sampler's lists' room, in threads (tests). */
+  int listRoom() {
+    return taken.length + recheck.length + open.length + left.length + ended.length;
   }
 
   /** Slots handed out so far and not freed (tests). */

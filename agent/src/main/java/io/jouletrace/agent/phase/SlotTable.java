@@ -49,6 +49,9 @@ final class SlotTable {
     int chunks = (maxSlots + CHUNK - 1) >>> CHUNK_BITS;
     this.threads = new ThreadPhases[chunks][];
     this.links = new int[chunks][];
+    if (chunks > 0) {
+      ensureChunk(0);
+    }
   }
 
   /**
@@ -82,13 +85,21 @@ final class SlotTable {
         ensureChunk(c);
       }
       if (used.compareAndSet(slot, slot + 1)) {
+        if ((slot & MASK) == CHUNK / 2 && c + 1 < threads.length) {
+          ensureChunk(c + 1); // the next chunk, made by this slot's thread alone
+        }
         return slot;
       }
     }
   }
 
+  /**
+   * Makes chunk {@code c} if it is missing. The thread that takes the slot half-way through a chunk
+   * makes the next one, so that the threads that reach it find it made: a virtual thread that has
+   * to wait for this monitor unmounts, which copies its stack out, and a hundred thousand new
+   * threads would meet here once per chunk.
+   */
   private synchronized void ensureChunk(int c) {
-    // Only the first thread into a new chunk gets here, once per 1024 slots.
     if (threads[c] == null) {
       int[] l = new int[CHUNK];
       ThreadPhases[] t = new ThreadPhases[CHUNK];
@@ -164,6 +175,11 @@ final class SlotTable {
     }
     ThreadPhases[] chunk = threads[slot >>> CHUNK_BITS];
     return chunk == null ? null : chunk[slot & MASK];
+  }
+
+  /** Whether chunk {@code c} has been made (tests). */
+  boolean hasChunk(int c) {
+    return threadChunk(c << CHUNK_BITS) != null;
   }
 
   /** Slots handed out at least once; every slot with a thread is below it. */

@@ -575,6 +575,35 @@ class PhaseRecorderTest {
     }
   }
 
+  @Test
+  void theListsABurstGrewKeepTheirRoomThroughAFewQuietDrainsThenHalve() throws Exception {
+    int n = 600;
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Thread t = new Thread(() -> recorder.enter("left-open"));
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(names(drain())).filteredOn("left-open"::equals).hasSize(n);
+    drain(); // the ended threads' slots go back
+    int grown = recorder.listRoom();
+    assertThat(grown).isGreaterThan(2 * n);
+    // before, each drain with few threads halved a list, and the next burst grew it again by copies
+    // (the lists' quiet drains count from the first or the second drain above)
+    for (int i = 0; i < PhaseRecorder.QUIET_DRAINS - 3; i++) {
+      assertThat(drain()).isEmpty();
+      assertThat(recorder.listRoom()).isEqualTo(grown);
+    }
+    // then each halves every QUIET_DRAINS drains, down to a few dozen threads' room
+    for (int i = 0; i < 8 * PhaseRecorder.QUIET_DRAINS; i++) {
+      drain();
+    }
+    assertThat(recorder.listRoom()).isLessThanOrEqualTo(5 * 64);
+  }
+
   /**
    * Starts {@code n} threads one after the other (each takes a new slot, none is reused), each
    * opening and closing one phase and then waiting for {@code end}.

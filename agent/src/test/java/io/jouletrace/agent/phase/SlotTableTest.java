@@ -14,6 +14,27 @@ import org.junit.jupiter.api.Test;
 class SlotTableTest {
 
   @Test
+  void theThreadHalfWayThroughAChunkMakesTheNextSoThatNoneWaitsForIt() {
+    SlotTable table = new SlotTable(3 * SlotTable.CHUNK);
+    assertThat(table.hasChunk(0)).isTrue();
+    for (int i = 0; i < SlotTable.CHUNK / 2; i++) {
+      assertThat(table.take()).isEqualTo(i);
+    }
+    assertThat(table.hasChunk(1)).isFalse();
+    assertThat(table.take()).isEqualTo(SlotTable.CHUNK / 2);
+    assertThat(table.hasChunk(1)).isTrue();
+    assertThat(table.hasChunk(2)).isFalse();
+    while (table.take() < SlotTable.CHUNK + SlotTable.CHUNK / 2) {
+      // the first slots of chunk 1, up to its half-way one
+    }
+    assertThat(table.hasChunk(2)).isTrue();
+    for (int i = table.highWater(); i < 3 * SlotTable.CHUNK; i++) {
+      assertThat(table.take()).isEqualTo(i); // the last chunk makes none beyond the table
+    }
+    assertThat(table.take()).isEqualTo(-1);
+  }
+
+  @Test
   void manyTakersAndOneReleaserNeverShareASlot() throws Exception {
     int max = 3 * SlotTable.CHUNK + 17;
     SlotTable table = new SlotTable(max);
