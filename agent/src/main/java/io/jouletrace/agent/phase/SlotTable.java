@@ -13,12 +13,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * freed slot from a lock-free stack, or the next never-used one from a counter; only the sampler
  * frees slots.
  *
- * <p>Slots live in chunks of {@value #CHUNK} that are allocated when first needed and never moved,
- * so that a reader never sees a table being copied: the table costs a directory of {@code maxSlots
- * / CHUNK} references up front and 4 KB per chunk in use. The free stack links slots through an int
- * per slot, kept in the same chunks; its head carries a tag that changes with every operation, so
- * that a thread that read the head before other threads popped and pushed again cannot pop a stale
- * link.
+ * <p>Slots live in chunks of {@value #CHUNK} that are allocated once the chunk before is half taken
+ * (or when first needed) and never moved, so that a reader never sees a table being copied: the
+ * table costs a directory of {@code maxSlots / CHUNK} references up front and 8 KB per chunk in
+ * use, and one chunk ahead. The free stack links slots through an int per slot, kept in the same
+ * chunks; its head carries a tag that changes with every operation, so that a thread that read the
+ * head before other threads popped and pushed again cannot pop a stale link.
  *
  * <p>Slots and chunks are published with a release fence before a plain write and read with an
  * acquire fence after a plain read, for the reason {@link ThreadPhases} gives.
