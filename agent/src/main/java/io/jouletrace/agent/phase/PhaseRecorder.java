@@ -428,12 +428,12 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     // The lists shrink again after a burst of threads, a half at a time, once they have stayed
     // under a quarter full for QUIET_DRAINS drains: memory follows the threads alive, and a burst
     // that goes on does not make them grow again at every drain.
-    openQuiet = open.length > 64 && openCount < open.length / 4 ? openQuiet + 1 : 0;
+    openQuiet = quiet(openQuiet, open.length, openCount);
     if (openQuiet >= QUIET_DRAINS) {
       open = Arrays.copyOf(open, open.length / 2);
       openQuiet = 0;
     }
-    endedQuiet = ended.length > 64 && endedCount < ended.length / 4 ? endedQuiet + 1 : 0;
+    endedQuiet = quiet(endedQuiet, ended.length, endedCount);
     if (endedQuiet >= QUIET_DRAINS) {
       ended = new ThreadPhases[ended.length / 2];
       endedQuiet = 0;
@@ -503,7 +503,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       leftSlice(i, Math.min(leftCount, i + SLICE), sink, now);
     }
     // Shrinks as the open list does: a burst of threads leaves no large list.
-    leftQuiet = left.length > 64 && leftCount < left.length / 4 ? leftQuiet + 1 : 0;
+    leftQuiet = quiet(leftQuiet, left.length, leftCount);
     if (leftQuiet >= QUIET_DRAINS) {
       left = new ThreadPhases[left.length / 2];
       leftQuiet = 0;
@@ -569,6 +569,14 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       ended = Arrays.copyOf(ended, endedCount * 2);
     }
     ended[endedCount++] = t;
+  }
+
+  /**
+   * A list's quiet drains in a row after this one: one more when it has room for more than 64
+   * threads and this drain left it under a quarter full, else none.
+   */
+  private static int quiet(int drains, int room, int count) {
+    return room > 64 && count < room / 4 ? drains + 1 : 0;
   }
 
   /** The sampler's lists' room, in threads (tests). */
