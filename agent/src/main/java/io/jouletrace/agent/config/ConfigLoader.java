@@ -416,7 +416,9 @@ public final class ConfigLoader {
                 + String.join(", ", reserved)
                 + ")");
       }
-      out.put(name, pair.substring(eq + 1).trim());
+      if (out.put(name, pair.substring(eq + 1).trim()) != null) {
+        throw new IllegalArgumentException("('" + name + "' is given twice)");
+      }
     }
     return java.util.Collections.unmodifiableMap(out);
   }

@@ -272,8 +272,8 @@ public enum Key {
       "labels",
       Type.LABELS,
       "",
-      "job labels `name=value;name=value`, added to every series and to the report; a name that a"
-          + " series already uses (`phase`, `zone`, `gpu`, ...) is refused"),
+      "job labels `name=value;name=value`, added to every series and to the report; a name given"
+          + " twice, or one that a series already uses (`phase`, `zone`, `gpu`, ...), is refused"),
   EMBODIED_KG(
       "embodied.kg",
       Type.NUMBER,

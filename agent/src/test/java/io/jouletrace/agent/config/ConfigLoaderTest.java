@@ -196,6 +196,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aLabelNameGivenTwiceIsRefusedWithItsNameInsteadOfTheLastValueWinningSilently() {
+    AgentConfig c = ConfigLoader.load("labels=team=a;run=1;team=b", new Properties(), Map.of());
+    assertThat(c.errors()).singleElement().asString().contains("'labels'", "'team' is given twice");
+    assertThat(c.labels()).isEmpty();
+    // The same name in two sources is no conflict: the higher one wins, as for every key.
+    Properties props = new Properties();
+    props.setProperty("jouletrace.labels", "team=b");
+    AgentConfig both = ConfigLoader.load("labels=team=a", props, Map.of());
+    assertThat(both.errors()).isEmpty();
+    assertThat(both.labels()).containsExactly(Map.entry("team", "a"));
+  }
+
+  @Test
   void defect1_labelNamedLikeASeriesLabelIsRefusedAndScrapesStillWork() throws Exception {
     for (String name : MetricFamily.reservedLabelNames()) {
       AgentConfig c = ConfigLoader.load("labels=team=a;" + name + "=x", new Properties(), Map.of());
@@ -257,10 +270,12 @@ class ConfigLoaderTest {
 
   @Test
   void defect3_configuredPathThatDoesNotExistIsNamedWithItsKey(@TempDir Path dir) throws Exception {
+    // Paths under a fresh directory: an absolute path such as /nonexistent may exist on a machine.
+    Path missing = dir.resolve("nonexistent");
     AgentConfig c =
         ConfigLoader.load(
-            "powercap.root=/nonexistent",
-            props("jouletrace.msr.root", "/nonexistent/cpu"),
+            "powercap.root=" + missing,
+            props("jouletrace.msr.root", missing.resolve("cpu").toString()),
             Map.of());
     assertThat(c.errors())
         .hasSize(2)
@@ -268,7 +283,10 @@ class ConfigLoaderTest {
             e ->
                 assertThat(e)
                     .contains(
-                        "'/nonexistent'", "'powercap.root'", "agent arguments", "does not exist"))
+                        "'" + missing + "'",
+                        "'powercap.root'",
+                        "agent arguments",
+                        "does not exist"))
         .anySatisfy(
             e -> assertThat(e).contains("'msr.root'", "-Djouletrace.msr.root", "does not exist"));
     Path file = Files.createFile(dir.resolve("plain"));
