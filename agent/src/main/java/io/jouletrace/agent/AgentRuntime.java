@@ -525,25 +525,26 @@ public final class AgentRuntime {
       }
       EnergySnapshot last =
           snapshot(Instant.now()).withTimeline(ledger.timeline()).withProfile(profile);
+      // The closing line names only the files that were written; a failure has its own line.
+      String written = "";
       try {
         JsonReport.write(last, config.reportJson());
-        log.debug("report written: " + config.reportJson().toAbsolutePath());
+        written = "report " + config.reportJson().toAbsolutePath();
       } catch (Exception e) {
         log.line("report not written to " + config.reportJson().toAbsolutePath() + ": " + e);
       }
       Path statement = statementPath();
       try {
         CarbonStatement.write(last, statement);
+        written += (written.isEmpty() ? "statement " : ", statement ") + statement.toAbsolutePath();
       } catch (Exception e) {
         log.line("statement not written to " + statement.toAbsolutePath() + ": " + e);
       }
       Discovery.removeTarget(sdFile, log);
       log.text(PhaseTable.render(last));
-      log.info(
-          "report "
-              + config.reportJson().toAbsolutePath()
-              + ", statement "
-              + statement.toAbsolutePath());
+      if (!written.isEmpty()) {
+        log.info(written);
+      }
       outputs.atExit(last);
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).

@@ -119,6 +119,34 @@ class OutputsBadInputIT {
     assertThat(Files.readString(dir.resolve("r.json"))).doesNotContain(secret);
   }
 
+  @Test
+  void theClosingLineNamesOnlyTheFilesThatWereWritten(@TempDir Path dir) throws Exception {
+    // A report in a folder that cannot be made (under /proc, for every user, root included).
+    ForkedJvm.Result none =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,report.json=/proc/1/jouletrace-report.json")
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "exit")
+            .run(60);
+    assertThat(none.exitCode()).as(none.stderr()).isEqualTo(3);
+    assertThat(one(none.stderr(), "report not written to")).contains("/proc/1/");
+    assertThat(one(none.stderr(), "statement not written to")).contains("/proc/1/");
+    assertThat(none.stderr()).contains("unfinished").doesNotContain("jouletrace: report /");
+    // The report written, the statement not: a folder stands where its file should be.
+    Path report = dir.resolve("r.json");
+    Path folder = Files.createDirectory(dir.resolve("statement.md"));
+    ForkedJvm.Result one =
+        new ForkedJvm(dir)
+            .agent("prometheus.port=off,report.json=" + report + ",statement.md=" + folder)
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.ExitApp", "exit")
+            .run(60);
+    assertThat(one.exitCode()).as(one.stderr()).isEqualTo(3);
+    assertThat(report).exists();
+    assertThat(one(one.stderr(), "statement not written to")).contains(folder.toString());
+    assertThat(one(one.stderr(), "jouletrace: report /"))
+        .endsWith("jouletrace: report " + report)
+        .doesNotContain("statement");
+  }
+
   static String one(String text, String needle) {
     List<String> l = text.lines().filter(s -> s.contains(needle)).toList();
     assertThat(l).as(text).hasSize(1);
