@@ -302,15 +302,7 @@ public final class AgentRuntime {
         closeEndpoint(); // exit came while it was starting: the shutdown hook may have missed it
       }
     } catch (Exception e) {
-      log.line(
-          "Prometheus endpoint not started on "
-              + config.prometheusHost()
-              + ":"
-              + ports
-              + " ("
-              + e
-              + "); set prometheus.port to a free port, 0 (any), a wider range, or off."
-              + " Measurement continues.");
+      log.line(EndpointFailure.line(config.prometheusHost(), ports, e));
     }
   }
 

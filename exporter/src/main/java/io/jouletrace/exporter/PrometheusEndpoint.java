@@ -3,6 +3,7 @@ package io.jouletrace.exporter;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.net.BindException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -127,7 +128,8 @@ public final class PrometheusEndpoint implements AutoCloseable {
    * @param threads makes the threads that answer requests (daemons); {@code null} for the HTTP
    *     server's own
    * @return the running endpoint
-   * @throws IOException when no port of the range can be bound; its message names the range
+   * @throws IOException when no port of the range can be bound (its message names the range), or at
+   *     once for any other failure (a host that does not resolve, the TLS or password settings)
    */
   public static PrometheusEndpoint start(
       Supplier<EnergySnapshot> snapshots,
@@ -140,12 +142,12 @@ public final class PrometheusEndpoint implements AutoCloseable {
     if (first == 0 || last <= first) {
       return new PrometheusEndpoint(snapshots, host, first, security, threads);
     }
-    IOException lastFailure = null;
+    BindException lastFailure = null;
     for (int port = first; port <= last; port++) {
       try {
         return new PrometheusEndpoint(snapshots, host, port, security, threads);
-      } catch (IOException busy) {
-        lastFailure = busy;
+      } catch (BindException busy) {
+        lastFailure = busy; // only a port that cannot be bound sends it on to the next
       }
     }
     throw new IOException(

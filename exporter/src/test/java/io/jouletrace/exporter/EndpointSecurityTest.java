@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -140,6 +142,31 @@ class EndpointSecurityTest {
       HttpResponse<String> ok = get(trustingClient(), e.port(), null);
       assertThat(ok.statusCode()).isEqualTo(200);
       assertThat(ok.body()).contains("jouletrace_phase_seconds_total{");
+    }
+  }
+
+  @Test
+  void aPortRangeMovesOnOnlyFromPortsThatCannotBeBound() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int p = taken.getLocalPort();
+      // A bad certificate is the same on every port: said at once, not as "no free port".
+      assertThatThrownBy(
+              () ->
+                  PrometheusEndpoint.start(
+                      Snapshots::known,
+                      "127.0.0.1",
+                      p,
+                      p + 1,
+                      new EndpointSecurity(
+                          dir.resolve("missing.pem"), keyPem, null, null, null, null)))
+          .isInstanceOf(NoSuchFileException.class)
+          .hasMessageContaining("prometheus.tls.cert");
+      // A taken port is skipped for the next one.
+      try (PrometheusEndpoint e =
+          PrometheusEndpoint.start(
+              Snapshots::known, "127.0.0.1", p, p + 20, EndpointSecurity.NONE)) {
+        assertThat(e.port()).isGreaterThan(p).isLessThanOrEqualTo(p + 20);
+      }
     }
   }
 
