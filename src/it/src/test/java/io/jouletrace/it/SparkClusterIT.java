@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real Spark 4.0 application on Spark's own {@code local-cluster[2,1,1024]}: a master and two
+ * A real Spark 4.2 application on Spark's own {@code local-cluster[2,1,1024]}: a master and two
  * workers in the driver JVM, each executor a JVM of its own launched by its worker. The agent runs
  * on the driver (as {@code -javaagent:}) and on both executors (through {@code
  * spark.executor.extraJavaOptions}, with Spark's {@code {{APP_ID}}} and {@code {{EXECUTOR_ID}}}),
@@ -53,6 +53,16 @@ class SparkClusterIT {
   @Test
   void driverAndExecutorsAreMeasuredScrapedAndSummedPerApplication(@TempDir Path dir)
       throws Exception {
+    run(dir, Path.of(ForkedJvm.javaExecutable()).getParent().getParent());
+  }
+
+  /** The same on Java 25, for the driver and the executors that its workers launch. */
+  @Test
+  void onJava25(@TempDir Path dir) throws Exception {
+    run(dir, Path.of(Java25IT.java25()).getParent().getParent());
+  }
+
+  private static void run(Path dir, Path javaHome) throws Exception {
     Path prometheus = PrometheusScrapeIT.prometheusBinary();
     Assumptions.assumeTrue(prometheus != null, "prometheus is not installed");
     Path sparkHome = sparkHome(dir.resolve("spark-home"));
@@ -73,7 +83,7 @@ class SparkClusterIT {
               .start()) {
         firstStart = System.nanoTime();
         ForkedJvm.Running score =
-            driver(dir, sparkHome, rapl.root(), sd, reports, "score", "inference")
+            driver(dir, javaHome, sparkHome, rapl.root(), sd, reports, "score", "inference")
                 .arg("--job", "score", "--rows", "2048", "--partitions", "4")
                 .arg("--result", dir.resolve("score.txt").toString())
                 .start();
@@ -84,7 +94,7 @@ class SparkClusterIT {
         checkRules(promPort, reports, "it-score", scoreEnded);
         drivers.put(
             "sweep",
-            driver(dir, sparkHome, rapl.root(), sd, reports, "sweep", "experimentation")
+            driver(dir, javaHome, sparkHome, rapl.root(), sd, reports, "sweep", "experimentation")
                 .arg("--job", "sweep", "--learning-rates", "0.001,0.01", "--epochs", "2")
                 .arg("--samples", "1024", "--result", dir.resolve("sweep.txt").toString())
                 .run(300));
@@ -400,7 +410,14 @@ class SparkClusterIT {
 
   /** The driver JVM of one application, with the agent there and on its executors. */
   private static ForkedJvm driver(
-      Path dir, Path sparkHome, Path powercap, Path sd, Path reports, String job, String stage)
+      Path dir,
+      Path javaHome,
+      Path sparkHome,
+      Path powercap,
+      Path sd,
+      Path reports,
+      String job,
+      String stage)
       throws IOException {
     String app = "it-" + job;
     String common =
@@ -421,11 +438,11 @@ class SparkClusterIT {
             + common;
     Path jar = SPARK_EXAMPLE.resolve("djl-spark.jar");
     ForkedJvm jvm =
-        new ForkedJvm(dir)
+        new ForkedJvm(dir, javaHome.resolve("bin").resolve("java").toString())
             .env("SPARK_HOME", sparkHome.toString())
             .env("SPARK_SCALA_VERSION", "2.13")
             .env("SPARK_LOCAL_IP", "127.0.0.1")
-            .env("JAVA_HOME", System.getProperty("java.home"))
+            .env("JAVA_HOME", javaHome.toString())
             .env("DJL_OFFLINE", "true")
             .env("OPT_OUT_TRACKING", "true")
             .env("OMP_NUM_THREADS", "1")
