@@ -12,8 +12,11 @@ import io.jouletrace.sources.nvml.NvmlProbe;
 import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import io.jouletrace.sources.rapl.RaplZone;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -79,14 +82,14 @@ public final class Probe {
     }
 
     out.println();
-    out.println(
-        "RAPL through the MSR driver ("
-            + config.msrRoot()
-            + "): "
-            + (Files.isDirectory(config.msrRoot()) ? "present" : "absent"));
+    out.println("RAPL through the MSR driver (" + config.msrRoot() + "): " + msrFiles(config));
 
     CpuSources.Choice choice =
         CpuSources.open(config, () -> CpuSources.identity(p.getProcessorIdentifier()), log);
+    if (!choice.problems().isEmpty()) {
+      out.println();
+      out.println("CPU energy counters:");
+    }
     for (String problem : choice.problems()) {
       out.println("  not used: " + problem);
     }
@@ -169,5 +172,35 @@ public final class Probe {
           d.source(),
           d.measured() ? "measured" : "estimated");
     }
+  }
+
+  /**
+   * What the MSR driver offers: its files, one per CPU; a directory of CPUs without them (only
+   * {@code cpuid}, say) is not the driver.
+   */
+  private static String msrFiles(AgentConfig config) {
+    Path root = config.msrRoot();
+    if (!Files.isDirectory(root)) {
+      return "absent";
+    }
+    int cpus = 0;
+    int withMsr = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+      for (Path d : dirs) {
+        String n = d.getFileName().toString();
+        if (!n.isEmpty() && n.chars().allMatch(Character::isDigit)) {
+          cpus++;
+          if (Files.exists(d.resolve("msr"))) {
+            withMsr++;
+          }
+        }
+      }
+    } catch (IOException e) {
+      return "cannot be listed (" + e + ")";
+    }
+    if (withMsr == 0) {
+      return "no msr files (" + cpus + " CPU directories); the msr module is not loaded";
+    }
+    return "msr files for " + withMsr + " of " + cpus + " CPUs";
   }
 }

@@ -17,6 +17,9 @@ class ProbeIT {
             .zone("intel-rapl:0", "package-0", 30, 262_143_328_850L, 0)
             .zone("intel-rapl:0:0", "core", 20, 262_143_328_850L, 0)
             .zone("intel-rapl:0:1", "dram", 4, 262_143_328_850L, 0)) {
+      Path msr = dir.resolve("msr");
+      Files.createFile(Files.createDirectories(msr.resolve("0")).resolve("msr"));
+      Files.createDirectories(msr.resolve("1")); // a CPU whose file the driver has not made
       Path script = dir.resolve("nvml.script");
       Files.writeString(script, "devices 1\nname 0 Fake H100\npower 0 0 300\nlimit 0 700\n");
       ForkedJvm.Result r =
@@ -27,11 +30,17 @@ class ProbeIT {
                   "-jar",
                   ForkedJvm.AGENT_JAR.toString(),
                   "probe",
-                  "powercap.root=" + rapl.root() + ",nvml.library=" + ForkedJvm.FAKE_NVML)
+                  "powercap.root="
+                      + rapl.root()
+                      + ",msr.root="
+                      + msr
+                      + ",nvml.library="
+                      + ForkedJvm.FAKE_NVML)
               .run(60);
       assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
       assertThat(r.stdout())
           .contains("intel-rapl:0 ", "package-0", "readable", "intel-rapl:0:0", "core")
+          .contains("(" + msr + "): msr files for 1 of 2 CPUs")
           .contains("gpu 0 Fake H100", "energy counter yes", "power limit 700 W")
           .contains("cpu    package-0", "dram   dram-0", "source=rapl-sysfs, measured")
           .contains("gpu    gpu-0", "source=nvml-energy")
@@ -41,6 +50,10 @@ class ProbeIT {
 
   @Test
   void nothingMeasurableExitThreeWithReasonsAndFixes(@TempDir Path dir) throws Exception {
+    // CPU directories with only cpuid, as a VM has them: not the MSR driver.
+    for (String cpu : new String[] {"0", "1"}) {
+      Files.createFile(Files.createDirectories(dir.resolve("nomsr").resolve(cpu)).resolve("cpuid"));
+    }
     ForkedJvm.Result r =
         new ForkedJvm(dir)
             .arg(
@@ -57,7 +70,9 @@ class ProbeIT {
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isEqualTo(3);
     assertThat(r.stdout())
         .contains("no zones. Fix:")
-        .contains("not used: rapl-sysfs: no RAPL zones")
+        .contains("(" + dir.resolve("nomsr") + "): no msr files (2 CPU directories)")
+        .doesNotContain("present")
+        .contains("CPU energy counters:\n  not used: rapl-sysfs: no RAPL zones")
         .contains("not used: rapl-msr:")
         .contains("modprobe msr")
         .contains("NVIDIA GPUs", "none: NVML library")
