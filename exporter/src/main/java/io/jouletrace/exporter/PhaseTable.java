@@ -60,13 +60,48 @@ public final class PhaseTable {
     double share = all > 0 ? p.totalJoules() / all * 100 : 0;
     line(
         b,
-        p.name(),
+        shown(p.name()),
         Decimals.fixed(p.wallSeconds(), 2),
         Decimals.fixed(p.totalJoules(), 2),
         Decimals.fixed(share, 1) + "%",
         Decimals.fixed(p.totalGrams(), 4),
         method);
   }
+
+  /** Names longer than this are cut in the table (the reports keep them whole). */
+  static final int MAX_NAME = 60;
+
+  /**
+   * A phase name as the table shows it, one line whatever the name: control characters written as
+   * escapes ({@code \n}, {@code \t}, and a backslash, {@code u} and four hex digits for the
+   * others), backslashes doubled, and a name longer than {@value #MAX_NAME} characters cut, with
+   * {@code ...} at the end.
+   */
+  static String shown(String name) {
+    StringBuilder b = new StringBuilder(Math.min(name.length(), MAX_NAME) + 8);
+    int i = 0;
+    for (; i < name.length() && b.length() <= MAX_NAME; i++) {
+      char c = name.charAt(i);
+      switch (c) {
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x7f) {
+            b.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 15]);
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.length() <= MAX_NAME && i == name.length()
+        ? b.toString()
+        : b.substring(0, MAX_NAME - 3) + "...";
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   /** One line of the table: the columns are 22, 9, 11, 6 and 10 characters wide. */
   private static void line(

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jouletrace.sources.Domain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +50,38 @@ class JsonReportTest {
     assertThat(lines[3]).startsWith("other").contains("70.00", "20.0%", "0.1875");
     assertThat(lines[4]).startsWith("total").contains("350.00", "100.0%", "0.9375");
     assertThat(lines[2]).endsWith("cpu:measured dram:measured");
+  }
+
+  @Test
+  void tableKeepsOneLinePerPhaseWhateverItsNameWhileTheReportKeepsTheNameWhole()
+      throws IOException {
+    EnergySnapshot known = Snapshots.known();
+    String odd = "quo\"te\nnew line\\back\tand\u001b[31mred";
+    String longName = "x".repeat(5000);
+    EnergySnapshot s =
+        known.withCarbon(
+            known.carbon(),
+            List.of(
+                new EnergySnapshot.PhaseEnergy(odd, 1, Map.of(Domain.CPU, 3.0), 0, 0),
+                new EnergySnapshot.PhaseEnergy(longName, 1, Map.of(Domain.CPU, 2.0), 0, 0),
+                new EnergySnapshot.PhaseEnergy("other", 1, Map.of(Domain.CPU, 1.0), 0, 0)));
+    String[] lines = PhaseTable.render(s).split(System.lineSeparator());
+    assertThat(lines).hasSize(6); // header line, column names, three phases, total
+    assertThat(lines[2])
+        .startsWith("quo\"te\\nnew line\\\\back\\tand\\u001b[31mred ")
+        .contains("3.00", "50.0%");
+    assertThat(lines[3]).startsWith("x".repeat(PhaseTable.MAX_NAME - 3) + "... ").contains("2.00");
+    assertThat(lines[3].indexOf("...")).isEqualTo(PhaseTable.MAX_NAME - 3);
+    assertThat(lines[4]).startsWith("other");
+    // A name of exactly the limit is shown whole.
+    assertThat(PhaseTable.shown("y".repeat(PhaseTable.MAX_NAME)))
+        .isEqualTo("y".repeat(PhaseTable.MAX_NAME));
+    assertThat(PhaseTable.shown("y".repeat(PhaseTable.MAX_NAME + 1)))
+        .hasSize(PhaseTable.MAX_NAME)
+        .endsWith("...");
+    JsonNode root = new ObjectMapper().readTree(JsonReport.render(s));
+    assertThat(root.at("/phases/0/name").asText()).isEqualTo(odd);
+    assertThat(root.at("/phases/1/name").asText()).isEqualTo(longName);
   }
 
   @Test
