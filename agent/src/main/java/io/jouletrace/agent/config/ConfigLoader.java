@@ -76,10 +76,17 @@ public final class ConfigLoader {
       if (e.getKey().startsWith("JOULETRACE_")) {
         String key = keyForEnv(e.getKey());
         if (key == null) {
+          Key near =
+              nearest(
+                  e.getKey()
+                      .substring("JOULETRACE_".length())
+                      .toLowerCase(Locale.ROOT)
+                      .replace('_', '.'));
           l.errors.add(
               "jouletrace: unknown configuration key '"
                   + e.getKey()
                   + "' (environment)"
+                  + (near == null ? "" : "; did you mean " + near.environmentName() + "?")
                   + KNOWN
                   + knownKeys());
         } else {
@@ -116,6 +123,54 @@ public final class ConfigLoader {
       b.append(b.length() == 0 ? "" : ", ").append(k.key());
     }
     return b.append(", phase.<name>").toString();
+  }
+
+  /**
+   * The key an unknown name most likely meant: one whose last part it ends with ({@code report.csv}
+   * for {@code csv}), else the closest within a few edits (a typo, two letters swapped), else none.
+   *
+   * @param name an unknown key, lower case with dots
+   * @return the key, or {@code null} when none is close
+   */
+  static Key nearest(String name) {
+    String last = name.substring(name.lastIndexOf('.') + 1);
+    Key best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (Key k : Key.values()) {
+      if (k.key().equals(last) && !last.isEmpty()) {
+        return k;
+      }
+      int d = distance(name, k.key());
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = k;
+      }
+    }
+    return bestDistance <= Math.max(2, name.length() / 4) ? best : null;
+  }
+
+  /** Edits (insert, delete, replace, swap of two neighbours) from {@code a} to {@code b}. */
+  static int distance(String a, String b) {
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length()][b.length()];
   }
 
   private static String keyForEnv(String envName) {
@@ -206,12 +261,14 @@ public final class ConfigLoader {
       }
       Key key = Key.byName(name);
       if (key == null) {
+        Key near = nearest(name);
         errors.add(
             "jouletrace: unknown configuration key '"
                 + name
                 + "' ("
                 + from
                 + ")"
+                + (near == null ? "" : "; did you mean '" + near.key() + "'?")
                 + KNOWN
                 + knownKeys());
         continue;

@@ -196,6 +196,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void anUnknownKeyIsAnsweredWithTheKeyItMostLikelyMeant() {
+    Properties props = new Properties();
+    props.setProperty("jouletrace.intervall", "1s");
+    AgentConfig c =
+        ConfigLoader.load(
+            "prometheus.prot=9000,report.csv=/tmp/r.csv,bogus=1",
+            props,
+            Map.of("JOULETRACE_PROMETHEUS_SD_FIEL", "/tmp/sd"));
+    assertThat(c.errors())
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .contains(
+                        "'prometheus.prot' (agent arguments); did you mean 'prometheus.port'?"))
+        .anySatisfy(e -> assertThat(e).contains("'report.csv'", "did you mean 'csv'?"))
+        .anySatisfy(e -> assertThat(e).contains("'intervall'", "did you mean 'interval'?"))
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .contains(
+                        "'JOULETRACE_PROMETHEUS_SD_FIEL' (environment); did you mean"
+                            + " JOULETRACE_PROMETHEUS_SD_FILE?"))
+        .anySatisfy(e -> assertThat(e).contains("'bogus'").doesNotContain("did you mean"));
+    assertThat(ConfigLoader.distance("prometheus.prot", "prometheus.port")).isEqualTo(1);
+    assertThat(ConfigLoader.distance("kitten", "sitting")).isEqualTo(3);
+    assertThat(ConfigLoader.distance("", "abc")).isEqualTo(3);
+  }
+
+  @Test
   void aLabelNameGivenTwiceIsRefusedWithItsNameInsteadOfTheLastValueWinningSilently() {
     AgentConfig c = ConfigLoader.load("labels=team=a;run=1;team=b", new Properties(), Map.of());
     assertThat(c.errors()).singleElement().asString().contains("'labels'", "'team' is given twice");
