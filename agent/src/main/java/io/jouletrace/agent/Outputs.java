@@ -124,10 +124,19 @@ final class Outputs {
       try {
         String project =
             config.labels().getOrDefault("job_name", config.labels().getOrDefault("project", ""));
-        CsvRunLog.append(
-            last,
-            new CsvRunLog.Settings(
-                config.csv(), project, Runtime.getRuntime().availableProcessors(), cpuModel));
+        Path written =
+            CsvRunLog.append(
+                last,
+                new CsvRunLog.Settings(
+                    config.csv(), project, Runtime.getRuntime().availableProcessors(), cpuModel));
+        if (!written.equals(config.csv().toAbsolutePath())) {
+          log.line(
+              "CSV run log: "
+                  + config.csv().toAbsolutePath()
+                  + " (key csv) holds rows under other columns and is left as it is; this run's"
+                  + " row went to "
+                  + written);
+        }
       } catch (Throwable e) {
         log.line(
             "CSV run log not written to " + config.csv().toAbsolutePath() + " (key csv): " + e);

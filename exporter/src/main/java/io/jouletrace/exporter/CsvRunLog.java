@@ -69,6 +69,8 @@ public final class CsvRunLog {
 
   private static final double JOULES_PER_KWH = 3.6e6;
 
+  private static final String HEADER = line(COLUMNS);
+
   /**
    * What the run log needs besides the snapshot.
    *
@@ -82,43 +84,83 @@ public final class CsvRunLog {
   private CsvRunLog() {}
 
   /**
-   * Appends one row for a finished run.
+   * Appends one row for a finished run. A file that already holds rows under another header (a
+   * CodeCarbon {@code emissions.csv}, a file of another tool or of an older version of this one) is
+   * left as it is: the row goes to a file beside it, {@code <name>.jouletrace.csv}, with this
+   * header.
    *
    * @param s the run's final snapshot
    * @param settings where, and host details
+   * @return the file the row was written to: {@code settings.file()}, or the one beside it
    * @throws IOException naming the file when its folder is missing or it cannot be written
    */
-  public static void append(EnergySnapshot s, Settings settings) throws IOException {
+  public static Path append(EnergySnapshot s, Settings settings) throws IOException {
     Path file = settings.file().toAbsolutePath();
     Path dir = file.getParent();
     if (dir != null && !Files.isDirectory(dir)) {
       throw new NoSuchFileException(file.toString(), null, "folder " + dir + " does not exist");
     }
     byte[] row = row(s, settings).getBytes(StandardCharsets.UTF_8);
-    byte[] header = (line(COLUMNS)).getBytes(StandardCharsets.UTF_8);
-    // A FileLock is held per JVM, and a second lock on the same file from this JVM throws: threads
-    // of one JVM take turns here first.
     synchronized (CsvRunLog.class) {
-      try (FileChannel ch =
-              FileChannel.open(
-                  file,
-                  StandardOpenOption.CREATE,
-                  StandardOpenOption.WRITE,
-                  StandardOpenOption.APPEND);
-          FileLock lock = ch.lock()) {
-        ByteBuffer out;
-        if (ch.size() == 0) {
-          out = ByteBuffer.allocate(header.length + row.length).put(header).put(row).flip();
-        } else {
-          out = ByteBuffer.wrap(row);
-        }
-        while (out.hasRemaining()) {
-          ch.write(out);
-        }
-        ch.force(false);
-      } catch (AccessDeniedException e) {
-        throw new AccessDeniedException(file.toString(), null, "not writable");
+      if (appendTo(file, row)) {
+        return file;
       }
+      Path beside = beside(file);
+      if (appendTo(beside, row)) {
+        return beside;
+      }
+      throw new IOException(
+          file + " and " + beside + " both hold rows under other columns; set csv to another file");
+    }
+  }
+
+  /**
+   * {@code runs.csv} gives {@code runs.jouletrace.csv}; {@code runs} gives {@code
+   * runs.jouletrace.csv}.
+   */
+  static Path beside(Path file) {
+    String name = file.getFileName().toString();
+    String stem = name.endsWith(".csv") ? name.substring(0, name.length() - 4) : name;
+    return file.resolveSibling(stem + ".jouletrace.csv");
+  }
+
+  /**
+   * Appends the row under the lock, with the header first when the file is empty.
+   *
+   * @return {@code false}, writing nothing, when the file's first line is another header
+   */
+  private static boolean appendTo(Path file, byte[] row) throws IOException {
+    byte[] header = HEADER.getBytes(StandardCharsets.UTF_8);
+    try (FileChannel ch =
+            FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FileLock lock = ch.lock()) {
+      long size = ch.size();
+      ByteBuffer out;
+      if (size == 0) {
+        out = ByteBuffer.allocate(header.length + row.length).put(header).put(row).flip();
+      } else {
+        ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, header.length));
+        while (first.hasRemaining() && ch.read(first, first.position()) > 0) {
+          // reads the start of the file, as long as our header
+        }
+        if (!first.flip().equals(ByteBuffer.wrap(header, 0, first.limit()))
+            || first.limit() < header.length) {
+          return false;
+        }
+        out = ByteBuffer.wrap(row);
+      }
+      long at = size;
+      while (out.hasRemaining()) {
+        at += ch.write(out, at);
+      }
+      ch.force(false);
+      return true;
+    } catch (AccessDeniedException e) {
+      throw new AccessDeniedException(file.toString(), null, "not writable");
     }
   }
 

@@ -62,6 +62,38 @@ class CsvRunLogTest {
   }
 
   @Test
+  void aFileUnderOtherColumnsIsLeftAsItIsAndTheRowGoesBesideIt(@TempDir Path dir)
+      throws IOException {
+    // A CodeCarbon file: the first columns are the same, the rest are not.
+    Path file = dir.resolve("emissions.csv");
+    String theirs =
+        "timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power\n"
+            + "2026-01-01T00:00:00,p,x,1,2,3,4,5\n";
+    Files.writeString(file, theirs);
+    Path written = CsvRunLog.append(run("r1"), settings(file));
+    assertThat(written).isEqualTo(dir.resolve("emissions.jouletrace.csv"));
+    assertThat(Files.readString(file)).isEqualTo(theirs);
+    CsvRunLog.append(run("r2"), settings(file));
+    List<String> lines = Files.readAllLines(written, StandardCharsets.UTF_8);
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0)).isEqualTo(String.join(",", CsvRunLog.COLUMNS));
+    assertThat(col(fields(lines.get(2)), "run_id")).isEqualTo("r2");
+    // Our own file, even one shorter than the header would be, is ours only with our header.
+    Path stub = dir.resolve("stub.csv");
+    Files.writeString(stub, "timestamp,pro");
+    assertThat(CsvRunLog.append(run("r3"), settings(stub)))
+        .isEqualTo(dir.resolve("stub.jouletrace.csv"));
+    assertThat(Files.readString(stub)).isEqualTo("timestamp,pro");
+    // When the file beside it is taken too, the error names both.
+    Files.writeString(dir.resolve("stub.jouletrace.csv"), "a,b\n");
+    assertThatThrownBy(() -> CsvRunLog.append(run("r4"), settings(stub)))
+        .hasMessageContaining(stub.toString())
+        .hasMessageContaining("stub.jouletrace.csv")
+        .hasMessageContaining("other columns");
+    assertThat(CsvRunLog.beside(dir.resolve("runs"))).isEqualTo(dir.resolve("runs.jouletrace.csv"));
+  }
+
+  @Test
   void missingFolderIsNamed(@TempDir Path dir) {
     Path file = dir.resolve("nope/runs.csv");
     assertThatThrownBy(() -> CsvRunLog.append(run("r"), settings(file)))
