@@ -248,9 +248,11 @@ public enum Key {
           + " market-based figure"),
   CARBON_TRAINING_TYPE(
       "carbon.training-type",
-      Type.TEXT_REQUIRED,
       "pre-training",
-      "`training_type` in the statement's Hugging Face block (`pre-training`, `fine-tuning`)"),
+      "`training_type` in the statement's Hugging Face block: `pre-training` or `fine-tuning`, the"
+          + " two values of the model card's field",
+      "pre-training",
+      "fine-tuning"),
   PUE(
       "pue",
       Type.NUMBER,

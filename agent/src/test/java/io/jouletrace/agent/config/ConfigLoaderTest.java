@@ -225,6 +225,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theStatementsTrainingTypeIsOneOfTheModelCardsTwoValues() {
+    AgentConfig bad = ConfigLoader.load("carbon.training-type=foo", new Properties(), Map.of());
+    assertThat(bad.errors())
+        .singleElement()
+        .asString()
+        .contains("'foo'", "'carbon.training-type'", "pre-training or fine-tuning");
+    assertThat((String) bad.get(Key.CARBON_TRAINING_TYPE)).isEqualTo("pre-training");
+    AgentConfig ok =
+        ConfigLoader.load("carbon.training-type=Fine-Tuning", new Properties(), Map.of());
+    assertThat(ok.errors()).isEmpty();
+    assertThat((String) ok.get(Key.CARBON_TRAINING_TYPE)).isEqualTo("fine-tuning");
+  }
+
+  @Test
   void aLabelNameGivenTwiceIsRefusedWithItsNameInsteadOfTheLastValueWinningSilently() {
     AgentConfig c = ConfigLoader.load("labels=team=a;run=1;team=b", new Properties(), Map.of());
     assertThat(c.errors()).singleElement().asString().contains("'labels'", "'team' is given twice");
