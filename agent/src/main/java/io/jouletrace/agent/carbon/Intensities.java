@@ -100,6 +100,12 @@ public final class Intensities {
       }
       if (!network) {
         IntensityPoint p = below.points().get(0);
+        log.line(
+            "carbon.api=electricitymaps: no answer before exit; the run is charged at "
+                + p.source()
+                + ", "
+                + Math.round(p.gramsPerKwh())
+                + " g/kWh");
         return IntensityProvider.of(
             IntensityTimeline.fixed(
                 p.gramsPerKwh(),

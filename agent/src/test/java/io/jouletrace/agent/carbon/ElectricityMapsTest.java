@@ -272,4 +272,23 @@ class ElectricityMapsTest {
     List<IntensityPoint> p = em.timeline().points();
     return p.get(p.size() - 1);
   }
+
+  @Test
+  void aRunThatEndsBeforeAnyAnswerSaysWhatItWasChargedAt() {
+    var c =
+        io.jouletrace.agent.config.ConfigLoader.load(
+            "carbon.api=electricitymaps,carbon.zone=DE",
+            new java.util.Properties(),
+            java.util.Map.of());
+    List<String> said = new ArrayList<>();
+    IntensityProvider p =
+        Intensities.open(c, java.util.Map.of(), new Log(said::add), () -> now, false);
+    assertThat(p.timeline().points().get(0).source())
+        .startsWith("zone table: DE")
+        .endsWith("(electricitymaps not reached before exit)");
+    assertThat(said)
+        .singleElement()
+        .asString()
+        .contains("carbon.api=electricitymaps: no answer before exit", "zone table: DE", "g/kWh");
+  }
 }
