@@ -78,7 +78,7 @@ public final class SeriesFile {
         continue;
       }
       String[] f = row.split(",", -1);
-      if (headerAllowed && row.equalsIgnoreCase("timestamp,gco2e_per_kwh")) {
+      if (headerAllowed && isHeader(f)) {
         headerAllowed = false;
         continue;
       }
@@ -92,6 +92,27 @@ public final class SeriesFile {
       add(file, n, out, lines, new IntensityPoint(t, g, name, factorType, false));
     }
     return out;
+  }
+
+  /**
+   * Whether the first row is a header (any names, e.g. {@code timestamp,gco2e_per_kwh} or {@code
+   * datetime,carbon_intensity}): two columns, the first not starting like a date (a digit) and the
+   * second not a number.
+   */
+  private static boolean isHeader(String[] f) {
+    if (f.length != 2) {
+      return false;
+    }
+    String first = f[0].strip();
+    if (first.isEmpty() || Character.isDigit(first.charAt(0))) {
+      return false;
+    }
+    try {
+      Double.parseDouble(f[1].strip());
+      return false;
+    } catch (NumberFormatException words) {
+      return true;
+    }
   }
 
   private static List<IntensityPoint> json(

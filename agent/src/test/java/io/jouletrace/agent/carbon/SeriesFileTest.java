@@ -46,6 +46,19 @@ class SeriesFileTest {
   }
 
   @Test
+  void aHeaderLineOfAnyNamesIsSkippedButOnlyAsTheFirstRow() throws Exception {
+    Path p = file("named.csv", "datetime,carbon_intensity\n2026-11-29T10:00:00Z,300\n");
+    assertThat(SeriesFile.read(p, "lifecycle").points().get(0).gramsPerKwh()).isEqualTo(300);
+    Path quoted = file("quoted.csv", "\"time\",\"g\"\n2026-11-29T10:00:00Z,250\n");
+    assertThat(SeriesFile.read(quoted, "lifecycle").points()).hasSize(1);
+    // The same line after a data row is no header: it names its line.
+    Path late = file("late.csv", "2026-11-29T10:00:00Z,300\ndatetime,carbon_intensity\n");
+    assertThatThrownBy(() -> SeriesFile.read(late, "lifecycle"))
+        .hasMessageContaining("late.csv:2")
+        .hasMessageContaining("ISO-8601");
+  }
+
+  @Test
   void electricityMapsHistoryExportIsAccepted() throws Exception {
     Path p =
         file(
