@@ -488,6 +488,13 @@ public final class AgentRuntime {
                 + String.join(", ", open.subList(0, Math.min(5, open.size())))
                 + (open.size() > 5 ? ", ..." : ""));
       }
+      if (gate != null) {
+        for (Rule r : config.phaseRules()) {
+          if (!gate.matched().contains(r)) {
+            log.line(r.unmatched());
+          }
+        }
+      }
       if (!carbon.hasHardware()) {
         carbon.hardware(io.jouletrace.agent.carbon.HostInfo.read());
       }

@@ -104,7 +104,7 @@ public final class Instrumenter {
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, false);
-    gate.open(new Weaver(rules, apiBridge));
+    gate.open(new Weaver(rules, apiBridge, gate.matched));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
     Thread t = AgentThreads.daemon("instrument", new Deferred(gate));
@@ -286,6 +286,10 @@ public final class Instrumenter {
     private final Filter filter;
     private final Log log;
     private final BridgeCheck bridge;
+
+    /** The rules that matched a method of a class woven so far. */
+    private final Set<Rule> matched = ConcurrentHashMap.newKeySet();
+
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private final Instrumentation inst;
@@ -304,6 +308,15 @@ public final class Instrumenter {
 
     /** A class loaded untouched, to be found among the loaded classes and retransformed. */
     private record Pending(String name, WeakReference<ClassLoader> loader, int rounds) {}
+
+    /**
+     * The rules that matched a method of a class handed to the weaver so far.
+     *
+     * @return a live view
+     */
+    public Set<Rule> matched() {
+      return java.util.Collections.unmodifiableSet(matched);
+    }
 
     Gate(Filter filter, Log log, Instrumentation inst, boolean deferEarly) {
       this.filter = filter;
@@ -540,7 +553,7 @@ public final class Instrumenter {
     @Override
     public void run() {
       try {
-        s.gate.open(new Weaver(s.rules, s.apiBridge));
+        s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched));
         if (s.wait || s.apiBridge) {
           // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
           // queued and retransformed below; in a JVM started with the agent no other could be.

@@ -37,6 +37,25 @@ public record Rule(Kind kind, String type, String methods, String phase, Around 
     return new Rule(kind, type, methods, phase, a);
   }
 
+  /**
+   * The line for a rule that matched no method in a run: its class pattern, and why a JDK class
+   * never matches.
+   *
+   * @return one line, e.g. {@code phase.load: no method woven for com.acme.Loader ...}
+   */
+  public String unmatched() {
+    String cls = (kind == Kind.SUBTYPES ? "+" : "") + type;
+    boolean jdk = type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.");
+    return "phase."
+        + phase
+        + ": no method woven for "
+        + cls
+        + " in this run (no class of that name was loaded, or no method of it matched)"
+        + (jdk
+            ? "; classes of the JVM's boot loader (java.lang, java.util, ...) are never woven"
+            : "");
+  }
+
   /** What a rule's methods are wrapped in. */
   public enum Around {
     /** Each call is a phase named after the rule. */

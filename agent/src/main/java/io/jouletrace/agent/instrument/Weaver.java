@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import net.bytebuddy.jar.asm.AnnotationVisitor;
 import net.bytebuddy.jar.asm.ClassReader;
@@ -108,8 +109,19 @@ final class Weaver implements ClassFileTransformer {
   private final List<Target> targets = new ArrayList<>();
   private final boolean apiBridge;
 
+  /** The rules that matched a method of a class handed over so far. */
+  private final Set<Rule> matched;
+
   /** Compiles the rules' patterns: on the instrument thread, off the application's path. */
   Weaver(List<Rule> rules, boolean apiBridge) {
+    this(rules, apiBridge, ConcurrentHashMap.newKeySet());
+  }
+
+  /**
+   * @param matched receives each rule once a method of a class handed over matches it
+   */
+  Weaver(List<Rule> rules, boolean apiBridge, Set<Rule> matched) {
+    this.matched = matched;
     for (Rule r : rules) {
       targets.add(new Target(r, null));
     }
@@ -260,6 +272,7 @@ final class Weaver implements ClassFileTransformer {
               .computeIfAbsent(m.name + m.desc, k -> new Plan())
               .phases
               .add(r.around() == Rule.Around.SPARK_TASK ? null : r.phase());
+          matched.add(r);
         } else if (Type.getArgumentTypes(m.desc).length == (c.batchAtOne() ? 2 : 1)) {
           plans.computeIfAbsent(m.name + m.desc, k -> new Plan()).counts.add(c);
         }

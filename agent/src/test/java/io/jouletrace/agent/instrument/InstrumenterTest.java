@@ -92,6 +92,29 @@ class InstrumenterTest {
   }
 
   @Test
+  void theRulesThatMatchedAMethodAreKnownSoThatTheOthersCanBeNamedAtExit() throws Exception {
+    assertThat(Workload.step(0)).isEqualTo(1); // loaded before the gate below
+    Rule used = Rule.exact(Workload.class.getName(), "used", "step");
+    Rule noMethod = Rule.exact(Workload.class.getName(), "nomethod", "noSuchMethod");
+    Rule noClass = Rule.parse("noclass", "com.none.*#foo").get(0);
+    Rule jdk = Rule.parse("jdk", "java.lang.String#length").get(0);
+    Instrumenter.Gate gate =
+        Instrumenter.install(inst, List.of(used, noMethod, noClass, jdk), false, new Log(log::add));
+    try {
+      assertThat(gate.matched()).containsExactly(used);
+    } finally {
+      inst.removeTransformer(gate);
+    }
+    assertThat(noClass.unmatched())
+        .isEqualTo(
+            "phase.noclass: no method woven for com.none.* in this run (no class of that name was"
+                + " loaded, or no method of it matched)");
+    assertThat(jdk.unmatched()).contains("java.lang.String", "boot loader", "never woven");
+    assertThat(Rule.parse("sub", "+com.acme.Step#run").get(0).unmatched())
+        .contains("for +com.acme.Step in this run");
+  }
+
+  @Test
   void apiHooksReachTheRecorder() {
     Recording r = new Recording(false);
     Dispatch.install(r);
