@@ -38,6 +38,16 @@ final class NvmlOpening {
     try {
       library = NvmlLibrary.Loader.load(name);
     } catch (UnsatisfiedLinkError e) {
+      if (name.indexOf('/') >= 0 && !java.nio.file.Files.exists(java.nio.file.Path.of(name))) {
+        // A path that was set explicitly: the culprit is the setting, not the driver.
+        throw new SourceUnavailableException(
+            NvmlSource.LIBRARY_KEY
+                + "="
+                + name
+                + ": no such file. Fix: set it to the full path of libnvidia-ml.so.1 (ldconfig -p"
+                + " | grep nvidia-ml shows it), or leave it unset to use the loader path",
+            e);
+      }
       throw new SourceUnavailableException(
           "NVML library '"
               + name

@@ -75,7 +75,9 @@ class ProbeIT {
         .contains("CPU energy counters:\n  not used: rapl-sysfs: no RAPL zones")
         .contains("not used: rapl-msr:")
         .contains("modprobe msr")
-        .contains("NVIDIA GPUs", "none: NVML library")
+        .contains(
+            "NVIDIA GPUs",
+            "none: nvml.library=" + dir.resolve("libnvidia-ml.so.1") + ": no such file")
         .contains("CPU and DRAM: ESTIMATED (source=model)")
         .contains("Result: only estimation is possible here (exit 3)");
   }
