@@ -395,7 +395,9 @@ public final class AgentRuntime {
                 + "); energy per method is still in the report");
       }
     }
-    return p.summary(written);
+    EnergyProfile summary = p.summary(written);
+    // The HTML report draws its flame graph from the stacks in memory, profile.collapsed or not.
+    return config.reportHtml() != null ? summary.withFolded(p.collapsed()) : summary;
   }
 
   private EnergySnapshot liveSnapshot() {

@@ -17,6 +17,8 @@ import java.util.List;
  * @param collapsedFile the folded-stacks file written, or {@code null}
  * @param overall the top methods over all phases (phase name {@code all})
  * @param phases the top methods of each phase, most energy first
+ * @param folded the folded stacks of all phases (each stack under its phase, weights in
+ *     millijoules), for the HTML report's flame graph, or {@code null}; not part of the JSON report
  */
 public record EnergyProfile(
     double joules,
@@ -26,10 +28,52 @@ public record EnergyProfile(
     long truncatedSamples,
     String collapsedFile,
     PhaseMethods overall,
-    List<PhaseMethods> phases) {
+    List<PhaseMethods> phases,
+    String folded) {
 
   public EnergyProfile {
     phases = List.copyOf(phases);
+  }
+
+  /** A profile without folded stacks in memory. */
+  public EnergyProfile(
+      double joules,
+      long samples,
+      long droppedSamples,
+      int stacks,
+      long truncatedSamples,
+      String collapsedFile,
+      PhaseMethods overall,
+      List<PhaseMethods> phases) {
+    this(
+        joules,
+        samples,
+        droppedSamples,
+        stacks,
+        truncatedSamples,
+        collapsedFile,
+        overall,
+        phases,
+        null);
+  }
+
+  /**
+   * Returns this profile with its folded stacks in memory.
+   *
+   * @param text folded stacks, one {@code frame;frame;... millijoules} per line
+   * @return a copy
+   */
+  public EnergyProfile withFolded(String text) {
+    return new EnergyProfile(
+        joules,
+        samples,
+        droppedSamples,
+        stacks,
+        truncatedSamples,
+        collapsedFile,
+        overall,
+        phases,
+        text);
   }
 
   /**

@@ -112,8 +112,10 @@ public final class HtmlReport {
     power(b, s, colours);
     phases(b, s, total, colours);
     efficiency(b, s);
+    methodsEnergy(b, s);
     flameGraph(b, s);
     devices(b, s);
+    measuringCost(b, s);
     if (!s.warnings().isEmpty()) {
       b.append("<h2>Warnings</h2>\n<ul id=\"warnings\">");
       for (String w : s.warnings()) {
@@ -430,25 +432,116 @@ public final class HtmlReport {
     }
   }
 
+  /** Methods listed per table in the energy-per-method section. */
+  static final int TOP_METHODS = 10;
+
+  /**
+   * The profiler's energy per method, with or without folded stacks: the methods with the most
+   * energy of their own, and the most energy with what they called, over the whole run.
+   */
+  private static void methodsEnergy(StringBuilder b, EnergySnapshot s) {
+    EnergyProfile p = s.profile();
+    if (p == null) {
+      return;
+    }
+    b.append("<h2>Energy per method</h2>\n<p>")
+        .append(f(p.joules(), 2))
+        .append(" J shared among ")
+        .append(p.samples())
+        .append(" stack samples; <code>[...]</code> rows are energy no sample could be given to")
+        .append(" (see the README's Profiler section).</p>\n");
+    methodTable(b, "methods-self", "own energy", p.overall().bySelf(), p.overall().joules(), true);
+    methodTable(
+        b,
+        "methods-total",
+        "with what it called",
+        p.overall().byTotal(),
+        p.overall().joules(),
+        false);
+  }
+
+  private static void methodTable(
+      StringBuilder b,
+      String id,
+      String what,
+      List<EnergyProfile.MethodEnergy> rows,
+      double all,
+      boolean self) {
+    b.append("<table id=\"")
+        .append(id)
+        .append("\"><tr><th>method (")
+        .append(what)
+        .append(")</th><th>joules</th><th>share</th><th>samples</th></tr>");
+    for (int i = 0; i < rows.size() && i < TOP_METHODS; i++) {
+      EnergyProfile.MethodEnergy m = rows.get(i);
+      double j = self ? m.selfJoules() : m.totalJoules();
+      b.append("<tr><td>")
+          .append(esc(m.method()))
+          .append("</td><td>")
+          .append(f(j, 3))
+          .append("</td><td>")
+          .append(f(all > 0 ? j / all * 100 : 0, 1))
+          .append(" %</td><td>")
+          .append(m.samples())
+          .append("</td></tr>");
+    }
+    b.append("</table>\n");
+  }
+
+  /**
+   * What measuring cost in this run: the agent's own CPU time, by thread, and what it stands for.
+   */
+  private static void measuringCost(StringBuilder b, EnergySnapshot s) {
+    EnergySnapshot.AgentCost a = s.agent();
+    if (a == null) {
+      return;
+    }
+    b.append("<h2>Measuring cost</h2>\n<p id=\"agent\">The agent's own work took ")
+        .append(f(a.cpuSeconds(), 3))
+        .append(" CPU-s, ")
+        .append(f(a.cpuShare() * 100, 1))
+        .append(" % of the process's ")
+        .append(f(a.processCpuSeconds(), 2))
+        .append(" CPU-s; under the same attribution that stands for ")
+        .append(f(a.joules(), 2))
+        .append(" J and ")
+        .append(f(a.grams(), 5))
+        .append(" g CO2e, included in the figures above.</p>\n")
+        .append("<table id=\"agent-threads\"><tr><th>thread</th><th>CPU-s</th></tr>");
+    List<Map.Entry<String, Double>> threads = new ArrayList<>(a.threads().entrySet());
+    threads.sort(Map.Entry.<String, Double>comparingByValue().reversed());
+    for (Map.Entry<String, Double> t : threads) {
+      b.append("<tr><td>")
+          .append(esc(t.getKey()))
+          .append("</td><td>")
+          .append(f(t.getValue(), 3))
+          .append("</td></tr>");
+    }
+    b.append("</table>\n");
+  }
+
   /** Phases that get a flame graph of their own, the ones with the most profiled energy. */
   static final int FLAME_PHASES = 12;
 
   /**
-   * The energy flame graph of the profiler's folded stacks, when they were written: one for all
-   * phases and one per phase, picked with radio buttons that plain CSS turns into a filter (no
-   * script). The buttons come first and are siblings of the graphs, as the CSS sibling selector
+   * The energy flame graph of the profiler's folded stacks (in memory, else the file written): one
+   * for all phases and one per phase, picked with radio buttons that plain CSS turns into a filter
+   * (no script). The buttons come first and are siblings of the graphs, as the CSS sibling selector
    * needs; their labels, in a line above the graphs, are what one clicks.
    */
   private static void flameGraph(StringBuilder b, EnergySnapshot s) {
-    if (s.profile() == null || s.profile().collapsedFile() == null) {
+    if (s.profile() == null
+        || (s.profile().folded() == null && s.profile().collapsedFile() == null)) {
       return;
     }
-    String folded;
-    try {
-      folded = Files.readString(Path.of(s.profile().collapsedFile()), StandardCharsets.UTF_8);
-    } catch (IOException | RuntimeException e) {
-      b.append("<p>Flame graph not shown: ").append(esc(e.toString())).append("</p>\n");
-      return;
+    String folded = s.profile().folded();
+    if (folded == null) {
+      try {
+        folded = Files.readString(Path.of(s.profile().collapsedFile()), StandardCharsets.UTF_8);
+      } catch (IOException | RuntimeException e) {
+        b.append("<p>Flame graph not shown: ").append(esc(e.toString())).append("</p>\n");
+        return;
+      }
     }
     List<String> phases = new ArrayList<>();
     phases.add(null);

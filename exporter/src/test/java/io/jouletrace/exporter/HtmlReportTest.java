@@ -92,6 +92,43 @@ class HtmlReportTest {
     assertThat(loadGraph).contains("Decoder.decode").doesNotContain("Net.forward");
   }
 
+  @Test
+  void energyPerMethodAndItsFlameGraphFromMemoryWithoutAFoldedStacksFile() {
+    EnergyProfile.MethodEnergy forward =
+        new EnergyProfile.MethodEnergy("Net.forward", 0.6, 0.6, 30);
+    EnergyProfile.MethodEnergy fit = new EnergyProfile.MethodEnergy("Trainer.fit", 0.0, 0.9, 45);
+    EnergyProfile.PhaseMethods all =
+        new EnergyProfile.PhaseMethods("all", 1.0, List.of(forward, fit), List.of(fit, forward));
+    EnergyProfile profile = new EnergyProfile(1.0, 50, 0, 6, 0, null, all, List.of(all));
+    String noStacks = HtmlReport.render(Snapshots.known().withProfile(profile));
+    String table = between(noStacks, "<table id=\"methods-self\">", "</table>");
+    assertThat(table).contains("<td>Net.forward</td><td>0.600</td><td>60.0 %</td><td>30</td>");
+    assertThat(between(noStacks, "<table id=\"methods-total\">", "</table>"))
+        .contains("<td>Trainer.fit</td><td>0.900</td><td>90.0 %</td><td>45</td>");
+    assertThat(noStacks).doesNotContain("id=\"flamegraph\"");
+    String withStacks =
+        HtmlReport.render(
+            Snapshots.known()
+                .withProfile(profile.withFolded("train-step;Trainer.fit;Net.forward 600\n")));
+    assertThat(between(withStacks, "id=\"fg0-graph\">", "</div>"))
+        .contains("Trainer.fit", "Net.forward");
+  }
+
+  @Test
+  void measuringCostWithEachThread() {
+    EnergySnapshot s =
+        Snapshots.known()
+            .withAgent(
+                new EnergySnapshot.AgentCost(
+                    0.25, java.util.Map.of("sampler", 0.05, "init", 0.2), 10.0, 8.75, 0.01));
+    String html = HtmlReport.render(s);
+    assertThat(between(html, "<p id=\"agent\">", "</p>"))
+        .contains("0.250 CPU-s", "2.5 % of the process's 10.00 CPU-s", "8.75 J", "0.01000 g CO2e");
+    assertThat(between(html, "<table id=\"agent-threads\">", "</table>"))
+        .containsSubsequence("<td>init</td><td>0.200</td>", "<td>sampler</td><td>0.050</td>");
+    assertThat(HtmlReport.render(Snapshots.known())).doesNotContain("Measuring cost");
+  }
+
   private static String between(String s, String from, String to) {
     int a = s.indexOf(from) + from.length();
     return s.substring(a, s.indexOf(to, a));

@@ -156,7 +156,8 @@ public enum Key {
       "report.html",
       Type.FILE,
       "",
-      "self-contained HTML report written at exit (power over time, phases, carbon)"),
+      "self-contained HTML report written at exit (power over time, phases, carbon, energy per"
+          + " method and flame graph with `profile=true`, measuring cost)"),
   REPORT_JSON(
       "report.json",
       Type.FILE,

@@ -770,6 +770,32 @@ public final class EnergyProfiler implements AttributionListener {
    * @throws IOException when the file cannot be written
    */
   public void writeCollapsed(Path file, String phase) throws IOException {
+    Path abs = file.toAbsolutePath();
+    if (abs.getParent() != null) {
+      Files.createDirectories(abs.getParent());
+    }
+    try (BufferedWriter w = Files.newBufferedWriter(abs, StandardCharsets.UTF_8)) {
+      writeCollapsed(w, phase);
+    }
+  }
+
+  /**
+   * Returns the folded stacks of all phases, each under its phase, as {@link #writeCollapsed}
+   * writes them.
+   *
+   * @return the text
+   */
+  public String collapsed() {
+    java.io.StringWriter w = new java.io.StringWriter();
+    try {
+      writeCollapsed(w, null);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a string does not fail to write
+    }
+    return w.toString();
+  }
+
+  private void writeCollapsed(java.io.Writer w, String phase) throws IOException {
     Map<String, Double> lines;
     synchronized (this) {
       if (phase == null) {
@@ -785,20 +811,14 @@ public final class EnergyProfiler implements AttributionListener {
       }
     }
     long[] mj = Rounding.millijoules(lines.values());
-    Path abs = file.toAbsolutePath();
-    if (abs.getParent() != null) {
-      Files.createDirectories(abs.getParent());
-    }
-    try (BufferedWriter w = Files.newBufferedWriter(abs, StandardCharsets.UTF_8)) {
-      int i = 0;
-      for (String line : lines.keySet()) {
-        long v = mj[i++];
-        if (v > 0) {
-          w.write(line); // only pseudo-frames have spaces; readers split at the last one
-          w.write(' ');
-          w.write(Long.toString(v));
-          w.write('\n');
-        }
+    int i = 0;
+    for (String line : lines.keySet()) {
+      long v = mj[i++];
+      if (v > 0) {
+        w.write(line); // only pseudo-frames have spaces; readers split at the last one
+        w.write(' ');
+        w.write(Long.toString(v));
+        w.write('\n');
       }
     }
   }
