@@ -376,6 +376,20 @@ public final class CarbonStatement {
       b.append('\n');
     }
 
+    EnergySnapshot.AgentCost a = s.agent();
+    if (a != null) {
+      b.append("## Measuring cost\n\n")
+          .append("JouleTrace's own work took ")
+          .append(num(a.cpuSeconds(), 3))
+          .append(" CPU-s, ")
+          .append(num(a.cpuShare() * 100, 1))
+          .append(" % of the process's CPU time: ")
+          .append(num(a.joules(), 2))
+          .append(" J and ")
+          .append(sci(a.grams()))
+          .append(" gCO2e under the same attribution, included in the figures above.\n\n");
+    }
+
     b.append("## Model card (Hugging Face)\n\n");
     b.append(
         "Emissions in grams: location-based operational carbon; embodied carbon is above.\n\n");

@@ -128,6 +128,20 @@ class CarbonStatementTest {
   }
 
   @Test
+  void theStatementSaysWhatMeasuringCostWhenItIsKnown() {
+    EnergySnapshot s =
+        withDetail()
+            .withAgent(
+                new EnergySnapshot.AgentCost(0.25, Map.of("sampler", 0.25), 10.0, 8.75, 0.01));
+    assertThat(CarbonStatement.markdown(s))
+        .contains(
+            "## Measuring cost\n\nJouleTrace's own work took 0.250 CPU-s, 2.5 % of the process's CPU"
+                + " time: 8.75 J and 0.01000 gCO2e under the same attribution, included in the figures"
+                + " above.\n\n## Model card");
+    assertThat(CarbonStatement.markdown(withDetail())).doesNotContain("Measuring cost");
+  }
+
+  @Test
   void reportCarriesSegmentsMarketEfficiencyAndStatement() throws Exception {
     EnergySnapshot s = withDetail();
     JsonNode root = new ObjectMapper().readTree(JsonReport.render(s));
