@@ -200,7 +200,7 @@ public final class HtmlReport {
       b.append("<p>No power timeline was recorded.</p>\n");
       return;
     }
-    wMax = niceCeiling(wMax);
+    wMax = niceCeiling(wMax * 1.04); // headroom: a line at the top stays off the frame
     double plotW = W - LEFT - RIGHT;
     double plotH = H - TOP - BOTTOM;
     b.append("<svg id=\"power\" width=\"")
@@ -248,7 +248,7 @@ public final class HtmlReport {
           .append("\" y=\"")
           .append(f(y + 4, 1))
           .append("\" text-anchor=\"end\">")
-          .append(f(wMax * i / 4, wMax >= 40 ? 0 : 1))
+          .append(f(wMax * i / 4, tickDecimals(wMax / 4)))
           .append("</text>");
       double x = LEFT + i / 4.0 * plotW;
       b.append("<text x=\"")
@@ -384,12 +384,23 @@ public final class HtmlReport {
     return out;
   }
 
-  private static double niceCeiling(double v) {
+  /** Decimals that tell a tick step apart: 0 from 10 W, 1 from 1 W, more below (at most 4). */
+  static int tickDecimals(double step) {
+    if (step >= 10) {
+      return 0;
+    }
+    if (step >= 1 || !(step > 0)) {
+      return 1;
+    }
+    return Math.min(4, (int) Math.ceil(-Math.log10(step)) + 1);
+  }
+
+  static double niceCeiling(double v) {
     if (!(v > 0)) {
       return 1;
     }
     double mag = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double m : new double[] {1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10}) {
       if (m * mag >= v) {
         return m * mag;
       }

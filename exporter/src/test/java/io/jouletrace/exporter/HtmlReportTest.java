@@ -129,6 +129,20 @@ class HtmlReportTest {
     assertThat(HtmlReport.render(Snapshots.known())).doesNotContain("Measuring cost");
   }
 
+  @Test
+  void thePowerAxisEndsOnAQuarterFriendlyValueAboveTheHighestPoint() {
+    // 10 W at the top would draw a device's line on the frame: the axis ends at 12 (ticks of 3).
+    assertThat(HtmlReport.niceCeiling(10 * 1.04)).isEqualTo(12.0);
+    assertThat(HtmlReport.niceCeiling(0.9)).isEqualTo(1.0);
+    assertThat(HtmlReport.niceCeiling(350)).isEqualTo(400.0);
+    assertThat(HtmlReport.niceCeiling(0)).isEqualTo(1.0);
+    // Tick labels tell their steps apart: 0.3 W steps get two decimals, 0.03 W three.
+    assertThat(HtmlReport.tickDecimals(100 / 4.0)).isZero();
+    assertThat(HtmlReport.tickDecimals(12 / 4.0)).isEqualTo(1);
+    assertThat(HtmlReport.tickDecimals(1.2 / 4)).isEqualTo(2);
+    assertThat(HtmlReport.tickDecimals(0.12 / 4)).isEqualTo(3);
+  }
+
   private static String between(String s, String from, String to) {
     int a = s.indexOf(from) + from.length();
     return s.substring(a, s.indexOf(to, a));
