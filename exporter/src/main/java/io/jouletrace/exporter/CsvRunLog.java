@@ -30,8 +30,10 @@ import java.util.TreeSet;
  * energy_consumed} kWh. {@code ram} is the DRAM domain. JouleTrace's own columns follow: {@code
  * stage}, {@code carbon_intensity} (gCO2e/kWh), {@code operational_g} and {@code embodied_g} (grams
  * CO2e), {@code cpu_method}, {@code ram_method}, {@code gpu_method} ({@code measured}, {@code
- * estimated}, or empty when the domain was not seen), {@code attribution} and {@code labels}
- * ({@code name=value;...}).
+ * estimated}, or empty when the domain was not seen), {@code attribution}, {@code labels} ({@code
+ * name=value;...}), and what measuring cost: {@code agent_cpu_seconds} (the agent's own CPU time)
+ * and {@code agent_energy} (kWh, the energy that CPU time stands for, part of {@code
+ * energy_consumed}), empty when unknown.
  */
 public final class CsvRunLog {
 
@@ -65,7 +67,9 @@ public final class CsvRunLog {
           "ram_method",
           "gpu_method",
           "attribution",
-          "labels");
+          "labels",
+          "agent_cpu_seconds",
+          "agent_energy");
 
   private static final double JOULES_PER_KWH = 3.6e6;
 
@@ -223,6 +227,9 @@ public final class CsvRunLog {
           .append(e.getValue());
     }
     v.add(labels.toString());
+    EnergySnapshot.AgentCost a = s.agent();
+    v.add(a == null ? "" : num(a.cpuSeconds()));
+    v.add(a == null ? "" : num(a.joules() / JOULES_PER_KWH));
     return line(v);
   }
 

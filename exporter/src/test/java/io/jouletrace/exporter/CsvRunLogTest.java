@@ -58,6 +58,18 @@ class CsvRunLogTest {
     assertThat(col(row, "gpu_method")).isEmpty();
     assertThat(Double.parseDouble(col(row, "embodied_g"))).isEqualTo(0.3125);
     assertThat(col(row, "labels")).isEqualTo("job=mlp");
+    assertThat(col(row, "agent_cpu_seconds")).isEmpty(); // not known for this snapshot
+    List<String> withCost =
+        fields(
+            CsvRunLog.row(
+                    run("r3")
+                        .withAgent(
+                            new EnergySnapshot.AgentCost(
+                                0.25, java.util.Map.of("sampler", 0.25), 10.0, 7.2, 0.01)),
+                    settings(file))
+                .strip());
+    assertThat(Double.parseDouble(col(withCost, "agent_cpu_seconds"))).isEqualTo(0.25);
+    assertThat(Double.parseDouble(col(withCost, "agent_energy"))).isEqualTo(7.2 / 3.6e6);
     assertThat(col(fields(lines.get(2)), "run_id")).isEqualTo("r2");
   }
 

@@ -211,7 +211,13 @@ class PushgatewayIT {
         .contains("http://127.0.0.1:" + closed + "/metrics/job/jouletrace/instance/")
         .contains("failed (push.url)", "Connection refused");
     assertThat(report).exists();
-    assertThat(Files.readAllLines(dir.resolve("runs.csv"))).hasSize(2);
+    List<String> csv = Files.readAllLines(dir.resolve("runs.csv"));
+    assertThat(csv).hasSize(2);
+    // The last two columns: what measuring cost, in CPU-s and kWh.
+    assertThat(csv.get(0)).endsWith(",agent_cpu_seconds,agent_energy");
+    String[] row = csv.get(1).split(",");
+    assertThat(Double.parseDouble(row[row.length - 2])).isPositive();
+    assertThat(Double.parseDouble(row[row.length - 1])).isPositive();
   }
 
   @Test
