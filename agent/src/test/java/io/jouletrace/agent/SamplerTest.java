@@ -312,6 +312,56 @@ class SamplerTest {
   }
 
   /**
+   * A job that computes outside any phase is sampled once a second too: all of its energy goes to
+   * {@code other} whatever the ticks, and its share of the host comes out the same over longer
+   * windows of steady work. A phase wakes the loop and brings the interval back.
+   */
+  @Test
+  void aBusyJobOutsideAnyPhaseIsSampledEverySecondWithTheSameEnergyAndShare() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
+    long[] processCpu = {0};
+    s.useCpuShare(fakeCpu(processCpu)); // the host: a quarter of two CPUs busy, half a CPU
+    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
+    s.add(cpu);
+    ledger.seal();
+    phases.wakeable = true;
+    clock.waker = phases;
+    int a = registry.idOf("a");
+    phases.at(4_250 * MS, 0, a).at(4_450 * MS, 0, PhaseRegistry.OTHER);
+    clock.end = 6_000 * MS;
+    // The process: a quarter of a CPU all along, half of the host's busy time.
+    long[] lastPark = {0};
+    clock.onPark =
+        now -> {
+          processCpu[0] += (now - lastPark[0]) / 4;
+          lastPark[0] = now;
+        };
+
+    s.loop();
+
+    assertThat(cpu.reads)
+        .containsExactly(
+            100 * MS,
+            200 * MS,
+            1_200 * MS,
+            2_200 * MS,
+            3_200 * MS,
+            4_200 * MS,
+            4_250 * MS,
+            4_350 * MS,
+            4_450 * MS,
+            4_550 * MS,
+            5_550 * MS);
+    EnergySnapshot snap = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "process");
+    // 20 W over 5.55 s read, half of it the job's: 55.5 J, 2 J of them in phase a's 0.2 s.
+    assertThat(snap.totals().joules(Domain.CPU)).isCloseTo(55.5, within(1e-6));
+    assertThat(snap.phases())
+        .filteredOn(p -> p.name().equals("a"))
+        .singleElement()
+        .satisfies(p -> assertThat(p.joules(Domain.CPU)).isCloseTo(2.0, within(1e-6)));
+  }
+
+  /**
    * Regression: a start-up failure inside {@link Sampler#open()} (here OSHI failing to start) left
    * the ledger unsealed, so that phase changes were kept from the start for good, and the CPU share
    * silently stayed 1.

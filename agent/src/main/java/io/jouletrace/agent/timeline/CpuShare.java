@@ -15,7 +15,6 @@ public final class CpuShare {
   private long lastProcess;
   private HostTicks lastHost;
   private double last = 1.0;
-  private boolean idle;
 
   /**
    * How many of the host's logical CPUs were idle, on average, over the window of the last {@link
@@ -45,7 +44,6 @@ public final class CpuShare {
     }
     lastProcess = process;
     lastHost = host;
-    idle = processMs <= 0;
     if (busyMs > 0) {
       last = Math.max(0, Math.min(1, processMs / busyMs));
     } else if (processMs <= 0) {
@@ -53,14 +51,6 @@ public final class CpuShare {
     }
     // busyMs == 0 but the process ran: tick resolution; keep the previous share.
     return last;
-  }
-
-  /**
-   * Whether this process was charged no CPU time in the window of the last {@link #next()} call
-   * (the counters count in 10 ms ticks: it used little or none).
-   */
-  public boolean idle() {
-    return idle;
   }
 
   /**

@@ -12,15 +12,16 @@ import java.util.Locale;
  * (RAPL path: 7 zones read per tick) or, with {@code --model}, on the estimation model. Starts a
  * child JVM with the agent that idles for the given time and reports its agent threads' CPU time.
  *
- * <p>The application idles, or with {@code --busy} keeps one thread computing (the sampler then
- * ticks at every interval, never finding the job quiet). The measurement starts after {@code
- * --skip} seconds (2 by default, the agent's start-up). With {@code --sysfs} the fake tree's
- * counters are links to a real sysfs counter, so that each read costs what it costs on a machine
- * with RAPL (see {@link FakeTree}).
+ * <p>The application idles, or with {@code --busy} keeps one thread computing; with {@code --phase}
+ * as well, that thread computes inside a phase that stays open, so that the sampler ticks at every
+ * interval (outside any phase it ticks once a second, whether the job computes or not). The
+ * measurement starts after {@code --skip} seconds (2 by default, the agent's start-up). With {@code
+ * --sysfs} the fake tree's counters are links to a real sysfs counter, so that each read costs what
+ * it costs on a machine with RAPL (see {@link FakeTree}).
  *
  * <pre>java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.SamplerCpuShare [seconds]
  *     [--interval 100ms] [--agent agent/target/jouletrace-agent.jar] [--model] [--sysfs]
- *     [--skip 2] [--busy]</pre>
+ *     [--skip 2] [--busy [--phase]]</pre>
  */
 public final class SamplerCpuShare {
 
@@ -28,7 +29,11 @@ public final class SamplerCpuShare {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--child")) {
-      child(Double.parseDouble(args[1]), Long.parseLong(args[2]), Boolean.parseBoolean(args[3]));
+      child(
+          Double.parseDouble(args[1]),
+          Long.parseLong(args[2]),
+          Boolean.parseBoolean(args[3]),
+          args.length > 4 && Boolean.parseBoolean(args[4]));
       return;
     }
     double seconds = 20;
@@ -37,6 +42,7 @@ public final class SamplerCpuShare {
     boolean model = false;
     boolean sysfs = false;
     boolean busy = false;
+    boolean phase = false;
     long skip = 2000;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -45,6 +51,7 @@ public final class SamplerCpuShare {
         case "--model" -> model = true;
         case "--sysfs" -> sysfs = true;
         case "--busy" -> busy = true;
+        case "--phase" -> phase = true;
         case "--skip" -> skip = (long) (Double.parseDouble(args[++i]) * 1000);
         default -> seconds = Double.parseDouble(args[i]);
       }
@@ -72,21 +79,28 @@ public final class SamplerCpuShare {
                 "--child",
                 Double.toString(seconds),
                 Long.toString(skip),
-                Boolean.toString(busy)));
+                Boolean.toString(busy),
+                Boolean.toString(phase)));
     Process p = new ProcessBuilder(cmd).inheritIO().start();
     System.exit(p.waitFor());
   }
 
-  private static void child(double seconds, long skipMillis, boolean busy) throws Exception {
+  private static void child(double seconds, long skipMillis, boolean busy, boolean phase)
+      throws Exception {
     if (busy) {
-      // One thread that computes all the time: the job is never quiet, so the sampler ticks at
-      // every interval.
+      // One thread that computes all the time; with --phase inside a phase that stays open, so
+      // that the sampler ticks at every interval (outside any phase it ticks once a second).
       Thread spin =
           new Thread(
               () -> {
+                io.jouletrace.api.Phase open =
+                    phase ? io.jouletrace.api.JouleTrace.phase("work") : null;
                 double x = 1;
                 while (x != 0) {
                   x = Math.sin(x) + 1.5;
+                }
+                if (open != null) {
+                  open.close();
                 }
               },
               "busy");
