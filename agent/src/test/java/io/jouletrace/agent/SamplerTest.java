@@ -261,6 +261,23 @@ class SamplerTest {
     assertThat(cpu.reads).hasSize(10).allMatch(t -> t % (100 * MS) == 0);
   }
 
+  /** A sampler at 100 ms whose loop a phase change wakes, on a host a quarter busy (fakeCpu). */
+  private Sampler wakeableSampler(long[] processCpu) {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
+    s.useCpuShare(fakeCpu(processCpu));
+    phases.wakeable = true;
+    clock.waker = phases;
+    return s;
+  }
+
+  /** A 20 W CPU counter added to the sampler, the ledger sealed. */
+  private Counter cpu20W(Sampler s) {
+    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
+    s.add(cpu);
+    ledger.seal();
+    return cpu;
+  }
+
   /**
    * A job that does nothing (no phase, no CPU time) is sampled once a second rather than at every
    * interval; a phase change wakes the loop at once and ticks resume at the interval while the job
@@ -268,14 +285,9 @@ class SamplerTest {
    */
   @Test
   void aQuietJobIsSampledEverySecondUntilAPhaseChangeWakesTheLoop() {
-    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
     long[] processCpu = {0};
-    s.useCpuShare(fakeCpu(processCpu));
-    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
-    s.add(cpu);
-    ledger.seal();
-    phases.wakeable = true;
-    clock.waker = phases;
+    Sampler s = wakeableSampler(processCpu); // the host: a quarter of two CPUs busy, half a CPU
+    Counter cpu = cpu20W(s);
     int a = registry.idOf("a");
     // quiet up to 3.25 s, then phase a for 0.5 s (the process busy meanwhile), then quiet again
     phases.at(3_250 * MS, 0, a).at(3_750 * MS, 0, PhaseRegistry.OTHER);
@@ -318,14 +330,9 @@ class SamplerTest {
    */
   @Test
   void aBusyJobOutsideAnyPhaseIsSampledEverySecondWithTheSameEnergyAndShare() {
-    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off", NOTHING);
     long[] processCpu = {0};
-    s.useCpuShare(fakeCpu(processCpu)); // the host: a quarter of two CPUs busy, half a CPU
-    Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
-    s.add(cpu);
-    ledger.seal();
-    phases.wakeable = true;
-    clock.waker = phases;
+    Sampler s = wakeableSampler(processCpu); // the host: a quarter of two CPUs busy, half a CPU
+    Counter cpu = cpu20W(s);
     int a = registry.idOf("a");
     phases.at(4_250 * MS, 0, a).at(4_450 * MS, 0, PhaseRegistry.OTHER);
     clock.end = 6_000 * MS;
