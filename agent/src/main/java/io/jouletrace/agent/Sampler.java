@@ -873,13 +873,18 @@ final class Sampler {
     }
     ledger.tick(now, share, gpuShares);
     long changes = ledger.changesCollected();
-    // The profiler shares each window's energy among its 1 s buckets as if constant within it:
-    // while it runs, windows stay an interval long.
     // Quiet: no phase open and none changed. Whether the process computes or not, every joule
     // then goes to `other`, and a tick a second loses nothing that ticks at the interval would
     // tell apart (the job's CPU share and the model's load are averaged over the longer window,
-    // which for a steady job is the same); a phase change wakes the loop at once.
-    quiet = changes == changesAtTick && !ledger.insidePhase() && !gridSources && !config.profile();
+    // which for a steady job is the same); a phase change wakes the loop at once. Not while the
+    // profiler runs (it shares each window's energy among its 1 s buckets as if constant within
+    // it), nor while the ticks are a time series someone reads (JFR events at each, jfr=true).
+    quiet =
+        changes == changesAtTick
+            && !ledger.insidePhase()
+            && !gridSources
+            && !config.profile()
+            && !config.jfr();
     changesAtTick = changes;
   }
 

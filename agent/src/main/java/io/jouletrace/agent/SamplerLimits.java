@@ -20,11 +20,11 @@ public final class SamplerLimits {
 
   /**
    * The longest time between two ticks while the job is quiet: no thread changed phase or is inside
-   * one, no counter is read on an update grid (GPUs), and the profiler is off, whether the process
-   * computes or not (all of its energy then goes to {@code other}). A phase change wakes the
-   * sampler at once and ticks resume at {@code interval}. Every tick costs a wake-up and a read of
-   * every counter and of {@code /proc}, which a job outside its phases need not pay ten times a
-   * second.
+   * one, no counter is read on an update grid (GPUs), and the profiler and JFR events are off,
+   * whether the process computes or not (all of its energy then goes to {@code other}). A phase
+   * change wakes the sampler at once and ticks resume at {@code interval}. Every tick costs a
+   * wake-up and a read of every counter and of {@code /proc}, which a job outside its phases need
+   * not pay ten times a second.
    */
   public static final long QUIET_TICK_NANOS = 1_000_000_000L;
 

@@ -28,6 +28,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The sampling loop in virtual time, with fake sources: what it reads, when, and how it ends. */
 class SamplerTest {
@@ -244,10 +246,14 @@ class SamplerTest {
     assertThat(s.awaitSpareCpu(0)).isTrue();
   }
 
-  /** The profiler shares energy over windows an interval long: no quiet stretch while it runs. */
-  @Test
-  void aQuietJobIsSampledAtEveryIntervalWhileTheProfilerRuns() {
-    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off,profile=true", NOTHING);
+  /**
+   * The profiler shares energy over windows an interval long, and JFR's events are a time series:
+   * no quiet stretch while either runs.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"profile=true", "jfr=true"})
+  void aQuietJobIsSampledAtEveryIntervalWhileTheProfilerRunsOrJfrReadsTheTicks(String key) {
+    Sampler s = sampler("interval=100ms,boundary.resolution=off,gpu=off," + key, NOTHING);
     s.useCpuShare(fakeCpu(new long[] {0}));
     Counter cpu = new Counter(clock, Domain.CPU, false, Long.MAX_VALUE, t -> 20 * t * 1e-9);
     s.add(cpu);
