@@ -105,6 +105,8 @@ public final class CsvRunLog {
       throw new NoSuchFileException(file.toString(), null, "folder " + dir + " does not exist");
     }
     byte[] row = row(s, settings).getBytes(StandardCharsets.UTF_8);
+    // A FileLock is held per JVM, and a second lock on the same file from this JVM throws: threads
+    // of one JVM take turns here first.
     synchronized (CsvRunLog.class) {
       if (appendTo(file, row)) {
         return file;
