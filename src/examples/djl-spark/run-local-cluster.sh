@@ -19,7 +19,7 @@ mkdir -p "$out/reports" "$out/sd"
 # SPARK_HOME as local-cluster needs it: a RELEASE file and jars/ (links to Maven's Spark jars).
 home=$target/spark-home
 mkdir -p "$home/jars"
-echo "Spark 4.0.1 (Maven Central jars)" > "$home/RELEASE"
+echo "Spark 4.2.0 (Maven Central jars)" > "$home/RELEASE"
 tr ":" "\n" < "$target/spark-classpath.txt" | while read -r jar || [ -n "$jar" ]; do
   ln -sf "$jar" "$home/jars/$(basename "$jar")"
 done

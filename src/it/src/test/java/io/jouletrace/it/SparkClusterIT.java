@@ -360,7 +360,7 @@ class SparkClusterIT {
   /** A SPARK_HOME as local-cluster needs it: a RELEASE file and jars/ (links to Maven's jars). */
   private static Path sparkHome(Path home) throws IOException {
     Path jars = Files.createDirectories(home.resolve("jars"));
-    Files.writeString(home.resolve("RELEASE"), "Spark 4.0.1 (Maven Central jars)\n");
+    Files.writeString(home.resolve("RELEASE"), "Spark 4.2.0 (Maven Central jars)\n");
     for (String jar : sparkClassPath().split(File.pathSeparator)) {
       Path p = Path.of(jar);
       Path link = jars.resolve(p.getFileName());
