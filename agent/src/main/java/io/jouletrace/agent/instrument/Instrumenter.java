@@ -104,7 +104,7 @@ public final class Instrumenter {
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, false);
-    gate.open(new Weaver(rules, apiBridge, gate.matched));
+    gate.open(new Weaver(rules, apiBridge, gate.matched, log::line));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
     Thread t = AgentThreads.daemon("instrument", new Deferred(gate));
@@ -213,6 +213,12 @@ public final class Instrumenter {
   /** The weaver for the rules, for a gate built by hand (tests). */
   static ClassFileTransformer weaver(List<Rule> rules, boolean apiBridge) {
     return new Weaver(rules, apiBridge);
+  }
+
+  /** The weaver for the rules, its problem lines to {@code warn} (tests). */
+  static ClassFileTransformer weaver(
+      List<Rule> rules, boolean apiBridge, java.util.function.Consumer<String> warn) {
+    return new Weaver(rules, apiBridge, ConcurrentHashMap.newKeySet(), warn);
   }
 
   private static void retransformLoaded(Instrumentation inst, Filter filter, Log log) {
@@ -553,7 +559,7 @@ public final class Instrumenter {
     @Override
     public void run() {
       try {
-        s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched));
+        s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched, s.log::line));
         if (s.wait || s.apiBridge) {
           // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
           // queued and retransformed below; in a JVM started with the agent no other could be.

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import net.bytebuddy.jar.asm.AnnotationVisitor;
 import net.bytebuddy.jar.asm.ClassReader;
@@ -112,16 +113,21 @@ final class Weaver implements ClassFileTransformer {
   /** The rules that matched a method of a class handed over so far. */
   private final Set<Rule> matched;
 
+  /** Where an annotation that can mark nothing is said (a problem line, printed once). */
+  private final Consumer<String> warn;
+
   /** Compiles the rules' patterns: on the instrument thread, off the application's path. */
   Weaver(List<Rule> rules, boolean apiBridge) {
-    this(rules, apiBridge, ConcurrentHashMap.newKeySet());
+    this(rules, apiBridge, ConcurrentHashMap.newKeySet(), line -> {});
   }
 
   /**
    * @param matched receives each rule once a method of a class handed over matches it
+   * @param warn receives a line for each {@code @EnergyPhase} on a method without a body
    */
-  Weaver(List<Rule> rules, boolean apiBridge, Set<Rule> matched) {
+  Weaver(List<Rule> rules, boolean apiBridge, Set<Rule> matched, Consumer<String> warn) {
     this.matched = matched;
+    this.warn = warn;
     for (Rule r : rules) {
       targets.add(new Target(r, null));
     }
@@ -281,6 +287,23 @@ final class Weaver implements ClassFileTransformer {
     for (MethodInfo m : info.methods) {
       if (m.energyPhase != null && m.phaseCandidate()) {
         plans.computeIfAbsent(m.name + m.desc, k -> new Plan()).phases.add(m.energyPhase);
+      } else if (m.energyPhase != null && !m.hasCode()) {
+        // Annotations are not inherited: on an abstract, interface or native method it has no
+        // code to wrap, and the methods that implement it are not marked by it.
+        warn.accept(
+            "@EnergyPhase(\""
+                + m.energyPhase
+                + "\") on "
+                + dotted
+                + "."
+                + m.name
+                + ", which has no body (abstract, an interface's, or native), marks nothing:"
+                + " annotate the methods that implement it, or set phase."
+                + m.energyPhase
+                + "=+"
+                + dotted
+                + "#"
+                + m.name);
       }
     }
     return plans;

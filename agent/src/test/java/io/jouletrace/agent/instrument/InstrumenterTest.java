@@ -115,6 +115,34 @@ class InstrumenterTest {
   }
 
   @Test
+  void anEnergyPhaseOnAMethodWithoutABodyIsNamedWithTheRuleThatWouldMarkItsImplementations()
+      throws Exception {
+    List<String> said = new ArrayList<>();
+    java.lang.instrument.ClassFileTransformer w = Instrumenter.weaver(List.of(), false, said::add);
+    // By their class files only: loaded, they would be retransformed by the other tests' gates,
+    // whose logs must stay empty.
+    ClassLoader loader = InstrumenterTest.class.getClassLoader();
+    for (String name : List.of("Marked$Job", "Marked$Step")) {
+      String internal = "io/jouletrace/testapp/" + name;
+      byte[] bytes;
+      try (java.io.InputStream in = loader.getResourceAsStream(internal + ".class")) {
+        bytes = in.readAllBytes();
+      }
+      w.transform(loader.getUnnamedModule(), loader, internal, null, null, bytes);
+    }
+    assertThat(said)
+        .containsExactly(
+            "@EnergyPhase(\"job\") on io.jouletrace.testapp.Marked$Job.run, which has no body"
+                + " (abstract, an interface's, or native), marks nothing: annotate the methods that"
+                + " implement it, or set phase.job=+io.jouletrace.testapp.Marked$Job#run",
+            "@EnergyPhase(\"step\") on io.jouletrace.testapp.Marked$Step.apply, which has no body"
+                + " (abstract, an interface's, or native), marks nothing: annotate the methods that"
+                + " implement it, or set phase.step=+io.jouletrace.testapp.Marked$Step#apply");
+    // The rule it names parses, and the annotated method with a body is still woven, unremarked.
+    assertThat(Rule.parse("step", "+io.jouletrace.testapp.Marked$Step#apply")).hasSize(1);
+  }
+
+  @Test
   void apiHooksReachTheRecorder() {
     Recording r = new Recording(false);
     Dispatch.install(r);
