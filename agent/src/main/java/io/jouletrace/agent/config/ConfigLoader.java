@@ -126,8 +126,9 @@ public final class ConfigLoader {
   }
 
   /**
-   * The key an unknown name most likely meant: one whose last part it ends with ({@code report.csv}
-   * for {@code csv}), else the closest within a few edits (a typo, two letters swapped), else none.
+   * The key an unknown name most likely meant: the key that is the name's last part ({@code
+   * report.csv} gives {@code csv}), else the closest within a few edits (a typo, two letters
+   * swapped), else none.
    *
    * @param name an unknown key, lower case with dots
    * @return the key, or {@code null} when none is close
