@@ -396,8 +396,11 @@ public final class AgentRuntime {
       }
     }
     EnergyProfile summary = p.summary(written);
-    // The HTML report draws its flame graph from the stacks in memory, profile.collapsed or not.
-    return config.reportHtml() != null ? summary.withFolded(p.collapsed()) : summary;
+    // The HTML report draws its flame graph from the file written, else from the stacks in memory:
+    // folded once either way.
+    return config.reportHtml() != null && written == null
+        ? summary.withFolded(p.collapsed())
+        : summary;
   }
 
   private EnergySnapshot liveSnapshot() {
