@@ -573,10 +573,17 @@ final class Sampler {
     BoundaryBudget budget = new BoundaryBudget(interval);
     long windowCpu = clock.threadCpuNanos();
     boolean stretched = false;
+    // A thread that publishes phase changes faster than the ticks drain them asks for a drain
+    // before its ring is full (it would drop changes, and a short phase with them).
+    phases.wakeWhenFilling(Thread.currentThread());
     while (!stopping) {
       long now = clock.nanoTime();
       if (stretched && phases.pending()) {
         nextTick = now; // a change ends a quiet stretch: tick now, and at interval from here
+      }
+      if (phases.drainWanted() && now < nextTick) {
+        collectSafely(now);
+        now = clock.nanoTime();
       }
       if (now >= nextTick) {
         long cpu = clock.threadCpuNanos();

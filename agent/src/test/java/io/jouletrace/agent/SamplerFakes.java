@@ -170,16 +170,52 @@ final class SamplerFakes {
      * woken once); otherwise {@link Long#MAX_VALUE}.
      */
     long wakeAfter(long now) {
+      long fill = Long.MAX_VALUE;
+      if (fillWaiter) {
+        for (long r : fillRequests) {
+          if (r > now) {
+            fill = Math.min(fill, r);
+          }
+        }
+      }
       if (!waiting) {
-        return Long.MAX_VALUE;
+        return fill;
       }
       for (int i = next; i < events.size(); i++) {
         if (events.get(i)[0] > now) {
-          waiting = false;
-          return events.get(i)[0];
+          if (events.get(i)[0] < fill) {
+            waiting = false;
+            return events.get(i)[0];
+          }
+          break;
         }
       }
-      return Long.MAX_VALUE;
+      return fill;
+    }
+
+    /** When a publisher asks for a drain before the next tick ({@link #drainWanted}). */
+    final List<Long> fillRequests = new ArrayList<>();
+
+    /** When the loop drained. */
+    final List<Long> drains = new ArrayList<>();
+
+    private boolean fillWaiter;
+
+    ScriptedPhases fillingAt(long time) {
+      fillRequests.add(time);
+      return this;
+    }
+
+    @Override
+    public void wakeWhenFilling(Thread waiter) {
+      fillWaiter = true;
+    }
+
+    @Override
+    public boolean drainWanted() {
+      long now = clock.nanoTime();
+      long last = drains.isEmpty() ? Long.MIN_VALUE : drains.get(drains.size() - 1);
+      return fillRequests.stream().anyMatch(r -> r <= now && r > last);
     }
 
     ScriptedPhases at(long time, int slot, int phase) {
@@ -194,6 +230,7 @@ final class SamplerFakes {
 
     @Override
     public void drain(PhaseEvents sink, long now) {
+      drains.add(now);
       while (next < events.size() && events.get(next)[0] <= now) {
         long[] e = events.get(next++);
         sink.accept(e[0], (int) e[1], (int) e[2]);

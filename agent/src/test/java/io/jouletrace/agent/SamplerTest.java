@@ -121,6 +121,32 @@ class SamplerTest {
     assertThat(clock.waits).containsOnly(100 * MS);
   }
 
+  /**
+   * A thread that changes phase faster than the ticks drain it asks for a drain before its ring is
+   * full: the loop, asleep until the next tick, wakes and takes the changes at once (without
+   * reading the counters, which only ticks do here), and sleeps again until that tick.
+   */
+  @Test
+  void aThreadWhoseRingFillsBeforeTheTickIsDrainedWhenItAsks() {
+    Sampler s = sampler("interval=100ms,attribution=host", NOTHING);
+    Counter gpu = gpu();
+    s.add(gpu);
+    ledger.seal();
+    clock.waker = phases;
+    int a = registry.idOf("a");
+    for (long t = 3 * MS; t < 300 * MS; t += 5 * MS) {
+      phases.at(t, 0, (t / (5 * MS)) % 2 == 0 ? a : PhaseRegistry.OTHER);
+    }
+    phases.fillingAt(150 * MS).fillingAt(170 * MS);
+    clock.end = 300 * MS;
+
+    s.loop();
+
+    assertThat(phases.drains).contains(150 * MS, 170 * MS);
+    assertThat(phases.drains).filteredOn(t -> t % (100 * MS) != 0).hasSize(2);
+    assertThat(gpu.reads).containsExactly(100 * MS, 200 * MS, 300 * MS);
+  }
+
   @Test
   void boundaryReadsPerIntervalStayWithinTheBudget() {
     Sampler s = sampler("interval=100ms,boundary.resolution=1ms,attribution=host", NOTHING);

@@ -78,6 +78,47 @@ final class ChangedThreads {
     waiter = t;
   }
 
+  /**
+   * The thread to wake whenever a thread's ring is filling ({@link #requestDrain}); set once by the
+   * sampler, and kept.
+   */
+  private volatile Thread fillWaiter;
+
+  /** A thread asked for a drain since the sampler last began one. */
+  private volatile boolean drainWanted;
+
+  /** Sampler: wakes {@code t} whenever a thread's ring fills faster than the ticks drain it. */
+  void wakeWhenFilling(Thread t) {
+    fillWaiter = t;
+  }
+
+  /**
+   * Owner of a ring that is half full: asks the sampler for a drain before it is full and events
+   * must be dropped. Called at most once per quarter of a ring's events, and only by a thread that
+   * publishes faster than the ticks drain.
+   */
+  void requestDrain() {
+    if (!drainWanted) {
+      drainWanted = true;
+      Thread w = fillWaiter;
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    }
+  }
+
+  /** Whether a thread asked for a drain since the last began. */
+  boolean drainWanted() {
+    return drainWanted;
+  }
+
+  /** Sampler: a drain begins; it takes what the threads that asked have published by now. */
+  void drainStarted() {
+    if (drainWanted) {
+      drainWanted = false;
+    }
+  }
+
   /** Owner of {@code t}: pushes it; {@code t} is in no stack. */
   void push(ThreadPhases t) {
     Stripe s = stripes[t.slot & (STRIPES - 1)];

@@ -23,6 +23,9 @@ import java.lang.invoke.VarHandle;
  */
 final class DrainState {
 
+  /** Drains that found a thread's ring overflowed and handed over its current phase instead. */
+  long resyncs;
+
   static final int CHUNK_BITS = 10;
   static final int CHUNK = 1 << CHUNK_BITS;
   private static final int MASK = CHUNK - 1;

@@ -34,6 +34,24 @@ public interface PhaseChanges {
   }
 
   /**
+   * Tells whether a source of changes asked for a drain before the next tick: one that publishes so
+   * fast that it would otherwise drop changes.
+   *
+   * @return {@code true} when a {@link #drainChanged} is wanted now
+   */
+  default boolean drainWanted() {
+    return false;
+  }
+
+  /**
+   * Asks to be woken ({@link java.util.concurrent.locks.LockSupport#unpark}) whenever a source of
+   * changes asks for a drain ({@link #drainWanted()}), from now on.
+   *
+   * @param waiter the thread to wake
+   */
+  default void wakeWhenFilling(Thread waiter) {}
+
+  /**
    * Asks to be woken ({@link java.util.concurrent.locks.LockSupport#unpark}) at the next change
    * published from now on, once; the caller then checks {@link #pending()} again before it parks,
    * so that a change published meanwhile is not missed.

@@ -139,6 +139,16 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private final AtomicBoolean slotsReported = new AtomicBoolean();
 
   /**
+   * Sampler: how many times a drain found a thread's ring overflowed, dropped events, and handed
+   * over the thread's current phase instead (a phase shorter than a drain may then be lost).
+   *
+   * @return the count so far
+   */
+  public long resyncs() {
+    return drainState.resyncs;
+  }
+
+  /**
    * Creates a recorder.
    *
    * @param registry phase names
@@ -255,6 +265,16 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   @Override
+  public boolean drainWanted() {
+    return changed.drainWanted();
+  }
+
+  @Override
+  public void wakeWhenFilling(Thread waiter) {
+    changed.wakeWhenFilling(waiter);
+  }
+
+  @Override
   public boolean wakeOnChange(Thread waiter) {
     changed.wakeOnPush(waiter);
     return true;
@@ -303,6 +323,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param now the current {@link System#nanoTime()}
    */
   public void drainChanged(PhaseEvents sink, long now) {
+    changed.drainStarted();
     takenCount = 0;
     recheck(sink, now);
     for (int s = 0; s < ChangedThreads.STRIPES; s++) {

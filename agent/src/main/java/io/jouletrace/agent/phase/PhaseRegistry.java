@@ -136,6 +136,19 @@ public final class PhaseRegistry {
     return names[id];
   }
 
+  /**
+   * The names in use, by id.
+   *
+   * @return a copy
+   */
+  public synchronized java.util.List<String> names() {
+    java.util.List<String> out = new java.util.ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      out.add(name(i));
+    }
+    return out;
+  }
+
   /** Returns how many ids are in use. */
   public synchronized int size() {
     return size;

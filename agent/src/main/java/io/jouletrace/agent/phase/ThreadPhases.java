@@ -287,6 +287,15 @@ final class ThreadPhases extends WeakReference<Thread> {
         r = grow(r, h);
       }
     }
+    if (r != null && (h & ((capacity >>> 2) - 1)) == 0 && r.length == capacity) {
+      // Once every quarter of a full-sized ring: when half of it waits, the ticks do not drain
+      // this thread fast enough; ask the sampler for a drain before events must be dropped.
+      tailSeen = tail;
+      VarHandle.acquireFence();
+      if (h - tailSeen >= capacity >>> 1) {
+        changed.requestDrain();
+      }
+    }
     if (r != null) {
       r[h & (r.length - 1)] = event;
     } else if ((h & 1) == 0) {
@@ -362,6 +371,7 @@ final class ThreadPhases extends WeakReference<Thread> {
     // published before the flagged drop are handed over first, then the current phase.
     if (overflowed != 0 && OVERFLOWED.getAndSet(this, 0) != 0) {
       n += drainRing(sink);
+      drainState.resyncs++;
       int phase = current();
       drainState.phase(slot, phase);
       sink.accept(now, slot, phase);

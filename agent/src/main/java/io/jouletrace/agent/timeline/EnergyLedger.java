@@ -233,6 +233,16 @@ public final class EnergyLedger {
     return log.lastTime();
   }
 
+  /**
+   * How many phase changes reached the timeline after a later one, and the most one was late by:
+   * each was moved to the later one's time.
+   *
+   * @return {count, nanoseconds}
+   */
+  public synchronized long[] lateChanges() {
+    return new long[] {log.moved(), log.maxLateness()};
+  }
+
   /** Appends one phase change directly; for tests that script the timeline. */
   synchronized void event(long time, int slot, int phase) {
     log.append(time, slot, phase);

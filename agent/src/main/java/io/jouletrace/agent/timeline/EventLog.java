@@ -44,6 +44,11 @@ final class EventLog {
   private long end; // sequence number the next event gets
   private long lastTime = Long.MIN_VALUE;
 
+  /** Events appended after a later one, and the most any of them was moved forward (ns). */
+  private long moved;
+
+  private long maxLateness;
+
   private final Chunk[] spares = new Chunk[SPARE_CHUNKS];
   private int spareCount;
 
@@ -59,6 +64,10 @@ final class EventLog {
     Chunk c = chunks[k];
     int i = (int) end & MASK;
     long t = Math.max(time, lastTime);
+    if (t != time) {
+      moved++;
+      maxLateness = Math.max(maxLateness, t - time);
+    }
     c.times[i] = t;
     c.slots[i] = slot;
     c.phases[i] = phase;
@@ -81,6 +90,16 @@ final class EventLog {
 
   private Chunk chunkOf(long seq) {
     return chunks[(int) ((seq >>> CHUNK_BITS) - base)];
+  }
+
+  /** Events moved to a later one's time so far ({@link #append}). */
+  long moved() {
+    return moved;
+  }
+
+  /** The most an event was moved forward so far, in nanoseconds. */
+  long maxLateness() {
+    return maxLateness;
   }
 
   /** The time of the latest event, {@link Long#MIN_VALUE} before the first. */

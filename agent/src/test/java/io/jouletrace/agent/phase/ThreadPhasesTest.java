@@ -180,4 +180,87 @@ class ThreadPhasesTest {
       assertThat(end.time()).isIn(40_000L, resync);
     }
   }
+
+  /**
+   * A thread that publishes faster than the ticks drain it asks the sampler for a drain once half
+   * of its full-sized ring waits, a quarter of a ring before events would be dropped; a sampler
+   * that drains when asked then loses no change of a thread that changes phase as fast as it can.
+   * The same thread drained only every 1,500 events (the ticks alone) drops changes.
+   */
+  @Test
+  void aThreadThatPublishesFasterThanTheDrainsAsksForOneWhileAQuarterOfItsRingIsLeft() {
+    ChangedThreads changed = new ChangedThreads();
+    DrainState state = new DrainState(1);
+    state.start(0, 0);
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0, changed, state);
+    int published = 0;
+    long now = 0;
+    while (!changed.drainWanted() && published < 1024) {
+      long token = t.push(2, now += 3);
+      t.pop(token, now += 5);
+      published += 2;
+    }
+    assertThat(published).isBetween(512, 768 + 2);
+    assertThat(drain(t, now)).hasSize(published);
+
+    for (boolean whenAsked : new boolean[] {true, false}) {
+      List<Event> expected = new ArrayList<>();
+      List<Event> got = new ArrayList<>();
+      long resyncsBefore = state.resyncs;
+      int drains = 0;
+      for (int i = 0; i < 50_000; i++) {
+        long token = t.push(2 + i % 5, now += 3);
+        expected.add(new Event(now, 2 + i % 5));
+        t.pop(token, now += 5);
+        expected.add(new Event(now, PhaseRegistry.OTHER));
+        if (whenAsked ? changed.drainWanted() : i % 750 == 749) {
+          changed.drainStarted();
+          got.addAll(drain(t, now));
+          drains++;
+        }
+      }
+      got.addAll(drain(t, now));
+      if (whenAsked) {
+        assertThat(got).isEqualTo(expected);
+        assertThat(state.resyncs).isEqualTo(resyncsBefore);
+        // one drain per quarter of a ring at most, and about one per half
+        assertThat(drains).isBetween(100_000 / 768, 100_000 / 256);
+      } else {
+        assertThat(state.resyncs).isGreaterThan(resyncsBefore);
+        assertThat(got).hasSizeLessThan(expected.size());
+      }
+    }
+  }
+
+  /** The request wakes the thread that asked to be woken, however long it meant to sleep. */
+  @Test
+  void aRequestForADrainWakesTheSampler() throws Exception {
+    ChangedThreads changed = new ChangedThreads();
+    DrainState state = new DrainState(1);
+    state.start(0, 0);
+    ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0, changed, state);
+    java.util.concurrent.CountDownLatch parked = new java.util.concurrent.CountDownLatch(1);
+    long[] sleptNanos = {-1};
+    Thread sampler =
+        new Thread(
+            () -> {
+              long start = System.nanoTime();
+              parked.countDown();
+              while (!changed.drainWanted() && System.nanoTime() - start < 60_000_000_000L) {
+                java.util.concurrent.locks.LockSupport.parkNanos(60_000_000_000L);
+              }
+              sleptNanos[0] = System.nanoTime() - start;
+            });
+    changed.wakeWhenFilling(sampler);
+    sampler.start();
+    parked.await();
+    long now = 0;
+    while (!changed.drainWanted()) {
+      long token = t.push(2, now += 3);
+      t.pop(token, now += 5);
+    }
+    sampler.join(30_000);
+    assertThat(sampler.isAlive()).isFalse();
+    assertThat(sleptNanos[0]).isBetween(0L, 30_000_000_000L);
+  }
 }
