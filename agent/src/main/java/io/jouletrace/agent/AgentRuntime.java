@@ -396,6 +396,18 @@ public final class AgentRuntime {
       }
     }
     EnergyProfile summary = p.summary(written);
+    if (log.debugEnabled()) {
+      long at = p.startedAt();
+      log.debug(
+          "profiler: "
+              + summary.samples()
+              + " samples; its recording "
+              + (at == Long.MIN_VALUE
+                  ? "was never told to have started"
+                  : "started " + (at - startNanos) / 1_000_000 + " ms after the agent")
+              + "; "
+              + s.state());
+    }
     // The HTML report draws its flame graph from the file written, else from the stacks in memory:
     // folded once either way.
     return config.reportHtml() != null && written == null
@@ -553,6 +565,15 @@ public final class AgentRuntime {
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();
+      long[] late = ledger.lateChanges();
+      log.debug(
+          late[0]
+              + " phase changes reached the timeline late (at most "
+              + late[1] / 1000
+              + " us), each moved to the later change's time; "
+              + recorder.resyncs()
+              + " overflowed rings resynchronised; phases: "
+              + registry.names());
       log.debug(
           "exit took "
               + (System.nanoTime() - exitStart) / 1_000_000

@@ -231,15 +231,42 @@ public final class Instrumenter {
     retransform(inst, loaded, log);
   }
 
-  /** Retransforms classes in one batch (one safepoint); a failure is one line, never thrown. */
-  private static void retransform(Instrumentation inst, List<Class<?>> classes, Log log) {
-    if (!classes.isEmpty()) {
+  /**
+   * Retransforms classes in one batch (one safepoint). The JVM refuses a batch as a whole when one
+   * class fails, so a refused batch is tried again class by class: one class that cannot be
+   * retransformed costs its own phases, not those of the others. A failure is one line per class,
+   * never thrown.
+   */
+  static void retransform(Instrumentation inst, List<Class<?>> classes, Log log) {
+    if (classes.isEmpty()) {
+      return;
+    }
+    try {
+      inst.retransformClasses(classes.toArray(new Class<?>[0]));
+      log.debug("retransformed " + classes.size() + " classes: " + names(classes));
+      return;
+    } catch (Throwable e) {
+      if (classes.size() == 1) {
+        log.line("could not retransform " + classes.get(0).getName() + ": " + e);
+        return;
+      }
+      log.debug("retransforming " + classes.size() + " classes at once failed (" + e + ")");
+    }
+    for (Class<?> c : classes) {
       try {
-        inst.retransformClasses(classes.toArray(new Class<?>[0]));
+        inst.retransformClasses(c);
       } catch (Throwable e) {
-        log.line("could not retransform " + classes.size() + " classes: " + e);
+        log.line("could not retransform " + c.getName() + ": " + e);
       }
     }
+  }
+
+  private static String names(List<Class<?>> classes) {
+    StringBuilder b = new StringBuilder();
+    for (Class<?> c : classes) {
+      b.append(b.length() == 0 ? "" : ", ").append(c.getName());
+    }
+    return b.toString();
   }
 
   /** Loaded classes have no bytes at hand: judge them by name and super types instead. */
@@ -431,6 +458,8 @@ public final class Instrumenter {
           if (p.loader().get() != null && p.rounds() < MAX_ROUNDS) {
             pending.add(new Pending(p.name(), p.loader(), p.rounds() + 1));
             waiting = true;
+          } else {
+            log.debug(p.name() + " was never defined (or its loader is gone): not retransformed");
           }
         }
       }
@@ -559,7 +588,13 @@ public final class Instrumenter {
     @Override
     public void run() {
       try {
+        long t0 = System.nanoTime();
         s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched, s.log::line));
+        s.log.debug(
+            "weaver ready in "
+                + (System.nanoTime() - t0) / 1_000_000
+                + " ms; classes loaded before then: "
+                + s.gate.pending.size());
         if (s.wait || s.apiBridge) {
           // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
           // queued and retransformed below; in a JVM started with the agent no other could be.

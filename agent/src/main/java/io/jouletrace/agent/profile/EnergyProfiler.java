@@ -575,6 +575,16 @@ public final class EnergyProfiler implements AttributionListener {
   }
 
   /**
+   * When the recording started, as told to {@link #samplingStarted}.
+   *
+   * @return the instant on the {@code System.nanoTime()} scale, or {@code Long.MIN_VALUE} when not
+   *     told
+   */
+  public synchronized long startedAt() {
+    return startedAt;
+  }
+
+  /**
    * Says that the recording that takes the samples started at {@code time}: no sample can come for
    * the energy before it (the JVM's start-up, JFR's own start), which goes to {@value #STARTING},
    * both that already received and that to come. Without it, the energy of the buckets that end

@@ -107,6 +107,33 @@ public final class JfrSampling {
   /** Segments of the recording the stream has handed out in full ({@link #onFlush}). */
   private volatile long flushes;
 
+  /**
+   * A second recording of the same samples, written to {@link #tailFile} when JFR's own shutdown
+   * hook stops it, for a run that ends before the stream has handed out anything; no longer written
+   * once the stream has handed out a segment. Null when it could not start.
+   */
+  private volatile Recording tail;
+
+  private volatile java.nio.file.Path tailFile;
+
+  /** The tail recording is to be written at exit ({@link #disarmTail}). */
+  private volatile boolean tailArmed;
+
+  /** Why the tail recording could not start, or was not read. */
+  private volatile String tailProblem;
+
+  /** Samples handed to {@link #onSample}. */
+  private volatile long streamed;
+
+  /** Samples handed over from the tail's file at exit (the stream had handed out none). */
+  private volatile long fromTail = -1;
+
+  /** How the stop went, for {@link #state()}. */
+  private volatile String stopLine = "not stopped";
+
+  /** What ended the stream when it did not end on its own. */
+  private volatile Throwable endedBy;
+
   /** The stream's recording has run: there is something to hand out once it stops. */
   private volatile boolean recordingRan;
 
@@ -204,10 +231,12 @@ public final class JfrSampling {
       rs.close();
       return;
     }
+    startTail();
     try {
       FlightRecorder.addListener(running);
       rs.start(); // returns when the stream ends
     } catch (Throwable t) {
+      endedBy = t;
       if (!closed) {
         warn.accept(
             "profile=true: JFR sampling stopped ("
@@ -216,6 +245,140 @@ public final class JfrSampling {
       }
     } finally {
       FlightRecorder.removeListener(running);
+    }
+  }
+
+  /**
+   * Starts the tail recording. A stream cannot read its chunk before JFR's first flush, about a
+   * second after the start, and a run that ends before then lost the whole profile in about one
+   * exit in ten (Java 17 and 25 alike): JFR's shutdown hook finishes the chunk and deletes the
+   * repository, and the stream may not open the file in between. A recording with a destination is
+   * written there by that same hook before it deletes anything. Once the stream has handed out a
+   * segment it is no longer written ({@link #disarmTail}). A failure costs only this fallback.
+   */
+  private void startTail() {
+    try {
+      java.nio.file.Path f = java.nio.file.Files.createTempFile("jouletrace-profile-", ".jfr");
+      f.toFile().deleteOnExit();
+      Recording r = new Recording();
+      r.setName("jouletrace-profile-exit");
+      r.enable(EXECUTION).withPeriod(interval);
+      r.enable(NATIVE).withPeriod(interval);
+      r.enable(ClockSyncEvent.class);
+      r.setToDisk(true);
+      r.setDestination(f);
+      // it keeps no chunk the stream's recording would not keep
+      r.setMaxAge(Duration.ofSeconds(10));
+      tailFile = f;
+      tail = r;
+      tailArmed = true;
+      r.start();
+    } catch (Throwable t) {
+      tailProblem = t.toString();
+      closeTail();
+    }
+  }
+
+  /**
+   * The stream has handed out a segment: it has its chunk open and hands out the rest at exit by
+   * itself. The tail recording is no longer written at exit, but runs on: stopping or closing it
+   * would make JFR start a new chunk, which the stream could not read before JFR's next flush, a
+   * second later (a run that ended then lost up to that second's samples).
+   */
+  private synchronized void disarmTail() {
+    tailArmed = false;
+    Recording r = tail;
+    if (r != null) {
+      try {
+        r.setDestination(null);
+      } catch (Throwable t) {
+        // stopped already: nothing more is written
+      }
+    }
+    deleteTailFile();
+  }
+
+  /** Closes the tail recording without writing it, and removes its file. */
+  private synchronized void closeTail() {
+    Recording r = tail;
+    tail = null;
+    if (r != null) {
+      try {
+        r.setDestination(null);
+      } catch (Throwable t) {
+        // stopped already: nothing more is written
+      }
+      try {
+        r.close();
+      } catch (Throwable t) {
+        // best effort
+      }
+    }
+    deleteTailFile();
+  }
+
+  private void deleteTailFile() {
+    java.nio.file.Path f = tailFile;
+    tailFile = null;
+    if (f != null) {
+      try {
+        java.nio.file.Files.deleteIfExists(f);
+      } catch (Exception e) {
+        // removed at exit
+      }
+    }
+  }
+
+  /**
+   * At exit, when the stream handed out nothing: waits for JFR's shutdown hook to have written the
+   * tail recording (it closes it after), at most {@value #END_WAIT_MILLIS} ms, and hands its
+   * samples and clock events over as the stream would have.
+   *
+   * @return {@code true} when the file was read whole
+   */
+  private boolean readTail() {
+    Recording r = tail;
+    java.nio.file.Path f = tailFile;
+    if (r == null || f == null || !tailArmed) {
+      return false;
+    }
+    long deadline = System.nanoTime() + END_WAIT_MILLIS * 1_000_000L;
+    while (r.getState() != RecordingState.CLOSED) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      LockSupport.parkNanos(1_000_000L);
+    }
+    long n = 0;
+    try (jdk.jfr.consumer.RecordingFile file = new jdk.jfr.consumer.RecordingFile(f)) {
+      java.util.List<RecordedEvent> samples = new java.util.ArrayList<>();
+      while (file.hasMoreEvents()) {
+        RecordedEvent e = file.readEvent();
+        String type = e.getEventType().getName();
+        if (type.equals(SYNC)) {
+          onSync(e);
+        } else if (type.equals(EXECUTION) || type.equals(NATIVE)) {
+          samples.add(e);
+        }
+      }
+      for (RecordedEvent e : samples) { // with the clock's offset of the whole file
+        onSample(e);
+        n++;
+      }
+      if (synced != Long.MIN_VALUE) {
+        profiler.sampledUpTo(synced);
+      }
+      fromTail = n;
+      return true;
+    } catch (Exception e) {
+      warn.accept(
+          "profile=true: the profile's copy at exit could not be read ("
+              + e
+              + "); energy per method covers the samples delivered before");
+      return false;
+    } finally {
+      tailArmed = false;
+      deleteTailFile();
     }
   }
 
@@ -281,6 +444,23 @@ public final class JfrSampling {
     }
   }
 
+  /**
+   * How the stream went, for a debug line: segments handed out, and what ended it when it did not
+   * end on its own.
+   *
+   * @return one line
+   */
+  public String state() {
+    Throwable t = endedBy;
+    return flushes
+        + " segments handed out, "
+        + stopLine
+        + (fromTail >= 0 ? ", " + fromTail + " samples read from the exit's copy" : "")
+        + (tailProblem == null ? "" : ", no copy at exit (" + tailProblem + ")")
+        + (recordingRan ? "" : ", the recording never ran")
+        + (t == null ? "" : ", the stream ended by " + t);
+  }
+
   /** Returns {@code true} when JFR could not be used: there is no profile. */
   public boolean failed() {
     return failed;
@@ -314,6 +494,7 @@ public final class JfrSampling {
   }
 
   private void onSample(RecordedEvent e) {
+    streamed++; // the profiler's thread alone writes it (and the stopping one once it has ended)
     try {
       RecordedStackTrace st = e.getStackTrace();
       RecordedThread t = e.getThread("sampledThread");
@@ -454,7 +635,8 @@ public final class JfrSampling {
     }
     boolean alone;
     try {
-      alone = FlightRecorder.getFlightRecorder().getRecordings().size() <= 1;
+      Recording t = tail;
+      alone = FlightRecorder.getFlightRecorder().getRecordings().size() <= (t == null ? 1 : 2);
     } catch (RuntimeException e) {
       alone = false; // cannot tell: not counted
     }
@@ -496,6 +678,9 @@ public final class JfrSampling {
   private void onFlush() {
     if (closed) {
       Thread.interrupted(); // a wake-up from stop() that came after the nap it was meant for
+    }
+    if (tailArmed) {
+      disarmTail(); // the stream has its chunk open: it hands out the rest at exit by itself
     }
     if (synced != Long.MIN_VALUE) {
       profiler.sampledUpTo(synced);
@@ -553,6 +738,7 @@ public final class JfrSampling {
    */
   public void stop() {
     closed = true;
+    long t0 = System.nanoTime();
     RecordingStream rs = stream;
     boolean all = rs == null;
     if (rs != null) {
@@ -577,6 +763,11 @@ public final class JfrSampling {
         // not stopped: what the stream has not handed out by now is not delivered
       }
     }
+    stopLine =
+        (all ? "all" : "not all")
+            + " delivered after the stop, which took "
+            + (System.nanoTime() - t0) / 1_000_000
+            + " ms";
     if (all) {
       profiler.finish();
     } else {
@@ -612,6 +803,10 @@ public final class JfrSampling {
       all = e.getCause() instanceof IllegalStateException && recordingRan && awaitLastSegment();
     } catch (Throwable t) {
       // not stopped: what the stream has not handed out by now is not delivered
+    }
+    if (flushes == 0 && streamed == 0 && tailArmed) {
+      // the stream ended, or was stopped, without handing out anything
+      all = readTail() || all;
     }
     try {
       rs.close();

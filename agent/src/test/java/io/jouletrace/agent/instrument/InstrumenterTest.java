@@ -254,4 +254,46 @@ class InstrumenterTest {
     assertThat(lateCallsOnceReady(gate, rules)).containsExactly("enter late", "exit 7");
     assertThat(log).isEmpty();
   }
+
+  /** A class for the batch below, retransformed on its own. */
+  static final class Retransformed {}
+
+  /**
+   * The JVM refuses a batch of classes as a whole when one of them cannot be retransformed: the
+   * batch is tried again class by class, so the others are still woven, and the one that failed is
+   * named.
+   */
+  @Test
+  void aClassThatCannotBeRetransformedCostsOnlyItsOwnPhases() throws Exception {
+    List<String> seen = new ArrayList<>();
+    java.lang.instrument.ClassFileTransformer t =
+        new java.lang.instrument.ClassFileTransformer() {
+          @Override
+          public byte[] transform(
+              Module module,
+              ClassLoader loader,
+              String className,
+              Class<?> redefined,
+              java.security.ProtectionDomain domain,
+              byte[] bytes) {
+            if (redefined != null) {
+              seen.add(className);
+            }
+            return null;
+          }
+        };
+    inst.addTransformer(t, true);
+    try {
+      log.clear();
+      Instrumenter.retransform(inst, List.of(Retransformed.class, int.class), new Log(log::add));
+    } finally {
+      inst.removeTransformer(t);
+    }
+    assertThat(seen).contains(Retransformed.class.getName().replace('.', '/'));
+    assertThat(log)
+        .singleElement()
+        .asString()
+        .isEqualTo(
+            "jouletrace: could not retransform int: java.lang.instrument.UnmodifiableClassException");
+  }
 }

@@ -209,6 +209,44 @@ class ProfilerIT {
     }
   }
 
+  /**
+   * A stream cannot read its chunk before JFR's first flush, about a second after the recording
+   * starts, and at exit JFR's own shutdown hook finishes the chunk and deletes the repository: a
+   * stream that had not opened the file by then handed out nothing, and the whole profile went to
+   * {@code [profiler starting]} (with the build before, 2 runs in 6 of this workload on Java 17, 2
+   * in 8 on Java 25, and about one DJL example run in ten). A copy that JFR writes at exit before
+   * it deletes anything now hands the samples over. Each run works half a second in {@code alpha}
+   * and leaves {@code main} while the stream still waits for its chunk's header; 8 runs on the
+   * suite's Java and 8 on Java 25.
+   */
+  @Test
+  void aRunThatEndsBeforeJfrsFirstFlushKeepsItsSamples(@TempDir Path dir) throws Exception {
+    String java25 = Java25IT.java25();
+    for (int run = 0; run < 16; run++) {
+      Path runDir = Files.createDirectories(dir.resolve("run" + run));
+      String java = run < 8 ? ForkedJvm.javaExecutable() : java25;
+      List<String> jvmArgs = run < 8 ? List.of() : List.of("--enable-native-access=ALL-UNNAMED");
+      Path folded = runDir.resolve("out.collapsed");
+      ForkedJvm.Result r =
+          runApp(
+              java,
+              runDir,
+              "profile.interval=10ms,profile.collapsed=" + folded,
+              jvmArgs,
+              "exit-before-first-flush",
+              "0.5");
+      assertThat(r.stdout()).contains("stream waits for its chunk: true");
+      JsonNode rep = report(runDir);
+      conserves(rep);
+      assertThat(rep.at("/profile/samples").asLong())
+          .as("run %d: %s", run, r.stderr())
+          .isGreaterThan(10);
+      List<String> lines = Files.readAllLines(folded);
+      double total = rep.at("/profile/joules").asDouble() * 1000;
+      assertThat(inclusive(lines, APP + ".alpha")).as("run %d", run).isGreaterThan(0.3 * total);
+    }
+  }
+
   @Test
   void oneThreadsThreeToOneSplitIsInItsMethodsEnergy(@TempDir Path dir) throws Exception {
     Path folded = dir.resolve("out.collapsed");

@@ -107,23 +107,43 @@ public final class ProfileApp {
         splitFor((long) (Double.parseDouble(args[1]) * 1e9));
         tail();
       }
+      case "exit-before-first-flush" -> {
+        // work in alpha, then leave main while the profile's stream still waits for its chunk's
+        // header (Java 17 to 19: JFR writes it at its first flush, about a second after the start)
+        long until =
+            sampling.toEpochMilli() * 1_000_000L + (long) (Double.parseDouble(args[1]) * 1e9);
+        while (System.currentTimeMillis() * 1_000_000L < until) {
+          alpha();
+        }
+        System.out.println(
+            "stream waits for its chunk: "
+                + inFrame("jdk.jfr.internal.consumer.ChunkHeader.refresh"));
+      }
       default -> throw new IllegalArgumentException(args[0]);
     }
     System.out.println("profile app done");
   }
 
+  /** Whether the profiler's thread has the frame on its stack now. */
+  private static boolean inFrame(String frame) {
+    for (var e : Thread.getAllStackTraces().entrySet()) {
+      if (e.getKey().getName().equals("jouletrace-profiler")) {
+        for (StackTraceElement f : e.getValue()) {
+          if ((f.getClassName() + "." + f.getMethodName()).equals(frame)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   private static void exitAt(String frame) {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (System.nanoTime() - deadline < 0) {
-      for (var e : Thread.getAllStackTraces().entrySet()) {
-        if (e.getKey().getName().equals("jouletrace-profiler")) {
-          for (StackTraceElement f : e.getValue()) {
-            if ((f.getClassName() + "." + f.getMethodName()).equals(frame)) {
-              System.out.println("exiting in " + frame);
-              return;
-            }
-          }
-        }
+      if (inFrame(frame)) {
+        System.out.println("exiting in " + frame);
+        return;
       }
       Thread.onSpinWait();
     }
