@@ -176,15 +176,37 @@ public final class EnergyLedger {
    */
   public synchronized long collect(PhaseChanges changes, long now) {
     changes.drain(collector, now);
+    handOver();
     return log.lastTime();
   }
 
-  /** Takes each phase change into the timeline and tells the listener (the profiler) of it. */
+  /** Gathers each drain's phase changes, to be taken into the timeline in time order. */
   private final PhaseEvents collector = new Collector();
 
-  private void collectOne(long time, int slot, int phase) {
-    log.append(time, slot, phase);
-    listener.phaseChange(time, slot, phase);
+  private final DrainOrder order = new DrainOrder();
+
+  /**
+   * Takes the changes of the last drain into the timeline in time order, and tells the listener
+   * (the profiler) of each. A drain hands them over thread by thread, each thread's in order; taken
+   * as they came, a change of one thread that came after a later one of another was moved to that
+   * later time (1,969 of the 2,000 changes of 1,000 threads each opening one 5 ms phase, by up to
+   * 78 ms), which stretched or emptied short phases.
+   */
+  private void handOver() {
+    int n = order.size();
+    if (n == 0) {
+      return;
+    }
+    int[] byTime = order.sorted();
+    for (int k = 0; k < n; k++) {
+      int i = byTime == null ? k : byTime[k];
+      long time = order.time(i);
+      int slot = order.slot(i);
+      int phase = order.phase(i);
+      log.append(time, slot, phase);
+      listener.phaseChange(time, slot, phase);
+    }
+    order.clear();
   }
 
   // Classes rather than lambdas or method references for what the ledger hands out: the JVM spins
@@ -193,7 +215,7 @@ public final class EnergyLedger {
   private final class Collector implements PhaseEvents {
     @Override
     public void accept(long time, int slot, int phase) {
-      collectOne(time, slot, phase);
+      order.add(time, slot, phase);
     }
   }
 
@@ -230,6 +252,7 @@ public final class EnergyLedger {
    */
   public synchronized long collectChanged(PhaseChanges changes, long now) {
     changes.drainChanged(collector, now);
+    handOver();
     return log.lastTime();
   }
 

@@ -306,4 +306,41 @@ class EnergyLedgerTest {
     assertThat(p.get("step").joules(Domain.CPU)).isCloseTo(stepTruth, within(0.01 * stepTruth));
     assertThat(p.get("data").joules(Domain.CPU)).isCloseTo(dataTruth, within(0.03 * dataTruth));
   }
+
+  /**
+   * A drain hands changes over thread by thread: here thread 1's (a over [10, 60) ms) come after
+   * thread 2's (b over [40, 90) ms), as the most recently changed thread comes first. The ledger
+   * takes them in time order, so each phase gets its own time; taken as they came, thread 1's were
+   * moved to 90 ms, and a vanished.
+   */
+  @Test
+  void changesOfSeveralThreadsInOneDrainAreTakenInTimeOrder() {
+    int a = registry.idOf("a");
+    int b = registry.idOf("b");
+    io.jouletrace.agent.phase.PhaseChanges drain =
+        new io.jouletrace.agent.phase.PhaseChanges() {
+          @Override
+          public boolean pending() {
+            return true;
+          }
+
+          @Override
+          public void drain(io.jouletrace.agent.phase.PhaseEvents sink, long now) {
+            sink.accept(40 * MS, 2, b);
+            sink.accept(90 * MS, 2, PhaseRegistry.OTHER);
+            sink.accept(10 * MS, 1, a);
+            sink.accept(60 * MS, 1, PhaseRegistry.OTHER);
+          }
+        };
+    ledger.collect(drain, 100 * MS);
+    run(100 * MS, 100 * MS, t -> 30 * t, 1.0);
+
+    Map<String, PhaseEnergy> p = phases();
+    // [10, 40) a alone, [40, 60) a and b half each, [60, 90) b alone
+    assertThat(p.get("a").wallSeconds()).isCloseTo(0.030 + 0.010, within(1e-12));
+    assertThat(p.get("b").wallSeconds()).isCloseTo(0.010 + 0.030, within(1e-12));
+    assertThat(p.get("other").wallSeconds()).isCloseTo(0.020, within(1e-12));
+    assertThat(p.get("a").joules(Domain.CPU)).isCloseTo(30 * 0.040, within(1e-9));
+    assertThat(ledger.lateChanges()[0]).isZero();
+  }
 }

@@ -1,0 +1,66 @@
+package io.jouletrace.agent.timeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DrainOrderTest {
+
+  private record Change(long time, int slot, int phase) {}
+
+  private static List<Change> handOver(DrainOrder o) {
+    int[] byTime = o.sorted();
+    List<Change> out = new ArrayList<>();
+    for (int k = 0; k < o.size(); k++) {
+      int i = byTime == null ? k : byTime[k];
+      out.add(new Change(o.time(i), o.slot(i), o.phase(i)));
+    }
+    o.clear();
+    return out;
+  }
+
+  /**
+   * Runs of each thread's changes, in order within a run, the threads in any order: the result is
+   * the changes by time, and those at one instant in the order they came (a stable sort, checked
+   * against the JDK's); with the span that fits the packed keys and with one that does not.
+   */
+  @Test
+  void changesComeOutByTimeAndThoseAtOneInstantInTheOrderTheyCame() {
+    Random r = new Random(7);
+    DrainOrder o = new DrainOrder();
+    for (long span : new long[] {1_000_000L, 40_000_000_000_000L}) {
+      for (int round = 0; round < 20; round++) {
+        List<Change> in = new ArrayList<>();
+        int threads = 1 + r.nextInt(50);
+        for (int t = 0; t < threads; t++) {
+          long time = (long) (r.nextDouble() * span);
+          for (int k = r.nextInt(20); k > 0; k--) {
+            time += r.nextInt(3) == 0 ? 0 : r.nextInt(1000);
+            Change c = new Change(time, t, in.size());
+            in.add(c);
+            o.add(c.time(), c.slot(), c.phase());
+          }
+        }
+        List<Change> expected = new ArrayList<>(in);
+        expected.sort(Comparator.comparingLong(Change::time)); // stable
+        assertThat(handOver(o)).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void changesThatCameInOrderAreHandedOverWithoutSorting() {
+    DrainOrder o = new DrainOrder();
+    o.add(5, 0, 1);
+    o.add(5, 1, 2);
+    o.add(9, 0, 0);
+    assertThat(o.sorted()).isNull();
+    assertThat(handOver(o))
+        .containsExactly(new Change(5, 0, 1), new Change(5, 1, 2), new Change(9, 0, 0));
+    assertThat(o.size()).isZero();
+  }
+}
