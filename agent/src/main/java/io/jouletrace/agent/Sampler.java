@@ -880,18 +880,16 @@ final class Sampler {
     }
     ledger.tick(now, share, gpuShares);
     long changes = ledger.changesCollected();
-    // Quiet: no phase open and none changed. Whether the process computes or not, every joule
-    // then goes to `other`, and a tick a second loses nothing that ticks at the interval would
-    // tell apart (the job's CPU share and the model's load are averaged over the longer window,
-    // which for a steady job is the same); a phase change wakes the loop at once. Not while the
-    // profiler runs (it shares each window's energy among its 1 s buckets as if constant within
-    // it), nor while the ticks are a time series someone reads (JFR events at each, jfr=true).
-    quiet =
-        changes == changesAtTick
-            && !ledger.insidePhase()
-            && !gridSources
-            && !config.profile()
-            && !config.jfr();
+    // Quiet: no phase changed since the last tick, inside phases or outside. Whether the process
+    // computes or not, the threads' phases then stay as they are until a change wakes the loop,
+    // so every joule goes where it would go with ticks at the interval (to `other` outside
+    // phases; inside, to the open phases in the same fixed shares), and a tick a second loses
+    // nothing that ticks at the interval would tell apart (the job's CPU share and the model's
+    // load are averaged over the longer window, which for a steady job is the same). Not while
+    // the profiler runs (it shares each window's energy among its 1 s buckets as if constant
+    // within it), nor while the ticks are a time series someone reads (JFR events at each,
+    // jfr=true), nor while a GPU is read on its update grid.
+    quiet = changes == changesAtTick && !gridSources && !config.profile() && !config.jfr();
     changesAtTick = changes;
   }
 

@@ -19,8 +19,8 @@ public enum Key {
       1e-3,
       0,
       "sampling interval (`ns`, `us`, `ms`, `s`, `m`, `h`, `d`, `y`); while the job is quiet"
-          + " (no phase open or changing, no GPU, no profiler, no `jfr`; computing or not) up to 1"
-          + " s, until a phase change"),
+          + " (no phase changed since the last tick, no GPU, no profiler, no `jfr`; computing or"
+          + " not) up to 1 s, until a phase change"),
   BOUNDARY_RESOLUTION(
       "boundary.resolution",
       Type.DURATION_OR_OFF,
