@@ -804,10 +804,6 @@ public final class JfrSampling {
     } catch (Throwable t) {
       // not stopped: what the stream has not handed out by now is not delivered
     }
-    if (flushes == 0 && streamed == 0 && tailArmed) {
-      // the stream ended, or was stopped, without handing out anything
-      all = readTail() || all;
-    }
     try {
       rs.close();
     } catch (Throwable t) {
@@ -819,6 +815,11 @@ public final class JfrSampling {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    // The stream ended, or was stopped, without handing out anything: the copy hands its samples
+    // over, once the stream can no longer hand out any of its own.
+    if (flushes == 0 && streamed == 0 && tailArmed && (thread == null || !thread.isAlive())) {
+      all = readTail() || all;
     }
     return all;
   }
