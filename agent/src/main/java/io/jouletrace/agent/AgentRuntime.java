@@ -572,7 +572,9 @@ public final class AgentRuntime {
               + late[1] / 1000
               + " us), each moved to the later change's time; "
               + recorder.resyncs()
-              + " overflowed rings resynchronised; phases: "
+              + " overflowed rings resynchronised; "
+              + sampler.requestDrains()
+              + "; phases: "
               + registry.names());
       log.debug(
           "exit took "

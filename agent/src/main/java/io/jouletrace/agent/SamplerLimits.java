@@ -29,6 +29,13 @@ public final class SamplerLimits {
   public static final long QUIET_TICK_NANOS = 1_000_000_000L;
 
   /**
+   * What one wake-up of a sleeping thread costs in CPU time, beyond what its own CPU time shows: a
+   * thread that only wakes every 100 ms used 52 to 68 us of CPU per wake-up on the CI VM ({@code
+   * WakeUpCost}; the C program in {@code src/bench} 52 us).
+   */
+  public static final long WAKE_UP_NANOS = 60_000L;
+
+  /**
    * The longest time the agent's optional start-up work (loading and running the report's code
    * once, so that exit does not pay for it) waits for a sampling window in which the host had a
    * core to spare. A job's own start-up keeps every core busy for a while; work of the agent's that

@@ -147,6 +147,31 @@ class SamplerTest {
     assertThat(gpu.reads).containsExactly(100 * MS, 200 * MS, 300 * MS);
   }
 
+  /**
+   * Drains on request, with their wake-ups, take at most half a percent of a core over time (a
+   * bucket of 5 ms that fills at 0.5 % of the wall time; each drain counts its CPU time and 60 us
+   * for its wake-up): requests every 100 us for a second get about 10 ms / 60 us = 166 drains, not
+   * ten thousand.
+   */
+  @Test
+  void drainsOnRequestStayWithinTheirBudget() {
+    Sampler s = sampler("interval=100ms,attribution=host", NOTHING);
+    s.add(gpu());
+    ledger.seal();
+    clock.waker = phases;
+    clock.cpuPerWait = 0;
+    for (long t = 100_000; t < 1_000 * MS; t += 100_000) {
+      phases.fillingAt(t);
+    }
+    clock.end = 1_000 * MS;
+
+    s.loop();
+
+    long onRequest = phases.drains.stream().filter(t -> t % (100 * MS) != 0).count();
+    assertThat(onRequest).isBetween(160L, 170L);
+    assertThat(s.requestDrains()).startsWith(onRequest + " drains on request");
+  }
+
   @Test
   void boundaryReadsPerIntervalStayWithinTheBudget() {
     Sampler s = sampler("interval=100ms,boundary.resolution=1ms,attribution=host", NOTHING);
