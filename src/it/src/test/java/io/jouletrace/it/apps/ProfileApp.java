@@ -164,6 +164,8 @@ public final class ProfileApp {
         for (Recording r : FlightRecorder.getFlightRecorder().getRecordings()) {
           if (r.getState() == jdk.jfr.RecordingState.RUNNING
               && !"user".equals(r.getName())
+              // the profile's copy for exit starts just before the profile's own recording
+              && !"jouletrace-profile-exit".equals(r.getName())
               && r.getSettings().containsKey("jdk.ExecutionSample#period")) {
             return r.getStartTime();
           }
