@@ -133,8 +133,8 @@ public final class JfrSampling {
    * not, a new chunk's too. There the tail recording is closed at the stream's first segment: left
    * running, it made the count of the JIT's time on the agent's and JFR's code about 25 % higher
    * than the compilation log's on Java 25 ({@code
-   * ProfilerIT.theJitsTimeOnTheAgentsCodeAndJfrsThreadsAreCounted}: +11 to +41 % in 6 runs, -3 to
-   * +6 % closed). On Java 17 to 19 it is only disarmed ({@link #disarmTail}).
+   * ProfilerIT.theJitsTimeOnTheAgentsCodeAndJfrsThreadsAreCounted}: +11 to +41 % in 6 runs, -2 to
+   * +9 % in 8 closed). On Java 17 to 19 it is only disarmed ({@link #disarmTail}).
    */
   private static final boolean STREAM_STOPS = streamStops();
 
