@@ -390,11 +390,6 @@ public final class EnergyLedger {
     return log.end();
   }
 
-  /** Whether any thread is inside a phase at the last tick. */
-  public synchronized boolean insidePhase() {
-    return wall.active() > 0;
-  }
-
   /**
    * Records the detail counters of a source (not added to any total).
    *
