@@ -565,17 +565,19 @@ public final class AgentRuntime {
       closeEndpoint();
       // Also closes a source that the init thread opens from now on (a slow NVML start).
       sampler.close();
-      long[] late = ledger.lateChanges();
-      log.debug(
-          late[0]
-              + " phase changes reached the timeline late (at most "
-              + late[1] / 1000
-              + " us), each moved to the later change's time; "
-              + recorder.resyncs()
-              + " overflowed rings resynchronised; "
-              + sampler.requestDrains()
-              + "; phases: "
-              + registry.names());
+      if (log.debugEnabled()) {
+        long[] late = ledger.lateChanges();
+        log.debug(
+            late[0]
+                + " phase changes reached the timeline late (at most "
+                + late[1] / 1000
+                + " us), each moved to the later change's time; "
+                + recorder.resyncs()
+                + " overflowed rings resynchronised; "
+                + sampler.requestDrains()
+                + "; phases: "
+                + registry.names());
+      }
       log.debug(
           "exit took "
               + (System.nanoTime() - exitStart) / 1_000_000

@@ -243,7 +243,9 @@ public final class Instrumenter {
     }
     try {
       inst.retransformClasses(classes.toArray(new Class<?>[0]));
-      log.debug("retransformed " + classes.size() + " classes: " + names(classes));
+      if (log.debugEnabled()) {
+        log.debug("retransformed " + classes.size() + " classes: " + names(classes));
+      }
       return;
     } catch (Throwable e) {
       if (classes.size() == 1) {
@@ -590,11 +592,13 @@ public final class Instrumenter {
       try {
         long t0 = System.nanoTime();
         s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched, s.log::line));
-        s.log.debug(
-            "weaver ready in "
-                + (System.nanoTime() - t0) / 1_000_000
-                + " ms; classes loaded before then: "
-                + s.gate.pending.size());
+        if (s.log.debugEnabled()) { // the queue counts its entries one by one
+          s.log.debug(
+              "weaver ready in "
+                  + (System.nanoTime() - t0) / 1_000_000
+                  + " ms; classes loaded before then: "
+                  + s.gate.pending.size());
+        }
         if (s.wait || s.apiBridge) {
           // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
           // queued and retransformed below; in a JVM started with the agent no other could be.

@@ -1,5 +1,7 @@
 package io.jouletrace.agent.phase;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -141,8 +143,8 @@ public final class PhaseRegistry {
    *
    * @return a copy
    */
-  public synchronized java.util.List<String> names() {
-    java.util.List<String> out = new java.util.ArrayList<>(size);
+  public synchronized List<String> names() {
+    List<String> out = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {
       out.add(name(i));
     }

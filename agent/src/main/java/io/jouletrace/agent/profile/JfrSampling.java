@@ -3,8 +3,11 @@ package io.jouletrace.agent.profile;
 import io.jouletrace.agent.AgentThreads;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +30,7 @@ import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedMethod;
 import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingFile;
 import jdk.jfr.consumer.RecordingStream;
 
 /**
@@ -114,7 +118,7 @@ public final class JfrSampling {
    */
   private volatile Recording tail;
 
-  private volatile java.nio.file.Path tailFile;
+  private volatile Path tailFile;
 
   /** The tail recording is to be written at exit ({@link #disarmTail}). */
   private volatile boolean tailArmed;
@@ -277,7 +281,7 @@ public final class JfrSampling {
    */
   private void startTail() {
     try {
-      java.nio.file.Path f = java.nio.file.Files.createTempFile("jouletrace-profile-", ".jfr");
+      Path f = Files.createTempFile("jouletrace-profile-", ".jfr");
       f.toFile().deleteOnExit();
       Recording r = new Recording();
       r.setName("jouletrace-profile-exit");
@@ -338,11 +342,11 @@ public final class JfrSampling {
   }
 
   private void deleteTailFile() {
-    java.nio.file.Path f = tailFile;
+    Path f = tailFile;
     tailFile = null;
     if (f != null) {
       try {
-        java.nio.file.Files.deleteIfExists(f);
+        Files.deleteIfExists(f);
       } catch (Exception e) {
         // removed at exit
       }
@@ -358,7 +362,7 @@ public final class JfrSampling {
    */
   private boolean readTail() {
     Recording r = tail;
-    java.nio.file.Path f = tailFile;
+    Path f = tailFile;
     if (r == null || f == null || !tailArmed) {
       return false;
     }
@@ -370,8 +374,8 @@ public final class JfrSampling {
       LockSupport.parkNanos(1_000_000L);
     }
     long n = 0;
-    try (jdk.jfr.consumer.RecordingFile file = new jdk.jfr.consumer.RecordingFile(f)) {
-      java.util.List<RecordedEvent> samples = new java.util.ArrayList<>();
+    try (RecordingFile file = new RecordingFile(f)) {
+      List<RecordedEvent> samples = new ArrayList<>();
       while (file.hasMoreEvents()) {
         RecordedEvent e = file.readEvent();
         String type = e.getEventType().getName();
