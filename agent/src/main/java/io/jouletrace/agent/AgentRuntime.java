@@ -621,6 +621,8 @@ public final class AgentRuntime {
   private final class Live implements Supplier<EnergySnapshot> {
     @Override
     public EnergySnapshot get() {
+      // figures at most an interval old, even while ticks are stretched to a second
+      sampler.freshen(SamplerLimits.FRESHEN_WAIT_MILLIS);
       return liveSnapshot();
     }
   }

@@ -223,6 +223,37 @@ final class Sampler {
   private volatile GpuShare gpuShare;
   private long lastCheapRead;
 
+  /** The loop's thread, once it runs. */
+  private volatile Thread loopThread;
+
+  /** When the loop last ticked, and when a reader last asked for a tick ({@link #freshen}). */
+  private volatile long lastTickAt = Long.MIN_VALUE / 2;
+
+  private volatile long tickWantedAt = Long.MIN_VALUE / 2;
+
+  /**
+   * For readers of the live figures (a scrape of {@code /metrics}, a push): while ticks are
+   * stretched to a second, the figures can be up to a second old, so a reader that finds the last
+   * tick older than the interval has the loop tick at once, and waits for it at most {@code
+   * maxWaitMillis}. A reader a few times a minute costs a tick each; the ticks at the interval cost
+   * nothing more.
+   *
+   * @param maxWaitMillis the longest wait
+   */
+  void freshen(long maxWaitMillis) {
+    Thread t = loopThread;
+    long asked = clock.nanoTime();
+    if (t == null || stopping || asked - lastTickAt <= config.interval().toNanos()) {
+      return;
+    }
+    tickWantedAt = asked;
+    LockSupport.unpark(t);
+    long deadline = asked + maxWaitMillis * 1_000_000L;
+    while (lastTickAt - asked < 0 && !stopping && clock.nanoTime() - deadline < 0) {
+      LockSupport.parkNanos(this, 1_000_000L);
+    }
+  }
+
   /** The most CPU time, in nanoseconds, that drains on request may take at once. */
   private static final long DRAIN_TOKENS_MAX = 5_000_000L;
 
@@ -602,10 +633,13 @@ final class Sampler {
     // waking. Beyond the budget their changes go as before the requests: the current phase of
     // each is handed over at the next drain.
     long tokensAt = clock.nanoTime();
+    loopThread = Thread.currentThread();
     while (!stopping) {
       long now = clock.nanoTime();
-      if (stretched && phases.pending()) {
-        nextTick = now; // a change ends a quiet stretch: tick now, and at interval from here
+      if (stretched && (phases.pending() || tickWantedAt - lastTickAt > 0)) {
+        // a change, or a reader that wants fresh figures, ends a quiet stretch: tick now, and at
+        // interval from here
+        nextTick = now;
       }
       drainTokens = Math.min(DRAIN_TOKENS_MAX, drainTokens + (now - tokensAt) / 200);
       tokensAt = now;
@@ -626,6 +660,7 @@ final class Sampler {
         boundaryReads = 0;
         boundaryDue = NONE; // the tick reads every counter
         tickSafely();
+        lastTickAt = now;
         budget.readCost(boundaryReadCost());
         windowCpu = clock.threadCpuNanos();
         // Quiet: the next tick can wait longer, if a phase change can wake the loop before then.

@@ -35,6 +35,9 @@ public final class SamplerLimits {
    */
   public static final long WAKE_UP_NANOS = 60_000L;
 
+  /** The longest a reader of the live figures waits for the tick it asks for. */
+  public static final long FRESHEN_WAIT_MILLIS = 100;
+
   /**
    * The longest time the agent's optional start-up work (loading and running the report's code
    * once, so that exit does not pay for it) waits for a sampling window in which the host had a
