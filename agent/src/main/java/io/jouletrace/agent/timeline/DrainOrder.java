@@ -6,21 +6,33 @@ import java.util.Arrays;
  * The phase changes of one drain, put in time order. A drain hands them over thread by thread, each
  * thread's already in order, so most drains (one thread changed) are in order as they come and cost
  * one pass. Otherwise they are sorted by time, and changes at the same instant keep the order they
- * came in (a thread's own changes at one instant must stay in order): each change's key is its time
- * from the drain's earliest, above its position. Arrays grow with the largest drain and shrink
- * again once drains stay small.
+ * came in (a thread's own changes at one instant must stay in order): a few by insertion, more by a
+ * least-significant-digit radix sort of their times from the drain's earliest, {@value #DIGIT_BITS}
+ * bits a pass (three passes for a drain that spans up to 8.6 s), which is stable by construction
+ * and runs in a few small loops. A general-purpose sort of a hundred thousand changes (the drain
+ * after a hundred thousand virtual threads each opened a phase) ran interpreted for its first calls
+ * and kept the JIT compiler busy for tens of milliseconds on a small machine, while the application
+ * waited for the cores. Arrays grow with the largest drain and shrink again once drains stay small.
  */
 final class DrainOrder {
 
-  private static final int POSITION_BITS = 24;
-  private static final long MAX_SPAN = (1L << (63 - POSITION_BITS)) - 1;
   private static final int MIN = 64;
+
+  /** Changes up to which an insertion sort is cheaper than the radix passes. */
+  static final int INSERTION = 48;
+
+  static final int DIGIT_BITS = 11;
+  private static final int DIGITS = 1 << DIGIT_BITS;
 
   private long[] times = new long[MIN];
   private int[] slots = new int[MIN];
   private int[] phases = new int[MIN];
+  // The radix passes' keys and positions, read from one pair and written to the other.
   private long[] keys = new long[0];
+  private long[] keysOut = new long[0];
   private int[] byTime = new int[0];
+  private int[] byTimeOut = new int[0];
+  private final int[] counts = new int[DIGITS];
   private int n;
   private boolean ordered = true;
   private int smallDrains;
@@ -66,38 +78,81 @@ final class DrainOrder {
     if (ordered) {
       return null;
     }
+    if (n <= INSERTION) {
+      if (byTime.length < n) {
+        byTime = new int[times.length];
+      }
+      insertionSort();
+      return byTime;
+    }
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
     for (int i = 0; i < n; i++) {
       first = Math.min(first, times[i]);
       last = Math.max(last, times[i]);
     }
-    if (byTime.length < n) {
+    if (keys.length < n || byTime.length < n || byTimeOut.length < n) {
+      // The two pairs swap at each pass: all four are made together.
+      keys = new long[times.length];
+      keysOut = new long[times.length];
       byTime = new int[times.length];
+      byTimeOut = new int[times.length];
     }
-    if (n <= (1 << POSITION_BITS) && last - first <= MAX_SPAN) {
-      if (keys.length < n) {
-        keys = new long[times.length];
-      }
-      for (int i = 0; i < n; i++) {
-        keys[i] = ((times[i] - first) << POSITION_BITS) | i;
-      }
-      Arrays.sort(keys, 0, n);
-      int mask = (1 << POSITION_BITS) - 1;
-      for (int i = 0; i < n; i++) {
-        byTime[i] = (int) (keys[i] & mask);
-      }
-    } else { // more than 16 million changes, or a span of more than 9 hours: rare enough to box
-      Integer[] boxed = new Integer[n];
-      for (int i = 0; i < n; i++) {
-        boxed[i] = i;
-      }
-      Arrays.sort(boxed, (a, b) -> Long.compare(times[a], times[b])); // stable
-      for (int i = 0; i < n; i++) {
-        byTime[i] = boxed[i];
-      }
+    for (int i = 0; i < n; i++) {
+      keys[i] = times[i] - first;
+      byTime[i] = i;
+    }
+    int bits = 64 - Long.numberOfLeadingZeros(last - first);
+    for (int shift = 0; shift < bits; shift += DIGIT_BITS) {
+      pass(shift);
     }
     return byTime;
+  }
+
+  /** Stable: a change moves only past later ones. */
+  private void insertionSort() {
+    for (int i = 0; i < n; i++) {
+      long t = times[i];
+      int j = i;
+      while (j > 0 && times[byTime[j - 1]] > t) {
+        byTime[j] = byTime[j - 1];
+        j--;
+      }
+      byTime[j] = i;
+    }
+  }
+
+  /**
+   * One counting sort of the keys and their positions by the digit at {@code shift}: stable, so
+   * after the passes from the lowest digit up the changes are in order of their whole keys, and
+   * those with equal keys in the order they came.
+   */
+  private void pass(int shift) {
+    int[] c = counts;
+    Arrays.fill(c, 0);
+    long[] k = keys;
+    for (int i = 0; i < n; i++) {
+      c[(int) (k[i] >>> shift) & (DIGITS - 1)]++;
+    }
+    int sum = 0;
+    for (int d = 0; d < DIGITS; d++) {
+      int count = c[d];
+      c[d] = sum;
+      sum += count;
+    }
+    long[] kOut = keysOut;
+    int[] p = byTime;
+    int[] pOut = byTimeOut;
+    for (int i = 0; i < n; i++) {
+      long key = k[i];
+      int at = c[(int) (key >>> shift) & (DIGITS - 1)]++;
+      kOut[at] = key;
+      pOut[at] = p[i];
+    }
+    keysOut = k;
+    keys = kOut;
+    byTimeOut = p;
+    byTime = pOut;
   }
 
   /**
@@ -111,7 +166,9 @@ final class DrainOrder {
       slots = new int[size];
       phases = new int[size];
       keys = new long[0];
+      keysOut = new long[0];
       byTime = new int[0];
+      byTimeOut = new int[0];
       smallDrains = 0;
     }
     n = 0;

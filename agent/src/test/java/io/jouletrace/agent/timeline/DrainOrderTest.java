@@ -26,18 +26,21 @@ class DrainOrderTest {
   /**
    * Runs of each thread's changes, in order within a run, the threads in any order: the result is
    * the changes by time, and those at one instant in the order they came (a stable sort, checked
-   * against the JDK's); with the span that fits the packed keys and with one that does not.
+   * against the JDK's). Drains of a few changes (insertion) and of many (radix passes), over spans
+   * that take one radix pass, several, and the most a {@code long} can need.
    */
   @Test
   void changesComeOutByTimeAndThoseAtOneInstantInTheOrderTheyCame() {
     Random r = new Random(7);
     DrainOrder o = new DrainOrder();
-    for (long span : new long[] {1_000_000L, 40_000_000_000_000L}) {
-      for (int round = 0; round < 20; round++) {
+    int small = 0;
+    int large = 0;
+    for (long span : new long[] {1_000L, 1_000_000L, 40_000_000_000_000L, Long.MAX_VALUE / 4}) {
+      for (int round = 0; round < 40; round++) {
         List<Change> in = new ArrayList<>();
-        int threads = 1 + r.nextInt(50);
+        int threads = 1 + r.nextInt(round % 2 == 0 ? 8 : 400);
         for (int t = 0; t < threads; t++) {
-          long time = (long) (r.nextDouble() * span);
+          long time = (long) (r.nextDouble() * span) - span / 2; // nanoTime may be negative
           for (int k = r.nextInt(20); k > 0; k--) {
             time += r.nextInt(3) == 0 ? 0 : r.nextInt(1000);
             Change c = new Change(time, t, in.size());
@@ -47,9 +50,17 @@ class DrainOrderTest {
         }
         List<Change> expected = new ArrayList<>(in);
         expected.sort(Comparator.comparingLong(Change::time)); // stable
+        boolean inOrder = expected.equals(in);
+        if (!inOrder && in.size() <= DrainOrder.INSERTION) {
+          small++;
+        } else if (!inOrder) {
+          large++;
+        }
         assertThat(handOver(o)).isEqualTo(expected);
       }
     }
+    assertThat(small).as("drains sorted by insertion").isGreaterThan(20);
+    assertThat(large).as("drains sorted by radix passes").isGreaterThan(20);
   }
 
   @Test
