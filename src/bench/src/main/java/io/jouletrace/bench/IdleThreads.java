@@ -13,9 +13,10 @@ import java.util.concurrent.Executors;
  * The workload of {@link IdleThreadsHarness}: {@code n} virtual threads (Java 21 and later) that
  * each open and close one phase and then stay alive, idle, outside any phase (a server's pool of
  * virtual threads between requests). Once they all have, it measures the CPU time of the agent's
- * sampler thread over a few seconds and prints its share of one core.
+ * sampler thread over a few seconds, from {@code SKIP} seconds after that (1.5 unless given), and
+ * prints its share of one core.
  *
- * <pre>java -javaagent:... -cp ... io.jouletrace.bench.IdleThreads THREADS SECONDS</pre>
+ * <pre>java -javaagent:... -cp ... io.jouletrace.bench.IdleThreads THREADS SECONDS [SKIP]</pre>
  */
 public final class IdleThreads {
 
@@ -34,6 +35,7 @@ public final class IdleThreads {
   public static void main(String[] args) throws Exception {
     int n = Integer.parseInt(args[0]);
     double seconds = Double.parseDouble(args[1]);
+    double skip = args.length > 2 ? Double.parseDouble(args[2]) : 1.5;
     CountDownLatch opened = new CountDownLatch(n);
     CountDownLatch release = new CountDownLatch(1);
     // Java 21 API, called reflectively: this module is built for Java 17.
@@ -53,7 +55,9 @@ public final class IdleThreads {
           });
     }
     opened.await();
-    Thread.sleep(1500); // the phases' last changes are taken in; start-up is over
+    // The phases' last changes are taken in, start-up is over (and, with a longer skip, the JIT has
+    // compiled what the sampler runs every tick).
+    Thread.sleep((long) (skip * 1000));
     long c0 = samplerCpuNanos();
     long t0 = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));

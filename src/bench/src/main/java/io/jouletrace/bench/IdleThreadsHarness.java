@@ -13,11 +13,12 @@ import java.util.regex.Pattern;
  * The sampler's CPU with many threads alive outside any phase: the {@link IdleThreads} workload
  * (virtual threads that each opened and closed a phase, then idle) under each agent jar given, the
  * jars taking turns run after run, on the two-socket fake powercap tree of {@link FakeTree}.
- * Reports each jar's median share of one core.
+ * Reports each jar's median share of one core over {@code --seconds}, measured from {@code --skip}
+ * seconds after every thread opened and closed its phase.
  *
  * <pre>
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.IdleThreadsHarness
- *     [--threads 100000] [--seconds 5] [--runs 3]
+ *     [--threads 100000] [--seconds 5] [--skip 1.5] [--runs 3]
  *     [--java /usr/lib/jvm/temurin-25-jdk-amd64/bin/java]
  *     [--agent agent/target/jouletrace-agent.jar]...
  * </pre>
@@ -32,6 +33,7 @@ public final class IdleThreadsHarness {
   public static void main(String[] args) throws Exception {
     int threads = 100_000;
     double seconds = 5;
+    double skip = 1.5;
     int runs = 3;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> agents = new ArrayList<>();
@@ -39,6 +41,7 @@ public final class IdleThreadsHarness {
       switch (args[i]) {
         case "--threads" -> threads = Integer.parseInt(args[i + 1]);
         case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
+        case "--skip" -> skip = Double.parseDouble(args[i + 1]);
         case "--runs" -> runs = Integer.parseInt(args[i + 1]);
         case "--java" -> java = args[i + 1];
         case "--agent" -> agents.add(args[i + 1]);
@@ -69,7 +72,8 @@ public final class IdleThreadsHarness {
                 classes.toString(),
                 IdleThreads.class.getName(),
                 Integer.toString(threads),
-                Double.toString(seconds));
+                Double.toString(seconds),
+                Double.toString(skip));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
