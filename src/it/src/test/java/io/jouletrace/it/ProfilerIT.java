@@ -363,11 +363,14 @@ class ProfilerIT {
     System.out.printf(
         "jit: agent %.3f CPU-s, from the compilation log and the readings %.3f%n", jit, expected);
     assertThat(expected).as("truth").isPositive();
-    // The agent counts each compilation's duration at its thread's CPU rate over the whole run;
-    // the truth takes each 5 ms of CPU time as it went.
+    // The agent counts each compilation's duration at its thread's CPU rate between two of JFR's
+    // deliveries; the truth takes each 5 ms of CPU time as it went. Within 20 %, or 20 ms where
+    // that is more: the compilations under way when the recording started have no event, and the
+    // CPU time they take after that goes to the first delivery's compilations: a run whose
+    // agent compilations took 0.085 CPU-s by the truth counted 0.105.
     assertThat(jit)
         .as(threads + " against " + expected)
-        .isCloseTo(expected, within(0.2 * expected));
+        .isCloseTo(expected, within(Math.max(0.2 * expected, 0.020)));
     assertThat(threads.path("jfr").asDouble()).as(threads.toString()).isPositive();
   }
 
