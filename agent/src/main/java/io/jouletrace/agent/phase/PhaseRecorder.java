@@ -69,8 +69,8 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   /**
    * Slots the sweep of each tick looks at, at least; more when there are more slots, so that every
-   * slot is looked at within {@value #SWEEP_DRAINS} ticks. Also the threads inside a phase each
-   * tick looks at, at least.
+   * slot is looked at within {@value #SWEEP_DRAINS} ticks. Each tick also looks at this many
+   * threads inside a phase, at least.
    */
   static final int SWEEP_MIN = 1024;
 
