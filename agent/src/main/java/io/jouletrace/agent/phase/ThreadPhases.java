@@ -100,6 +100,13 @@ final class ThreadPhases extends WeakReference<Thread> {
   /** Sampler: on the recorder's list of threads to look at again at the next tick. */
   boolean onLeft;
 
+  /**
+   * Set once by the owner, under its entry's lock, when its entry in the {@link ThreadIndex} was
+   * another thread's and its state went to the recorder's thread-local; read by the sampler under
+   * the same lock when it frees the thread.
+   */
+  boolean elsewhere;
+
   // Ring: written by the owner, read by the sampler. Null while the events fit in e0 (even
   // positions) and e1 (odd ones); the owner replaces it by a larger copy when it is full (until it
   // holds capacity events) and never writes the one it replaced again; the sampler reads it after

@@ -167,13 +167,7 @@ class PhaseRecorderTest {
     PhaseRecorder rec = new PhaseRecorder(registry, warnings::add, 1024, small);
     CountDownLatch aInside = new CountDownLatch(1);
     CountDownLatch aMayEnd = new CountDownLatch(1);
-    Thread a =
-        new Thread(
-            () -> {
-              rec.enter("a");
-              aInside.countDown();
-              awaitQuietly(aMayEnd); // ends inside its phase
-            });
+    Thread a = new Thread(() -> insideUntil(rec, "a", aInside, aMayEnd)); // ends inside it
     // b's id maps to a's entry of the index: a holds it while b registers
     CountDownLatch bRegistered = new CountDownLatch(1);
     CountDownLatch bGoOn = new CountDownLatch(1);
@@ -217,13 +211,61 @@ class PhaseRecorderTest {
     assertThat(names(events)).containsExactly("b-inner", "b-outer", "other");
     assertThat(events).extracting(Event::slot).containsOnly((int) bSlots[0]);
     // a thread new to that entry, once it is free, takes it
-    Thread c;
-    do {
-      c = new Thread(() -> rec.exit(rec.enter("c")));
-    } while ((c.getId() - a.getId()) % ThreadIndex.CHUNK != 0);
+    Thread c = onEntryOf(a, () -> rec.exit(rec.enter("c")));
     c.start();
     c.join();
     assertThat(small.get(c, c.getId())).isNotNull(); // still there: the sampler has not freed it
+  }
+
+  /** A new thread whose id maps to the same entry of an index of {@link ThreadIndex#CHUNK}. */
+  private static Thread onEntryOf(Thread a, Runnable task) {
+    Thread t;
+    do {
+      t = new Thread(task);
+    } while ((t.getId() - a.getId()) % ThreadIndex.CHUNK != 0);
+    return t;
+  }
+
+  /** Enters {@code phase}, says so, and waits; returns the phase's token. */
+  private static long insideUntil(
+      PhaseRecorder rec, String phase, CountDownLatch inside, CountDownLatch mayGoOn) {
+    long token = rec.enter(phase);
+    inside.countDown();
+    awaitQuietly(mayGoOn);
+    return token;
+  }
+
+  @Test
+  void anEntryOfTheIndexIsMarkedOnlyWhileAThreadThatFoundItTakenLives() throws Exception {
+    ThreadIndex small = new ThreadIndex(ThreadIndex.CHUNK);
+    PhaseRecorder rec = new PhaseRecorder(registry, warnings::add, 1024, small);
+    CountDownLatch aInside = new CountDownLatch(1);
+    CountDownLatch aMayEnd = new CountDownLatch(1);
+    Thread a = new Thread(() -> rec.exit(insideUntil(rec, "a", aInside, aMayEnd)));
+    // b and c map to a's entry: b registers while a holds it, c after b has been freed
+    Thread b = onEntryOf(a, () -> rec.exit(rec.enter("b")));
+    a.start();
+    aInside.await();
+    b.start();
+    b.join();
+    assertThat(small.elsewhere(b.getId())).as("marked while b lives").isTrue();
+    List<String> phases = new ArrayList<>();
+    rec.drain((time, slot, phase) -> phases.add(registry.name(phase)), System.nanoTime());
+    assertThat(phases).containsExactlyInAnyOrder("a", "b", "other");
+    assertThat(rec.slotsInUse()).as("b freed, a alive").isEqualTo(1);
+    // A mark kept for good sent every later thread of this entry to the thread-local first, which
+    // makes a map on each of them.
+    assertThat(small.elsewhere(b.getId())).as("marked once b is freed").isFalse();
+    assertThat(small.get(a, a.getId())).as("a keeps its entry").isNotNull();
+    aMayEnd.countDown();
+    a.join();
+    rec.drain((time, slot, phase) -> phases.add(registry.name(phase)), System.nanoTime());
+    assertThat(rec.slotsInUse()).isZero();
+    Thread c = onEntryOf(a, () -> rec.exit(rec.enter("c")));
+    c.start();
+    c.join();
+    assertThat(small.get(c, c.getId())).as("c takes the entry itself").isNotNull();
+    assertThat(small.elsewhere(c.getId())).isFalse();
   }
 
   @Test
