@@ -333,6 +333,9 @@ class ProfilerIT {
     assertThat(running).isGreaterThan(first);
     Map<Long, List<double[]>> tasks = compilations(log); // per thread: start, end, agent's
     double expected = 0;
+    // The CPU time, after the recording started, of the compilations under way at its start:
+    // those have no event, and the agent hands that time to the first delivery's compilations.
+    double inFlight = 0;
     for (Map.Entry<Long, List<double[]>> t : readings.entrySet()) {
       List<double[]> r = t.getValue();
       List<double[]> ran = tasks.getOrDefault(t.getKey(), List.of());
@@ -344,33 +347,39 @@ class ProfilerIT {
         }
         double all = 0;
         double agent = 0;
+        double before = 0;
         for (double[] task : ran) {
           double overlap = Math.min(to, task[1]) - Math.max(from, task[0]);
           if (overlap > 0) {
             all += overlap;
             agent += overlap * task[2];
+            before += task[0] < running ? overlap : 0;
           }
         }
         if (all > 0) {
           double cpu =
               (r.get(i)[1] - r.get(i - 1)[1]) * (to - from) / (r.get(i)[0] - r.get(i - 1)[0]);
           expected += cpu * agent / all;
+          inFlight += cpu * before / all;
         }
       }
     }
     JsonNode threads = report(dir).at("/agent/threads");
     double jit = threads.path("jit").asDouble();
     System.out.printf(
-        "jit: agent %.3f CPU-s, from the compilation log and the readings %.3f%n", jit, expected);
+        "jit: agent %.3f CPU-s, from the compilation log and the readings %.3f;"
+            + " compilations under way at the recording's start %.3f CPU-s after it%n",
+        jit, expected, inFlight);
     assertThat(expected).as("truth").isPositive();
     // The agent counts each compilation's duration at its thread's CPU rate between two of JFR's
     // deliveries; the truth takes each 5 ms of CPU time as it went. Within 20 %, or 20 ms where
-    // that is more: the compilations under way when the recording started have no event, and the
-    // CPU time they take after that goes to the first delivery's compilations: a run whose
-    // agent compilations took 0.085 CPU-s by the truth counted 0.105.
+    // that is more, plus what the compilations under way when the recording started took after
+    // it: they have no event, and the agent hands that time to the first delivery's compilations
+    // where their thread did not run at full rate (on a loaded machine, 0.020 and 0.025 CPU-s too
+    // many in runs whose agent compilations took 0.085 and 0.119 by the truth).
     assertThat(jit)
-        .as(threads + " against " + expected)
-        .isCloseTo(expected, within(Math.max(0.2 * expected, 0.020)));
+        .as(threads + " against " + expected + ", in flight " + inFlight)
+        .isCloseTo(expected, within(Math.max(0.2 * expected, 0.020) + inFlight));
     assertThat(threads.path("jfr").asDouble()).as(threads.toString()).isPositive();
   }
 
