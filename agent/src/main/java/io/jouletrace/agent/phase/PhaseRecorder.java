@@ -121,6 +121,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
 
   private int endedCount;
 
+  /** The slots of the ended threads being freed, given back together. */
+  private int[] freed = new int[16];
+
   /**
    * The threads that drains since the last tick left outside any phase: looked at by the next tick
    * (after its own drain), which frees the slots of those that have ended by then. A thread that
@@ -469,9 +472,13 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   private void freeEnded() {
+    if (freed.length < endedCount) {
+      freed = new int[ended.length];
+    }
     for (int i = 0; i < endedCount; i += SLICE) {
       freeSlice(i, Math.min(endedCount, i + SLICE));
     }
+    slots.release(freed, endedCount);
     // The lists shrink again after a burst of threads, a half at a time, once they have stayed
     // under a quarter full for QUIET_DRAINS drains: memory follows the threads alive, and a burst
     // that goes on does not make them grow again at every drain.
@@ -483,6 +490,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     endedQuiet = quiet(endedQuiet, ended.length, endedCount);
     if (endedQuiet >= QUIET_DRAINS) {
       ended = new ThreadPhases[ended.length / 2];
+      freed = new int[ended.length];
       endedQuiet = 0;
     }
     endedCount = 0;
@@ -495,7 +503,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       ended[i] = null;
       index.remove(t);
       slots.set(t.slot, null);
-      slots.release(t.slot);
+      freed[i] = t.slot;
     }
   }
 

@@ -66,12 +66,14 @@ class SlotTableTest {
       threads.add(t);
       t.start();
     }
-    // the single releaser, as the sampler is
+    // the single releaser, as the sampler is, giving back what it finds in batches
+    int[] batch = new int[max];
     while (done.getCount() > 0 || !toRelease.isEmpty()) {
-      Integer slot = toRelease.poll();
-      if (slot != null) {
-        table.release(slot);
+      int n = 0;
+      for (Integer slot; n < batch.length && (slot = toRelease.poll()) != null; ) {
+        batch[n++] = slot;
       }
+      table.release(batch, n);
     }
     for (Thread t : threads) {
       t.join();
@@ -88,10 +90,30 @@ class SlotTableTest {
     assertThat(table.take()).isEqualTo(1);
     assertThat(table.take()).isEqualTo(2);
     assertThat(table.take()).isEqualTo(-1);
-    table.release(1);
+    table.release(new int[] {1}, 1);
     assertThat(table.take()).isEqualTo(1);
     assertThat(table.take()).isEqualTo(-1);
     assertThat(table.inUse()).isEqualTo(3);
+  }
+
+  @Test
+  void slotsGivenBackTogetherAreEachHandedOutOnceAgain() {
+    SlotTable table = new SlotTable(6);
+    for (int i = 0; i < 6; i++) {
+      table.take();
+    }
+    table.release(new int[] {4}, 1);
+    table.release(new int[] {1, 3, 5, 99}, 3); // only the first three count
+    assertThat(table.inUse()).isEqualTo(2);
+    List<Integer> again = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      again.add(table.take());
+    }
+    assertThat(again).containsExactly(1, 3, 5, 4);
+    assertThat(table.take()).isEqualTo(-1);
+    assertThat(table.inUse()).isEqualTo(6);
+    table.release(new int[0], 0);
+    assertThat(table.inUse()).isEqualTo(6);
   }
 
   @Test
