@@ -1,7 +1,5 @@
 package io.jouletrace.agent.phase;
 
-import java.lang.invoke.VarHandle;
-
 /**
  * What the sampler keeps of each thread between drains, by slot, in arrays of its own instead of
  * fields of {@link ThreadPhases}: the time of the last event it took, the innermost phase that
@@ -13,13 +11,17 @@ import java.lang.invoke.VarHandle;
  * every drain write to each of its lines; here a drain writes to the thread's state only what the
  * hand-over needs (how far it took the ring, and that the thread is off the changed list).
  *
- * <p>A slot's state belongs to the thread that holds the slot: its owner starts it when it takes
- * the slot ({@link #start}), before it publishes anything, and the sampler alone reads and writes
- * it afterwards. The sampler must therefore never touch it for a thread it has finished (whose slot
- * may have passed to another thread): every walk checks {@link ThreadPhases#finished} first.
+ * <p>A slot's state belongs to the thread that holds the slot, and only the sampler reads and
+ * writes it: the sampler starts it when it first takes that thread's changes ({@link #own}), from
+ * the instant the thread registered, and forgets whose it was when it frees the slot ({@link
+ * #free}). A new thread thus writes nothing here: its slot's line was last written by the sampler's
+ * core, and the owner's write made it a miss for every new thread. The sampler must never touch a
+ * slot's state for a thread it has finished (whose slot may have passed to another thread): every
+ * walk checks {@link ThreadPhases#finished} first.
  *
- * <p>Two {@code long}s per slot, in chunks of {@value #CHUNK} slots made when the first thread of a
- * chunk starts and never moved: the time, then the list index (high half) and the phase (low half).
+ * <p>Two {@code long}s per slot, in chunks of {@value #CHUNK} slots made when the sampler first
+ * meets a thread of the chunk and never moved: the time, then the list index (high half) and the
+ * phase (low half); and, per slot, the thread whose state it is.
  */
 final class DrainState {
 
@@ -37,31 +39,42 @@ final class DrainState {
    */
   DrainState(int maxSlots) {
     this.chunks = new long[(maxSlots + CHUNK - 1) >>> CHUNK_BITS][];
+    this.owners = new ThreadPhases[chunks.length][];
   }
 
+  /** Per chunk: the thread whose state each slot holds, or null. */
+  private final ThreadPhases[][] owners;
+
   /**
-   * Owner of a new slot: its state starts at {@code base}, outside any phase and off the list. The
-   * sampler reads it after it has seen the thread's state, which the owner publishes after this.
+   * Sampler: makes the slot's state {@code t}'s, started at {@code base} (outside any phase, off
+   * the list), unless it is already.
    */
-  void start(int slot, long base) {
-    long[] c = chunks[slot >>> CHUNK_BITS];
-    VarHandle.acquireFence();
-    if (c == null) {
-      c = makeChunk(slot >>> CHUNK_BITS);
+  void own(int slot, ThreadPhases t, long base) {
+    ThreadPhases[] o = owners[slot >>> CHUNK_BITS];
+    if (o == null) {
+      makeChunk(slot >>> CHUNK_BITS);
+      o = owners[slot >>> CHUNK_BITS];
+    } else if (o[slot & MASK] == t) {
+      return;
     }
+    o[slot & MASK] = t;
+    long[] c = chunks[slot >>> CHUNK_BITS];
     int i = (slot & MASK) << 1;
     c[i] = base;
     c[i + 1] = pack(-1, PhaseRegistry.OTHER);
   }
 
-  private synchronized long[] makeChunk(int c) {
-    long[] chunk = chunks[c];
-    if (chunk == null) {
-      chunk = new long[CHUNK << 1];
-      VarHandle.releaseFence();
-      chunks[c] = chunk;
+  /** Sampler: the slot's thread has been finished; its state is no one's until {@link #own}. */
+  void free(int slot) {
+    ThreadPhases[] o = owners[slot >>> CHUNK_BITS];
+    if (o != null) {
+      o[slot & MASK] = null;
     }
-    return chunk;
+  }
+
+  private void makeChunk(int c) {
+    chunks[c] = new long[CHUNK << 1];
+    owners[c] = new ThreadPhases[CHUNK];
   }
 
   private long[] chunk(int slot) {

@@ -261,7 +261,6 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     int slot = slots.take();
     ThreadPhases t = null;
     if (slot >= 0) {
-      drainState.start(slot, now);
       t = new ThreadPhases(slot, current, RING, now, changed, drainState);
       registry.seed(t);
       slots.set(slot, t);
@@ -502,6 +501,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
       ThreadPhases t = ended[i];
       ended[i] = null;
       index.remove(t);
+      drainState.free(t.slot);
       slots.set(t.slot, null);
       freed[i] = t.slot;
     }

@@ -67,6 +67,9 @@ final class ThreadPhases extends WeakReference<Thread> {
 
   final long threadId;
 
+  /** The instant this thread registered: its first event counts from here. */
+  private final long base;
+
   private final ChangedThreads changed;
 
   /** The next thread on the {@link ChangedThreads} stack; written before each push. */
@@ -136,18 +139,13 @@ final class ThreadPhases extends WeakReference<Thread> {
 
   /** A thread that no recorder drains by its changes (tests). */
   ThreadPhases(int slot, Thread thread, int ringCapacity, long base) {
-    this(slot, thread, ringCapacity, base, new ChangedThreads(), started(slot, base));
-  }
-
-  private static DrainState started(int slot, long base) {
-    DrainState state = new DrainState(slot + 1);
-    state.start(slot, base);
-    return state;
+    this(slot, thread, ringCapacity, base, new ChangedThreads(), new DrainState(slot + 1));
   }
 
   /**
-   * @param drainState the sampler's state of the slots, this one's {@link DrainState#start started}
-   *     at {@code base}
+   * @param base the instant the thread registered: its first event counts from here, and the
+   *     sampler starts the slot's {@link DrainState} there when it first drains this thread
+   * @param drainState the sampler's state of the slots
    */
   ThreadPhases(
       int slot,
@@ -162,6 +160,7 @@ final class ThreadPhases extends WeakReference<Thread> {
     this.changed = changed;
     this.drainState = drainState;
     this.capacity = Integer.highestOneBit(Math.max(16, ringCapacity - 1)) << 1;
+    this.base = base;
     this.published = base;
   }
 
@@ -373,6 +372,7 @@ final class ThreadPhases extends WeakReference<Thread> {
    * @return number of events handed over
    */
   int drain(PhaseEvents sink, long now) {
+    drainState.own(slot, this, base);
     int n = drainRing(sink);
     // Taken atomically: an overflow flagged while this drain runs is not lost. The events
     // published before the flagged drop are handed over first, then the current phase.

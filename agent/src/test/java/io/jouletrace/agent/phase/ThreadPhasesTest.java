@@ -191,7 +191,6 @@ class ThreadPhasesTest {
   void aThreadThatPublishesFasterThanTheDrainsAsksForOneWhileAQuarterOfItsRingIsLeft() {
     ChangedThreads changed = new ChangedThreads();
     DrainState state = new DrainState(1);
-    state.start(0, 0);
     ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0, changed, state);
     int published = 0;
     long now = 0;
@@ -237,7 +236,6 @@ class ThreadPhasesTest {
   void aRequestForADrainWakesTheSampler() throws Exception {
     ChangedThreads changed = new ChangedThreads();
     DrainState state = new DrainState(1);
-    state.start(0, 0);
     ThreadPhases t = new ThreadPhases(0, Thread.currentThread(), 1024, 0, changed, state);
     java.util.concurrent.CountDownLatch parked = new java.util.concurrent.CountDownLatch(1);
     long[] sleptNanos = {-1};
