@@ -154,9 +154,10 @@ class PhaseRecorderTest {
     t.join();
     // A hundred thousand threads must not cost gigabytes: 8 KB per thread did (1.4 GB of heap for
     // 100,000 virtual threads), and 512 bytes still doubled the heap that 100,000 virtual threads
-    // hold. The thread's state (its own weak reference to the thread, its outermost frame and its
-    // first two changes) is all: 144 bytes; the sampler's bookkeeping in it made it 160, a separate
-    // 4-event ring 200, and a thread-local map (another 150 bytes or so) is not made.
+    // hold. The thread's state (its own weak reference to the thread, the instant it registered,
+    // its outermost frame and its first two changes) is all: 152 bytes; the sampler's bookkeeping
+    // in it made it 160, a separate 4-event ring 200, and a thread-local map (another 150 bytes or
+    // so) is not made.
     assertThat(bytes[0]).as("bytes").isPositive().isLessThan(160);
     assertThat(names(drain())).containsExactly("x", "other", "x", "other");
   }
