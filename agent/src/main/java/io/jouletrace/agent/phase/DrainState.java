@@ -35,15 +35,18 @@ final class DrainState {
   private final long[][] chunks;
 
   /**
+   * Per chunk: the thread whose state each slot holds, or null. Only the sampler reads and writes
+   * these and the chunks, under the ledger's lock: no fences.
+   */
+  private final ThreadPhases[][] owners;
+
+  /**
    * @param maxSlots slots, at most
    */
   DrainState(int maxSlots) {
     this.chunks = new long[(maxSlots + CHUNK - 1) >>> CHUNK_BITS][];
     this.owners = new ThreadPhases[chunks.length][];
   }
-
-  /** Per chunk: the thread whose state each slot holds, or null. */
-  private final ThreadPhases[][] owners;
 
   /**
    * Sampler: makes the slot's state {@code t}'s, started at {@code base} (outside any phase, off
@@ -70,6 +73,12 @@ final class DrainState {
     if (o != null) {
       o[slot & MASK] = null;
     }
+  }
+
+  /** The thread whose state the slot holds, or null (tests). */
+  ThreadPhases owner(int slot) {
+    ThreadPhases[] o = owners[slot >>> CHUNK_BITS];
+    return o == null ? null : o[slot & MASK];
   }
 
   private void makeChunk(int c) {

@@ -45,6 +45,35 @@ class ThreadPhasesTest {
   }
 
   /**
+   * A thread's first phases write nothing to the sampler's state of its slot ({@link DrainState}):
+   * the line the owner wrote there at registration was the sampler's, a miss for every new thread.
+   * The first drain starts it from the instant the thread registered; once the slot is freed, the
+   * next thread on it starts afresh from its own.
+   */
+  @Test
+  void theSamplersStateOfASlotIsStartedByItsFirstDrainFromTheThreadsRegistration() {
+    DrainState state = new DrainState(1);
+    ThreadPhases first =
+        new ThreadPhases(0, Thread.currentThread(), 64, 1_000, new ChangedThreads(), state);
+    first.pop(first.push(2, 1_500), 1_700);
+    assertThat(state.owner(0)).as("before any drain").isNull();
+    assertThat(drain(first, 2_000))
+        .containsExactly(new Event(1_500, 2), new Event(1_700, PhaseRegistry.OTHER));
+    assertThat(state.owner(0)).isSameAs(first);
+    assertThat(state.phase(0)).isEqualTo(PhaseRegistry.OTHER);
+
+    state.free(0);
+    assertThat(state.owner(0)).isNull();
+    ThreadPhases next =
+        new ThreadPhases(0, Thread.currentThread(), 64, 5_000, new ChangedThreads(), state);
+    next.push(3, 5_040);
+    assertThat(drain(next, 6_000)).containsExactly(new Event(5_040, 3));
+    assertThat(state.owner(0)).isSameAs(next);
+    assertThat(state.phase(0)).isEqualTo(3);
+    assertThat(state.drained(0)).isEqualTo(5_040);
+  }
+
+  /**
    * Positions are {@code int}s: past {@link Integer#MAX_VALUE} they wrap around, in the inline pair
    * of events, when the ring grows from it, and in the ring, and no event is lost or reordered.
    */
