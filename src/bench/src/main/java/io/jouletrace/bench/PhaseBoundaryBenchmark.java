@@ -55,7 +55,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * than benchmark threads + 1 it falls behind, rings overflow, and the scores mix in the overflow
  * path and the time slices the spinning drainer takes; check the events lost before trusting a
  * score. With {@code -jvmArgsAppend -Djouletrace.bench.drainParkUs=50} it parks a fixed 50 µs
- * instead.
+ * instead. After each iteration a third line gives a cache line's round trip between two threads
+ * ({@link CoreRoundTrip}): each drain takes the lines of the ring it reads to the drainer's core,
+ * and the benchmark thread pays a round trip for each line it writes again, so on a virtual machine
+ * the score follows where the host runs the two vCPUs at the time.
  *
  * <p>{@code enterExitUndrained} is the same op with no drainer: after 512 ops its ring is full and
  * every op takes the overflow path, so it is not the normal path's cost, but its {@code
@@ -95,8 +98,10 @@ public class PhaseBoundaryBenchmark {
     }
 
     @TearDown(Level.Iteration)
-    public void report() {
+    public void report() throws InterruptedException {
       drainer.reportIteration();
+      Thread.sleep(5); // the drainer, with nothing to drain, goes from spinning to parking
+      System.out.println(CoreRoundTrip.line());
     }
 
     @TearDown(Level.Trial)

@@ -24,6 +24,10 @@ import java.util.concurrent.CountDownLatch;
  * Between two such drains a thread that changes phase back to back fills its ring, so most ops take
  * the ring-full path; the agent does not say how many, so no events are counted then.
  *
+ * <p>After each round it prints a cache line's round trip between two threads ({@link
+ * CoreRoundTrip}): what a drainer's reads cost the threads that write the lines again depends on
+ * it, and on a virtual machine it changes with where the host runs the vCPUs at the time.
+ *
  * <pre>{@code
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.ThousandThreadsBoundary \
  *     --threads 1000 --ops 100000 --rounds 5
@@ -104,15 +108,13 @@ public final class ThousandThreadsBoundary {
             threads,
             load());
       }
+      System.out.println(CoreRoundTrip.line());
     }
     if (drainer != null) {
       drainer.stop();
       Dispatch.install(null);
     }
-    double[] ratios = new double[rounds];
-    for (int r = 0; r < rounds; r++) {
-      ratios[r] = phases[r] / clocks[r];
-    }
+    double[] ratios = ratios(phases, clocks);
     System.out.printf(
         Locale.ROOT,
         "enter+exit %.1f ns/op, two clock reads %.1f ns/op (medians of rounds); median ratio"
@@ -205,7 +207,16 @@ public final class ThousandThreadsBoundary {
     }
   }
 
-  private static double median(double[] v) {
+  /** Each round's ratio of {@code num} to {@code den}. */
+  static double[] ratios(double[] num, double[] den) {
+    double[] r = new double[num.length];
+    for (int i = 0; i < num.length; i++) {
+      r[i] = num[i] / den[i];
+    }
+    return r;
+  }
+
+  static double median(double[] v) {
     double[] c = v.clone();
     Arrays.sort(c);
     int n = c.length;
