@@ -36,9 +36,10 @@ final class CoreRoundTrip {
             () -> {
               long deadline = System.nanoTime() + 5_000_000_000L;
               for (long v = 1; v < 2 * total; v += 2) {
-                for (int spins = 1; ball.get() != v; spins++) {
-                  if ((spins & 0xFFFF) == 0 && System.nanoTime() - deadline > 0) {
-                    return;
+                long seen;
+                for (int spins = 1; (seen = ball.get()) != v; spins++) {
+                  if (seen < 0 || ((spins & 0xFFFF) == 0 && System.nanoTime() - deadline > 0)) {
+                    return; // given up on, or left waiting far too long
                   }
                 }
                 ball.set(v + 1);
@@ -55,6 +56,7 @@ final class CoreRoundTrip {
         ball.set(v + 1);
         for (int spins = 1; ball.get() != v + 2; spins++) {
           if ((spins & 0xFFFF) == 0 && System.nanoTime() - start > 1_000_000_000L) {
+            ball.set(-1); // the other thread stops too
             return Double.NaN;
           }
         }
