@@ -272,13 +272,12 @@ class SparkClusterIT {
           lived,
           joules,
           scraped.containsKey(executor));
-      if (executor.equals("2") && !scraped.containsKey("2")) {
-        continue; // the replacement may have been stopped before its first scrape
-      }
-      if (!executor.equals("driver")
-          && !scraped.containsKey(executor)
-          && lived < UNSCRAPED_BELOW_SECONDS) {
-        continue; // ended before Prometheus could start scraping it
+      // Not scraped: the replacement executor may have been stopped before its first scrape, and
+      // any executor may have ended before Prometheus could start scraping it.
+      if (!scraped.containsKey(executor)
+          && (executor.equals("2")
+              || (!executor.equals("driver") && lived < UNSCRAPED_BELOW_SECONDS))) {
+        continue;
       }
       fromReports += joules;
       reported++;
