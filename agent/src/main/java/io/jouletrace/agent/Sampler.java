@@ -24,6 +24,7 @@ import io.jouletrace.sources.nvml.NvmlSource;
 import io.jouletrace.sources.rapl.RaplSysfsSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -226,7 +227,10 @@ final class Sampler {
   /** The loop's thread, once it runs. */
   private volatile Thread loopThread;
 
-  /** When the loop last ticked, and when a reader last asked for a tick ({@link #freshen}). */
+  /**
+   * When a tick last attributed what was read (a tick that leaves it for later does not count), and
+   * when a reader last asked for such a tick ({@link #freshen}).
+   */
   private volatile long lastTickAt = Long.MIN_VALUE / 2;
 
   private volatile long tickWantedAt = Long.MIN_VALUE / 2;
@@ -268,8 +272,47 @@ final class Sampler {
    * @return one line
    */
   String requestDrains() {
-    return requestDrains + " drains on request (" + requestDrainNanos / 1_000_000 + " ms of CPU)";
+    return requestDrains
+        + " drains on request ("
+        + requestDrainNanos / 1_000_000
+        + " ms of CPU); "
+        + deferredTicks
+        + " ticks in "
+        + deferrals
+        + " waits for a spare core";
   }
+
+  /**
+   * Readings whose attribution waits for a spare core, oldest first ({@link #tick}): while the host
+   * is saturated and each tick takes the changes of a thousand threads or more (a hundred thousand
+   * virtual threads), collecting them would take the CPU from the job's own threads. A reading
+   * keeps the instant it stands for, and the changes keep theirs, so that attributing later gives
+   * every phase the same energy as attributing at once.
+   */
+  private final ArrayDeque<Reading> waiting = new ArrayDeque<>();
+
+  /** When the oldest reading in {@link #waiting} was taken. */
+  private long waitingSince;
+
+  /**
+   * Threads with changes taken between the last two ticks that attributed ({@link
+   * PhaseChanges#sourcesTaken()}), at boundaries, on request and at the tick; and the count at the
+   * last of them.
+   */
+  private long takenSinceTick;
+
+  private long takenAtTick;
+
+  /** {@link PhaseChanges#threadsAtOnceHighWater()} at the last tick. */
+  private long highWaterAtTick;
+
+  /** Until when ticks attribute at once whatever the host's load (after a drain on request). */
+  private long attributeAtOnceUntil = Long.MIN_VALUE / 2;
+
+  /** Ticks that left their attribution for later, and the waits that ended; for a debug line. */
+  private long deferredTicks;
+
+  private long deferrals;
 
   /** CPU time left for drains on request ({@link #loop()}), in nanoseconds. */
   private long drainTokens = DRAIN_TOKENS_MAX;
@@ -645,7 +688,13 @@ final class Sampler {
       tokensAt = now;
       if (phases.drainWanted() && now < nextTick && drainTokens > 0) {
         long cpu = clock.threadCpuNanos();
-        collectSafely(now);
+        if (attributeWaiting(now)) {
+          // A thread fills its ring faster than the readings wait: attribute at every tick again
+          // for a while, so that its changes are taken in time.
+          attributeAtOnceUntil = now + SamplerLimits.DEFER_MAX_NANOS;
+        } else {
+          collectSafely(now);
+        }
         long after = clock.threadCpuNanos();
         // this wake-up's own cost, which the thread's CPU time shows only in part, counted too
         long spent = after - cpu + SamplerLimits.WAKE_UP_NANOS;
@@ -660,7 +709,6 @@ final class Sampler {
         boundaryReads = 0;
         boundaryDue = NONE; // the tick reads every counter
         tickSafely();
-        lastTickAt = now;
         budget.readCost(boundaryReadCost());
         windowCpu = clock.threadCpuNanos();
         // Quiet: the next tick can wait longer, if a phase change can wake the loop before then.
@@ -676,7 +724,10 @@ final class Sampler {
       }
       // Polling for boundaries is worth its wake-ups only while there are counters it can read
       // (RAPL) and reads left in this tick; otherwise the loop sleeps until the next tick.
-      boolean polling = boundary > 0 && boundarySources && boundaryReads < budget.reads();
+      // Nor while readings wait for a spare core: with thousands of threads changing phase, a
+      // boundary of one is no boundary of the job's energy.
+      boolean polling =
+          boundary > 0 && boundarySources && boundaryReads < budget.reads() && !deferring();
       if (polling && boundaryDue == NONE && phases.pending()) {
         // Read once the counters have updated after the change, not at once: a reading taken
         // sooner may not include the instants before the change yet, and the window after it
@@ -729,8 +780,12 @@ final class Sampler {
           o.settleOpening(ledger);
           if (time > o.time) {
             o.time = time;
-            ledger.collectChanged(phases, clock.nanoTime());
-            ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick
+            if (deferring()) {
+              waiting.add(new Reading(o.index, o.time, o.joules, o.shares));
+            } else {
+              ledger.collectChanged(phases, clock.nanoTime());
+              ledger.sample(o.index, o.time, o.joules, o.shares); // the shares of the last tick
+            }
           }
           due = o.grid.scheduled() ? o.grid.nextRead(clock.nanoTime(), interval) : NONE;
         }
@@ -776,6 +831,9 @@ final class Sampler {
   }
 
   private synchronized void boundary() {
+    if (deferring()) {
+      return;
+    }
     lastCheapRead = clock.nanoTime();
     boolean any = false;
     for (Open o : sources) {
@@ -933,7 +991,26 @@ final class Sampler {
       }
     }
     long now = clock.nanoTime();
+    long high = phases.threadsAtOnceHighWater();
+    long newThreads = high - highWaterAtTick;
+    highWaterAtTick = high;
+    if (!last && mayDefer(shares, now, newThreads)) {
+      if (waiting.isEmpty()) {
+        waitingSince = now;
+        deferrals++;
+      }
+      for (Open o : sources) {
+        if (o.grid == null || !o.grid.scheduled()) {
+          waiting.add(new Reading(o.index, o.time, o.joules, o.shares));
+        }
+      }
+      waiting.add(new Reading(now, share, gpuShares));
+      deferredTicks++;
+      quiet = false;
+      return;
+    }
     ledger.collect(phases, now);
+    attributeWaiting();
     // Detail counters are shown, not attributed: read about once a second, and at exit.
     boolean details = last || now - detailsRead >= DetailSource.DETAIL_PERIOD_NANOS;
     if (details) {
@@ -950,6 +1027,9 @@ final class Sampler {
     }
     ledger.tick(now, share, gpuShares);
     long changes = ledger.changesCollected();
+    long taken = phases.sourcesTaken();
+    takenSinceTick = taken - takenAtTick;
+    takenAtTick = taken;
     // Quiet: no phase changed since the last tick, inside phases or outside. Whether the process
     // computes or not, the threads' phases then stay as they are until a change wakes the loop,
     // so every joule goes where it would go with ticks at the interval (to `other` outside
@@ -961,6 +1041,110 @@ final class Sampler {
     // jfr=true), nor while a GPU is read on its update grid.
     quiet = changes == changesAtTick && !gridSources && !config.profile() && !config.jfr();
     changesAtTick = changes;
+    lastTickAt = now;
+  }
+
+  /** Whether readings wait for a spare core. */
+  private synchronized boolean deferring() {
+    return !waiting.isEmpty();
+  }
+
+  /**
+   * Whether this tick may leave its attribution for later: the host was saturated over the window
+   * that ends here, a thousand threads or more had changes taken between the last two ticks that
+   * attributed or are new to phases since the last tick ({@code newThreads}), nobody waits for
+   * fresh figures, and the oldest waiting reading is younger than {@link
+   * SamplerLimits#DEFER_MAX_NANOS}. Never while the profiler or JFR's events use the ticks as they
+   * come, nor where the host's load is unknown ({@code attribution=host}).
+   */
+  private boolean mayDefer(CpuShare shares, long now, long newThreads) {
+    if (shares == null
+        || config.profile()
+        || config.jfr()
+        || now - attributeAtOnceUntil < 0
+        || tickWantedAt - lastTickAt > 0) {
+      return false;
+    }
+    // A thousand threads with changes in the last interval, or new to phases in this one (their
+    // first changes are waiting): the first tick in a burst of new threads waits too.
+    if (Math.max(takenSinceTick, newThreads) < SamplerLimits.DEFER_MIN_THREADS) {
+      return false;
+    }
+    double idle = shares.idleCores();
+    if (!(idle < SamplerLimits.DEFER_IDLE_CORES)) {
+      return false; // a core to spare, or not known yet
+    }
+    return waiting.isEmpty() || now - waitingSince < SamplerLimits.DEFER_MAX_NANOS;
+  }
+
+  /**
+   * Collects every change published so far and attributes the waiting readings, in the order they
+   * were taken; returns whether any were waiting.
+   */
+  private synchronized boolean attributeWaiting(long now) {
+    if (waiting.isEmpty()) {
+      return false;
+    }
+    try {
+      ledger.collect(phases, now);
+      attributeWaiting();
+    } catch (Throwable t) {
+      waiting.clear();
+      log.line("sampling failed: " + t);
+    }
+    return true;
+  }
+
+  /**
+   * Attributes the waiting readings; the changes up to the newest must have been collected. The
+   * memory the ledger grew to put that collection in order is given back: the next ones are as
+   * small as before the wait.
+   */
+  private void attributeWaiting() {
+    if (waiting.isEmpty()) {
+      return;
+    }
+    Reading r;
+    while ((r = waiting.poll()) != null) {
+      if (r.source < 0) {
+        ledger.tick(r.time, r.share, r.gpuShares);
+      } else {
+        ledger.sample(r.source, r.time, r.joules, r.shares);
+      }
+    }
+    ledger.releaseCollectionBuffers();
+  }
+
+  /** A reading of one source, or a tick's shares, whose attribution waits. */
+  private static final class Reading {
+    /** The source's index in the ledger; -1 for a tick. */
+    final int source;
+
+    final long time;
+    final double[] joules;
+    final double[] shares;
+    final double share;
+    final double gpuShares;
+
+    /** A source's reading (the arrays are copied). */
+    Reading(int source, long time, double[] joules, double[] shares) {
+      this.source = source;
+      this.time = time;
+      this.joules = joules.clone();
+      this.shares = shares.clone();
+      this.share = Double.NaN;
+      this.gpuShares = Double.NaN;
+    }
+
+    /** A tick: wall time advances to {@code time} with these shares. */
+    Reading(long time, double share, double gpuShares) {
+      this.source = -1;
+      this.time = time;
+      this.joules = null;
+      this.shares = null;
+      this.share = share;
+      this.gpuShares = gpuShares;
+    }
   }
 
   /** Measures this process's share of the host's CPU with {@code share} (tests). */

@@ -53,5 +53,28 @@ public final class SamplerLimits {
    */
   public static final long ENDPOINT_WAIT_MILLIS = 1_000;
 
+  /**
+   * Threads with phase changes that the collections between two ticks must have taken (or threads
+   * new to phases since the last tick) for the following ticks to leave their attribution for later
+   * while the host is saturated ({@link #DEFER_IDLE_CORES}): each costs the sampler the cache lines
+   * its owner wrote last, and a thousand of them about half a millisecond. A job whose phases a few
+   * threads change, however fast (DJL's main thread, ten thousand changes a second), never waits:
+   * every tick attributes at once, and the counters are read at phase boundaries.
+   */
+  public static final int DEFER_MIN_THREADS = 1_000;
+
+  /**
+   * A window in which, on average, fewer of the host's logical CPUs than this were idle is a
+   * saturated one: the sampler's work there is taken from the job's threads.
+   */
+  public static final double DEFER_IDLE_CORES = 0.5;
+
+  /**
+   * The longest that readings wait for their attribution while the host stays saturated: then the
+   * changes are collected and the readings attributed anyway, and the wait begins again. A reader
+   * of the live figures, a thread whose ring fills, and exit end the wait at once.
+   */
+  public static final long DEFER_MAX_NANOS = 2_000_000_000L;
+
   private SamplerLimits() {}
 }

@@ -218,6 +218,14 @@ final class SamplerFakes {
       return fillRequests.stream().anyMatch(r -> r <= now && r > last);
     }
 
+    /** What {@link #threadsAtOnceHighWater()} tells. */
+    long highWater;
+
+    @Override
+    public long threadsAtOnceHighWater() {
+      return highWater;
+    }
+
     ScriptedPhases at(long time, int slot, int phase) {
       events.add(new long[] {time, slot, phase});
       return this;
@@ -228,13 +236,24 @@ final class SamplerFakes {
       return next < events.size() && events.get(next)[0] <= clock.nanoTime();
     }
 
+    /** Slots that had changes, counted once per drain ({@link #sourcesTaken()}). */
+    long taken;
+
+    @Override
+    public long sourcesTaken() {
+      return taken;
+    }
+
     @Override
     public void drain(PhaseEvents sink, long now) {
       drains.add(now);
+      java.util.Set<Integer> slots = new java.util.HashSet<>();
       while (next < events.size() && events.get(next)[0] <= now) {
         long[] e = events.get(next++);
         sink.accept(e[0], (int) e[1], (int) e[2]);
+        slots.add((int) e[1]);
       }
+      taken += slots.size();
     }
   }
 }

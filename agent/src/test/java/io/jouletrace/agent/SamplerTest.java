@@ -287,6 +287,216 @@ class SamplerTest {
     return open[0] ? lastClosed[0] : -1;
   }
 
+  /** One run of {@link #manyThreads}: what the loop drained when, and what the phases got. */
+  private record ManyThreadsRun(
+      List<Long> drains, List<Long> reads, EnergySnapshot snapshot, String debug) {
+
+    double joules(String phase) {
+      return snapshot.phases().stream()
+          .filter(p -> p.name().equals(phase))
+          .mapToDouble(p -> p.joules(Domain.CPU))
+          .sum();
+    }
+  }
+
+  /**
+   * Three thousand threads every 100 ms, each opening phase {@code a} for 5 ms (six thousand
+   * changes a tick), with a 20 W counter that can be read at boundaries, on a host of two CPUs all
+   * busy until {@code busyUntil} and a quarter busy after; the sampler at 100 ms. {@code setup}
+   * gets the sampler and its clock before the loop runs.
+   */
+  private ManyThreadsRun manyThreads(String args, long busyUntil, long end, Setup setup) {
+    VirtualClock c = new VirtualClock();
+    PhaseRegistry reg = new PhaseRegistry(16, w -> {});
+    EnergyLedger l = SamplerFakes.ledger(reg);
+    ScriptedPhases p = new ScriptedPhases(c);
+    Sampler s = new Sampler(SamplerFakes.config(args), l, p, log, 0, -1, c, NOTHING);
+    c.sampler = s;
+    c.waker = p;
+    s.useCpuShare(hostBusyUntil(c, busyUntil));
+    Counter cpu = new Counter(c, Domain.CPU, true, Long.MAX_VALUE, t -> 20 * t * 1e-9);
+    s.add(cpu);
+    l.seal();
+    int a = reg.idOf("a");
+    List<long[]> changes = new ArrayList<>();
+    int slot = 0;
+    for (long batch = 10 * MS; batch < end; batch += 100 * MS) {
+      for (int i = 0; i < 3_000; i++, slot++) {
+        long start = batch + i * 10_000L; // 10 us apart
+        changes.add(new long[] {start, slot % 50_000, a});
+        changes.add(new long[] {start + 5 * MS, slot % 50_000, PhaseRegistry.OTHER});
+      }
+    }
+    changes.sort((x, y) -> Long.compare(x[0], y[0]));
+    for (long[] e : changes) {
+      p.at(e[0], (int) e[1], (int) e[2]);
+    }
+    setup.accept(s, p, c);
+    c.end = end;
+    s.loop();
+    s.lastTickSafely();
+    return new ManyThreadsRun(
+        p.drains,
+        cpu.reads,
+        l.snapshot(Instant.EPOCH, null, "training", Map.of(), "process"),
+        s.requestDrains());
+  }
+
+  /** What a test of {@link #manyThreads} adds before the loop runs. */
+  private interface Setup {
+    void accept(Sampler sampler, ScriptedPhases phases, VirtualClock clock);
+  }
+
+  private static final Setup AS_IS = (s, p, c) -> {};
+
+  /**
+   * While the host is saturated and each tick collects thousands of changes, the ticks still read
+   * the counters but leave the changes and the attribution for the first tick with a core to spare:
+   * the job's threads keep the CPU. The phases get the same energy as when every tick attributes at
+   * once (the profiler's ticks do), and the job 15 J in its first second: 20 W at half the busy
+   * host's CPU for 0.5 s, then at all of it for 0.5 s.
+   */
+  @Test
+  void whileTheHostIsSaturatedTicksLeaveManyChangesForASpareCoreAndThePhasesGetTheSameEnergy() {
+    // The loop stops at the tick at 1 s, the last before the end of 950 ms.
+    ManyThreadsRun deferred =
+        manyThreads("interval=100ms,boundary.resolution=off,gpu=off", 500 * MS, 950 * MS, AS_IS);
+    ManyThreadsRun atOnce =
+        manyThreads(
+            "interval=100ms,boundary.resolution=off,gpu=off,profile=true",
+            500 * MS,
+            950 * MS,
+            AS_IS);
+
+    // Up to the tick at 100 ms six thousand changes were collected on a busy host: from the next
+    // tick up to the one that closes a window with a spare core (600 ms) nothing is drained; then
+    // every tick attributes again.
+    assertThat(deferred.drains()).noneMatch(t -> t > 100 * MS && t < 600 * MS);
+    assertThat(deferred.drains()).contains(600 * MS, 700 * MS, 800 * MS, 900 * MS, 1_000 * MS);
+    // every tick reads the counter, the waiting ones too
+    assertThat(deferred.reads())
+        .isEqualTo(
+            java.util.stream.LongStream.rangeClosed(1, 10).mapToObj(k -> k * 100 * MS).toList());
+    assertThat(deferred.debug()).endsWith("4 ticks in 1 waits for a spare core");
+    assertThat(atOnce.drains()).contains(200 * MS, 300 * MS, 400 * MS, 500 * MS);
+    assertThat(atOnce.debug()).endsWith("0 ticks in 0 waits for a spare core");
+
+    assertThat(deferred.snapshot().totals().joules(Domain.CPU)).isCloseTo(15.0, within(1e-9));
+    assertThat(atOnce.snapshot().totals().joules(Domain.CPU)).isCloseTo(15.0, within(1e-9));
+    assertThat(deferred.joules("a")).isGreaterThan(1.0);
+    assertThat(deferred.joules("a")).isCloseTo(atOnce.joules("a"), within(1e-9));
+    assertThat(deferred.joules("other")).isCloseTo(atOnce.joules("other"), within(1e-9));
+  }
+
+  /**
+   * One thread that changes phase every 50 us (two thousand changes a tick) on a saturated host:
+   * its drains cost little, and every tick attributes at once, with reads at boundaries.
+   */
+  @Test
+  void oneThreadChangingPhaseFastNeverWaits() {
+    Sampler s = sampler("interval=100ms,boundary.resolution=1ms,gpu=off", NOTHING);
+    s.useCpuShare(hostBusyUntil(clock, Long.MAX_VALUE));
+    Counter rapl = rapl();
+    s.add(rapl);
+    ledger.seal();
+    int a = registry.idOf("a");
+    for (long t = 25_000; t < 1_000 * MS; t += 50_000) {
+      phases.at(t, 0, (t / 50_000) % 2 == 0 ? a : PhaseRegistry.OTHER);
+    }
+    clock.end = 950 * MS;
+
+    s.loop();
+
+    assertThat(s.requestDrains()).endsWith("0 ticks in 0 waits for a spare core");
+    for (long tick = 100 * MS; tick < 1_000 * MS; tick += 100 * MS) {
+      assertThat(phases.drains).contains(tick);
+    }
+    assertThat(rapl.reads).anyMatch(t -> t > 500 * MS && t % (100 * MS) != 0);
+  }
+
+  /**
+   * Three thousand threads new to phases since the last tick, on a saturated host: their first
+   * changes are waiting, and the first tick of the burst already leaves them for a spare core.
+   */
+  @Test
+  void aBurstOfNewThreadsWaitsFromItsFirstTick() {
+    ManyThreadsRun run =
+        manyThreads(
+            "interval=100ms,boundary.resolution=off,gpu=off",
+            500 * MS,
+            950 * MS,
+            (s, p, c) -> c.onPark = t -> p.highWater = 3_000 * (t / (100 * MS)));
+
+    assertThat(run.drains()).noneMatch(t -> t < 600 * MS).contains(600 * MS, 700 * MS);
+    assertThat(run.debug()).endsWith("5 ticks in 1 waits for a spare core");
+  }
+
+  /**
+   * Counters that can be read at phase boundaries are not, while readings wait: with thousands of
+   * threads changing phase, a boundary of one is no boundary of the job's energy. Once a core is
+   * spare, they are again.
+   */
+  @Test
+  void whileReadingsWaitNoCounterIsReadAtBoundaries() {
+    ManyThreadsRun run =
+        manyThreads("interval=100ms,boundary.resolution=1ms,gpu=off", 500 * MS, 950 * MS, AS_IS);
+
+    assertThat(run.reads())
+        .filteredOn(t -> t > 200 * MS && t <= 600 * MS)
+        .containsExactly(300 * MS, 400 * MS, 500 * MS, 600 * MS);
+    assertThat(run.reads()).anyMatch(t -> t > 600 * MS && t % (100 * MS) != 0);
+    assertThat(run.reads()).anyMatch(t -> t < 200 * MS && t % (100 * MS) != 0);
+  }
+
+  /** A host saturated throughout: the readings wait two seconds at most, then again. */
+  @Test
+  void onAHostSaturatedThroughoutReadingsWaitTwoSecondsAtMost() {
+    String args = "interval=100ms,boundary.resolution=off,gpu=off";
+    ManyThreadsRun run = manyThreads(args, Long.MAX_VALUE, 4_950 * MS, AS_IS);
+    ManyThreadsRun atOnce = manyThreads(args + ",profile=true", Long.MAX_VALUE, 4_950 * MS, AS_IS);
+
+    // The tick at 200 ms is the first to wait; its reading is attributed two seconds later, with
+    // the changes, and the next wait begins at the tick after.
+    List<Long> ticks = run.drains().stream().filter(t -> t % (100 * MS) == 0).toList();
+    assertThat(ticks).containsExactly(100 * MS, 2_200 * MS, 4_300 * MS, 5_000 * MS);
+    // 20 W at half the host's busy CPU for 5 s; to each phase what ticks that attribute at once
+    // give it
+    assertThat(run.snapshot().totals().joules(Domain.CPU)).isCloseTo(50.0, within(1e-9));
+    assertThat(run.joules("a")).isGreaterThan(1.0).isCloseTo(atOnce.joules("a"), within(1e-9));
+  }
+
+  /**
+   * A reader of the live figures ends the wait at the next tick (here the one it asked for at
+   * once), and so does a thread whose ring fills (at once, and the ticks then attribute at once for
+   * two seconds).
+   */
+  @Test
+  void aReaderOrAFillingRingEndsTheWait() {
+    ManyThreadsRun read =
+        manyThreads(
+            "interval=100ms,gpu=off",
+            Long.MAX_VALUE,
+            1_000 * MS,
+            (s, p, c) ->
+                c.onPark =
+                    t -> {
+                      if (t == 500 * MS) {
+                        s.freshen(0); // before the tick at 500 ms runs
+                      }
+                    });
+    assertThat(read.drains()).noneMatch(t -> t > 200 * MS && t < 500 * MS).contains(500 * MS);
+
+    ManyThreadsRun filling =
+        manyThreads(
+            "interval=100ms,gpu=off",
+            Long.MAX_VALUE,
+            1_000 * MS,
+            (s, p, c) -> p.fillingAt(350 * MS));
+    assertThat(filling.drains())
+        .noneMatch(t -> t > 200 * MS && t < 350 * MS)
+        .contains(350 * MS, 400 * MS, 500 * MS, 600 * MS, 1_000 * MS);
+  }
+
   /** Exit never waits for a spare core: stopping the sampler ends the wait. */
   @Test
   void stoppingTheSamplerEndsTheWaitForASpareCore() {

@@ -34,6 +34,27 @@ public interface PhaseChanges {
   }
 
   /**
+   * How many times so far a drain took a source that had published changes (a thread with news):
+   * the sampler's work per drain grows with it, not with the number of changes.
+   *
+   * @return a count that never falls; by default 0 (not known)
+   */
+  default long sourcesTaken() {
+    return 0;
+  }
+
+  /**
+   * How many threads have held a place among the sources of changes at once, at most, so far: it
+   * grows when threads new to phases start faster than ended ones are drained, and each such thread
+   * has at least one change to hand over. By default 0 (not known).
+   *
+   * @return a count that never falls
+   */
+  default long threadsAtOnceHighWater() {
+    return 0;
+  }
+
+  /**
    * Tells whether a source of changes asked for a drain before the next tick: one that publishes so
    * fast that it would otherwise drop changes.
    *

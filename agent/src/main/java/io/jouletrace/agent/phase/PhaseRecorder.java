@@ -286,6 +286,16 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   }
 
   @Override
+  public long sourcesTaken() {
+    return threadsTaken;
+  }
+
+  @Override
+  public long threadsAtOnceHighWater() {
+    return slots.highWater();
+  }
+
+  @Override
   public boolean drainWanted() {
     return changed.drainWanted();
   }
@@ -343,6 +353,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param sink receives events, per thread in time order
    * @param now the current {@link System#nanoTime()}
    */
+  /** Threads taken off the changed lists so far ({@link #sourcesTaken()}); sampler only. */
+  private long threadsTaken;
+
   public void drainChanged(PhaseEvents sink, long now) {
     changed.drainStarted();
     takenCount = 0;
@@ -394,6 +407,7 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
   private ThreadPhases takeSlice(ThreadPhases first, PhaseEvents sink, long now) {
     ThreadPhases t = first;
     for (int k = 0; k < SLICE && t != null; k++) {
+      threadsTaken++;
       ThreadPhases next = t.dequeued(); // before the drain: from here, t may push itself again
       // A thread finished since it put itself on the list (it ended, and a walk found it) has
       // nothing left to hand over, and its slot may be another thread's by now.

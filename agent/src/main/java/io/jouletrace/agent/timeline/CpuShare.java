@@ -60,4 +60,14 @@ public final class CpuShare {
   public boolean spareCore() {
     return spareCores >= Math.min(1.0, cpu.logicalCpus() / 2.0);
   }
+
+  /**
+   * How many of the host's logical CPUs were idle, on average, over the last window in which its
+   * counters moved.
+   *
+   * @return cores, or {@code NaN} before the counters first moved
+   */
+  public double idleCores() {
+    return spareCores;
+  }
 }

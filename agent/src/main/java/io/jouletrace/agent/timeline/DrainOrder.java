@@ -12,7 +12,8 @@ import java.util.Arrays;
  * and runs in a few small loops. A general-purpose sort of a hundred thousand changes (the drain
  * after a hundred thousand virtual threads each opened a phase) ran interpreted for its first calls
  * and kept the JIT compiler busy for tens of milliseconds on a small machine, while the application
- * waited for the cores. Arrays grow with the largest drain and shrink again once drains stay small.
+ * waited for the cores. Arrays grow with the largest drain and shrink again once drains stay small,
+ * or at once after a drain that caught up with changes left for later ({@link #release()}).
  */
 final class DrainOrder {
 
@@ -155,21 +156,41 @@ final class DrainOrder {
     byTime = pOut;
   }
 
+  /** How many changes the arrays hold before they grow, and the sort's arrays (tests). */
+  int capacity() {
+    return times.length + Math.max(keys.length, byTime.length);
+  }
+
+  /**
+   * Gives back arrays grown for one exceptional drain: the one that caught up with the changes of a
+   * hundred thousand threads needs about 10 MB, which a JVM that started its threads in one burst
+   * should not keep. Only between drains.
+   */
+  void release() {
+    if (n == 0 && times.length > MIN) {
+      resize(MIN);
+    }
+  }
+
+  /** New arrays of {@code size} changes, the sort's made again when next needed; none held. */
+  private void resize(int size) {
+    times = new long[size];
+    slots = new int[size];
+    phases = new int[size];
+    keys = new long[0];
+    keysOut = new long[0];
+    byTime = new int[0];
+    byTimeOut = new int[0];
+    smallDrains = 0;
+  }
+
   /**
    * Forgets the changes handed over; shrinks the arrays after 16 drains in a row that were small.
    */
   void clear() {
     smallDrains = times.length > MIN && n < times.length / 8 ? smallDrains + 1 : 0;
     if (smallDrains >= 16) {
-      int size = Math.max(MIN, times.length / 2);
-      times = new long[size];
-      slots = new int[size];
-      phases = new int[size];
-      keys = new long[0];
-      keysOut = new long[0];
-      byTime = new int[0];
-      byTimeOut = new int[0];
-      smallDrains = 0;
+      resize(Math.max(MIN, times.length / 2));
     }
     n = 0;
     ordered = true;

@@ -257,6 +257,14 @@ public final class EnergyLedger {
   }
 
   /**
+   * Gives back the memory that the last collection grew for itself when it was an exceptional one:
+   * the sampler calls it after catching up with changes it had left for later.
+   */
+  public synchronized void releaseCollectionBuffers() {
+    order.release();
+  }
+
+  /**
    * How many phase changes reached the timeline after a later one, and the most one was late by:
    * each was moved to the later one's time.
    *

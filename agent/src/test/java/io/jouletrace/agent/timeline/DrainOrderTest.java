@@ -74,4 +74,28 @@ class DrainOrderTest {
         .containsExactly(new Change(5, 0, 1), new Change(5, 1, 2), new Change(9, 0, 0));
     assertThat(o.size()).isZero();
   }
+
+  /**
+   * After the drain of two hundred thousand changes (a hundred thousand threads that each opened
+   * and closed a phase) the arrays are given back, and drains go on as before.
+   */
+  @Test
+  void theArraysOfABurstAreGivenBack() {
+    DrainOrder o = new DrainOrder();
+    int empty = o.capacity();
+    for (int i = 0; i < 200_000; i++) {
+      o.add(200_000 - i, i % 1000, 1); // out of order: the sort's arrays are made too
+    }
+    List<Change> burst = handOver(o);
+    assertThat(burst).hasSize(200_000);
+    assertThat(burst.get(0).time()).isEqualTo(1);
+    assertThat(o.capacity()).isGreaterThanOrEqualTo(400_000);
+
+    o.release();
+
+    assertThat(o.capacity()).isEqualTo(empty);
+    o.add(3, 0, 1);
+    o.add(1, 1, 2);
+    assertThat(handOver(o)).containsExactly(new Change(1, 1, 2), new Change(3, 0, 1));
+  }
 }
