@@ -243,7 +243,14 @@ class ProfilerIT {
           .isGreaterThan(10);
       List<String> lines = Files.readAllLines(folded);
       double total = rep.at("/profile/joules").asDouble() * 1000;
-      assertThat(inclusive(lines, APP + ".alpha")).as("run %d", run).isGreaterThan(0.3 * total);
+      double alpha = inclusive(lines, APP + ".alpha");
+      double sampled = total - inclusive(lines, "[profiler starting]");
+      // The samples were handed over: what the profiler's start-up did not take is mostly alpha's
+      // (81 to 100 % in 17 runs; the rest the agent's and JFR's threads at start and exit). The
+      // start-up's own part moves with the machine's speed (on a slow day alpha 27 to 46 % of
+      // the whole, the start-up 52 to 69 %), and without the copy it was everything.
+      assertThat(alpha).as("run %d: alpha of what was sampled", run).isGreaterThan(0.6 * sampled);
+      assertThat(alpha).as("run %d: alpha of the whole", run).isGreaterThan(0.15 * total);
     }
   }
 
