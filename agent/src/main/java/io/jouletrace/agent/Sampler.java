@@ -831,9 +831,6 @@ final class Sampler {
   }
 
   private synchronized void boundary() {
-    if (deferring()) {
-      return;
-    }
     lastCheapRead = clock.nanoTime();
     boolean any = false;
     for (Open o : sources) {

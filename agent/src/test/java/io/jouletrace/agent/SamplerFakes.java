@@ -11,9 +11,11 @@ import io.jouletrace.sources.Device;
 import io.jouletrace.sources.Domain;
 import io.jouletrace.sources.EnergySource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.LongToDoubleFunction;
 
 /** Fakes for running the {@link Sampler} in virtual time. */
@@ -247,7 +249,7 @@ final class SamplerFakes {
     @Override
     public void drain(PhaseEvents sink, long now) {
       drains.add(now);
-      java.util.Set<Integer> slots = new java.util.HashSet<>();
+      Set<Integer> slots = new HashSet<>();
       while (next < events.size() && events.get(next)[0] <= now) {
         long[] e = events.get(next++);
         sink.accept(e[0], (int) e[1], (int) e[2]);

@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -375,8 +376,7 @@ class SamplerTest {
     assertThat(deferred.drains()).contains(600 * MS, 700 * MS, 800 * MS, 900 * MS, 1_000 * MS);
     // every tick reads the counter, the waiting ones too
     assertThat(deferred.reads())
-        .isEqualTo(
-            java.util.stream.LongStream.rangeClosed(1, 10).mapToObj(k -> k * 100 * MS).toList());
+        .isEqualTo(LongStream.rangeClosed(1, 10).mapToObj(k -> k * 100 * MS).toList());
     assertThat(deferred.debug()).endsWith("4 ticks in 1 waits for a spare core");
     assertThat(atOnce.drains()).contains(200 * MS, 300 * MS, 400 * MS, 500 * MS);
     assertThat(atOnce.debug()).endsWith("0 ticks in 0 waits for a spare core");

@@ -345,6 +345,9 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
     return open;
   }
 
+  /** Threads taken off the changed lists so far ({@link #sourcesTaken()}); sampler only. */
+  private long threadsTaken;
+
   /**
    * Sampler: hands over the phase changes of the threads that published some since they were last
    * drained, without looking at the others. A change that raced with the previous drain may wait
@@ -353,9 +356,6 @@ public final class PhaseRecorder implements Dispatch.Recorder, PhaseChanges {
    * @param sink receives events, per thread in time order
    * @param now the current {@link System#nanoTime()}
    */
-  /** Threads taken off the changed lists so far ({@link #sourcesTaken()}); sampler only. */
-  private long threadsTaken;
-
   public void drainChanged(PhaseEvents sink, long now) {
     changed.drainStarted();
     takenCount = 0;
