@@ -33,12 +33,20 @@ import java.util.function.IntFunction;
  * boundary ({@code boundary.resolution}) and NVML just after each update of its counter, and this
  * keeps the energy of the instants between the boundary and that read with the phase they belong
  * to. The window's energy is still handed out in full, so the weights move joules between phases,
- * never create or lose them.
+ * never create or lose them. No phase's power counts for less than {@value #MIN_POWER_SHARE} of the
+ * window's average power in that split: an estimate near 0 W, learnt from a counter that crawled,
+ * cannot take from a phase the window it fills.
  *
  * <p>All methods are called by the sampler thread, except {@link #snapshot} which scrapes and the
  * shutdown hook may call; they synchronise on this object.
  */
 public final class EnergyLedger {
+
+  /**
+   * The least power, as a share of a window's average power, that a phase counts with when a window
+   * is split by learnt powers.
+   */
+  static final double MIN_POWER_SHARE = 0.05;
 
   private final PhaseRegistry registry;
   private final AttributionListener listener;
@@ -316,11 +324,12 @@ public final class EnergyLedger {
       // holds one phase is split exactly as before; one that holds a boundary gives each side
       // energy at its own power instead of the window's average (see the class notes).
       double unknown = est.unknownPower(scratch, delta, window);
+      double floor = MIN_POWER_SHARE * delta / window;
       double denominator = 0;
       for (int k = 0; k < inWindow; k++) {
         int p = scratch.phase(k);
         double w = est.watts(p);
-        weights[p] = scratch.of(p) * (Double.isNaN(w) ? unknown : w);
+        weights[p] = scratch.of(p) * Math.max(floor, Double.isNaN(w) ? unknown : w);
         denominator += weights[p];
       }
       Domain domain = devices.get(d).domain();

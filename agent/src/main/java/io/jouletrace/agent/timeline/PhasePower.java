@@ -21,7 +21,10 @@ import java.util.Arrays;
  * W). Each window therefore counts in proportion to the square of its length up to {@value
  * #FULL_WEIGHT_PERIODS} periods (the inverse of its power's variance from that rounding); windows
  * shorter than one period teach nothing, and a phase's first estimate needs a window of {@value
- * #FIRST_ESTIMATE_PERIODS}.
+ * #FIRST_ESTIMATE_PERIODS}. A window in which the counter did not move at all teaches nothing
+ * either: every device draws some power, so it shows a counter that stalled (a loaded machine's
+ * writer, a virtualised counter), not a phase at 0 W; learnt from, it would give a phase that just
+ * opened 0 W, and the next window's split would hand all of that phase's energy to its neighbour.
  *
  * <p>Windows of more than {@value #MAX_PHASES} phases are not kept. Allocation-free after
  * construction; used under the ledger's lock.
@@ -132,8 +135,8 @@ final class PhasePower {
    * @param window the window's length in seconds
    */
   void learn(WindowSeconds occupancy, double delta, double window) {
-    if (window < minWindow || !Double.isFinite(delta)) {
-      return; // shorter than the counter's update period: says nothing about power
+    if (window < minWindow || !(delta > 0) || !Double.isFinite(delta)) {
+      return; // shorter than the counter's update period, or the counter did not move: stale
     }
     double unknown = unknownPower(occupancy, delta, window);
     boolean unknownLeft = false;

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class EnergyLedgerTest {
 
@@ -227,42 +229,71 @@ class EnergyLedgerTest {
     l.event(aEnd, 0, PhaseRegistry.OTHER);
     l.event(bStart, 0, b);
     l.event(bEnd, 0, PhaseRegistry.OTHER);
-    long[] reads = {
-      100 * MS,
-      200 * MS,
-      300 * MS,
-      400 * MS,
-      500 * MS,
-      600 * MS,
-      700 * MS,
-      800 * MS,
-      900 * MS,
-      1_000_100_000L,
-      1_000_900_000L,
-      1_050_900_000L,
-      1_100 * MS,
-      1_200 * MS,
-      1_300 * MS,
-      1_400 * MS,
-      1_400_900_000L,
-      1_450 * MS,
-      1_500 * MS
-    };
+    long[] reads =
+        tenthsThen(
+            1_000_100_000L,
+            1_000_900_000L,
+            1_050_900_000L,
+            1_100 * MS,
+            1_200 * MS,
+            1_300 * MS,
+            1_400 * MS,
+            1_400_900_000L,
+            1_450 * MS,
+            1_500 * MS);
     double watts = 40;
     for (long read : reads) {
       double joules = watts * (read / period) * period * 1e-9; // the value at the last update
       l.sample(s, read - period / 2, new double[] {joules}, new double[] {1});
     }
     l.tick(1_500 * MS, 1);
-    Map<String, PhaseEnergy> p = new HashMap<>();
-    carbon
-        .apply(l.snapshot(Instant.EPOCH, null, "training", Map.of(), "host"))
-        .phases()
-        .forEach(e -> p.put(e.name(), e));
+    Map<String, PhaseEnergy> p = phasesOf(l);
     double bTruth = watts * (bEnd - bStart) * 1e-9;
     double aTruth = watts * (aEnd - 100 * MS) * 1e-9;
     assertThat(p.get("b").joules(Domain.CPU)).isCloseTo(bTruth, within(0.01 * bTruth));
     assertThat(p.get("a").joules(Domain.CPU)).isCloseTo(aTruth, within(0.01 * aTruth));
+  }
+
+  /**
+   * Regression: a counter that stalled for 40 ms just after a phase opened (a loaded machine's fake
+   * powercap writer; a virtualised counter can do the same) showed the phase's first window, 20 ms,
+   * at 0 J. That window set the phase's learnt power to 0 W, and the next window, 980 ms of the
+   * phase and the 1 ms of {@code other} before the read that followed its close, went all to {@code
+   * other} by the learnt powers: the phase kept 0.009 J of 40 ({@code FakePowercapIT} in CI). A
+   * window in which the counter did not move says nothing about power; one in which it crawled
+   * (here at a thousandth of its pace) teaches a power near 0 W, which must not take from the phase
+   * the window it fills.
+   */
+  @ParameterizedTest
+  @ValueSource(doubles = {0, 0.001})
+  void aCounterThatStallsAsAPhaseOpensDoesNotHandThePhaseToItsNeighbour(double pace) {
+    long period = MS;
+    EnergyLedger l = new EnergyLedger(registry, 64, carbon, 0);
+    int s = l.addSource(CPU, 0, period);
+    int gamma = registry.idOf("gamma");
+    double watts = 40;
+    long open = 1_000 * MS;
+    long close = 2_000 * MS;
+    l.event(open, 0, gamma);
+    l.event(close, 0, PhaseRegistry.OTHER);
+    long stallFrom = 1_001 * MS;
+    long stallTo = 1_041 * MS;
+    // other learnt over ten 100 ms windows, the boundary read 1 ms after the phase opened, a tick
+    // 20 ms later while the counter stalls, the boundary read 1 ms after the close (the ticks in
+    // between were stretched: nothing changed phase), and exit
+    long[] reads = tenthsThen(1_001 * MS, 1_021 * MS, 2_001 * MS, 2_050 * MS);
+    for (long read : reads) {
+      double shown = // the counter's time: it crawls at pace during the stall, caught up after
+          read >= stallFrom && read < stallTo ? stallFrom + pace * (read - stallFrom) : read;
+      double joules = watts * shown * 1e-9; // reads fall on the counter's updates
+      l.sample(s, read - period / 2, new double[] {joules}, new double[] {1});
+    }
+    l.tick(2_050 * MS, 1);
+    Map<String, PhaseEnergy> p = phasesOf(l);
+    double truth = watts * (close - open) * 1e-9;
+    assertThat(p.get("gamma").joules(Domain.CPU)).isCloseTo(truth, within(0.01 * truth));
+    assertThat(p.get("gamma").joules(Domain.CPU) + p.get("other").joules(Domain.CPU))
+        .isCloseTo(watts * 2.050, within(1e-9)); // the counter at exit: nothing lost
   }
 
   /**
@@ -342,5 +373,25 @@ class EnergyLedgerTest {
     assertThat(p.get("other").wallSeconds()).isCloseTo(0.020, within(1e-12));
     assertThat(p.get("a").joules(Domain.CPU)).isCloseTo(30 * 0.040, within(1e-9));
     assertThat(ledger.lateChanges()[0]).isZero();
+  }
+
+  /** Reads every 100 ms from 100 to 900 ms, then the given ones. */
+  private static long[] tenthsThen(long... then) {
+    long[] reads = new long[9 + then.length];
+    for (int i = 0; i < 9; i++) {
+      reads[i] = (i + 1) * 100 * MS;
+    }
+    System.arraycopy(then, 0, reads, 9, then.length);
+    return reads;
+  }
+
+  /** The ledger's phases by name, through the carbon stage. */
+  private Map<String, PhaseEnergy> phasesOf(EnergyLedger l) {
+    Map<String, PhaseEnergy> p = new HashMap<>();
+    carbon
+        .apply(l.snapshot(Instant.EPOCH, null, "training", Map.of(), "host"))
+        .phases()
+        .forEach(e -> p.put(e.name(), e));
+    return p;
   }
 }
