@@ -152,6 +152,12 @@ final class Sampler {
     /** When the first reading was taken (grid sources: until the grid tells what it stands for). */
     long opened;
 
+    /** A read that takes longer than this was interrupted ({@link #INTERRUPTED_READ_NANOS}). */
+    final long interruptedAfter;
+
+    /** Reads taken again because they were interrupted. */
+    long retaken;
+
     long time;
 
     Open(EnergySource source, int index, long time) {
@@ -165,6 +171,8 @@ final class Sampler {
       this.grid = period >= GRID_MIN_PERIOD ? new UpdateGrid(period, time) : null;
       this.opened = grid != null ? time + period / 2 : Long.MIN_VALUE;
       this.staleness = grid != null ? 0 : period / 2;
+      this.interruptedAfter =
+          Math.max(INTERRUPTED_READ_NANOS, INTERRUPTED_READ_COSTS * source.readCostNanos());
       this.time = time;
       // Until the first tick sets them, reads between ticks charge the job the whole device.
       Arrays.fill(shares, 1.0);
@@ -178,6 +186,14 @@ final class Sampler {
       long before = clock.nanoTime();
       source.sample(joules);
       long after = clock.nanoTime();
+      if (after - before > interruptedAfter) {
+        // The thread lost its core during the read: the value's instant is anywhere in it. Taken
+        // again at once, the reading stands where it was taken.
+        retaken++;
+        before = clock.nanoTime();
+        source.sample(joules);
+        after = clock.nanoTime();
+      }
       if (grid == null) {
         return before + (after - before) / 2 - staleness;
       }
@@ -197,6 +213,18 @@ final class Sampler {
       }
     }
   }
+
+  /**
+   * A read that takes longer than this, or than {@link #INTERRUPTED_READ_COSTS} times what the
+   * source says a read costs, was interrupted: the sampler's thread lost its core between the
+   * clock's reads and the counter's (a loaded host; 25 ms once in CI), and a reading stamped with
+   * the read's middle could stand that far from the instant of its value, on the wrong side of a
+   * phase boundary. It is taken again at once.
+   */
+  static final long INTERRUPTED_READ_NANOS = 2_000_000L;
+
+  /** See {@link #INTERRUPTED_READ_NANOS}. */
+  static final long INTERRUPTED_READ_COSTS = 4;
 
   /**
    * Sources whose counters update at least this far apart (NVML's energy, about every 100 ms) get
@@ -276,10 +304,21 @@ final class Sampler {
         + " drains on request ("
         + requestDrainNanos / 1_000_000
         + " ms of CPU); "
+        + retakenReads()
+        + " reads taken again after losing the core; "
         + deferredTicks
         + " ticks in "
         + deferrals
         + " waits for a spare core";
+  }
+
+  /** Reads taken again because the thread lost its core during them ({@link Open#read}). */
+  private synchronized long retakenReads() {
+    long n = 0;
+    for (Open o : sources) {
+      n += o.retaken;
+    }
+    return n;
   }
 
   /**

@@ -90,6 +90,59 @@ class SamplerTest {
     assertThat(rapl.reads).hasSize(6); // 4 ticks and 2 boundaries
   }
 
+  /**
+   * A read during which the sampler's thread lost its core for 25 ms (a loaded host): stamped with
+   * the middle of the read, the reading stood 12.5 ms after the instant of its value, and the
+   * energy of those milliseconds went to the wrong side of the phase boundary that came between
+   * them (a CI run of {@code FakeGpuIT} once gave a 0.6 s phase at 300 W 3.6 J too little). Such a
+   * read is taken again at once, and the reading it gives stands where it was taken.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aReadInterruptedByTheSchedulerIsTakenAgain(boolean beforeTheValue) {
+    Sampler s = sampler("interval=100ms,attribution=host,gpu=off", NOTHING);
+    VirtualClock c = clock; // the counter's own field is a Sampler.Clock
+    long[] interrupted = {Long.MIN_VALUE};
+    Counter gpu =
+        new Counter(clock, Domain.GPU, false, Long.MAX_VALUE, t -> 300 * t * 1e-9) {
+          @Override
+          public void sample(double[] joules) {
+            boolean lose = interrupted[0] == Long.MIN_VALUE && c.now >= 300 * MS;
+            if (lose) {
+              interrupted[0] = c.now;
+            }
+            if (lose && beforeTheValue) {
+              c.now += 25 * MS; // the value is read after the lost core
+            }
+            super.sample(joules);
+            if (lose && !beforeTheValue) {
+              c.now += 25 * MS; // the value was read before it
+            }
+          }
+        };
+    s.add(gpu);
+    ledger.seal();
+    int a = registry.idOf("a");
+    // a first for 30 ms, where its power is learnt; then it opens again 5 ms after the interrupted
+    // read began
+    phases.at(30 * MS, 0, a).at(60 * MS, 0, PhaseRegistry.OTHER);
+    phases.at(305 * MS, 0, a).at(905 * MS, 0, PhaseRegistry.OTHER);
+    clock.end = 1_200 * MS;
+
+    s.loop();
+    s.lastTickSafely();
+
+    assertThat(interrupted[0]).isEqualTo(300 * MS);
+    assertThat(gpu.reads).contains(325 * MS); // taken again, once
+    assertThat(s.requestDrains()).contains("1 reads taken again after losing the core");
+    EnergySnapshot snap = ledger.snapshot(Instant.EPOCH, null, "training", Map.of(), "host");
+    double truth = 300 * (0.03 + 0.6);
+    assertThat(snap.phases())
+        .filteredOn(p -> p.name().equals("a"))
+        .singleElement()
+        .satisfies(p -> assertThat(p.joules(Domain.GPU)).isCloseTo(truth, within(0.002 * truth)));
+  }
+
   @Test
   void aSourceIsReadOftenEnoughToStayWrapSafe() {
     Sampler s = sampler("interval=100ms,attribution=host,gpu=off", NOTHING);
