@@ -278,7 +278,7 @@ class EnergyLedgerTest {
     l.event(close, 0, PhaseRegistry.OTHER);
     long stallFrom = 1_001 * MS;
     long stallTo = 1_041 * MS;
-    // other learnt over ten 100 ms windows, the boundary read 1 ms after the phase opened, a tick
+    // other learnt over nine 100 ms windows, the boundary read 1 ms after the phase opened, a tick
     // 20 ms later while the counter stalls, the boundary read 1 ms after the close (the ticks in
     // between were stretched: nothing changed phase), and exit
     long[] reads = tenthsThen(1_001 * MS, 1_021 * MS, 2_001 * MS, 2_050 * MS);
