@@ -85,10 +85,20 @@ public final class Instrumenter {
   public static Gate installInBackground(
       Instrumentation inst, List<Rule> rules, boolean apiBridge, boolean wait, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, !wait);
-    gate.starter(new Starter(gate, inst, rules, apiBridge, wait, log));
+    gate.starter(new Starter(gate, inst, rules, apiBridge, log));
     inst.addTransformer(gate, true);
     if (apiBridge) {
       gate.start(); // attached: classes to instrument may be loaded already
+    } else {
+      // Every class loaded from here on goes through the gate: the weaver's start has to look
+      // only at these for classes to retransform (the boot loader's are never woven).
+      List<Class<?>> before = new ArrayList<>();
+      for (Class<?> c : inst.getAllLoadedClasses()) {
+        if (c.getClassLoader() != null) {
+          before.add(c);
+        }
+      }
+      gate.loadedBefore = before.toArray(new Class<?>[0]);
     }
     return gate;
   }
@@ -104,7 +114,7 @@ public final class Instrumenter {
    */
   public static Gate install(Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
     Gate gate = new Gate(filter(rules, apiBridge), log, inst, false);
-    gate.open(new Weaver(rules, apiBridge, gate.matched, log::line));
+    gate.open(new Weaver(rules, apiBridge, gate.matched, new Lines(log)));
     inst.addTransformer(gate, true);
     retransformLoaded(inst, gate.filter, log);
     Thread t = AgentThreads.daemon("instrument", new Deferred(gate));
@@ -222,8 +232,19 @@ public final class Instrumenter {
   }
 
   private static void retransformLoaded(Instrumentation inst, Filter filter, Log log) {
+    retransformLoaded(inst, inst.getAllLoadedClasses(), filter, log);
+  }
+
+  /**
+   * Retransforms those of the given classes that the filter would have handed to the weaver. A
+   * class loaded before the gate may carry {@code @EnergyPhase}, which only reflection can tell
+   * without its class file; reflection on a class's methods loads the classes their signatures name
+   * (on a DJL job, about fifty it would never load), so it is kept to classes the gate did not see.
+   */
+  private static void retransformLoaded(
+      Instrumentation inst, Class<?>[] classes, Filter filter, Log log) {
     List<Class<?>> loaded = new ArrayList<>();
-    for (Class<?> c : inst.getAllLoadedClasses()) {
+    for (Class<?> c : classes) {
       if (c.getClassLoader() != null && inst.isModifiableClass(c) && candidate(c, filter)) {
         loaded.add(c);
       }
@@ -333,6 +354,19 @@ public final class Instrumenter {
     private final boolean deferEarly;
 
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+
+    /**
+     * The classes already loaded when the gate was registered in a JVM started with the agent; null
+     * when attached, or until then (every loaded class is looked at).
+     */
+    volatile Class<?>[] loadedBefore;
+
+    /** How long a loading thread waits for the weaver. */
+    private volatile long readyTimeoutMillis = READY_TIMEOUT_SECONDS * 1000L;
+
+    /** Counted down once the weaver's start has retransformed what loaded before it. */
+    final CountDownLatch swept = new CountDownLatch(1);
+
     private volatile Thread worker;
 
     /** Starts the weaver's thread; run once, at the first class to instrument. */
@@ -359,6 +393,11 @@ public final class Instrumenter {
       this.bridge = new BridgeCheck(log);
       this.inst = inst;
       this.deferEarly = deferEarly;
+    }
+
+    /** Sets how long a loading thread waits for the weaver (tests). */
+    void readyTimeoutMillis(long millis) {
+      this.readyTimeoutMillis = millis;
     }
 
     /** Sets what {@link #start()} runs (the installer's thread start). */
@@ -508,7 +547,7 @@ public final class Instrumenter {
         if (t == null) {
           boolean isReady;
           try {
-            isReady = ready.await(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            isReady = ready.await(readyTimeoutMillis, TimeUnit.MILLISECONDS);
           } catch (InterruptedException e) {
             // The interrupt is the application's: keep it for its own code to see. The class
             // loads as it is and is retransformed once the weaver is ready, as without waiting.
@@ -521,10 +560,15 @@ public final class Instrumenter {
           if (!isReady) {
             log.line(
                 "instrumentation was not ready in "
-                    + READY_TIMEOUT_SECONDS
+                    + java.math.BigDecimal.valueOf(readyTimeoutMillis, 3)
+                        .stripTrailingZeros()
+                        .toPlainString()
                     + " s; "
                     + className.replace('/', '.')
-                    + " is not instrumented");
+                    + " loads as it is, and is instrumented once it is ready");
+            if (redefined == null) {
+              defer(className, loader);
+            }
             return null;
           }
           t = delegate;
@@ -549,27 +593,33 @@ public final class Instrumenter {
   // Classes rather than lambdas: the JVM spins a class for each lambda at its first use, which
   // premain would pay.
 
+  /** The weaver's problem lines, to the log. */
+  private static final class Lines implements java.util.function.Consumer<String> {
+    private final Log log;
+
+    Lines(Log log) {
+      this.log = log;
+    }
+
+    @Override
+    public void accept(String line) {
+      log.line(line);
+    }
+  }
+
   /** Starts the weaver's thread when the first class to instrument starts loading. */
   private static final class Starter implements Runnable {
     private final Gate gate;
     private final Instrumentation inst;
     private final List<Rule> rules;
     private final boolean apiBridge;
-    private final boolean wait;
     private final Log log;
 
-    Starter(
-        Gate gate,
-        Instrumentation inst,
-        List<Rule> rules,
-        boolean apiBridge,
-        boolean wait,
-        Log log) {
+    Starter(Gate gate, Instrumentation inst, List<Rule> rules, boolean apiBridge, Log log) {
       this.gate = gate;
       this.inst = inst;
       this.rules = rules;
       this.apiBridge = apiBridge;
-      this.wait = wait;
       this.log = log;
     }
 
@@ -591,7 +641,7 @@ public final class Instrumenter {
     public void run() {
       try {
         long t0 = System.nanoTime();
-        s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched, s.log::line));
+        s.gate.open(new Weaver(s.rules, s.apiBridge, s.gate.matched, new Lines(s.log)));
         if (s.log.debugEnabled()) { // the queue counts its entries one by one
           s.log.debug(
               "weaver ready in "
@@ -599,15 +649,21 @@ public final class Instrumenter {
                   + " ms; classes loaded before then: "
                   + s.gate.pending.size());
         }
-        if (s.wait || s.apiBridge) {
-          // Classes loaded meanwhile (or, attached, before the agent). Deferred first loads are
-          // queued and retransformed below; in a JVM started with the agent no other could be.
+        // Classes loaded before the gate was registered (attached: before the agent). Those
+        // loaded since went through the gate: woven, or queued and retransformed below.
+        Class<?>[] before = s.apiBridge ? null : s.gate.loadedBefore;
+        if (before == null) {
           retransformLoaded(s.inst, s.gate.filter, s.log);
+        } else {
+          retransformLoaded(s.inst, before, s.gate.filter, s.log);
         }
+        s.gate.loadedBefore = null;
       } catch (Throwable e) {
         s.gate.open(null);
         s.log.line("automatic phases not installed: " + e);
         return;
+      } finally {
+        s.gate.swept.countDown();
       }
       s.gate.retransformDeferred();
     }

@@ -2,6 +2,7 @@ package io.jouletrace.agent.instrument;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -25,6 +26,29 @@ public record Rule(Kind kind, String type, String methods, String phase, Around 
   /** A rule whose every call is a phase named {@code phase}. */
   public Rule(Kind kind, String type, String methods, String phase) {
     this(kind, type, methods, phase, Around.PHASE);
+  }
+
+  // equals and hashCode are written out: a record's generated ones are bootstrapped through method
+  // handles at their first call, which cost a DJL job about 30 ms of CPU as its first class was
+  // woven (the weaver keeps the rules that matched in a set).
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Rule r
+        && r.kind == kind
+        && r.around == around
+        && Objects.equals(r.type, type)
+        && Objects.equals(r.methods, methods)
+        && Objects.equals(r.phase, phase);
+  }
+
+  @Override
+  public int hashCode() {
+    int h = Objects.hashCode(kind);
+    h = 31 * h + Objects.hashCode(type);
+    h = 31 * h + Objects.hashCode(methods);
+    h = 31 * h + Objects.hashCode(phase);
+    return 31 * h + Objects.hashCode(around);
   }
 
   /**

@@ -250,7 +250,7 @@ final class Weaver implements ClassFileTransformer {
       for (MethodInfo m : info.methods) {
         String hook = apiHook(m);
         if (hook != null) {
-          plans.computeIfAbsent(m.name + m.desc, k -> new Plan()).api = hook;
+          planOf(plans, m).api = hook;
         }
       }
       return plans; // the API's hooks are never phases themselves
@@ -274,19 +274,16 @@ final class Weaver implements ClassFileTransformer {
           continue;
         }
         if (c == null) {
-          plans
-              .computeIfAbsent(m.name + m.desc, k -> new Plan())
-              .phases
-              .add(r.around() == Rule.Around.SPARK_TASK ? null : r.phase());
+          planOf(plans, m).phases.add(r.around() == Rule.Around.SPARK_TASK ? null : r.phase());
           matched.add(r);
         } else if (Type.getArgumentTypes(m.desc).length == (c.batchAtOne() ? 2 : 1)) {
-          plans.computeIfAbsent(m.name + m.desc, k -> new Plan()).counts.add(c);
+          planOf(plans, m).counts.add(c);
         }
       }
     }
     for (MethodInfo m : info.methods) {
       if (m.energyPhase != null && m.phaseCandidate()) {
-        plans.computeIfAbsent(m.name + m.desc, k -> new Plan()).phases.add(m.energyPhase);
+        planOf(plans, m).phases.add(m.energyPhase);
       } else if (m.energyPhase != null && !m.hasCode()) {
         // Annotations are not inherited: on an abstract, interface or native method it has no
         // code to wrap, and the methods that implement it are not marked by it.
@@ -336,11 +333,31 @@ final class Weaver implements ClassFileTransformer {
       case EXACT -> r.type().equals(dotted);
       case GLOB -> t.type().matcher(dotted).matches();
       case SUBTYPES ->
-          !isInterface
-              && (r.type().equals(dotted)
-                  || subtypeOf.computeIfAbsent(
-                      r.type(), root -> isSubtype(info, root.replace('.', '/'), loader)));
+          !isInterface && (r.type().equals(dotted) || subtypeOf(r.type(), info, loader, subtypeOf));
     };
+  }
+
+  // Written without lambdas: the JVM spins a class for each lambda at its first call, on the
+  // thread that loads the first class to weave.
+
+  private static Plan planOf(Map<String, Plan> plans, MethodInfo m) {
+    String key = m.name + m.desc;
+    Plan p = plans.get(key);
+    if (p == null) {
+      p = new Plan();
+      plans.put(key, p);
+    }
+    return p;
+  }
+
+  private static boolean subtypeOf(
+      String root, ClassInfo info, ClassLoader loader, Map<String, Boolean> known) {
+    Boolean is = known.get(root);
+    if (is == null) {
+      is = isSubtype(info, root.replace('.', '/'), loader);
+      known.put(root, is);
+    }
+    return is;
   }
 
   /**

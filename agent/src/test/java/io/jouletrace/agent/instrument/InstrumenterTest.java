@@ -9,6 +9,7 @@ import io.jouletrace.api.Phase;
 import io.jouletrace.bridge.Dispatch;
 import io.jouletrace.testapp.Late;
 import io.jouletrace.testapp.Shapes;
+import io.jouletrace.testapp.Signatures;
 import io.jouletrace.testapp.Workload;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
@@ -253,6 +254,80 @@ class InstrumenterTest {
     // not lost either: it is retransformed once Byte Buddy is ready
     assertThat(lateCallsOnceReady(gate, rules)).containsExactly("enter late", "exit 7");
     assertThat(log).isEmpty();
+  }
+
+  @Test
+  void aLoadingThreadThatWaitedPastTheTimeoutHasItsClassRetransformedOnceTheWeaverIsReady()
+      throws Exception {
+    List<Rule> rules = List.of(Rule.exact(Late.class.getName(), "late", "tick"));
+    Instrumenter.Gate gate =
+        new Instrumenter.Gate(Instrumenter.filter(rules, false), new Log(log::add), inst, false);
+    gate.readyTimeoutMillis(50);
+    assertThat(firstLoad(gate)).isNull();
+    assertThat(log)
+        .containsExactly(
+            "jouletrace: instrumentation was not ready in 0.05 s; io.jouletrace.testapp.Late loads"
+                + " as it is, and is instrumented once it is ready");
+    log.clear();
+    assertThat(lateCallsOnceReady(gate, rules)).containsExactly("enter late", "exit 7");
+    assertThat(log).isEmpty();
+  }
+
+  /** Defines the {@code Signatures} classes itself, and records each name it is asked for. */
+  static final class Recorder extends ClassLoader {
+    final List<String> asked = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    Recorder() {
+      super(InstrumenterTest.class.getClassLoader());
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      if (!name.startsWith(Signatures.class.getName())) {
+        return super.loadClass(name, resolve);
+      }
+      asked.add(name);
+      synchronized (getClassLoadingLock(name)) {
+        Class<?> c = findLoadedClass(name);
+        if (c == null) {
+          try (java.io.InputStream in =
+              getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+            byte[] b = in.readAllBytes();
+            c = defineClass(name, b, 0, b.length);
+          } catch (java.io.IOException e) {
+            throw new ClassNotFoundException(name, e);
+          }
+        }
+        return c;
+      }
+    }
+  }
+
+  /**
+   * The weaver's start looks for classes to retransform among those loaded before the gate only:
+   * reflection on the others would load the classes their methods' signatures name.
+   */
+  @Test
+  void theWeaversStartLeavesAloneTheClassesThatWentThroughTheGate() throws Exception {
+    inst.removeTransformer(transformer);
+    List<Rule> rules = List.of(Rule.exact(Signatures.Target.class.getName(), "sig", "tick"));
+    Instrumenter.Gate gate =
+        Instrumenter.installInBackground(inst, rules, false, true, new Log(log::add));
+    Recorder loader = new Recorder();
+    try {
+      Class.forName(Signatures.class.getName(), true, loader);
+      Class<?> target = Class.forName(Signatures.Target.class.getName(), true, loader);
+      assertThat(gate.swept.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Recording r = new Recording(false);
+      Dispatch.install(r);
+      assertThat(target.getMethod("tick", int.class).invoke(null, 2)).isEqualTo(6);
+      assertThat(r.calls).containsExactly("enter sig", "exit 7");
+      assertThat(loader.asked)
+          .containsExactly(Signatures.class.getName(), Signatures.Target.class.getName());
+      assertThat(log).isEmpty();
+    } finally {
+      inst.removeTransformer(gate);
+    }
   }
 
   /** A class for the batch below, retransformed on its own. */

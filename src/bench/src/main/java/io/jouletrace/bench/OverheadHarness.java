@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * java -cp src/bench/target/benchmarks.jar io.jouletrace.bench.OverheadHarness [--runs 5]
  *     [--agent agent/target/jouletrace-agent.jar] [--example src/examples/djl-training/target/djl-training.jar]
  *     [--agent-args key=value,...] [--java /path/to/bin/java] [--epochs 3] [--omp N]
- *     [--no-hello | --hello-only] [--arm name=key=value,...]... [--jfr-floor]
+ *     [--no-hello | --hello-only] [--arm name=key=value,...]... [--jfr-floor] [--floor]
+ *     [--other-agent name=path/to/agent.jar]...
  * </pre>
  *
  * <p>The DJL runs get {@code --agent-args} (default {@code prometheus.port=off}); the empty main
@@ -32,8 +33,12 @@ import java.util.regex.Pattern;
  * <p>Each {@code --arm} adds a DJL run per round with the agent and those arguments (e.g. {@code
  * --arm profile=prometheus.port=off,profile=true}); {@code --jfr-floor} adds one without the agent
  * but with a JFR recording that takes only the profiler's two sample events at its default 20 ms:
- * the cost of JFR's sampling itself, below which no JFR-based profiler can go. The runs of a round
- * go in a rotating order, and every arm is reported against the runs without the agent.
+ * the cost of JFR's sampling itself, below which no JFR-based profiler can go. {@code --floor} adds
+ * two arms, to both workloads, with agents that measure nothing ({@link FloorAgents}): one whose
+ * {@code premain} returns at once, and one that registers a transformer that changes nothing; the
+ * cost of any Java agent, below which this one cannot go. Each {@code --other-agent} adds an arm,
+ * to both workloads, with another build of the agent (the same arguments). The runs of a round go
+ * in a rotating order, and every arm is reported against the runs without the agent.
  *
  * <p>Each run's CPU time (user + system, all of the JVM's threads, native ones included) comes from
  * the shell's {@code time}; {@code --omp N} sets {@code OMP_NUM_THREADS} for the runs.
@@ -58,13 +63,17 @@ public final class OverheadHarness {
     boolean helloToo = true;
     boolean djlToo = true;
     boolean jfrFloor = false;
+    boolean floor = false;
     List<String[]> extra = new ArrayList<>();
+    List<String[]> others = new ArrayList<>();
     List<String> rest = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--no-hello" -> helloToo = false;
         case "--hello-only" -> djlToo = false;
         case "--jfr-floor" -> jfrFloor = true;
+        case "--floor" -> floor = true;
+        case "--other-agent" -> others.add(args[++i].split("=", 2));
         case "--arm" -> extra.add(args[++i].split("=", 2));
         default -> rest.add(args[i]);
       }
@@ -97,8 +106,28 @@ public final class OverheadHarness {
     List<String> names = new ArrayList<>(List.of("plain", "agent"));
     // The empty main runs with the default configuration (the endpoint on), as a user starts it;
     // only its report goes to the temporary folder.
-    String helloOpt = "-javaagent:" + agent + "=report.json=" + tmp.resolve("h.json");
+    List<String> helloNames = new ArrayList<>(List.of("plain", "agent"));
+    List<String> helloOpts =
+        new ArrayList<>(
+            Arrays.asList(null, "-javaagent:" + agent + "=report.json=" + tmp.resolve("h.json")));
     List<String> opts = new ArrayList<>(Arrays.asList(null, agentOpt));
+    for (String[] other : others) {
+      names.add(other[0]);
+      opts.add(
+          "-javaagent:" + other[1] + "=" + agentArgs + ",report.json=" + tmp.resolve("r.json"));
+      helloNames.add(other[0]);
+      helloOpts.add("-javaagent:" + other[1] + "=report.json=" + tmp.resolve("h.json"));
+    }
+    if (floor) {
+      for (Class<?> a : List.of(FloorAgents.PremainOnly.class, FloorAgents.TransformerOnly.class)) {
+        String name = a == FloorAgents.PremainOnly.class ? "premain-only" : "transformer-only";
+        String opt = "-javaagent:" + FloorAgents.write(tmp.resolve(name + ".jar"), a);
+        names.add(name);
+        opts.add(opt);
+        helloNames.add(name);
+        helloOpts.add(opt);
+      }
+    }
     for (String[] arm : extra) {
       names.add(arm[0]);
       opts.add("-javaagent:" + agent + "=" + arm[1] + ",report.json=" + tmp.resolve("r.json"));
@@ -118,8 +147,9 @@ public final class OverheadHarness {
     int arms = names.size();
     // per arm: wall, inner, later epochs, cpu
     double[][][] djl = new double[arms][4][runs];
-    double[][] hello = new double[2][runs];
-    double[][] helloCpu = new double[2][runs];
+    int helloArms = helloNames.size();
+    double[][] hello = new double[helloArms][runs];
+    double[][] helloCpu = new double[helloArms][runs];
     // warm the OS caches and DJL's native cache once, unmeasured
     if (djlToo) {
       run(tmp, java, null, "-jar", example, "--epochs", "1");
@@ -142,12 +172,11 @@ public final class OverheadHarness {
             r.cpuSeconds,
             Files.readString(Path.of("/proc/loadavg")).trim());
       }
-      boolean agentFirst = i % 2 == 1;
-      for (int k = 0; k < 2 && helloToo; k++) {
-        boolean withAgent = (k == 0) == agentFirst;
-        Result r = run(tmp, java, withAgent ? helloOpt : null, "-cp", self, Hello.class.getName());
-        hello[withAgent ? 1 : 0][i] = r.wallSeconds;
-        helloCpu[withAgent ? 1 : 0][i] = r.cpuSeconds;
+      for (int k = 0; k < helloArms && helloToo; k++) {
+        int a = (k + i) % helloArms;
+        Result r = run(tmp, java, helloOpts.get(a), "-cp", self, Hello.class.getName());
+        hello[a][i] = r.wallSeconds;
+        helloCpu[a][i] = r.cpuSeconds;
       }
     }
     for (int a = 1; a < arms && djlToo; a++) {
@@ -162,13 +191,17 @@ public final class OverheadHarness {
     if (!helloToo) {
       return;
     }
-    report("empty main, JVM wall time", hello[0], hello[1], "s");
-    report("empty main, JVM CPU time", helloCpu[0], helloCpu[1], "s");
-    System.out.printf(
-        Locale.ROOT,
-        "agent start-up and exit cost (median difference): %.0f ms wall, %.3f CPU-s%n",
-        (median(hello[1]) - median(hello[0])) * 1000,
-        median(helloCpu[1]) - median(helloCpu[0]));
+    for (int a = 1; a < helloArms; a++) {
+      String tag = helloArms > 2 ? " [" + helloNames.get(a) + "]" : "";
+      report("empty main, JVM wall time" + tag, hello[0], hello[a], "s");
+      report("empty main, JVM CPU time" + tag, helloCpu[0], helloCpu[a], "s");
+      System.out.printf(
+          Locale.ROOT,
+          "%s start-up and exit cost (median difference): %.0f ms wall, %.3f CPU-s%n",
+          a == 1 ? "agent" : helloNames.get(a),
+          (median(hello[a]) - median(hello[0])) * 1000,
+          median(helloCpu[a]) - median(helloCpu[0]));
+    }
   }
 
   /**

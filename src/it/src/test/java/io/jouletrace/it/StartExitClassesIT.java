@@ -17,10 +17,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StartExitClassesIT {
 
-  /** The classes whose code runs in {@code premain}, on the phase path and at exit. */
+  /**
+   * The classes whose code runs in {@code premain}, on the phase path, while the first class is
+   * woven and at exit.
+   */
   private static final Pattern START_AND_EXIT_LAMBDA =
       Pattern.compile(
           "io\\.jouletrace\\.(agent\\.(AgentRuntime|AgentThreads|Log|Sampler|instrument\\.Instrumenter"
+              + "|instrument\\.Weaver"
               + "|instrument\\.SparkTasks|config\\.ConfigLoader|carbon\\.CarbonStage"
               + "|carbon\\.EmbodiedTable|timeline\\.EnergyLedger|phase\\.\\w+)"
               + "|exporter\\.(JsonReport|PhaseTable|CarbonStatement|IsoInstant|AtomicWrite)"
@@ -70,6 +74,32 @@ class StartExitClassesIT {
     // the regular-expression engine's first use costs a cold JVM several milliseconds: the
     // configuration, /proc and the default rules are parsed without it
     assertThat(loaded).doesNotContain("java.util.regex.Pattern ");
+  }
+
+  /**
+   * A record's generated {@code equals}, {@code hashCode} and {@code toString} are bootstrapped
+   * through method handles at their first call (tens of milliseconds of a cold JVM's CPU), and each
+   * lambda is a class spun at its first call: none of either runs at start-up, while weaving a
+   * class, on the phase path or at exit.
+   */
+  @Test
+  void aJobWithAWovenClassBootstrapsNoRecordMethods(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("classes.txt");
+    ForkedJvm.Result r =
+        app(
+            dir,
+            log,
+            "prometheus.port=off,phase.woven=io.jouletrace.it.apps.EndApp#main",
+            "EndApp",
+            "0");
+    assertThat(r.stderr()).contains("woven", "work", "total");
+    String loaded = Files.readString(log);
+    assertThat(loaded)
+        .contains("io.jouletrace.agent.instrument.Weaver ")
+        .doesNotContain("java.lang.runtime.ObjectMethods ");
+    List<String> lambdas =
+        START_AND_EXIT_LAMBDA.matcher(loaded).results().map(x -> x.group()).toList();
+    assertThat(lambdas).as("lambdas spun by the agent").isEmpty();
   }
 
   /**
