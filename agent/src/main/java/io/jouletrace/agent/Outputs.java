@@ -1,5 +1,6 @@
 package io.jouletrace.agent;
 
+import io.jouletrace.agent.carbon.HostInfo;
 import io.jouletrace.agent.config.AgentConfig;
 import io.jouletrace.exporter.CsvRunLog;
 import io.jouletrace.exporter.EndpointSecurity;
@@ -124,11 +125,15 @@ final class Outputs {
       try {
         String project =
             config.labels().getOrDefault("job_name", config.labels().getOrDefault("project", ""));
+        String model = cpuModel;
+        if (model.isEmpty()) { // the job ended before start-up got this far
+          model = HostInfo.cpuModel();
+        }
         Path written =
             CsvRunLog.append(
                 last,
                 new CsvRunLog.Settings(
-                    config.csv(), project, Runtime.getRuntime().availableProcessors(), cpuModel));
+                    config.csv(), project, Runtime.getRuntime().availableProcessors(), model));
         if (!written.equals(config.csv().toAbsolutePath())) {
           log.line(
               "CSV run log: "

@@ -18,6 +18,22 @@ public final class HostInfo {
     return read(Path.of("/proc/cpuinfo"));
   }
 
+  /**
+   * The CPU model that {@code /proc/cpuinfo} names.
+   *
+   * @return the model, or an empty string where there is none to read; never throws
+   */
+  public static String cpuModel() {
+    return cpuModel(Path.of("/proc/cpuinfo"));
+  }
+
+  static String cpuModel(Path cpuinfo) {
+    String m = read(cpuinfo).cpuModel();
+    return m.startsWith(UNKNOWN) ? "" : m;
+  }
+
+  private static final String UNKNOWN = "unknown CPU (";
+
   static Hardware read(Path cpuinfo) {
     String model = null;
     Set<String> sockets = new HashSet<>();
@@ -40,7 +56,7 @@ public final class HostInfo {
       // not Linux, or not readable: named below
     }
     if (model == null || model.isBlank()) {
-      model = "unknown CPU (" + System.getProperty("os.arch") + ")";
+      model = UNKNOWN + System.getProperty("os.arch") + ")";
     }
     return new Hardware(collapseBlanks(model), Math.max(1, sockets.size()));
   }

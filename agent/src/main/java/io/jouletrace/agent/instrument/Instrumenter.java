@@ -91,10 +91,12 @@ public final class Instrumenter {
       gate.start(); // attached: classes to instrument may be loaded already
     } else {
       // Every class loaded from here on goes through the gate: the weaver's start has to look
-      // only at these for classes to retransform (the boot loader's are never woven).
+      // only at these for classes to retransform (the boot loader's and the agent's are never
+      // woven).
       List<Class<?>> before = new ArrayList<>();
       for (Class<?> c : inst.getAllLoadedClasses()) {
-        if (c.getClassLoader() != null) {
+        ClassLoader l = c.getClassLoader();
+        if (l != null && l != Gate.AGENT_LOADER) {
           before.add(c);
         }
       }
@@ -245,7 +247,12 @@ public final class Instrumenter {
       Instrumentation inst, Class<?>[] classes, Filter filter, Log log) {
     List<Class<?>> loaded = new ArrayList<>();
     for (Class<?> c : classes) {
-      if (c.getClassLoader() != null && inst.isModifiableClass(c) && candidate(c, filter)) {
+      ClassLoader l = c.getClassLoader();
+      // the boot loader's classes and the agent's own (its libraries among them) are never woven
+      if (l != null
+          && l != Gate.AGENT_LOADER
+          && inst.isModifiableClass(c)
+          && candidate(c, filter)) {
         loaded.add(c);
       }
     }

@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Snapshots for the carbon stage to fill. */
-final class CarbonTestSnapshots {
+public final class CarbonTestSnapshots {
 
   private CarbonTestSnapshots() {}
 
   /** One phase, {@code other}, with no energy of its own. */
-  static EnergySnapshot other() {
+  public static EnergySnapshot other() {
     return new EnergySnapshot(
         Instant.EPOCH,
         null,

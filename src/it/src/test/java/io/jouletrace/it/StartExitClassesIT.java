@@ -86,20 +86,41 @@ class StartExitClassesIT {
   void aJobWithAWovenClassBootstrapsNoRecordMethods(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("classes.txt");
     ForkedJvm.Result r =
-        app(
-            dir,
-            log,
-            "prometheus.port=off,phase.woven=io.jouletrace.it.apps.EndApp#main",
-            "EndApp",
-            "0");
+        new ForkedJvm(dir)
+            .arg("-Xlog:class+load:file=" + log + ":tid")
+            .agent(
+                "prometheus.port=off,phase.woven=io.jouletrace.it.apps.EndApp#main,report.json="
+                    + dir.resolve("r.json"))
+            .arg("-cp", ForkedJvm.appClassPath(), "io.jouletrace.it.apps.EndApp", "0")
+            .run(60);
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
     assertThat(r.stderr()).contains("woven", "work", "total");
     String loaded = Files.readString(log);
     assertThat(loaded)
-        .contains("io.jouletrace.agent.instrument.Weaver ")
-        .doesNotContain("java.lang.runtime.ObjectMethods ");
+        .contains(" io.jouletrace.agent.instrument.Weaver ")
+        .doesNotContain(" java.lang.runtime.ObjectMethods ");
     List<String> lambdas =
         START_AND_EXIT_LAMBDA.matcher(loaded).results().map(x -> x.group()).toList();
     assertThat(lambdas).as("lambdas spun by the agent").isEmpty();
+    // The weaver's start looks for classes to retransform among those loaded before the gate, the
+    // agent's own never among them: its thread loads the weaver's classes and the JDK's only, not
+    // the classes that reflection on the agent's would load.
+    List<String> lines = Files.readAllLines(log);
+    String first = lines.get(indexOf(lines, " io.jouletrace.agent.instrument.Weaver "));
+    String weaver = first.substring(0, first.indexOf(']') + 1); // its thread: "[tid]"
+    List<String> others =
+        lines.stream()
+            .filter(l -> l.startsWith(weaver))
+            .map(l -> l.substring(weaver.length()).trim().split(" ")[0])
+            .filter(
+                c ->
+                    !c.startsWith("io.jouletrace.agent.instrument.")
+                        && !c.startsWith("net.bytebuddy.")
+                        && !c.startsWith("java.")
+                        && !c.startsWith("jdk.")
+                        && !c.startsWith("sun."))
+            .toList();
+    assertThat(others).as("classes the instrument thread loaded").isEmpty();
   }
 
   /**
