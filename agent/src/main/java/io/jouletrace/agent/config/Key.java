@@ -354,7 +354,7 @@ public enum Key {
       "instrument.wait",
       Type.BOOLEAN,
       "true",
-      "a thread that loads a class to instrument before the weaver is ready (10 to 25 ms)"
+      "a thread that loads a class to instrument before the weaver is ready (a few ms)"
           + " waits for it, so that no call is missed; `false`: the class loads as it is and is"
           + " retransformed as soon as the weaver is ready, and calls made before then are not"
           + " phases"),
