@@ -24,19 +24,26 @@ public final class HostInfo {
    * @return the model, or an empty string where there is none to read; never throws
    */
   public static String cpuModel() {
-    return cpuModel(Path.of("/proc/cpuinfo"));
+    String m = parse(Path.of("/proc/cpuinfo"), new HashSet<>());
+    return m == null ? "" : collapseBlanks(m);
   }
-
-  static String cpuModel(Path cpuinfo) {
-    String m = read(cpuinfo).cpuModel();
-    return m.startsWith(UNKNOWN) ? "" : m;
-  }
-
-  private static final String UNKNOWN = "unknown CPU (";
 
   static Hardware read(Path cpuinfo) {
-    String model = null;
     Set<String> sockets = new HashSet<>();
+    String model = parse(cpuinfo, sockets);
+    if (model == null) {
+      model = "unknown CPU (" + System.getProperty("os.arch") + ")";
+    }
+    return new Hardware(collapseBlanks(model), Math.max(1, sockets.size()));
+  }
+
+  /**
+   * Reads the CPU model, and adds each socket's {@code physical id} to {@code sockets}.
+   *
+   * @return the model, or null where none is named (not Linux, or not readable)
+   */
+  private static String parse(Path cpuinfo, Set<String> sockets) {
+    String model = null;
     try {
       List<String> lines = Files.readAllLines(cpuinfo);
       for (String l : lines) {
@@ -53,12 +60,9 @@ public final class HostInfo {
         }
       }
     } catch (Exception e) {
-      // not Linux, or not readable: named below
+      // not Linux, or not readable
     }
-    if (model == null || model.isBlank()) {
-      model = UNKNOWN + System.getProperty("os.arch") + ")";
-    }
-    return new Hardware(collapseBlanks(model), Math.max(1, sockets.size()));
+    return model == null || model.isBlank() ? null : model;
   }
 
   /**

@@ -91,16 +91,8 @@ public final class Instrumenter {
       gate.start(); // attached: classes to instrument may be loaded already
     } else {
       // Every class loaded from here on goes through the gate: the weaver's start has to look
-      // only at these for classes to retransform (the boot loader's and the agent's are never
-      // woven).
-      List<Class<?>> before = new ArrayList<>();
-      for (Class<?> c : inst.getAllLoadedClasses()) {
-        ClassLoader l = c.getClassLoader();
-        if (l != null && l != Gate.AGENT_LOADER) {
-          before.add(c);
-        }
-      }
-      gate.loadedBefore = before.toArray(new Class<?>[0]);
+      // only at these for classes to retransform.
+      gate.loadedBefore = inst.getAllLoadedClasses();
     }
     return gate;
   }
